@@ -1,0 +1,28 @@
+/// A small, fast, seedable generator (Steele, Lea & Flood's SplitMix64).
+struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// FNV-1a over `bytes`, mixed into `seed`: a stable seed for one step execution.
+    static func seed(_ seed: UInt64, mixing parts: [some Sequence<UInt8>]) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325 ^ seed
+        for part in parts {
+            for byte in part {
+                hash ^= UInt64(byte)
+                hash &*= 0x0100_0000_01b3
+            }
+            hash ^= 0xff
+            hash &*= 0x0100_0000_01b3
+        }
+        return hash
+    }
+}

@@ -1,0 +1,218 @@
+public import Foundation
+public import Logging
+import Synchronization
+
+/// Everything one step execution may use: sending and streaming events, the run's store,
+/// journaled `now`/`random`/`uuid`, and memoised side effects.
+///
+/// A context belongs to one attempt of one execution. Nothing it does is visible to other steps
+/// until the step commits; then all of it is journaled together.
+public final class WorkflowContext: Sendable {
+    /// The run this execution belongs to.
+    public let runID: RunID
+    /// The step being executed.
+    public let stepName: String
+    /// Stable across attempts of the same execution.
+    public let executionID: Int
+    /// 1 for the first attempt.
+    public let attempt: Int
+    /// The events this execution handles (one, or a join's set): persisted name and seq.
+    public let triggers: [(name: String, seq: Int)]
+    /// A logger stamped with run, step, execution and attempt.
+    public let logger: Logger
+
+    private let declaredEmits: Set<String>
+    private let committedStore: [String: Data]
+    private let recordedSideEffects: [String: Data]
+    private let journalSideEffect: @Sendable (SideEffect) async throws -> Void
+    private let state: Mutex<State>
+
+    struct State {
+        var effects = ExecutionEffects()
+        var generator: SplitMix64
+        var sideEffectCalls: [String: Int] = [:]
+        var sealed = false
+    }
+
+    init(
+        runID: RunID,
+        step: AnyStep,
+        executionID: Int,
+        attempt: Int,
+        triggers: [(name: String, seq: Int)],
+        randomSeed: UInt64,
+        committedStore: [String: Data],
+        recordedSideEffects: [String: Data],
+        logger: Logger,
+        journalSideEffect: @escaping @Sendable (SideEffect) async throws -> Void
+    ) {
+        self.runID = runID
+        self.stepName = step.name
+        self.executionID = executionID
+        self.attempt = attempt
+        self.triggers = triggers
+        self.declaredEmits = Set(step.emittedNames)
+        self.committedStore = committedStore
+        self.recordedSideEffects = recordedSideEffects
+        self.journalSideEffect = journalSideEffect
+        var logger = logger
+        logger[metadataKey: LoggingKeys.stepName] = "\(step.name)"
+        logger[metadataKey: LoggingKeys.executionID] = "\(executionID)"
+        logger[metadataKey: LoggingKeys.attempt] = "\(attempt)"
+        self.logger = logger
+        self.state = Mutex(State(generator: SplitMix64(seed: randomSeed)))
+    }
+
+    /// A key for making external calls idempotent: the same for every attempt of this execution.
+    public var idempotencyKey: String { "\(runID)/\(executionID)" }
+
+    // MARK: Events
+
+    /// Emits `event` to every step subscribed to its type, at this step's commit.
+    /// - Throws: ``CairnError/Code/undeclaredEvent`` when the step did not declare the type in its `Output`.
+    public func send<E: Event>(_ event: E) throws {
+        guard declaredEmits.contains(E.eventName) else {
+            throw CairnError(
+                .undeclaredEvent,
+                "step '\(stepName)' sent '\(E.eventName)', which it does not declare: add \(String(reflecting: E.self)) to the step's Output",
+                step: stepName,
+                event: E.eventName
+            )
+        }
+        let payload = try Self.encode(event)
+        try mutate { $0.effects.sent.append((E.eventName, payload, event)) }
+    }
+
+    /// Writes `event` to the run's progress stream (`RunHandle.events`), at this step's commit.
+    public func writeToStream<E: Event>(_ event: E) throws {
+        let payload = try Self.encode(event)
+        try mutate { $0.effects.streamed.append((E.eventName, payload)) }
+    }
+
+    // MARK: Store
+
+    /// The run's store as this execution sees it.
+    public var store: Store { Store(context: self) }
+
+    func storeValue<Value>(for key: StoreKey<Value>) throws -> Value? {
+        let data = state.withLock { $0.effects.storeWrites[key.name] } ?? committedStore[key.name]
+        guard let data else { return nil }
+        return try Self.decode(Value.self, from: data, what: "store key '\(key.name)'")
+    }
+
+    func setStoreValue<Value>(_ value: Value, for key: StoreKey<Value>) throws {
+        let data = try Self.encode(value)
+        try mutate { state in
+            if state.effects.storeWrites.updateValue(data, forKey: key.name) == nil {
+                state.effects.storeWriteOrder.append(key.name)
+            }
+        }
+    }
+
+    // MARK: Journaled values
+
+    /// The current time, journaled.
+    public var now: Date {
+        let now = Date()
+        state.withLock { $0.effects.recorded.append(.now(now)) }
+        return now
+    }
+
+    /// A new UUID, journaled.
+    public func uuid() -> UUID {
+        let uuid = UUID()
+        state.withLock { $0.effects.recorded.append(.uuid(uuid)) }
+        return uuid
+    }
+
+    /// A random 64-bit value, journaled. Seeded runs draw the same values for the same step and event.
+    public func randomBits() -> UInt64 {
+        state.withLock { state in
+            let value = state.generator.next()
+            state.effects.recorded.append(.random(value))
+            return value
+        }
+    }
+
+    /// A random number in `0..<1`, journaled.
+    public func random() -> Double {
+        Double(randomBits() >> 11) * 0x1.0p-53
+    }
+
+    /// A random integer in `range`, journaled.
+    public func random(in range: ClosedRange<Int>) -> Int {
+        let width = UInt64(range.upperBound - range.lowerBound) &+ 1
+        return range.lowerBound + Int(width == 0 ? randomBits() : randomBits() % width)
+    }
+
+    // MARK: Side effects
+
+    /// Runs `body` once per execution: its result is journaled the moment it returns, and a retried,
+    /// resumed or replayed attempt gets the recorded result instead of calling `body` again.
+    ///
+    /// Use it for the API or LLM call that must not be paid twice. Calls are told apart by `name` and
+    /// by their order within the execution.
+    public func run<T: Codable & Sendable>(_ name: String, _ body: () async throws -> T) async throws -> T {
+        let key = try mutate { state -> String in
+            let call = state.sideEffectCalls[name, default: 0] + 1
+            state.sideEffectCalls[name] = call
+            return "\(name)#\(call)"
+        }
+        if let recorded = recordedSideEffects[key] {
+            logger.trace("side effect '\(key)' replayed from the journal")
+            return try Self.decode(T.self, from: recorded, what: "side effect '\(key)'")
+        }
+        let result = try await body()
+        let data = try Self.encode(result)
+        try await journalSideEffect(SideEffect(executionID: executionID, attempt: attempt, key: key, result: data, at: Date()))
+        return result
+    }
+
+    // MARK: Commit
+
+    /// Hands over everything the attempt did and refuses any later change.
+    func seal() -> ExecutionEffects {
+        state.withLock { state in
+            state.sealed = true
+            return state.effects
+        }
+    }
+
+    private func mutate<R>(_ body: (inout State) throws -> R) throws -> R {
+        try state.withLock { state in
+            guard !state.sealed else {
+                throw CairnError(
+                    .runEnded,
+                    "step '\(stepName)' (execution \(executionID), attempt \(attempt)) was abandoned; its late effects are discarded",
+                    step: stepName
+                )
+            }
+            return try body(&state)
+        }
+    }
+
+    static func encode(_ value: some Encodable) throws -> Data {
+        do {
+            return try JSONEncoder().encode(value)
+        } catch {
+            throw CairnError(.codingFailed, "could not encode \(type(of: value)) as JSON: \(error)")
+        }
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from data: Data, what: String) throws -> T {
+        do {
+            return try JSONDecoder().decode(T.self, from: data)
+        } catch {
+            throw CairnError(.codingFailed, "could not decode \(what) as \(T.self): \(error)")
+        }
+    }
+}
+
+/// What one attempt did, handed to the scheduler at its commit.
+struct ExecutionEffects: Sendable {
+    var sent: [(name: String, payload: Data, value: any Event)] = []
+    var streamed: [(name: String, payload: Data)] = []
+    var storeWrites: [String: Data] = [:]
+    var storeWriteOrder: [String] = []
+    var recorded: [RecordedValue] = []
+}

@@ -1,0 +1,129 @@
+import Foundation
+public import Logging
+
+/// Starts and resumes workflow runs over a ``Journal``.
+///
+/// ## Usage
+/// ```swift
+/// let engine = Engine()                       // in-memory journal
+/// let handle = try await engine.start(Hello(), input: Greeting(name: "Ada"))
+/// for try await progress in handle.events { print(progress.name) }
+/// print(try await handle.result)
+/// ```
+public final class Engine: Sendable {
+    /// Where runs are recorded.
+    public let journal: any Journal
+    /// Engine-wide settings.
+    public let configuration: EngineConfiguration
+    private let logger: Logger
+
+    public init(
+        journal: any Journal = InMemoryJournal(),
+        configuration: EngineConfiguration = EngineConfiguration(),
+        logger: Logger = Logger(label: "cairn", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) {
+        self.journal = journal
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Validates `workflow`, journals a new run with `input`, and starts driving it.
+    /// - Throws: ``WorkflowValidationError`` listing every problem; ``CairnError`` when the id exists.
+    public func start<W: Workflow>(_ workflow: W, input: W.Input, options: RunOptions = RunOptions()) async throws -> RunHandle<W.Output> {
+        let graph = workflow.graph
+        try graph.validate()
+        let runID = options.id ?? RunID()
+        if try await journal.contains(runID) {
+            throw CairnError(.runExists, "run \(runID) exists already: resume it, or start with another id")
+        }
+        let now = Date()
+        let start = StartEvent(input)
+        let record = RunStarted(
+            runID: runID, workflow: W.name, fingerprint: graph.fingerprint, shape: graph.shape,
+            version: workflow.version, seed: options.seed,
+            deadline: options.timeout.map { now.addingTimeInterval($0.seconds) }, at: now,
+            start: JournaledEvent(seq: 1, name: StartEvent<W.Input>.eventName, payload: try WorkflowContext.encode(start),
+                                  executionID: nil, value: start))
+        var machine = RunStateMachine(graph: graph)
+        try await journal.append([.runStarted(record)], for: runID)
+        try machine.apply(.runStarted(record))
+        return launch(machine, runID: runID)
+    }
+
+    /// Starts a run and waits for its result.
+    public func run<W: Workflow>(_ workflow: W, input: W.Input, options: RunOptions = RunOptions()) async throws -> W.Output {
+        try await start(workflow, input: input, options: options).result
+    }
+
+    /// Rebuilds a run from its journal records alone and drives it to its end.
+    ///
+    /// Executions that started and never committed run again as their next attempt; committed ones never
+    /// run again. A run that already ended returns a handle whose result is the recorded outcome.
+    /// - Throws: ``CairnError`` when the run is unknown or was started by an incompatible workflow version.
+    public func resume<W: Workflow>(_ workflow: W, run runID: RunID) async throws -> RunHandle<W.Output> {
+        let graph = workflow.graph
+        try graph.validate()
+        var machine = try await rebuild(runID, graph: graph)
+        guard let started = machine.started else {
+            throw CairnError(.internalInconsistency, "run \(runID) has no start record")
+        }
+        guard started.workflow == W.name else {
+            throw CairnError(.fingerprintMismatch, "run \(runID) belongs to workflow '\(started.workflow)', not '\(W.name)'")
+        }
+        if started.fingerprint != graph.fingerprint, !workflow.compatibleFingerprints.contains(started.fingerprint) {
+            throw CairnError(.fingerprintMismatch, FingerprintChange(old: started.shape, new: graph.shape).sentence(runID: runID))
+        }
+        if machine.finished == nil {
+            machine.prepareForResume(at: Date())
+            let resumed = JournalRecord.runResumed(RunResumed(at: Date()))
+            try await journal.append([resumed], for: runID)
+            try machine.apply(resumed)
+        }
+        return launch(machine, runID: runID)
+    }
+
+    /// Feeds a run's journal records to a new state machine.
+    func rebuild(_ runID: RunID, graph: WorkflowGraph) async throws -> RunStateMachine {
+        var machine = RunStateMachine(graph: graph)
+        for record in try await journal.records(for: runID) {
+            try machine.apply(try decoded(record, graph: graph))
+        }
+        return machine
+    }
+
+    private func decoded(_ record: JournalRecord, graph: WorkflowGraph) throws -> JournalRecord {
+        func decode(_ event: JournaledEvent) throws -> JournaledEvent {
+            guard event.value == nil else { return event }
+            var event = event
+            event.value = try graph.decode(event.name, from: event.payload)
+            return event
+        }
+        switch record {
+        case .runStarted(let started):
+            return .runStarted(RunStarted(
+                runID: started.runID, workflow: started.workflow, fingerprint: started.fingerprint, shape: started.shape,
+                version: started.version, seed: started.seed, deadline: started.deadline, at: started.at,
+                start: try decode(started.start)))
+        case .executionFinished(let finished):
+            return .executionFinished(ExecutionFinished(
+                executionID: finished.executionID, step: finished.step, attempt: finished.attempt, outcome: finished.outcome,
+                emitted: try finished.emitted.map(decode), streamed: finished.streamed, storeWrites: finished.storeWrites,
+                recorded: finished.recorded, startedAt: finished.startedAt, at: finished.at))
+        default:
+            return record
+        }
+    }
+
+    private func launch<Output>(_ machine: RunStateMachine, runID: RunID) -> RunHandle<Output> {
+        var logger = logger
+        logger[metadataKey: LoggingKeys.runID] = "\(runID)"
+        logger[metadataKey: LoggingKeys.workflow] = "\(machine.graph.name)"
+        let (control, continuation) = AsyncStream<RunControl>.makeStream()
+        let signal = ChangeSignal()
+        var driver = RunDriver(
+            machine: machine, runID: runID, journal: journal, configuration: configuration,
+            logger: logger, signal: signal, control: control)
+        let task = Task { await driver.drive() }
+        return RunHandle(runID: runID, task: task, control: continuation, journal: journal, signal: signal)
+    }
+}

@@ -1,0 +1,28 @@
+/// Engine-wide settings.
+public struct EngineConfiguration: Sendable {
+    /// How long a step attempt that outlived its timeout gets to honour cancellation before it is abandoned.
+    public var cancellationGrace: Duration
+    /// How long in-flight steps get to commit after an interrupt.
+    public var interruptGrace: Duration
+
+    public init(cancellationGrace: Duration = .seconds(1), interruptGrace: Duration = .seconds(5)) {
+        self.cancellationGrace = cancellationGrace
+        self.interruptGrace = interruptGrace
+    }
+}
+
+/// Per-run settings.
+public struct RunOptions: Sendable {
+    /// The run's id; a new one when `nil`.
+    public var id: RunID?
+    /// The run's time budget, journaled as an absolute deadline that keeps running across a resume.
+    public var timeout: Duration?
+    /// Seeds `context.random`: the same seed gives the same values for the same step and event.
+    public var seed: UInt64?
+
+    public init(id: RunID? = nil, timeout: Duration? = nil, seed: UInt64? = nil) {
+        self.id = id
+        self.timeout = timeout
+        self.seed = seed
+    }
+}

@@ -1,0 +1,338 @@
+import Foundation
+
+/// The scheduler of one run as a pure state machine: fed journal records, it answers which step
+/// executions to start, when to wake up, and when the run ends. No I/O, no clocks, no tasks.
+///
+/// Live runs and rebuilt runs go through the same ``apply(_:)``: resuming a run is feeding its
+/// recorded journal to a new machine, then ``prepareForResume(maxAttemptsExceeded:)``.
+struct RunStateMachine: Sendable {
+    /// An execution waiting to start (a first attempt, a retry, or a re-run after a crash).
+    struct Candidate: Sendable {
+        var executionID: Int?
+        let step: Int
+        let triggers: [JournaledEvent]
+        var attempt: Int
+        var notBefore: Date?
+    }
+
+    /// An attempt that started and has not finished.
+    struct Running: Sendable {
+        let step: Int
+        let triggers: [JournaledEvent]
+        let attempt: Int
+        let startedAt: Date
+    }
+
+    /// What the driver should do next.
+    struct Decision: Sendable {
+        var starts: [ExecutionStarted] = []
+        var finish: RunFinished?
+        var wakeAt: Date?
+    }
+
+    let graph: WorkflowGraph
+    private(set) var started: RunStarted?
+    private(set) var finished: RunFinished?
+    private(set) var nextSeq = 1
+    private(set) var nextStreamPosition = 1
+    private(set) var nextExecutionID = 1
+    private(set) var store: [String: Data] = [:]
+    private(set) var pending: [Candidate] = []
+    private(set) var running: [Int: Running] = [:]
+    private(set) var sideEffects: [Int: [String: Data]] = [:]
+    private(set) var interruptions = 0
+    private(set) var completedExecutions = 0
+    private var runningPerStep: [Int]
+    private var extraAttempts: [Int: Int] = [:]
+    /// Join buffers: per join step, per correlation key, per event name, events in arrival order.
+    private var buffers: [Int: [JoinKey: [String: [JournaledEvent]]]] = [:]
+    private var stopEvent: JournaledEvent?
+    private var failure: RunError?
+
+    init(graph: WorkflowGraph) {
+        self.graph = graph
+        runningPerStep = Array(repeating: 0, count: graph.steps.count)
+    }
+
+    /// Whether a stop, a failure or an end was recorded: nothing more will start.
+    var isDone: Bool { finished != nil || stopEvent != nil || failure != nil }
+
+    // MARK: Applying records
+
+    /// Feeds one journal record. Throws when the record contradicts the machine's state.
+    mutating func apply(_ record: JournalRecord) throws {
+        switch record {
+        case .runStarted(let started):
+            guard self.started == nil else { throw inconsistency("the run was started twice") }
+            self.started = started
+            try deliver(started.start)
+        case .executionStarted(let start):
+            try applyStart(start)
+        case .executionFinished(let finish):
+            try applyFinish(finish)
+        case .sideEffect(let effect):
+            sideEffects[effect.executionID, default: [:]][effect.key] = effect.result
+        case .runInterrupted(let interrupted):
+            interruptions += 1
+            for id in interrupted.abandoned { extraAttempts[id, default: 0] += 1 }
+            requeueRunning(notBefore: nil)
+        case .runResumed:
+            break
+        case .runFinished(let finished):
+            self.finished = finished
+        }
+    }
+
+    /// After rebuilding from the journal: attempts that started and never finished died with
+    /// their process; they run again as the next attempt, which counts against the retry budget.
+    mutating func prepareForResume(at now: Date) {
+        for (id, run) in running.sorted(by: { $0.key < $1.key }) {
+            let step = graph.steps[run.step]
+            if run.attempt >= allowedAttempts(step: step, execution: id) {
+                failure = RunError(
+                    .stepFailed,
+                    "step '\(step.name)' died with its process on attempt \(run.attempt) of "
+                        + "\(step.options.retry.maxAttempts) while handling \(describe(run.triggers)); "
+                        + "its retry budget is spent. Fix the step, then start a new run.",
+                    step: step.name,
+                    event: run.triggers.first?.name
+                )
+            }
+        }
+        requeueRunning(notBefore: nil)
+    }
+
+    private mutating func applyStart(_ start: ExecutionStarted) throws {
+        let index: Int?
+        if let id = pending.firstIndex(where: { $0.executionID == start.executionID }) {
+            index = id
+        } else {
+            index = pending.firstIndex {
+                $0.executionID == nil && graph.steps[$0.step].name == start.step && $0.triggers.map(\.seq) == start.triggers
+            }
+        }
+        guard let index else {
+            throw inconsistency("execution \(start.executionID) of step '\(start.step)' on \(start.triggers) was never due")
+        }
+        let candidate = pending.remove(at: index)
+        running[start.executionID] = Running(
+            step: candidate.step, triggers: candidate.triggers, attempt: start.attempt, startedAt: start.at)
+        runningPerStep[candidate.step] += 1
+        nextExecutionID = max(nextExecutionID, start.executionID + 1)
+    }
+
+    private mutating func applyFinish(_ finish: ExecutionFinished) throws {
+        guard let run = running[finish.executionID], run.attempt == finish.attempt else {
+            throw CairnError(
+                .internalInconsistency,
+                "attempt \(finish.attempt) of execution \(finish.executionID) ('\(finish.step)') is not running; its commit is fenced out",
+                step: finish.step
+            )
+        }
+        running[finish.executionID] = nil
+        runningPerStep[run.step] -= 1
+        let step = graph.steps[run.step]
+        switch finish.outcome {
+        case .completed:
+            completedExecutions += 1
+            sideEffects[finish.executionID] = nil
+            for write in finish.storeWrites { store[write.key] = write.value }
+            nextStreamPosition += finish.streamed.count
+            for event in finish.emitted { try deliver(event) }
+        case .failed(let message, let retryAt):
+            let sentence = "step '\(step.name)' failed on attempt \(finish.attempt) handling \(describe(run.triggers)): \(message)"
+            retryOrFail(finish, run: run, retryAt: retryAt, code: .stepFailed, message: sentence)
+        case .timedOut(let retryAt):
+            let sentence = "step '\(step.name)' timed out on attempt \(finish.attempt) handling \(describe(run.triggers))"
+                + (step.options.timeout.map { " (timeout \($0))" } ?? "")
+            retryOrFail(finish, run: run, retryAt: retryAt, code: .stepTimedOut, message: sentence)
+        }
+    }
+
+    private mutating func retryOrFail(
+        _ finish: ExecutionFinished,
+        run: Running,
+        retryAt: Date?,
+        code: CairnError.Code,
+        message: String
+    ) {
+        if let retryAt {
+            pending.append(Candidate(
+                executionID: finish.executionID, step: run.step, triggers: run.triggers,
+                attempt: finish.attempt + 1, notBefore: retryAt))
+        } else if failure == nil {
+            failure = RunError(
+                code, message + ". No attempts are left: fix the cause, then start a new run.",
+                step: finish.step, event: run.triggers.first?.name)
+        }
+    }
+
+    private mutating func requeueRunning(notBefore: Date?) {
+        for (id, run) in running.sorted(by: { $0.key < $1.key }) {
+            pending.append(Candidate(
+                executionID: id, step: run.step, triggers: run.triggers, attempt: run.attempt + 1, notBefore: notBefore))
+            runningPerStep[run.step] -= 1
+        }
+        running = [:]
+    }
+
+    /// Routes an event to every subscribed step: a candidate per plain step, a buffer entry per join.
+    private mutating func deliver(_ event: JournaledEvent) throws {
+        guard event.seq == nextSeq else {
+            throw inconsistency("event '\(event.name)' has seq \(event.seq) where \(nextSeq) was due")
+        }
+        nextSeq += 1
+        if event.name == graph.stopType.eventName {
+            if stopEvent == nil { stopEvent = event }
+            return
+        }
+        for index in graph.subscribers[event.name] ?? [] {
+            let step = graph.steps[index]
+            guard let join = step.join else {
+                pending.append(Candidate(executionID: nil, step: index, triggers: [event], attempt: 1, notBefore: nil))
+                continue
+            }
+            guard let value = event.value else { throw inconsistency("event \(event.seq) was not decoded") }
+            let key = join.key(of: value)
+            var group = buffers[index, default: [:]][key, default: [:]]
+            group[event.name, default: []].append(event)
+            if join.required.allSatisfy({ (group[$0.name]?.count ?? 0) >= $0.count }) {
+                var set: [JournaledEvent] = []
+                for requirement in join.required {
+                    set += group[requirement.name]!.prefix(requirement.count)
+                    group[requirement.name]!.removeFirst(requirement.count)
+                }
+                pending.append(Candidate(executionID: nil, step: index, triggers: set, attempt: 1, notBefore: nil))
+            }
+            buffers[index, default: [:]][key] = group.contains { !$0.value.isEmpty } ? group : nil
+        }
+    }
+
+    // MARK: Deciding
+
+    /// What to do at `now`: the run's end when it is due, otherwise the executions to start
+    /// (within each step's worker limit) and when to look again.
+    func decide(at now: Date) -> Decision {
+        var decision = Decision()
+        if finished != nil { return decision }
+        if let stop = stopEvent {
+            decision.finish = RunFinished(status: .completed, result: stop.payload, error: nil, at: now)
+            return decision
+        }
+        if let failure {
+            decision.finish = RunFinished(status: .failed, result: nil, error: failure, at: now)
+            return decision
+        }
+        if let deadline = started?.deadline, now >= deadline {
+            decision.finish = RunFinished(
+                status: .timedOut, result: nil,
+                error: RunError(.runTimedOut, "run outlived its timeout at \(deadline); \(running.count) step(s) were still running. "
+                    + "Give the run a longer timeout or make its steps faster."),
+                at: now)
+            return decision
+        }
+        var perStep = runningPerStep
+        var nextID = nextExecutionID
+        for candidate in pending {
+            if let notBefore = candidate.notBefore, notBefore > now {
+                decision.wakeAt = min(decision.wakeAt ?? notBefore, notBefore)
+                continue
+            }
+            let step = graph.steps[candidate.step]
+            guard perStep[candidate.step] < step.options.workers else { continue }
+            perStep[candidate.step] += 1
+            let id = candidate.executionID ?? nextID
+            if candidate.executionID == nil { nextID += 1 }
+            decision.starts.append(ExecutionStarted(
+                executionID: id, step: step.name, attempt: candidate.attempt, triggers: candidate.triggers.map(\.seq), at: now))
+        }
+        if let deadline = started?.deadline { decision.wakeAt = min(decision.wakeAt ?? deadline, deadline) }
+        if decision.starts.isEmpty, running.isEmpty, pending.isEmpty {
+            decision.finish = RunFinished(status: .failed, result: nil, error: stallError(), at: now)
+        }
+        return decision
+    }
+
+    /// The journal record for an attempt's end: seqs and stream positions assigned, retry decided.
+    func finishRecord(for attempt: AttemptResult, at now: Date) -> ExecutionFinished {
+        let run = running[attempt.executionID]
+        let step = graph.steps[run?.step ?? 0]
+        let allowed = allowedAttempts(step: step, execution: attempt.executionID)
+        let retryAt = attempt.attempt < allowed ? now.addingTimeInterval(step.options.retry.backoff(after: attempt.attempt).seconds) : nil
+        var emitted: [JournaledEvent] = []
+        var streamed: [StreamedEvent] = []
+        var writes: [StoreWrite] = []
+        var recorded: [RecordedValue] = []
+        let outcome: ExecutionFinished.Outcome
+        switch attempt.outcome {
+        case .returned(let returned, let effects):
+            outcome = .completed
+            var events = effects.sent
+            if let returned { events.append(returned) }
+            emitted = events.enumerated().map { offset, event in
+                JournaledEvent(seq: nextSeq + offset, name: event.name, payload: event.payload,
+                               executionID: attempt.executionID, value: event.value)
+            }
+            streamed = effects.streamed.enumerated().map { offset, event in
+                StreamedEvent(position: nextStreamPosition + offset, name: event.name, payload: event.payload, step: step.name)
+            }
+            writes = effects.storeWriteOrder.map { StoreWrite(key: $0, value: effects.storeWrites[$0]!) }
+            recorded = effects.recorded
+        case .threw(let error):
+            let retryable = step.options.retry.allowsRetry(of: error) && !(error is CairnError)
+            outcome = .failed(message: String(describing: error), retryAt: retryable ? retryAt : nil)
+        case .timedOut:
+            outcome = .timedOut(retryAt: retryAt)
+        }
+        return ExecutionFinished(
+            executionID: attempt.executionID, step: step.name, attempt: attempt.attempt, outcome: outcome,
+            emitted: emitted, streamed: streamed, storeWrites: writes, recorded: recorded,
+            startedAt: run?.startedAt ?? now, at: now)
+    }
+
+    /// The running attempt's trigger events and step, to start it.
+    func runningExecution(_ id: Int) -> (step: AnyStep, triggers: [JournaledEvent], attempt: Int)? {
+        running[id].map { (graph.steps[$0.step], $0.triggers, $0.attempt) }
+    }
+
+    private func allowedAttempts(step: AnyStep, execution: Int) -> Int {
+        step.options.retry.maxAttempts + extraAttempts[execution, default: 0]
+    }
+
+    private func stallError() -> RunError {
+        var waiting: [String] = []
+        for (index, groups) in buffers.sorted(by: { $0.key < $1.key }) {
+            let step = graph.steps[index]
+            for (key, group) in groups {
+                let have = group.filter { !$0.value.isEmpty }.map { "\($0.value.count) '\($0.key)'" }.sorted()
+                waiting.append("join '\(step.name)'\(step.join?.keys == nil ? "" : " (key \(key))") holds \(have.joined(separator: ", "))")
+            }
+        }
+        let detail = waiting.isEmpty ? "no step has work left" : waiting.sorted().joined(separator: "; ")
+        return RunError(
+            .stalled,
+            "run stalled: nothing can run and no step emitted '\(graph.stopType.eventName)' (\(detail)). "
+                + "Check that every path of the workflow ends in a stop event.")
+    }
+
+    private func describe(_ triggers: [JournaledEvent]) -> String {
+        triggers.map { "'\($0.name)' (seq \($0.seq))" }.joined(separator: ", ")
+    }
+
+    private func inconsistency(_ message: String) -> CairnError {
+        CairnError(.internalInconsistency, "the journal of this run is inconsistent: \(message)")
+    }
+}
+
+/// How one attempt ended, as the driver saw it.
+struct AttemptResult: Sendable {
+    enum Outcome: Sendable {
+        case returned((name: String, payload: Data, value: any Event)?, ExecutionEffects)
+        case threw(any Error)
+        case timedOut
+    }
+
+    let executionID: Int
+    let attempt: Int
+    let outcome: Outcome
+}

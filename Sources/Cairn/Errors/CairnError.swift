@@ -1,0 +1,58 @@
+/// An operational failure: what went wrong, where, and what to do.
+///
+/// Codes are a struct rather than an enum so new ones never break a caller's `switch`.
+public struct CairnError: Error, CustomStringConvertible, Sendable {
+    /// What kind of failure this is.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private let raw: String
+        private init(_ raw: String) { self.raw = raw }
+        public var description: String { raw }
+
+        /// A step threw on its last allowed attempt, or threw an error that may not be retried.
+        public static let stepFailed = Code("step-failed")
+        /// A step's attempt outlived its timeout on its last allowed attempt.
+        public static let stepTimedOut = Code("step-timed-out")
+        /// A step sent or returned an event type it did not declare.
+        public static let undeclaredEvent = Code("undeclared-event")
+        /// The run outlived its timeout.
+        public static let runTimedOut = Code("run-timed-out")
+        /// The run was cancelled.
+        public static let cancelled = Code("cancelled")
+        /// The run was interrupted; it can be resumed.
+        public static let interrupted = Code("interrupted")
+        /// Nothing can run and no stop event was emitted.
+        public static let stalled = Code("stalled")
+        /// The run does not exist in the journal.
+        public static let runNotFound = Code("run-not-found")
+        /// A run with this id exists already.
+        public static let runExists = Code("run-exists")
+        /// The run has already ended.
+        public static let runEnded = Code("run-ended")
+        /// The journal holds an event name the workflow does not know.
+        public static let unknownEventType = Code("unknown-event-type")
+        /// The run was started by a different version of the workflow.
+        public static let fingerprintMismatch = Code("fingerprint-mismatch")
+        /// The journal and the scheduler disagree; a bug or a damaged journal.
+        public static let internalInconsistency = Code("internal-inconsistency")
+        /// Encoding or decoding a payload failed.
+        public static let codingFailed = Code("coding-failed")
+    }
+
+    /// What kind of failure.
+    public let code: Code
+    /// One or two sentences: what was wrong and what to do.
+    public let message: String
+    /// The step involved, if any.
+    public let step: String?
+    /// The event involved, if any (its persisted name).
+    public let event: String?
+
+    public init(_ code: Code, _ message: String, step: String? = nil, event: String? = nil) {
+        self.code = code
+        self.message = message
+        self.step = step
+        self.event = event
+    }
+
+    public var description: String { message }
+}

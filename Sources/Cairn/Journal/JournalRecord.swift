@@ -1,0 +1,185 @@
+public import Foundation
+
+/// One append-only entry of a run's journal. A run's state is whatever its records say:
+/// the scheduler is rebuilt by feeding them, in order, to ``RunStateMachine``.
+public enum JournalRecord: Sendable {
+    /// The run began: its workflow, fingerprint, options and the start event (seq 1).
+    case runStarted(RunStarted)
+    /// An attempt of a step execution began, on the listed trigger events.
+    case executionStarted(ExecutionStarted)
+    /// An attempt ended; when it completed, with everything the step did, committed at once.
+    case executionFinished(ExecutionFinished)
+    /// A memoised side effect (`context.run`) returned; journaled before the step commits.
+    case sideEffect(SideEffect)
+    /// The run was interrupted: it stays resumable.
+    case runInterrupted(RunInterrupted)
+    /// A process took the run over from the journal.
+    case runResumed(RunResumed)
+    /// The run ended.
+    case runFinished(RunFinished)
+}
+
+/// An event as journaled: its per-run sequence number, persisted name and JSON payload.
+public struct JournaledEvent: Sendable {
+    /// Gapless per run, starting at 1 with the start event.
+    public let seq: Int
+    /// The event type's persisted name.
+    public let name: String
+    /// The JSON encoding of the event.
+    public let payload: Data
+    /// The execution that emitted it; `nil` for the start event.
+    public let executionID: Int?
+    /// The decoded event; present while live, filled by decoding when a run is rebuilt.
+    public var value: (any Event)?
+
+    public init(seq: Int, name: String, payload: Data, executionID: Int?, value: (any Event)?) {
+        self.seq = seq
+        self.name = name
+        self.payload = payload
+        self.executionID = executionID
+        self.value = value
+    }
+}
+
+/// An event a step wrote to the run's progress stream.
+public struct StreamedEvent: Sendable {
+    /// Gapless per run, starting at 1.
+    public let position: Int
+    /// The event type's persisted name.
+    public let name: String
+    /// The JSON encoding of the event.
+    public let payload: Data
+    /// The step that wrote it.
+    public let step: String
+
+    public init(position: Int, name: String, payload: Data, step: String) {
+        self.position = position
+        self.name = name
+        self.payload = payload
+        self.step = step
+    }
+
+    /// The event decoded as `type`, or `nil` when it is another type.
+    public func decode<E: Event>(_ type: E.Type) -> E? {
+        guard name == E.eventName else { return nil }
+        return try? JSONDecoder().decode(E.self, from: payload)
+    }
+}
+
+/// Payload of ``JournalRecord/runStarted(_:)``.
+public struct RunStarted: Sendable {
+    public let runID: RunID
+    public let workflow: String
+    /// Hash of ``shape``.
+    public let fingerprint: String
+    /// The workflow's shape when the run started, to say what changed on a refused resume.
+    public let shape: String
+    public let version: String?
+    /// Seed of `context.random`; `nil` draws from the system generator.
+    public let seed: UInt64?
+    /// Absolute end of the run's time budget.
+    public let deadline: Date?
+    public let at: Date
+    /// The start event, seq 1.
+    public let start: JournaledEvent
+}
+
+/// Payload of ``JournalRecord/executionStarted(_:)``.
+public struct ExecutionStarted: Sendable {
+    /// Stable across attempts.
+    public let executionID: Int
+    public let step: String
+    /// 1 for the first attempt.
+    public let attempt: Int
+    /// Seqs of the events the execution handles (one, or a join's set).
+    public let triggers: [Int]
+    public let at: Date
+}
+
+/// Payload of ``JournalRecord/executionFinished(_:)``: one atomic step commit.
+public struct ExecutionFinished: Sendable {
+    /// How an attempt ended.
+    public enum Outcome: Sendable, Equatable {
+        case completed
+        /// The attempt threw; `retryAt` is set when another attempt is due.
+        case failed(message: String, retryAt: Date?)
+        /// The attempt outlived the step timeout and was abandoned.
+        case timedOut(retryAt: Date?)
+    }
+
+    public let executionID: Int
+    public let step: String
+    public let attempt: Int
+    public let outcome: Outcome
+    /// Sent events first, in order, then the returned event.
+    public let emitted: [JournaledEvent]
+    public let streamed: [StreamedEvent]
+    public let storeWrites: [StoreWrite]
+    /// Every `now`, `random` and `uuid` value the attempt read.
+    public let recorded: [RecordedValue]
+    public let startedAt: Date
+    public let at: Date
+}
+
+/// A value written to the run's store by a step.
+public struct StoreWrite: Sendable {
+    public let key: String
+    public let value: Data
+}
+
+/// A nondeterministic value a step read, journaled so replay sees the same.
+public enum RecordedValue: Sendable, Equatable {
+    case now(Date)
+    case random(UInt64)
+    case uuid(UUID)
+}
+
+/// Payload of ``JournalRecord/sideEffect(_:)``.
+public struct SideEffect: Sendable {
+    public let executionID: Int
+    public let attempt: Int
+    /// The name given to `context.run`, with `#n` for its n-th call in the execution.
+    public let key: String
+    public let result: Data
+    public let at: Date
+}
+
+/// Payload of ``JournalRecord/runInterrupted(_:)``.
+public struct RunInterrupted: Sendable {
+    /// Executions that were still running and will run again on resume.
+    public let abandoned: [Int]
+    public let reason: String
+    public let at: Date
+}
+
+/// Payload of ``JournalRecord/runResumed(_:)``.
+public struct RunResumed: Sendable {
+    public let at: Date
+}
+
+/// Payload of ``JournalRecord/runFinished(_:)``.
+public struct RunFinished: Sendable {
+    public let status: RunStatus
+    /// The stop event's payload when the run completed.
+    public let result: Data?
+    public let error: RunError?
+    public let at: Date
+}
+
+/// Why a run did not complete: kept in the journal, thrown by ``RunHandle/result``.
+public struct RunError: Error, Sendable, Codable, Equatable, CustomStringConvertible {
+    /// ``CairnError/Code`` as text.
+    public let code: String
+    public let message: String
+    public let step: String?
+    public let event: String?
+
+    init(_ code: CairnError.Code, _ message: String, step: String? = nil, event: String? = nil) {
+        self.code = code.description
+        self.message = message
+        self.step = step
+        self.event = event
+    }
+
+    public var description: String { message }
+}

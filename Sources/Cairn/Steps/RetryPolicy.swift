@@ -1,0 +1,57 @@
+import Foundation
+
+/// How many times a step is attempted and how long to wait between attempts.
+///
+/// An attempt that throws, times out or dies with its process counts. Errors conforming to
+/// ``NonRetryableError``, and errors for which `isRetryable` returns `false`, end the step at once.
+public struct RetryPolicy: Sendable {
+    /// Total attempts, the first included (1 means no retry).
+    public var maxAttempts: Int
+    /// Wait before the second attempt.
+    public var initialBackoff: Duration
+    /// Factor applied to the wait after each further attempt.
+    public var multiplier: Double
+    /// Upper bound of the wait.
+    public var maxBackoff: Duration
+    /// Decides whether an error may be retried.
+    public var isRetryable: @Sendable (any Error) -> Bool
+
+    public init(
+        maxAttempts: Int,
+        initialBackoff: Duration = .milliseconds(100),
+        multiplier: Double = 2,
+        maxBackoff: Duration = .seconds(30),
+        isRetryable: @escaping @Sendable (any Error) -> Bool = { _ in true }
+    ) {
+        self.maxAttempts = maxAttempts
+        self.initialBackoff = initialBackoff
+        self.multiplier = multiplier
+        self.maxBackoff = maxBackoff
+        self.isRetryable = isRetryable
+    }
+
+    /// One attempt, no retry.
+    public static var none: RetryPolicy { RetryPolicy(maxAttempts: 1) }
+
+    /// The wait after failed attempt number `attempt` (1-based).
+    public func backoff(after attempt: Int) -> Duration {
+        let factor = pow(multiplier, Double(max(0, attempt - 1)))
+        let seconds = min(initialBackoff.seconds * factor, maxBackoff.seconds)
+        return .milliseconds(Int64((seconds * 1000).rounded()))
+    }
+
+    func allowsRetry(of error: any Error) -> Bool {
+        !(error is any NonRetryableError) && isRetryable(error)
+    }
+}
+
+/// Marks an error that no retry can fix, such as invalid input.
+public protocol NonRetryableError: Error {}
+
+extension Duration {
+    /// The duration in seconds as a `Double`.
+    var seconds: Double {
+        let (s, attoseconds) = components
+        return Double(s) + Double(attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,124 @@
+extension WorkflowGraph {
+    /// Every problem that keeps the workflow from running, each naming its step and event type.
+    public var problems: [String] {
+        var problems: [String] = []
+        problems += duplicateNames()
+        problems += badOptions()
+        problems += startAndStopProblems()
+        problems += unmatchedEvents()
+        if problems.isEmpty, !stopIsReachable() {
+            problems.append("no step can reach '\(stopType.eventName)' from '\(startType.eventName)': the run could never finish")
+        }
+        return problems
+    }
+
+    /// Throws a ``WorkflowValidationError`` listing every problem at once.
+    public func validate() throws {
+        let problems = problems
+        if !problems.isEmpty { throw WorkflowValidationError(workflow: name, problems: problems) }
+    }
+
+    private var allTypes: [(step: String?, type: any Event.Type)] {
+        [(nil, startType), (nil, stopType)] + steps.flatMap { step in (step.consumes + step.emits).map { (step.name, $0) } }
+    }
+
+    private func duplicateNames() -> [String] {
+        var problems: [String] = []
+        var seenSteps: Set<String> = []
+        for step in steps where !seenSteps.insert(step.name).inserted {
+            problems.append("two steps are named '\(step.name)': step names must be unique")
+        }
+        var typesByName: [String: any Event.Type] = [:]
+        var reported: Set<String> = []
+        for (step, type) in allTypes {
+            let name = type.eventName
+            if name.contains("<"), reported.insert("generic " + name).inserted {
+                problems.append("event type \(String(reflecting: type)) is generic and has no explicit eventName"
+                    + (step.map { " (used by step '\($0)')" } ?? "") + ": give it a stable `static let eventName`")
+            }
+            if let other = typesByName[name], other != type, reported.insert(name).inserted {
+                if name == startType.eventName || name == stopType.eventName {
+                    continue  // reported as a start or stop mismatch, which says more
+                }
+                problems.append("event types \(String(reflecting: other)) and \(String(reflecting: type)) share the name '\(name)'"
+                    + (step.map { " (step '\($0)')" } ?? "") + ": event names must be unique")
+            }
+            typesByName[name] = typesByName[name] ?? type
+        }
+        return problems
+    }
+
+    private func badOptions() -> [String] {
+        var problems: [String] = []
+        for step in steps {
+            if step.options.workers < 1 {
+                problems.append("step '\(step.name)' has \(step.options.workers) workers: it needs at least 1")
+            }
+            if step.options.retry.maxAttempts < 1 {
+                problems.append("step '\(step.name)' allows \(step.options.retry.maxAttempts) attempts: it needs at least 1")
+            }
+            guard let join = step.join else { continue }
+            for requirement in join.required where requirement.count < 1 {
+                problems.append("join '\(step.name)' waits for \(requirement.count) '\(requirement.name)' events: it needs at least 1")
+            }
+            let names = join.required.map(\.name)
+            if Set(names).count != names.count {
+                problems.append("join '\(step.name)' lists an event type twice: use CountedJoinStep to wait for several of one type")
+            }
+        }
+        return problems
+    }
+
+    private func startAndStopProblems() -> [String] {
+        var problems: [String] = []
+        let startName = startType.eventName
+        if !steps.contains(where: { $0.consumes.contains { $0 == startType } }) {
+            problems.append("no step consumes '\(startName)' (\(String(reflecting: startType))): nothing would run")
+        }
+        for step in steps {
+            for type in step.consumes where type.eventName == startName && type != startType {
+                problems.append("step '\(step.name)' consumes \(String(reflecting: type)) but the workflow starts with "
+                    + "\(String(reflecting: startType)): make its input type the workflow's Input")
+            }
+            for type in step.emits where type is any _StopEventMarker.Type && type != stopType {
+                problems.append("step '\(step.name)' emits \(String(reflecting: type)) but the workflow's result is "
+                    + "\(String(reflecting: stopType)): make its result type the workflow's Output")
+            }
+        }
+        return problems
+    }
+
+    private func unmatchedEvents() -> [String] {
+        let consumed = Set(steps.flatMap(\.consumedNames))
+        let emitted = Set(steps.flatMap(\.emittedNames))
+        var problems: [String] = []
+        var reported: Set<String> = []
+        for step in steps {
+            for name in step.emittedNames where name != stopType.eventName && !consumed.contains(name)
+                && reported.insert("emit " + name).inserted {
+                problems.append("step '\(step.name)' emits '\(name)' but no step consumes it")
+            }
+            for name in step.consumedNames where name != startType.eventName && !emitted.contains(name)
+                && reported.insert("consume " + name).inserted {
+                problems.append("step '\(step.name)' consumes '\(name)' but no step emits it")
+            }
+        }
+        return problems
+    }
+
+    private func stopIsReachable() -> Bool {
+        var reachable: Set<String> = [startType.eventName]
+        var changed = true
+        while changed {
+            changed = false
+            for step in steps {
+                let fires = step.isJoin
+                    ? step.consumedNames.allSatisfy(reachable.contains)
+                    : step.consumedNames.contains(where: reachable.contains)
+                guard fires else { continue }
+                for name in step.emittedNames where reachable.insert(name).inserted { changed = true }
+            }
+        }
+        return reachable.contains(stopType.eventName)
+    }
+}

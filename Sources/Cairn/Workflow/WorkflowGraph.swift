@@ -1,0 +1,77 @@
+import Foundation
+
+/// A workflow with its types erased: the steps, every event type they name, and who consumes what.
+///
+/// The scheduler, validation, drawing and the fingerprint all read this one description.
+public struct WorkflowGraph: Sendable {
+    /// The workflow's persisted name.
+    public let name: String
+    /// The steps in declaration order.
+    public let steps: [AnyStep]
+    /// `StartEvent<Input>` of the workflow.
+    public let startType: any Event.Type
+    /// `StopEvent<Output>` of the workflow.
+    public let stopType: any Event.Type
+    /// Every event type named by a step, the start and stop types included, by persisted name.
+    let eventTypes: [String: any Event.Type]
+    /// Step indices subscribed to each event name, in declaration order.
+    let subscribers: [String: [Int]]
+
+    init(name: String, steps: [AnyStep], startType: any Event.Type, stopType: any Event.Type) {
+        self.name = name
+        self.steps = steps
+        self.startType = startType
+        self.stopType = stopType
+        var types: [String: any Event.Type] = [startType.eventName: startType, stopType.eventName: stopType]
+        var subscribers: [String: [Int]] = [:]
+        for (index, step) in steps.enumerated() {
+            for type in step.consumes {
+                types[type.eventName] = types[type.eventName] ?? type
+                subscribers[type.eventName, default: []].append(index)
+            }
+            for type in step.emits { types[type.eventName] = types[type.eventName] ?? type }
+        }
+        self.eventTypes = types
+        self.subscribers = subscribers
+    }
+
+    /// The step with the given name.
+    public func step(named name: String) -> AnyStep? {
+        steps.first { $0.name == name }
+    }
+
+    /// A canonical text of the graph's shape: one line per step, `name(consumed)->(emitted)`, sorted.
+    public var shape: String {
+        steps.map { step in
+            let kind = step.join.map { join in
+                "join[" + join.required.map { "\($0.name)x\($0.count)" }.joined(separator: ",") + "]"
+            } ?? "step"
+            return "\(step.name) \(kind)(\(step.consumedNames.sorted().joined(separator: ",")))"
+                + "->(\(step.emittedNames.sorted().joined(separator: ",")))"
+        }
+        .sorted()
+        .joined(separator: "\n")
+    }
+
+    /// A stable 16-hex-digit hash of ``shape``: what a run records to refuse resuming under changed code.
+    public var fingerprint: String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in shape.utf8 {
+            hash ^= UInt64(byte)
+            hash &*= 0x0100_0000_01b3
+        }
+        return String(format: "%016llx", hash)
+    }
+
+    /// Decodes a journaled payload into the event type registered under `name`.
+    func decode(_ name: String, from payload: Data) throws -> any Event {
+        guard let type = eventTypes[name] else {
+            throw CairnError(
+                .unknownEventType,
+                "the journal holds an event '\(name)' that workflow '\(self.name)' does not know; "
+                    + "resume it with the workflow version that started it"
+            )
+        }
+        return try JSONDecoder().decode(type, from: payload)
+    }
+}

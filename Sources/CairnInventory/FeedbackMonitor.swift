@@ -1,0 +1,42 @@
+public import Cairn
+
+/// The article's first feedback monitor: `begin → get_feedback → order | clear → begin`, `cycles` times,
+/// then stop. Progress goes to the run's stream.
+public struct FeedbackMonitor: Workflow {
+    public typealias Input = MonitorInput
+    public typealias Output = MonitorReport
+    public static let name = "feedback-monitor"
+
+    /// Where feedback comes from.
+    public var source: any FeedbackSource
+
+    public init(source: any FeedbackSource = SimulatedFeedback()) {
+        self.source = source
+    }
+
+    public var steps: [AnyStep] {
+        FunctionStep("begin") { (event: OneOf2<StartEvent<MonitorInput>, LoopEvent>, context)
+            -> OneOf2<GetFeedbackEvent, StopEvent<MonitorReport>>? in
+            let (input, round) = try MonitorSteps.beginRound(event, context)
+            try context.writeToStream(ProgressEvent(message: "round \(round): begin"))
+            guard round <= input.cycles else { return .second(StopEvent(try MonitorSteps.report(input, context))) }
+            return .first(GetFeedbackEvent(sku: input.sku, round: round))
+        }
+        FunctionStep("get_feedback") { [source] (event: GetFeedbackEvent, context) -> OneOf2<OrderEvent, ClearEvent>? in
+            try context.writeToStream(ProgressEvent(message: "round \(event.round): getting feedback for \(event.sku)"))
+            let sentiment = try await MonitorSteps.ask(source, .customers, sku: event.sku, round: event.round, context)
+            switch sentiment {
+            case .good: return .first(OrderEvent(sku: event.sku, round: event.round, sentiment: sentiment))
+            case .bad: return .second(ClearEvent(sku: event.sku, round: event.round, sentiment: sentiment))
+            }
+        }
+        FunctionStep("order") { (event: OrderEvent, context) -> LoopEvent? in
+            try MonitorSteps.record(.init(round: event.round, decision: .good), sku: event.sku, context)
+            return LoopEvent(round: event.round)
+        }
+        FunctionStep("clear") { (event: ClearEvent, context) -> LoopEvent? in
+            try MonitorSteps.record(.init(round: event.round, decision: .bad), sku: event.sku, context)
+            return LoopEvent(round: event.round)
+        }
+    }
+}

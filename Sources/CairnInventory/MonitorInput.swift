@@ -1,0 +1,68 @@
+import Cairn
+
+/// Input of `feedback-monitor` and `complex-feedback-monitor`.
+/// Unknown fields and out-of-range values are refused, naming the field.
+public struct MonitorInput: Codable, Sendable, Equatable {
+    /// The SKU to watch.
+    public var sku: String
+    /// Decisions to take, one per cycle.
+    public var cycles: Int
+    /// Simulated I/O per feedback call, in milliseconds.
+    public var delayMs: Int
+    /// Makes the feedback deterministic.
+    public var seed: UInt64?
+
+    public init(sku: String, cycles: Int, delayMs: Int = 1000, seed: UInt64? = nil) {
+        self.sku = sku
+        self.cycles = cycles
+        self.delayMs = delayMs
+        self.seed = seed
+    }
+
+    private enum CodingKeys: String, CodingKey, CaseIterable {
+        case sku, cycles, delayMs, seed
+    }
+
+    /// Decodes `{"sku": "Apple", "cycles": 3, "delayMs": 1000, "seed": 42}`; `cycles` defaults to 1,
+    /// `delayMs` to 1000.
+    public init(from decoder: any Decoder) throws {
+        try StrictInput.rejectUnknownKeys(in: decoder, allowed: CodingKeys.allCases.map(\.rawValue))
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let input = MonitorInput(
+            sku: try container.decode(String.self, forKey: .sku),
+            cycles: try container.decodeIfPresent(Int.self, forKey: .cycles) ?? 1,
+            delayMs: try container.decodeIfPresent(Int.self, forKey: .delayMs) ?? 1000,
+            seed: try container.decodeIfPresent(UInt64.self, forKey: .seed))
+        try StrictInput.require(!input.sku.isEmpty, field: "sku", in: decoder, "must not be empty")
+        try StrictInput.require((1...10_000).contains(input.cycles), field: "cycles", in: decoder, "must be between 1 and 10000")
+        try StrictInput.require((0...600_000).contains(input.delayMs), field: "delayMs", in: decoder, "must be between 0 and 600000")
+        self = input
+    }
+
+    var delay: Duration { .milliseconds(delayMs) }
+}
+
+/// What a monitor run did: one decision per cycle.
+public struct MonitorReport: Codable, Sendable, Equatable {
+    public var sku: String
+    public var decisions: [Decision]
+
+    /// One cycle's decision.
+    public struct Decision: Codable, Sendable, Equatable {
+        public var round: Int
+        public var decision: Sentiment
+        /// The three sources' votes, when the workflow voted.
+        public var votes: Votes?
+
+        public init(round: Int, decision: Sentiment, votes: Votes? = nil) {
+            self.round = round
+            self.decision = decision
+            self.votes = votes
+        }
+    }
+
+    /// How many cycles ordered stock.
+    public var orders: Int { decisions.filter { $0.decision == .good }.count }
+    /// How many cycles cleared stock out.
+    public var clears: Int { decisions.filter { $0.decision == .bad }.count }
+}

@@ -1,0 +1,67 @@
+import Cairn
+
+/// Store keys shared by the monitor workflows.
+enum MonitorKeys {
+    static let input = StoreKey<MonitorInput>("input")
+    static let decisions = StoreKey<[MonitorReport.Decision]>("decisions")
+}
+
+/// The parts both monitors share: remembering the input, asking a source, recording decisions.
+enum MonitorSteps {
+    /// On the start event, stores the input; on a loop event, reads it back.
+    /// Returns the input and the round to run next.
+    static func beginRound(_ event: OneOf2<StartEvent<MonitorInput>, LoopEvent>, _ context: WorkflowContext) throws
+        -> (input: MonitorInput, round: Int) {
+        switch event {
+        case .first(let start):
+            try context.store.set(MonitorKeys.input, start.input)
+            try context.store.set(MonitorKeys.decisions, [])
+            return (start.input, 1)
+        case .second(let loop):
+            guard let input = try context.store.get(MonitorKeys.input) else {
+                throw CairnError(.internalInconsistency, "the monitor's input is missing from the store", step: context.stepName)
+            }
+            return (input, loop.round + 1)
+        }
+    }
+
+    /// The report once every cycle is done.
+    static func report(_ input: MonitorInput, _ context: WorkflowContext) throws -> MonitorReport {
+        MonitorReport(sku: input.sku, decisions: try context.store.get(MonitorKeys.decisions) ?? [])
+    }
+
+    /// Asks `channel` once per execution: the answer is memoised in the journal, so a resumed or
+    /// retried step does not pay for the call again.
+    static func ask(
+        _ source: any FeedbackSource, _ channel: FeedbackQuery.Channel, sku: String, round: Int, _ context: WorkflowContext
+    ) async throws -> Sentiment {
+        guard let input = try context.store.get(MonitorKeys.input) else {
+            throw CairnError(.internalInconsistency, "the monitor's input is missing from the store", step: context.stepName)
+        }
+        let draw = input.seed.map { seededDraw(seed: $0, sku: sku, round: round, channel: channel) } ?? context.random()
+        let query = FeedbackQuery(channel: channel, sku: sku, round: round, draw: draw, delay: input.delay)
+        return try await context.run("feedback.\(channel.rawValue)") { try await source.feedback(for: query) }
+    }
+
+    /// Appends the round's decision to the store and reports progress.
+    static func record(_ decision: MonitorReport.Decision, sku: String, _ context: WorkflowContext) throws {
+        var decisions = try context.store.get(MonitorKeys.decisions) ?? []
+        decisions.append(decision)
+        try context.store.set(MonitorKeys.decisions, decisions)
+        let verb = decision.decision == .good ? "ordered stock of" : "cleared out"
+        try context.writeToStream(ProgressEvent(message: "round \(decision.round): \(verb) \(sku) (feedback \(decision.decision.rawValue))"))
+    }
+
+    /// A uniform number in `0..<1` that depends only on its arguments.
+    static func seededDraw(seed: UInt64, sku: String, round: Int, channel: FeedbackQuery.Channel) -> Double {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325 ^ seed
+        for byte in "\(sku)/\(round)/\(channel.rawValue)".utf8 {
+            hash ^= UInt64(byte)
+            hash &*= 0x0100_0000_01b3
+        }
+        hash ^= hash >> 33
+        hash &*= 0xff51_afd7_ed55_8ccd
+        hash ^= hash >> 33
+        return Double(hash >> 11) * 0x1.0p-53
+    }
+}
