@@ -163,8 +163,9 @@ public final class WorkflowContext: Sendable {
             return try Self.decode(T.self, from: recorded, what: "side effect '\(key)'")
         }
         let result = try await body()
-        let data = try Self.encode(result)
-        try await journalSideEffect(SideEffect(executionID: executionID, attempt: attempt, key: key, result: data, at: Date()))
+        let effect = SideEffect(executionID: executionID, attempt: attempt, key: key, result: try Self.encode(result), at: Date())
+        try await journalSideEffect(effect)
+        state.withLock { $0.effects.sideEffects.append(effect) }
         return result
     }
 
@@ -215,4 +216,6 @@ struct ExecutionEffects: Sendable {
     var storeWrites: [String: Data] = [:]
     var storeWriteOrder: [String] = []
     var recorded: [RecordedValue] = []
+    /// Side effects journaled during the attempt, whatever its outcome: a retry must not pay for them again.
+    var sideEffects: [SideEffect] = []
 }

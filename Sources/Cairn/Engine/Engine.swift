@@ -74,7 +74,6 @@ public final class Engine: Sendable {
             throw CairnError(.fingerprintMismatch, FingerprintChange(old: started.shape, new: graph.shape).sentence(runID: runID))
         }
         if machine.finished == nil {
-            machine.prepareForResume(at: Date())
             let resumed = JournalRecord.runResumed(RunResumed(at: Date()))
             try await journal.append([resumed], for: runID)
             try machine.apply(resumed)

@@ -38,6 +38,7 @@ struct RunDriver: Sendable {
 
     mutating func drive() async -> DriverOutcome {
         defer { signal.close() }
+        if let finished = machine.finished { return .finished(finished) }
         return await withTaskGroup(of: Input.self) { group in
             group.addTask { [control] in
                 for await message in control { return .control(message) }
@@ -82,6 +83,7 @@ struct RunDriver: Sendable {
             switch await group.next() {
             case .attempt(let result):
                 guard machine.running[result.executionID]?.attempt == result.attempt else { continue }
+                for effect in result.sideEffects { try machine.apply(.sideEffect(effect)) }  // journaled already
                 let record = machine.finishRecord(for: result, at: Date())
                 logFinish(record)
                 try await journal([.executionFinished(record)])
@@ -155,28 +157,27 @@ struct RunDriver: Sendable {
                 done.resolve(.failure(error))
             }
         }
-        let outcome: AttemptResult.Outcome
-        if let result = await done.value(within: step.options.timeout) {
-            switch result {
-            case .success(let event):
-                let effects = context.seal()
-                do {
-                    let returned = try event.map { ($0.eventNameOfInstance, try WorkflowContext.encode($0), $0) }
-                    outcome = .returned(returned, effects)
-                } catch {
-                    outcome = .threw(error)
-                }
-            case .failure(let error):
-                _ = context.seal()
-                outcome = .threw(error)
-            }
-        } else {
+        let result = await done.value(within: step.options.timeout)
+        if result == nil {
             task.cancel()
             if !Task.isCancelled { _ = await done.value(within: grace) }
-            _ = context.seal()
+        }
+        let effects = context.seal()
+        let outcome: AttemptResult.Outcome
+        switch result {
+        case .success(let event)?:
+            do {
+                let returned = try event.map { ($0.eventNameOfInstance, try WorkflowContext.encode($0), $0) }
+                outcome = .returned(returned, effects)
+            } catch {
+                outcome = .threw(error)
+            }
+        case .failure(let error)?:
+            outcome = .threw(error)
+        case nil:
             outcome = .timedOut
         }
-        return AttemptResult(executionID: context.executionID, attempt: context.attempt, outcome: outcome)
+        return AttemptResult(executionID: context.executionID, attempt: context.attempt, outcome: outcome, sideEffects: effects.sideEffects)
     }
 
     private func randomSeed(step: AnyStep, triggers: [JournaledEvent]) -> UInt64 {

@@ -4,7 +4,7 @@ import Foundation
 /// executions to start, when to wake up, and when the run ends. No I/O, no clocks, no tasks.
 ///
 /// Live runs and rebuilt runs go through the same ``apply(_:)``: resuming a run is feeding its
-/// recorded journal to a new machine, then ``prepareForResume(maxAttemptsExceeded:)``.
+/// recorded journal to a new machine, then journaling and applying a `runResumed` record.
 struct RunStateMachine: Sendable {
     /// An execution waiting to start (a first attempt, a retry, or a re-run after a crash).
     struct Candidate: Sendable {
@@ -77,18 +77,18 @@ struct RunStateMachine: Sendable {
             for id in interrupted.abandoned { extraAttempts[id, default: 0] += 1 }
             requeueRunning(notBefore: nil)
         case .runResumed:
-            break
+            applyResume()
         case .runFinished(let finished):
             self.finished = finished
         }
     }
 
-    /// After rebuilding from the journal: attempts that started and never finished died with
-    /// their process; they run again as the next attempt, which counts against the retry budget.
-    mutating func prepareForResume(at now: Date) {
+    /// A process took the run over: attempts that started and never finished died with their
+    /// process; they run again as their next attempt, which counts against the retry budget.
+    private mutating func applyResume() {
         for (id, run) in running.sorted(by: { $0.key < $1.key }) {
             let step = graph.steps[run.step]
-            if run.attempt >= allowedAttempts(step: step, execution: id) {
+            if run.attempt >= allowedAttempts(step: step, execution: id), failure == nil {
                 failure = RunError(
                     .stepFailed,
                     "step '\(step.name)' died with its process on attempt \(run.attempt) of "
@@ -335,4 +335,6 @@ struct AttemptResult: Sendable {
     let executionID: Int
     let attempt: Int
     let outcome: Outcome
+    /// Side effects the attempt journaled while it ran.
+    let sideEffects: [SideEffect]
 }

@@ -16,7 +16,7 @@ public struct FunctionStep<Input: EventSet, Output: EventSet>: Step {
     public init(
         _ name: String,
         workers: Int = 1,
-        retry: RetryPolicy = .none,
+        retry: RetryPolicy = .standard,
         timeout: Duration? = nil,
         run: @escaping @Sendable (Input, WorkflowContext) async throws -> Output?
     ) {

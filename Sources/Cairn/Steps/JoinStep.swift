@@ -21,7 +21,7 @@ public struct JoinStep<each E: Event, Output: EventSet>: StepConvertible {
         _ name: String,
         _ types: repeat (each E).Type,
         workers: Int = 1,
-        retry: RetryPolicy = .none,
+        retry: RetryPolicy = .standard,
         timeout: Duration? = nil,
         run: @escaping @Sendable (WorkflowContext, repeat each E) async throws -> Output?
     ) {
@@ -34,7 +34,7 @@ public struct JoinStep<each E: Event, Output: EventSet>: StepConvertible {
         _ types: repeat (each E).Type,
         by key: repeat @escaping @Sendable (each E) -> Key,
         workers: Int = 1,
-        retry: RetryPolicy = .none,
+        retry: RetryPolicy = .standard,
         timeout: Duration? = nil,
         run: @escaping @Sendable (WorkflowContext, repeat each E) async throws -> Output?
     ) {
@@ -99,7 +99,7 @@ public struct CountedJoinStep<E: Event, Output: EventSet>: StepConvertible {
         of type: E.Type,
         by key: (@Sendable (E) -> any Hashable & Sendable)? = nil,
         workers: Int = 1,
-        retry: RetryPolicy = .none,
+        retry: RetryPolicy = .standard,
         timeout: Duration? = nil,
         run: @escaping @Sendable ([E], WorkflowContext) async throws -> Output?
     ) {

@@ -30,8 +30,12 @@ public struct RetryPolicy: Sendable {
         self.isRetryable = isRetryable
     }
 
-    /// One attempt, no retry.
+    /// One attempt, no retry: a step that throws, times out or dies with its process fails the run.
     public static var none: RetryPolicy { RetryPolicy(maxAttempts: 1) }
+
+    /// Three attempts, 100 ms then 200 ms apart: the default, so that a step whose process was killed
+    /// runs again on resume.
+    public static var standard: RetryPolicy { RetryPolicy(maxAttempts: 3) }
 
     /// The wait after failed attempt number `attempt` (1-based).
     public func backoff(after attempt: Int) -> Duration {

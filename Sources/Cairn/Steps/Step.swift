@@ -19,7 +19,7 @@ public protocol Step: StepConvertible {
 
     /// The persisted step name; keep it stable once runs exist.
     var name: String { get }
-    /// Workers, retries and timeout. Defaults to ``StepOptions/init(workers:retry:timeout:)``.
+    /// Workers, retries and timeout. Defaults to one worker, ``RetryPolicy/standard``, no timeout.
     var options: StepOptions { get }
 
     /// Handles one event.

@@ -7,7 +7,7 @@ public struct StepOptions: Sendable {
     /// How long one attempt may take before it is cancelled; `nil` for no limit.
     public var timeout: Duration?
 
-    public init(workers: Int = 1, retry: RetryPolicy = .none, timeout: Duration? = nil) {
+    public init(workers: Int = 1, retry: RetryPolicy = .standard, timeout: Duration? = nil) {
         self.workers = workers
         self.retry = retry
         self.timeout = timeout
