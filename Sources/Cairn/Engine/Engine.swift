@@ -117,12 +117,12 @@ public final class Engine: Sendable {
         var logger = logger
         logger[metadataKey: LoggingKeys.runID] = "\(runID)"
         logger[metadataKey: LoggingKeys.workflow] = "\(machine.graph.name)"
-        let (control, continuation) = AsyncStream<RunControl>.makeStream()
+        let inbox = DriverInbox()
         let signal = ChangeSignal()
         var driver = RunDriver(
             machine: machine, runID: runID, journal: journal, configuration: configuration,
-            logger: logger, signal: signal, control: control)
+            logger: logger, signal: signal, inbox: inbox)
         let task = Task { await driver.drive() }
-        return RunHandle(runID: runID, task: task, control: continuation, journal: journal, signal: signal)
+        return RunHandle(runID: runID, task: task, inbox: inbox, journal: journal, signal: signal)
     }
 }

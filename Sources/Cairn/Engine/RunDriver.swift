@@ -19,8 +19,12 @@ enum DriverOutcome: Sendable {
     case journalFailed(any Error)
 }
 
-/// Drives one run: journals the state machine's decisions, runs step attempts concurrently,
-/// and feeds their commits back to the machine. The machine is owned by this one task.
+/// Drives one run: journals the state machine's decisions, runs step attempts concurrently, and feeds
+/// their commits back to the machine. The machine belongs to the driver's task alone.
+///
+/// Attempts run in their own tasks rather than in a task group: Swift cannot pre-empt a task, so an
+/// attempt that ignores cancellation past its timeout and grace period must be abandoned — the run
+/// goes on without it, and its late result is fenced out by (execution, attempt).
 struct RunDriver: Sendable {
     var machine: RunStateMachine
     let runID: RunID
@@ -28,68 +32,86 @@ struct RunDriver: Sendable {
     let configuration: EngineConfiguration
     let logger: Logger
     let signal: ChangeSignal
-    let control: AsyncStream<RunControl>
+    let inbox: DriverInbox
 
-    private enum Input: Sendable {
-        case attempt(AttemptResult)
-        case timer(Date)
-        case control(RunControl?)
+    /// The live attempts: their task and context, to cancel and seal them.
+    private var attempts: [Int: (task: Task<Void, Never>, context: WorkflowContext)] = [:]
+    /// Attempts past their timeout: whatever they return now is recorded as timed out.
+    private var timedOut: Set<Int> = []
+    private var timers: [Task<Void, Never>] = []
+    private var timerAt: Date?
+    private var interruptBy: Date?
+
+    init(machine: RunStateMachine, runID: RunID, journal: any Journal, configuration: EngineConfiguration,
+         logger: Logger, signal: ChangeSignal, inbox: DriverInbox) {
+        self.machine = machine
+        self.runID = runID
+        self.journal = journal
+        self.configuration = configuration
+        self.logger = logger
+        self.signal = signal
+        self.inbox = inbox
     }
 
     mutating func drive() async -> DriverOutcome {
-        defer { signal.close() }
+        defer {
+            inbox.close()
+            for (task, _) in attempts.values { task.cancel() }
+            for timer in timers { timer.cancel() }
+            signal.close()
+        }
         if let finished = machine.finished { return .finished(finished) }
-        return await withTaskGroup(of: Input.self) { group in
-            group.addTask { [control] in
-                for await message in control { return .control(message) }
-                return .control(nil)
+        do {
+            while true {
+                if let outcome = try await step() { return outcome }
             }
-            defer { group.cancelAll() }
-            do {
-                return try await loop(&group)
-            } catch {
-                logger.debug("run stopped: the journal refused a write: \(error)")
-                return .journalFailed(error)
-            }
+        } catch {
+            logger.debug("run stopped: the journal refused a write: \(error)")
+            return .journalFailed(error)
         }
     }
 
-    private mutating func loop(_ group: inout TaskGroup<Input>) async throws -> DriverOutcome {
-        var timerAt: Date?
-        var interruptBy: Date?
-        while true {
-            let now = Date()
-            if let deadline = interruptBy {
-                if machine.running.isEmpty || now >= deadline { return try await interrupt(at: now) }
-            } else {
-                let decision = machine.decide(at: now)
-                if let finish = decision.finish {
-                    try await journal([.runFinished(finish)])
-                    logger.debug("run \(finish.status.rawValue)")
-                    return .finished(finish)
-                }
-                if !decision.starts.isEmpty {
-                    try await journal(decision.starts.map { .executionStarted($0) })
-                    for start in decision.starts { launch(start, in: &group) }
-                }
-                if let wake = decision.wakeAt, timerAt.map({ wake < $0 }) ?? true {
-                    timerAt = wake
-                    group.addTask {
-                        try? await Task.sleep(for: .seconds(max(0, wake.timeIntervalSinceNow)))
-                        return .timer(wake)
-                    }
-                }
+    /// Starts what is due, then handles what arrived. Returns the outcome once the run stops.
+    private mutating func step() async throws -> DriverOutcome? {
+        let now = Date()
+        if let deadline = interruptBy {
+            if machine.running.isEmpty || now >= deadline { return try await interrupt(at: now) }
+        } else {
+            let decision = machine.decide(at: now)
+            if let finish = decision.finish {
+                try await journal([.runFinished(finish)])
+                logger.debug("run \(finish.status.rawValue)")
+                return .finished(finish)
             }
-            switch await group.next() {
+            if !decision.starts.isEmpty {
+                try await journal(decision.starts.map { .executionStarted($0) })
+                for start in decision.starts { launch(start) }
+            }
+            if let wake = decision.wakeAt, timerAt.map({ wake < $0 }) ?? true {
+                timerAt = wake
+                schedule(.timer, at: wake)
+            }
+        }
+        // Everything that finished meanwhile commits in one append (one transaction on a durable journal).
+        // The batch is staged on a copy of the machine, which becomes the machine once it is journaled.
+        var batch = Batch(machine: machine)
+        for message in await inbox.next() {
+            switch message {
             case .attempt(let result):
-                guard machine.running[result.executionID]?.attempt == result.attempt else { continue }
-                for effect in result.sideEffects { try machine.apply(.sideEffect(effect)) }  // journaled already
-                let record = machine.finishRecord(for: result, at: Date())
-                logFinish(record)
-                try await journal([.executionFinished(record)])
-            case .timer(let at):
-                if timerAt == at { timerAt = nil }
+                try finish(result, into: &batch)
+            case .timer:
+                timerAt = nil
+            case .attemptTimedOut(let id, let attempt):
+                guard let live = attempts[id], live.context.attempt == attempt else { continue }
+                timedOut.insert(id)
+                live.task.cancel()
+                schedule(.attemptAbandoned(executionID: id, attempt: attempt), after: configuration.cancellationGrace)
+            case .attemptAbandoned(let id, let attempt):
+                guard let live = attempts[id], live.context.attempt == attempt else { continue }
+                let effects = live.context.seal()
+                try finish(AttemptResult(executionID: id, attempt: attempt, outcome: .timedOut, sideEffects: effects.sideEffects), into: &batch)
             case .control(.cancel):
+                try await commit(batch)
                 let error = RunError(.cancelled, "run was cancelled; cancelling is final. Start a new run to do the work again.")
                 let finish = RunFinished(status: .cancelled, result: nil, error: error, at: Date())
                 try await journal([.runFinished(finish)])
@@ -97,14 +119,39 @@ struct RunDriver: Sendable {
             case .control(.interrupt):
                 let deadline = Date().addingTimeInterval(configuration.interruptGrace.seconds)
                 interruptBy = deadline
-                group.addTask {
-                    try? await Task.sleep(for: .seconds(max(0, deadline.timeIntervalSinceNow)))
-                    return .timer(deadline)
-                }
-            case .control(nil), nil:
-                continue
+                schedule(.timer, at: deadline)
             }
         }
+        try await commit(batch)
+        return nil
+    }
+
+    /// Commit records staged on a copy of the machine, so each record's seqs follow the previous one's.
+    private struct Batch {
+        var machine: RunStateMachine
+        var records: [JournalRecord] = []
+    }
+
+    /// Stages an attempt's commit record; ignores attempts that are no longer live (abandoned, fenced).
+    private mutating func finish(_ result: AttemptResult, into batch: inout Batch) throws {
+        guard let live = attempts[result.executionID], live.context.attempt == result.attempt else { return }
+        attempts[result.executionID] = nil
+        for effect in result.sideEffects { try batch.machine.apply(.sideEffect(effect)) }  // journaled already
+        let settled = timedOut.remove(result.executionID) == nil
+            ? result
+            : AttemptResult(executionID: result.executionID, attempt: result.attempt, outcome: .timedOut, sideEffects: [])
+        let record = batch.machine.finishRecord(for: settled, at: Date())
+        try batch.machine.apply(.executionFinished(record))
+        batch.records.append(.executionFinished(record))
+        logFinish(record)
+    }
+
+    /// Journals a staged batch in one append; only then does its machine become the run's.
+    private mutating func commit(_ batch: Batch) async throws {
+        guard !batch.records.isEmpty else { return }
+        try await journal.append(batch.records, for: runID)
+        machine = batch.machine
+        signal.notify()
     }
 
     private mutating func interrupt(at now: Date) async throws -> DriverOutcome {
@@ -114,14 +161,27 @@ struct RunDriver: Sendable {
         return .interrupted
     }
 
-    /// Appends to the journal, then to the machine: nothing is applied that is not journaled.
+    /// Appends to the journal, then applies to the machine: nothing is applied that is not journaled.
     private mutating func journal(_ records: [JournalRecord]) async throws {
+        guard !records.isEmpty else { return }
         try await journal.append(records, for: runID)
         for record in records { try machine.apply(record) }
         signal.notify()
     }
 
-    private func launch(_ start: ExecutionStarted, in group: inout TaskGroup<Input>) {
+    private mutating func schedule(_ message: DriverInbox.Message, at date: Date) {
+        schedule(message, after: .seconds(max(0, date.timeIntervalSinceNow)))
+    }
+
+    private mutating func schedule(_ message: DriverInbox.Message, after delay: Duration) {
+        timers.removeAll { $0.isCancelled }
+        timers.append(Task { [inbox] in
+            guard (try? await Task.sleep(for: delay)) != nil else { return }
+            inbox.send(message)
+        })
+    }
+
+    private mutating func launch(_ start: ExecutionStarted) {
         guard let (step, triggers, attempt) = machine.runningExecution(start.executionID) else { return }
         logger.debug("step '\(step.name)' started on \(triggers.map { "'\($0.name)'#\($0.seq)" }.joined(separator: ", "))",
                      metadata: [LoggingKeys.executionID: "\(start.executionID)", LoggingKeys.attempt: "\(attempt)"])
@@ -131,57 +191,51 @@ struct RunDriver: Sendable {
             executionID: start.executionID,
             attempt: attempt,
             triggers: triggers.map { ($0.name, $0.seq) },
-            randomSeed: randomSeed(step: step, triggers: triggers),
+            randomSeed: randomSeed(step: step, triggers: triggers, execution: start.executionID, attempt: attempt),
             committedStore: machine.store,
             recordedSideEffects: machine.sideEffects[start.executionID] ?? [:],
             logger: logger,
             journalSideEffect: { [journal, runID] effect in try await journal.append([.sideEffect(effect)], for: runID) }
         )
         let events = triggers.compactMap(\.value)
-        let grace = configuration.cancellationGrace
-        group.addTask {
-            .attempt(await Self.runAttempt(step, events, context, grace: grace))
+        let task = Task { [inbox] in
+            inbox.send(.attempt(await Self.runAttempt(step, events, context)))
+        }
+        attempts[start.executionID] = (task, context)
+        if let timeout = step.options.timeout {
+            schedule(.attemptTimedOut(executionID: start.executionID, attempt: attempt), after: timeout)
         }
     }
 
-    /// Runs one attempt in its own task, so that an attempt ignoring cancellation past its timeout
-    /// and grace period can be abandoned; its late effects are sealed out.
-    private static func runAttempt(
-        _ step: AnyStep, _ events: [any Event], _ context: WorkflowContext, grace: Duration
-    ) async -> AttemptResult {
-        let done = Completion<Result<(any Event)?, any Error>>()
-        let task = Task {
-            do {
-                done.resolve(.success(try await step.body(events, context)))
-            } catch {
-                done.resolve(.failure(error))
-            }
-        }
-        let result = await done.value(within: step.options.timeout)
-        if result == nil {
-            task.cancel()
-            if !Task.isCancelled { _ = await done.value(within: grace) }
+    /// Runs one attempt's body and seals its context.
+    private static func runAttempt(_ step: AnyStep, _ events: [any Event], _ context: WorkflowContext) async -> AttemptResult {
+        let result: Result<(any Event)?, any Error>
+        do {
+            result = .success(try await step.body(events, context))
+        } catch {
+            result = .failure(error)
         }
         let effects = context.seal()
         let outcome: AttemptResult.Outcome
         switch result {
-        case .success(let event)?:
+        case .success(let event):
             do {
-                let returned = try event.map { ($0.eventNameOfInstance, try WorkflowContext.encode($0), $0) }
-                outcome = .returned(returned, effects)
+                outcome = .returned(try event.map { ($0.eventNameOfInstance, try WorkflowContext.encode($0), $0) }, effects)
             } catch {
                 outcome = .threw(error)
             }
-        case .failure(let error)?:
+        case .failure(let error):
             outcome = .threw(error)
-        case nil:
-            outcome = .timedOut
         }
         return AttemptResult(executionID: context.executionID, attempt: context.attempt, outcome: outcome, sideEffects: effects.sideEffects)
     }
 
-    private func randomSeed(step: AnyStep, triggers: [JournaledEvent]) -> UInt64 {
-        guard let seed = machine.started?.seed else { return UInt64.random(in: .min ... .max) }
+    /// Seeded runs: the same seed, step and trigger payloads give the same values. Unseeded runs: a seed
+    /// unique to the run, execution and attempt (every value drawn is journaled either way).
+    private func randomSeed(step: AnyStep, triggers: [JournaledEvent], execution: Int, attempt: Int) -> UInt64 {
+        guard let seed = machine.started?.seed else {
+            return SplitMix64.seed(UInt64(truncatingIfNeeded: runID.hashValue), mixing: [Array("\(runID)/\(execution)/\(attempt)".utf8)])
+        }
         return SplitMix64.seed(seed, mixing: [Array(step.name.utf8)] + triggers.map { Array($0.payload) })
     }
 

@@ -5,7 +5,7 @@ public struct RunHandle<Output: Codable & Sendable>: Sendable {
     /// The run's id.
     public let runID: RunID
     let task: Task<DriverOutcome, Never>
-    let control: AsyncStream<RunControl>.Continuation
+    let inbox: DriverInbox
     let journal: any Journal
     let signal: ChangeSignal
 
@@ -47,12 +47,12 @@ public struct RunHandle<Output: Codable & Sendable>: Sendable {
 
     /// Cancels the run: terminal, journaled, in-flight steps are abandoned.
     public func cancel() {
-        control.yield(.cancel)
+        inbox.send(.control(.cancel))
     }
 
     /// Interrupts the run: in-flight steps get a grace period to commit, then the run stops, resumable.
     public func interrupt() {
-        control.yield(.interrupt)
+        inbox.send(.control(.interrupt))
     }
 }
 

@@ -13,12 +13,10 @@ public final class InMemoryJournal: Journal {
 
     public func append(_ records: [JournalRecord], for run: RunID) async throws {
         runs.withLock { runs in
-            var entry = runs[run] ?? Run()
-            entry.records += records
+            runs[run, default: Run()].records += records  // in place: a copy would make appends O(history)
             for case .executionFinished(let finished) in records {
-                entry.streamed += finished.streamed
+                runs[run, default: Run()].streamed += finished.streamed
             }
-            runs[run] = entry
         }
     }
 

@@ -8,17 +8,20 @@
 /// }
 /// FunctionStep("clear", run: Ledger.clear)   // a static or free function
 /// ```
+///
+/// Step bodies are `@concurrent`: they run on the global executor, concurrently with other steps,
+/// whatever the defaults of the module that wrote them.
 public struct FunctionStep<Input: EventSet, Output: EventSet>: Step {
     public let name: String
     public let options: StepOptions
-    private let body: @Sendable (Input, WorkflowContext) async throws -> Output?
+    private let body: @concurrent @Sendable (Input, WorkflowContext) async throws -> Output?
 
     public init(
         _ name: String,
         workers: Int = 1,
         retry: RetryPolicy = .standard,
         timeout: Duration? = nil,
-        run: @escaping @Sendable (Input, WorkflowContext) async throws -> Output?
+        run: @escaping @concurrent @Sendable (Input, WorkflowContext) async throws -> Output?
     ) {
         self.name = name
         self.options = StepOptions(workers: workers, retry: retry, timeout: timeout)

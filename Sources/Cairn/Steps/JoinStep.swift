@@ -23,7 +23,7 @@ public struct JoinStep<each E: Event, Output: EventSet>: StepConvertible {
         workers: Int = 1,
         retry: RetryPolicy = .standard,
         timeout: Duration? = nil,
-        run: @escaping @Sendable (WorkflowContext, repeat each E) async throws -> Output?
+        run: @escaping @concurrent @Sendable (WorkflowContext, repeat each E) async throws -> Output?
     ) {
         self.init(name, keys: nil, workers: workers, retry: retry, timeout: timeout, run: run)
     }
@@ -36,7 +36,7 @@ public struct JoinStep<each E: Event, Output: EventSet>: StepConvertible {
         workers: Int = 1,
         retry: RetryPolicy = .standard,
         timeout: Duration? = nil,
-        run: @escaping @Sendable (WorkflowContext, repeat each E) async throws -> Output?
+        run: @escaping @concurrent @Sendable (WorkflowContext, repeat each E) async throws -> Output?
     ) {
         var keys: [String: @Sendable (any Event) -> JoinKey] = [:]
         func register<T: Event>(_ type: T.Type, _ key: @escaping @Sendable (T) -> Key) {
@@ -52,7 +52,7 @@ public struct JoinStep<each E: Event, Output: EventSet>: StepConvertible {
         workers: Int,
         retry: RetryPolicy,
         timeout: Duration?,
-        run: @escaping @Sendable (WorkflowContext, repeat each E) async throws -> Output?
+        run: @escaping @concurrent @Sendable (WorkflowContext, repeat each E) async throws -> Output?
     ) {
         var consumes: [any Event.Type] = []
         repeat consumes.append((each E).self)
@@ -101,7 +101,7 @@ public struct CountedJoinStep<E: Event, Output: EventSet>: StepConvertible {
         workers: Int = 1,
         retry: RetryPolicy = .standard,
         timeout: Duration? = nil,
-        run: @escaping @Sendable ([E], WorkflowContext) async throws -> Output?
+        run: @escaping @concurrent @Sendable ([E], WorkflowContext) async throws -> Output?
     ) {
         let keys = key.map { key -> [String: @Sendable (any Event) -> JoinKey] in
             [E.eventName: { @Sendable event in JoinKey(key(event as! E)) }]
