@@ -1,7 +1,7 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-/// Upcoming features every Cairn target builds with (spellings checked by `UpcomingFeatureTests`).
+/// Upcoming features every Cairn target builds with (spellings checked by `ValidationTests.upcomingFeatures`).
 let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
@@ -14,27 +14,62 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Cairn", targets: ["Cairn"]),
+        .library(name: "CairnSQLite", targets: ["CairnSQLite"]),
         .library(name: "CairnInventory", targets: ["CairnInventory"]),
+        .library(name: "CairnCLI", targets: ["CairnCLI"]),
+        .executable(name: "cairn", targets: ["CairnTool"]),
         .executable(name: "cairn-bench", targets: ["CairnBenchmarks"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
+        // The engine: no database.
         .target(
             name: "Cairn",
             dependencies: [.product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
-        .target(name: "CairnInventory", dependencies: ["Cairn"], swiftSettings: strictSettings),
+        // The journal on SQLite, through GRDB.
+        .target(
+            name: "CairnSQLite",
+            dependencies: ["Cairn", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strictSettings
+        ),
+        // The article's domain: workflows and the inventory ledger.
+        .target(
+            name: "CairnInventory",
+            dependencies: ["Cairn", "CairnSQLite", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strictSettings
+        ),
+        // The `cairn` command tree, reusable by a user's package over its own workflows.
+        .target(
+            name: "CairnCLI",
+            dependencies: [
+                "Cairn", "CairnSQLite",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(name: "CairnTool", dependencies: ["CairnCLI", "CairnInventory"], swiftSettings: strictSettings),
         .executableTarget(
             name: "CairnBenchmarks",
-            dependencies: ["Cairn"],
+            dependencies: ["Cairn", "CairnSQLite", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "CairnTests",
             dependencies: ["Cairn", "CairnInventory", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "CairnSQLiteTests",
+            dependencies: [
+                "Cairn", "CairnSQLite", "CairnInventory", "CairnCLI", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strictSettings
         ),
         // Built on purpose WITHOUT the upcoming-feature flags: steps written as free functions in a

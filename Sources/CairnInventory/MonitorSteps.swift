@@ -43,8 +43,10 @@ enum MonitorSteps {
         return try await context.run("feedback.\(channel.rawValue)") { try await source.feedback(for: query) }
     }
 
-    /// Appends the round's decision to the store and reports progress.
+    /// Commits the round's ledger entry, appends the decision to the store and reports progress.
     static func record(_ decision: MonitorReport.Decision, sku: String, _ context: WorkflowContext) throws {
+        try context.commit(LedgerEntry(sku: sku, decision: decision.decision == .good ? .order : .clear,
+                                       round: decision.round, votes: decision.votes))
         var decisions = try context.store.get(MonitorKeys.decisions) ?? []
         decisions.append(decision)
         try context.store.set(MonitorKeys.decisions, decisions)

@@ -27,8 +27,8 @@ struct RunStateMachineTests {
     func finished(_ id: Int, _ step: String, attempt: Int = 1, _ outcome: ExecutionFinished.Outcome = .completed,
                   emitting events: [JournaledEvent] = []) -> JournalRecord {
         .executionFinished(ExecutionFinished(
-            executionID: id, step: step, attempt: attempt, outcome: outcome, emitted: events, streamed: [],
-            storeWrites: [], recorded: [], startedAt: now, at: now))
+            executionID: id, step: step, attempt: attempt, triggers: [], outcome: outcome, emitted: events, streamed: [],
+            storeWrites: [], recorded: [], effects: [], startedAt: now, at: now))
     }
 
     func apply(_ records: [JournalRecord], to machine: inout RunStateMachine) throws {

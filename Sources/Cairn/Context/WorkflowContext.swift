@@ -89,6 +89,12 @@ public final class WorkflowContext: Sendable {
         try mutate { $0.effects.streamed.append((E.eventName, payload)) }
     }
 
+    /// Adds a database write to this step's commit: the journal applies it in the same transaction as
+    /// the step's completion, so it happens exactly once even if the process dies and the run resumes.
+    public func commit(_ effect: some CommitEffect) throws {
+        try mutate { $0.effects.commitEffects.append(effect) }
+    }
+
     // MARK: Store
 
     /// The run's store as this execution sees it.
@@ -163,8 +169,10 @@ public final class WorkflowContext: Sendable {
             return try Self.decode(T.self, from: recorded, what: "side effect '\(key)'")
         }
         let result = try await body()
+        CrashPoint.reach("in-side-effect")
         let effect = SideEffect(executionID: executionID, attempt: attempt, key: key, result: try Self.encode(result), at: Date())
         try await journalSideEffect(effect)
+        CrashPoint.reach("after-side-effect")
         state.withLock { $0.effects.sideEffects.append(effect) }
         return result
     }
@@ -216,6 +224,7 @@ struct ExecutionEffects: Sendable {
     var storeWrites: [String: Data] = [:]
     var storeWriteOrder: [String] = []
     var recorded: [RecordedValue] = []
+    var commitEffects: [any CommitEffect] = []
     /// Side effects journaled during the attempt, whatever its outcome: a retry must not pay for them again.
     var sideEffects: [SideEffect] = []
 }

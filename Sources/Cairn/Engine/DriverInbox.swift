@@ -12,6 +12,8 @@ final class DriverInbox: Sendable {
         case attemptTimedOut(executionID: Int, attempt: Int)
         /// A cancelled attempt outlived its grace period: abandon it.
         case attemptAbandoned(executionID: Int, attempt: Int)
+        /// Time to renew the run's lease.
+        case renewLease
         /// The caller cancelled or interrupted the run.
         case control(RunControl)
     }

@@ -63,22 +63,30 @@ public final class Engine: Sendable {
     public func resume<W: Workflow>(_ workflow: W, run runID: RunID) async throws -> RunHandle<W.Output> {
         let graph = workflow.graph
         try graph.validate()
-        var machine = try await rebuild(runID, graph: graph)
-        guard let started = machine.started else {
-            throw CairnError(.internalInconsistency, "run \(runID) has no start record")
+        let leasing = journal as? any LeasingJournal
+        try await leasing?.takeOver(runID)
+        CrashPoint.reach("during-resume")
+        do {
+            var machine = try await rebuild(runID, graph: graph)
+            guard let started = machine.started else {
+                throw CairnError(.internalInconsistency, "run \(runID) has no start record")
+            }
+            guard started.workflow == W.name else {
+                throw CairnError(.fingerprintMismatch, "run \(runID) belongs to workflow '\(started.workflow)', not '\(W.name)'")
+            }
+            if started.fingerprint != graph.fingerprint, !workflow.compatibleFingerprints.contains(started.fingerprint) {
+                throw CairnError(.fingerprintMismatch, FingerprintChange(old: started.shape, new: graph.shape).sentence(runID: runID))
+            }
+            if machine.finished == nil {
+                let resumed = JournalRecord.runResumed(RunResumed(at: Date()))
+                try await journal.append([resumed], for: runID)
+                try machine.apply(resumed)
+            }
+            return launch(machine, runID: runID)
+        } catch {
+            await leasing?.releaseLease(of: runID)
+            throw error
         }
-        guard started.workflow == W.name else {
-            throw CairnError(.fingerprintMismatch, "run \(runID) belongs to workflow '\(started.workflow)', not '\(W.name)'")
-        }
-        if started.fingerprint != graph.fingerprint, !workflow.compatibleFingerprints.contains(started.fingerprint) {
-            throw CairnError(.fingerprintMismatch, FingerprintChange(old: started.shape, new: graph.shape).sentence(runID: runID))
-        }
-        if machine.finished == nil {
-            let resumed = JournalRecord.runResumed(RunResumed(at: Date()))
-            try await journal.append([resumed], for: runID)
-            try machine.apply(resumed)
-        }
-        return launch(machine, runID: runID)
     }
 
     /// Feeds a run's journal records to a new state machine.
@@ -105,9 +113,10 @@ public final class Engine: Sendable {
                 start: try decode(started.start)))
         case .executionFinished(let finished):
             return .executionFinished(ExecutionFinished(
-                executionID: finished.executionID, step: finished.step, attempt: finished.attempt, outcome: finished.outcome,
-                emitted: try finished.emitted.map(decode), streamed: finished.streamed, storeWrites: finished.storeWrites,
-                recorded: finished.recorded, startedAt: finished.startedAt, at: finished.at))
+                executionID: finished.executionID, step: finished.step, attempt: finished.attempt, triggers: finished.triggers,
+                outcome: finished.outcome, emitted: try finished.emitted.map(decode), streamed: finished.streamed,
+                storeWrites: finished.storeWrites, recorded: finished.recorded, effects: finished.effects,
+                startedAt: finished.startedAt, at: finished.at))
         default:
             return record
         }

@@ -54,13 +54,20 @@ struct RunDriver: Sendable {
     }
 
     mutating func drive() async -> DriverOutcome {
-        defer {
-            inbox.close()
-            for (task, _) in attempts.values { task.cancel() }
-            for timer in timers { timer.cancel() }
-            signal.close()
-        }
+        let outcome = await driveUntilStopped()
+        inbox.close()
+        for (task, _) in attempts.values { task.cancel() }
+        for timer in timers { timer.cancel() }
+        await leasing?.releaseLease(of: runID)
+        signal.close()
+        return outcome
+    }
+
+    private var leasing: (any LeasingJournal)? { journal as? any LeasingJournal }
+
+    private mutating func driveUntilStopped() async -> DriverOutcome {
         if let finished = machine.finished { return .finished(finished) }
+        if let leasing { schedule(.renewLease, after: leasing.leaseRenewalInterval) }
         do {
             while true {
                 if let outcome = try await step() { return outcome }
@@ -101,6 +108,9 @@ struct RunDriver: Sendable {
                 try finish(result, into: &batch)
             case .timer:
                 timerAt = nil
+            case .renewLease:
+                try await leasing?.renewLease(of: runID)
+                if let leasing { schedule(.renewLease, after: leasing.leaseRenewalInterval) }
             case .attemptTimedOut(let id, let attempt):
                 guard let live = attempts[id], live.context.attempt == attempt else { continue }
                 timedOut.insert(id)

@@ -263,21 +263,23 @@ struct RunStateMachine: Sendable {
         var streamed: [StreamedEvent] = []
         var writes: [StoreWrite] = []
         var recorded: [RecordedValue] = []
+        var effects: [any CommitEffect] = []
         let outcome: ExecutionFinished.Outcome
         switch attempt.outcome {
-        case .returned(let returned, let effects):
+        case .returned(let returned, let attemptEffects):
             outcome = .completed
-            var events = effects.sent
+            var events = attemptEffects.sent
             if let returned { events.append(returned) }
             emitted = events.enumerated().map { offset, event in
                 JournaledEvent(seq: nextSeq + offset, name: event.name, payload: event.payload,
                                executionID: attempt.executionID, value: event.value)
             }
-            streamed = effects.streamed.enumerated().map { offset, event in
+            streamed = attemptEffects.streamed.enumerated().map { offset, event in
                 StreamedEvent(position: nextStreamPosition + offset, name: event.name, payload: event.payload, step: step.name)
             }
-            writes = effects.storeWriteOrder.map { StoreWrite(key: $0, value: effects.storeWrites[$0]!) }
-            recorded = effects.recorded
+            writes = attemptEffects.storeWriteOrder.map { StoreWrite(key: $0, value: attemptEffects.storeWrites[$0]!) }
+            recorded = attemptEffects.recorded
+            effects = attemptEffects.commitEffects
         case .threw(let error):
             let retryable = step.options.retry.allowsRetry(of: error) && !(error is CairnError)
             outcome = .failed(message: String(describing: error), retryAt: retryable ? retryAt : nil)
@@ -285,8 +287,9 @@ struct RunStateMachine: Sendable {
             outcome = .timedOut(retryAt: retryAt)
         }
         return ExecutionFinished(
-            executionID: attempt.executionID, step: step.name, attempt: attempt.attempt, outcome: outcome,
-            emitted: emitted, streamed: streamed, storeWrites: writes, recorded: recorded,
+            executionID: attempt.executionID, step: step.name, attempt: attempt.attempt,
+            triggers: (run?.triggers ?? []).map { ($0.name, $0.seq) }, outcome: outcome,
+            emitted: emitted, streamed: streamed, storeWrites: writes, recorded: recorded, effects: effects,
             startedAt: run?.startedAt ?? now, at: now)
     }
 

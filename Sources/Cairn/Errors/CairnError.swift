@@ -36,6 +36,20 @@ public struct CairnError: Error, CustomStringConvertible, Sendable {
         public static let internalInconsistency = Code("internal-inconsistency")
         /// Encoding or decoding a payload failed.
         public static let codingFailed = Code("coding-failed")
+        /// A live process owns the run.
+        public static let runOwned = Code("run-owned")
+        /// Another process took the run over; this one may no longer write to it.
+        public static let leaseLost = Code("lease-lost")
+        /// The journal was written by a newer Cairn.
+        public static let journalTooNew = Code("journal-too-new")
+        /// The journal cannot be opened, read or written.
+        public static let journalUnavailable = Code("journal-unavailable")
+        /// The journal cannot apply a step's commit effect.
+        public static let unsupportedEffect = Code("unsupported-effect")
+        /// The workflow is not registered.
+        public static let unknownWorkflow = Code("unknown-workflow")
+        /// The run's input does not decode as the workflow's input.
+        public static let invalidInput = Code("invalid-input")
     }
 
     /// What kind of failure.

@@ -5,6 +5,7 @@ public final class InMemoryJournal: Journal {
     private struct Run {
         var records: [JournalRecord] = []
         var streamed: [StreamedEvent] = []
+        var effects: [(origin: CommitOrigin, effect: any CommitEffect)] = []
     }
 
     private let runs = Mutex<[RunID: Run]>([:])
@@ -16,6 +17,7 @@ public final class InMemoryJournal: Journal {
             runs[run, default: Run()].records += records  // in place: a copy would make appends O(history)
             for case .executionFinished(let finished) in records {
                 runs[run, default: Run()].streamed += finished.streamed
+                runs[run, default: Run()].effects += finished.effects.map { (finished.origin(in: run), $0) }
             }
         }
     }
@@ -36,6 +38,11 @@ public final class InMemoryJournal: Journal {
 
     public func contains(_ run: RunID) async throws -> Bool {
         runs.withLock { $0[run] != nil }
+    }
+
+    /// Every commit effect of the run, in commit order.
+    public func committedEffects(of run: RunID) -> [(origin: CommitOrigin, effect: any CommitEffect)] {
+        runs.withLock { $0[run]?.effects ?? [] }
     }
 
     /// Every run id, for tests and tools.

@@ -82,6 +82,18 @@ public struct RunStarted: Sendable {
     public let at: Date
     /// The start event, seq 1.
     public let start: JournaledEvent
+
+    public init(runID: RunID, workflow: String, fingerprint: String, shape: String, version: String?, seed: UInt64?, deadline: Date?, at: Date, start: JournaledEvent) {
+        self.runID = runID
+        self.workflow = workflow
+        self.fingerprint = fingerprint
+        self.shape = shape
+        self.version = version
+        self.seed = seed
+        self.deadline = deadline
+        self.at = at
+        self.start = start
+    }
 }
 
 /// Payload of ``JournalRecord/executionStarted(_:)``.
@@ -94,6 +106,14 @@ public struct ExecutionStarted: Sendable {
     /// Seqs of the events the execution handles (one, or a join's set).
     public let triggers: [Int]
     public let at: Date
+
+    public init(executionID: Int, step: String, attempt: Int, triggers: [Int], at: Date) {
+        self.executionID = executionID
+        self.step = step
+        self.attempt = attempt
+        self.triggers = triggers
+        self.at = at
+    }
 }
 
 /// Payload of ``JournalRecord/executionFinished(_:)``: one atomic step commit.
@@ -110,6 +130,8 @@ public struct ExecutionFinished: Sendable {
     public let executionID: Int
     public let step: String
     public let attempt: Int
+    /// The events the execution handled: name and seq.
+    public let triggers: [(name: String, seq: Int)]
     public let outcome: Outcome
     /// Sent events first, in order, then the returned event.
     public let emitted: [JournaledEvent]
@@ -117,14 +139,45 @@ public struct ExecutionFinished: Sendable {
     public let storeWrites: [StoreWrite]
     /// Every `now`, `random` and `uuid` value the attempt read.
     public let recorded: [RecordedValue]
+    /// Database writes applied in the commit's transaction; not kept in the journal records themselves.
+    public let effects: [any CommitEffect]
     public let startedAt: Date
     public let at: Date
+
+    public init(
+        executionID: Int, step: String, attempt: Int, triggers: [(name: String, seq: Int)], outcome: Outcome,
+        emitted: [JournaledEvent], streamed: [StreamedEvent], storeWrites: [StoreWrite], recorded: [RecordedValue],
+        effects: [any CommitEffect], startedAt: Date, at: Date
+    ) {
+        self.executionID = executionID
+        self.step = step
+        self.attempt = attempt
+        self.triggers = triggers
+        self.outcome = outcome
+        self.emitted = emitted
+        self.streamed = streamed
+        self.storeWrites = storeWrites
+        self.recorded = recorded
+        self.effects = effects
+        self.startedAt = startedAt
+        self.at = at
+    }
+
+    /// Where the commit's effects come from.
+    public func origin(in run: RunID) -> CommitOrigin {
+        CommitOrigin(runID: run, executionID: executionID, step: step, attempt: attempt, triggers: triggers)
+    }
 }
 
 /// A value written to the run's store by a step.
 public struct StoreWrite: Sendable {
     public let key: String
     public let value: Data
+
+    public init(key: String, value: Data) {
+        self.key = key
+        self.value = value
+    }
 }
 
 /// A nondeterministic value a step read, journaled so replay sees the same.
@@ -142,6 +195,14 @@ public struct SideEffect: Sendable {
     public let key: String
     public let result: Data
     public let at: Date
+
+    public init(executionID: Int, attempt: Int, key: String, result: Data, at: Date) {
+        self.executionID = executionID
+        self.attempt = attempt
+        self.key = key
+        self.result = result
+        self.at = at
+    }
 }
 
 /// Payload of ``JournalRecord/runInterrupted(_:)``.
@@ -150,11 +211,21 @@ public struct RunInterrupted: Sendable {
     public let abandoned: [Int]
     public let reason: String
     public let at: Date
+
+    public init(abandoned: [Int], reason: String, at: Date) {
+        self.abandoned = abandoned
+        self.reason = reason
+        self.at = at
+    }
 }
 
 /// Payload of ``JournalRecord/runResumed(_:)``.
 public struct RunResumed: Sendable {
     public let at: Date
+
+    public init(at: Date) {
+        self.at = at
+    }
 }
 
 /// Payload of ``JournalRecord/runFinished(_:)``.
@@ -164,6 +235,13 @@ public struct RunFinished: Sendable {
     public let result: Data?
     public let error: RunError?
     public let at: Date
+
+    public init(status: RunStatus, result: Data?, error: RunError?, at: Date) {
+        self.status = status
+        self.result = result
+        self.error = error
+        self.at = at
+    }
 }
 
 /// Why a run did not complete: kept in the journal, thrown by ``RunHandle/result``.
@@ -174,7 +252,7 @@ public struct RunError: Error, Sendable, Codable, Equatable, CustomStringConvert
     public let step: String?
     public let event: String?
 
-    init(_ code: CairnError.Code, _ message: String, step: String? = nil, event: String? = nil) {
+    public init(_ code: CairnError.Code, _ message: String, step: String? = nil, event: String? = nil) {
         self.code = code.description
         self.message = message
         self.step = step
@@ -182,4 +260,28 @@ public struct RunError: Error, Sendable, Codable, Equatable, CustomStringConvert
     }
 
     public var description: String { message }
+}
+
+extension RecordedValue: Codable {
+    private enum CodingKeys: String, CodingKey { case now, random, uuid }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        if let now = try container.decodeIfPresent(Double.self, forKey: .now) {
+            self = .now(Date(timeIntervalSince1970: now))
+        } else if let random = try container.decodeIfPresent(String.self, forKey: .random), let bits = UInt64(random) {
+            self = .random(bits)
+        } else {
+            self = .uuid(try container.decode(UUID.self, forKey: .uuid))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case .now(let date): try container.encode(date.timeIntervalSince1970, forKey: .now)
+        case .random(let bits): try container.encode(String(bits), forKey: .random)  // JSON numbers lose 64-bit precision
+        case .uuid(let uuid): try container.encode(uuid, forKey: .uuid)
+        }
+    }
 }

@@ -54,7 +54,7 @@ public protocol NonRetryableError: Error {}
 
 extension Duration {
     /// The duration in seconds as a `Double`.
-    var seconds: Double {
+    package var seconds: Double {
         let (s, attoseconds) = components
         return Double(s) + Double(attoseconds) / 1e18
     }

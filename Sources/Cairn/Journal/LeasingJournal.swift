@@ -1,0 +1,28 @@
+public import Foundation
+
+/// A journal shared by several processes: a run is owned through a lease, and every commit of an owner
+/// is fenced by the lease's epoch, so a process that lost its lease can never write again.
+public protocol LeasingJournal: Journal {
+    /// Takes the run over when its lease has expired (or is held by this journal already).
+    /// - Throws: ``CairnError/Code/runOwned`` naming the owner and the expiry when a live process holds it.
+    func takeOver(_ run: RunID) async throws
+    /// Extends this journal's lease of the run; throws ``CairnError/Code/leaseLost`` when another took it.
+    func renewLease(of run: RunID) async throws
+    /// Gives the run's lease up at once, so another process may resume it.
+    func releaseLease(of run: RunID) async
+    /// How often the engine renews its leases.
+    var leaseRenewalInterval: Duration { get }
+}
+
+/// Who holds a run, and until when.
+public struct LeaseInfo: Sendable, Equatable {
+    public let owner: String
+    public let epoch: Int
+    public let expiresAt: Date
+
+    public init(owner: String, epoch: Int, expiresAt: Date) {
+        self.owner = owner
+        self.epoch = epoch
+        self.expiresAt = expiresAt
+    }
+}

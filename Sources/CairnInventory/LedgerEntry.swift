@@ -1,0 +1,50 @@
+public import Cairn
+public import CairnSQLite
+public import GRDB
+
+/// One inventory decision: written to the ledger inside the commit of the step that decided it, so a
+/// resumed run never writes it twice (the ledger also refuses a second row for one execution).
+public struct LedgerEntry: SQLiteCommitEffect, Equatable {
+    /// What the decision does to the stock.
+    public enum Decision: String, Codable, Sendable {
+        /// Buy `orderQuantity` more units.
+        case order
+        /// Sell everything on hand.
+        case clear
+    }
+
+    /// Units bought per order.
+    public static let orderQuantity = 10
+
+    public var sku: String
+    public var decision: Decision
+    public var round: Int
+    /// The three sources' votes, when the workflow voted.
+    public var votes: Votes?
+
+    public init(sku: String, decision: Decision, round: Int, votes: Votes? = nil) {
+        self.sku = sku
+        self.decision = decision
+        self.round = round
+        self.votes = votes
+    }
+
+    /// Inserts the ledger row and moves the stock. A clear-out reads the stock inside the same
+    /// transaction, so the quantity it removes is the quantity on hand at its commit.
+    public func apply(_ db: Database, origin: CommitOrigin) throws {
+        let onHand = try Int.fetchOne(db, sql: "SELECT quantity FROM stock WHERE sku = ?", arguments: [sku]) ?? 0
+        let quantity = decision == .order ? Self.orderQuantity : -onHand
+        guard let trigger = origin.triggers.first else {
+            throw CairnError(.internalInconsistency, "ledger entry of step '\(origin.step)' has no decision event", step: origin.step)
+        }
+        try db.execute(sql: """
+            INSERT INTO ledger_entry (sku, decision, quantity, round, run_id, execution_id, step, decision_seq, decision_event,
+                                      vote_online, vote_offline, vote_trend, at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+            """, arguments: [sku, decision.rawValue, quantity, round, origin.runID.description, origin.executionID, origin.step,
+                             trigger.seq, trigger.name, votes?.online.rawValue, votes?.offline.rawValue, votes?.trend.rawValue])
+        try db.execute(sql: """
+            INSERT INTO stock (sku, quantity) VALUES (?, ?) ON CONFLICT (sku) DO UPDATE SET quantity = quantity + excluded.quantity
+            """, arguments: [sku, quantity])
+    }
+}

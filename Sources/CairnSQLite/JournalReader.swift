@@ -1,0 +1,94 @@
+import Cairn
+import Foundation
+import GRDB
+
+/// Reads one run's rows back as the journal records they were written from.
+struct JournalReader {
+    let db: Database
+    let run: RunID
+
+    private var id: String { run.description }
+
+    func records() throws -> [JournalRecord] {
+        guard let runRow = try Row.fetchOne(db, sql: "SELECT * FROM run WHERE run_id = ?", arguments: [id]) else {
+            throw CairnError(.runNotFound, "no run \(run) in this journal")
+        }
+        let events = Dictionary(grouping: try Row.fetchAll(db, sql: "SELECT * FROM event WHERE run_id = ? ORDER BY seq", arguments: [id])) {
+            $0["position"] as Int
+        }
+        let streamed = Dictionary(grouping: try Row.fetchAll(
+            db, sql: "SELECT * FROM stream_event WHERE run_id = ? ORDER BY stream_position", arguments: [id])) { $0["position"] as Int }
+        let writes = Dictionary(grouping: try Row.fetchAll(db, sql: "SELECT * FROM store_write WHERE run_id = ?", arguments: [id])) {
+            $0["position"] as Int
+        }
+        let effects = Dictionary(uniqueKeysWithValues: try Row.fetchAll(
+            db, sql: "SELECT position, result FROM side_effect WHERE run_id = ?", arguments: [id]).map { ($0["position"] as Int, $0["result"] as String) })
+
+        return try Row.fetchAll(db, sql: "SELECT * FROM journal WHERE run_id = ? ORDER BY position", arguments: [id]).map { row in
+            let position: Int = row["position"]
+            let at = try Timestamp.date(row["at"] as String)
+            switch row["kind"] as String {
+            case "run_started":
+                guard let start = events[position]?.first else { throw damaged("its start event is missing") }
+                return .runStarted(RunStarted(
+                    runID: run, workflow: runRow["workflow"], fingerprint: runRow["fingerprint"], shape: runRow["shape"],
+                    version: runRow["version"], seed: (runRow["seed"] as Int64?).map { UInt64(bitPattern: $0) },
+                    deadline: try Timestamp.date(runRow["deadline"] as String?), at: at, start: event(start)))
+            case "execution_started":
+                return .executionStarted(ExecutionStarted(
+                    executionID: row["execution_id"], step: row["step"], attempt: row["attempt"],
+                    triggers: try decode([Int].self, row["triggers"]), at: at))
+            case "execution_finished":
+                return .executionFinished(try finish(row, at: at, events: events[position] ?? [], streamed: streamed[position] ?? [],
+                                                     writes: writes[position] ?? []))
+            case "side_effect":
+                guard let result = effects[position] else { throw damaged("side effect at position \(position) is missing") }
+                return .sideEffect(SideEffect(executionID: row["execution_id"], attempt: row["attempt"], key: row["detail"],
+                                              result: Data(result.utf8), at: at))
+            case "run_interrupted":
+                let detail = try decode(InterruptDetail.self, row["detail"])
+                return .runInterrupted(RunInterrupted(abandoned: detail.abandoned, reason: detail.reason, at: at))
+            case "run_resumed":
+                return .runResumed(RunResumed(at: at))
+            case "run_finished":
+                guard let status = RunStatus(rawValue: runRow["status"]) else { throw damaged("its status is unknown") }
+                return .runFinished(RunFinished(
+                    status: status, result: (runRow["result"] as String?).map { Data($0.utf8) },
+                    error: try (runRow["error"] as String?).map { try decode(RunError.self, $0) }, at: at))
+            case let kind:
+                throw damaged("record kind '\(kind)' is unknown")
+            }
+        }
+    }
+
+    private func finish(_ row: Row, at: Date, events: [Row], streamed: [Row], writes: [Row]) throws -> ExecutionFinished {
+        let retryAt = try Timestamp.date(row["retry_at"] as String?)
+        let outcome: ExecutionFinished.Outcome = switch row["outcome"] as String {
+        case "completed": .completed
+        case "timed_out": .timedOut(retryAt: retryAt)
+        default: .failed(message: row["error"] ?? "", retryAt: retryAt)
+        }
+        let detail = try decode(FinishDetail.self, row["detail"])
+        return ExecutionFinished(
+            executionID: row["execution_id"], step: row["step"], attempt: row["attempt"],
+            triggers: try decode([TriggerRef].self, row["triggers"]).map { ($0.name, $0.seq) }, outcome: outcome,
+            emitted: events.map(event),
+            streamed: streamed.map { StreamedEvent(position: $0["stream_position"], name: $0["name"], payload: Data(($0["payload"] as String).utf8), step: $0["step"]) },
+            storeWrites: writes.map { StoreWrite(key: $0["key"], value: Data(($0["value"] as String).utf8)) },
+            recorded: detail.recorded, effects: [], startedAt: Date(timeIntervalSince1970: detail.startedAt), at: at)
+    }
+
+    private func event(_ row: Row) -> JournaledEvent {
+        JournaledEvent(seq: row["seq"], name: row["name"], payload: Data((row["payload"] as String).utf8),
+                       executionID: row["execution_id"], value: nil)
+    }
+
+    private func decode<T: Decodable>(_ type: T.Type, _ text: String?) throws -> T {
+        guard let text else { throw damaged("a \(T.self) is missing") }
+        return try JSONDecoder().decode(T.self, from: Data(text.utf8))
+    }
+
+    private func damaged(_ what: String) -> CairnError {
+        CairnError(.internalInconsistency, "the journal of run \(run) is damaged: \(what); run `cairn db check`")
+    }
+}

@@ -1,0 +1,122 @@
+import Cairn
+import Foundation
+import GRDB
+
+/// Writes journal records of one run as rows, inside the committer's transaction.
+struct JournalWriter {
+    let db: Database
+    let run: RunID
+
+    private var id: String { run.description }
+
+    func write(_ records: [JournalRecord]) throws {
+        var position = try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(position), 0) FROM journal WHERE run_id = ?", arguments: [id]) ?? 0
+        for record in records {
+            position += 1
+            try write(record, at: position)
+        }
+    }
+
+    private func write(_ record: JournalRecord, at position: Int) throws {
+        switch record {
+        case .runStarted(let started):
+            try db.execute(sql: """
+                INSERT INTO run (run_id, workflow, fingerprint, shape, version, seed, input, status, deadline, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)
+                """, arguments: [id, started.workflow, started.fingerprint, started.shape, started.version,
+                                 started.seed.map { Int64(bitPattern: $0) }, text(started.start.payload),
+                                 started.deadline.map(Timestamp.text), Timestamp.text(started.at)])
+            try log(position, "run_started", at: started.at)
+            try insert(started.start, position: position, at: started.at)
+        case .executionStarted(let start):
+            try log(position, "execution_started", execution: start.executionID, step: start.step, attempt: start.attempt,
+                    triggers: try json(start.triggers), at: start.at)
+        case .executionFinished(let finish):
+            try writeFinish(finish, at: position)
+        case .sideEffect(let effect):
+            try db.execute(sql: """
+                INSERT INTO side_effect (run_id, execution_id, key, attempt, result, position, at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [id, effect.executionID, effect.key, effect.attempt, text(effect.result), position, Timestamp.text(effect.at)])
+            try log(position, "side_effect", execution: effect.executionID, attempt: effect.attempt, detail: effect.key, at: effect.at)
+        case .runInterrupted(let interrupted):
+            try log(position, "run_interrupted",
+                    detail: try json(InterruptDetail(abandoned: interrupted.abandoned, reason: interrupted.reason)), at: interrupted.at)
+        case .runResumed(let resumed):
+            try log(position, "run_resumed", at: resumed.at)
+        case .runFinished(let finished):
+            try db.execute(sql: "UPDATE run SET status = ?, result = ?, error = ?, finished_at = ? WHERE run_id = ?",
+                           arguments: [finished.status.rawValue, finished.result.map(text), try finished.error.map { try json($0) },
+                                       Timestamp.text(finished.at), id])
+            try log(position, "run_finished", outcome: nil, detail: finished.status.rawValue, at: finished.at)
+        }
+    }
+
+    private func writeFinish(_ finish: ExecutionFinished, at position: Int) throws {
+        let (outcome, error, retryAt): (String, String?, Date?) = switch finish.outcome {
+        case .completed: ("completed", nil, nil)
+        case .failed(let message, let retryAt): ("failed", message, retryAt)
+        case .timedOut(let retryAt): ("timed_out", nil, retryAt)
+        }
+        let detail = FinishDetail(startedAt: finish.startedAt.timeIntervalSince1970, recorded: finish.recorded)
+        try log(position, "execution_finished", execution: finish.executionID, step: finish.step, attempt: finish.attempt,
+                outcome: outcome, error: error, retryAt: retryAt,
+                triggers: try json(finish.triggers.map { TriggerRef(name: $0.name, seq: $0.seq) }), detail: try json(detail), at: finish.at)
+        for event in finish.emitted { try insert(event, position: position, at: finish.at) }
+        for event in finish.streamed {
+            try db.execute(sql: """
+                INSERT INTO stream_event (run_id, stream_position, name, payload, step, position) VALUES (?, ?, ?, ?, ?, ?)
+                """, arguments: [id, event.position, event.name, text(event.payload), event.step, position])
+        }
+        for write in finish.storeWrites {
+            try db.execute(sql: "INSERT INTO store_write (run_id, position, key, value) VALUES (?, ?, ?, ?)",
+                           arguments: [id, position, write.key, text(write.value)])
+        }
+        let origin = finish.origin(in: run)
+        for effect in finish.effects {
+            guard let effect = effect as? any SQLiteCommitEffect else {
+                throw CairnError(.unsupportedEffect, "step '\(finish.step)' committed a \(type(of: effect)), which the SQLite journal "
+                    + "cannot apply: make it conform to SQLiteCommitEffect", step: finish.step)
+            }
+            try effect.apply(db, origin: origin)
+        }
+    }
+
+    private func insert(_ event: JournaledEvent, position: Int, at: Date) throws {
+        try db.execute(sql: """
+            INSERT INTO event (run_id, seq, name, payload, execution_id, position, at) VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [id, event.seq, event.name, text(event.payload), event.executionID, position, Timestamp.text(at)])
+    }
+
+    private func log(
+        _ position: Int, _ kind: String, execution: Int? = nil, step: String? = nil, attempt: Int? = nil, outcome: String? = nil,
+        error: String? = nil, retryAt: Date? = nil, triggers: String? = nil, detail: String? = nil, at: Date
+    ) throws {
+        try db.execute(sql: """
+            INSERT INTO journal (run_id, position, kind, execution_id, step, attempt, outcome, error, retry_at, triggers, detail, at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [id, position, kind, execution, step, attempt, outcome, error, retryAt.map(Timestamp.text), triggers,
+                             detail, Timestamp.text(at)])
+    }
+
+    private func text(_ data: Data) -> String { String(decoding: data, as: UTF8.self) }
+
+    private func json(_ value: some Encodable) throws -> String { text(try JSONEncoder().encode(value)) }
+}
+
+/// `journal.detail` of an `execution_finished` row.
+struct FinishDetail: Codable {
+    let startedAt: Double
+    let recorded: [RecordedValue]
+}
+
+/// `journal.detail` of a `run_interrupted` row.
+struct InterruptDetail: Codable {
+    let abandoned: [Int]
+    let reason: String
+}
+
+/// One entry of `journal.triggers` of an `execution_finished` row.
+struct TriggerRef: Codable {
+    let name: String
+    let seq: Int
+}

@@ -1,0 +1,206 @@
+public import Cairn
+import Foundation
+import GRDB
+import Synchronization
+
+/// The journal in one SQLite file: WAL, `synchronous=FULL`, group commit on one writer thread,
+/// leases with fencing so several processes can share the file.
+///
+/// ## Usage
+/// ```swift
+/// let journal = try SQLiteJournal(path: "cairn.sqlite")
+/// let engine = Engine(journal: journal)
+/// ```
+public final class SQLiteJournal: LeasingJournal {
+    /// The file's path.
+    public let path: String
+    /// This process's identity as a lease owner: host, pid and a random suffix.
+    public let owner: String
+    /// How long a lease lasts without renewal.
+    public let leaseTTL: Duration
+    let pool: DatabasePool
+    private let committer: GroupCommitter
+    /// The lease epoch this journal holds per run; every commit for the run checks it.
+    private let held = Mutex<[RunID: Int]>([:])
+
+    /// Opens (creating and migrating when needed) the journal at `path`.
+    /// - Throws: ``CairnError`` `journal-too-new` for a journal from a newer Cairn, `journal-unavailable`
+    ///   when the file cannot be opened or is not a journal.
+    public init(path: String, leaseTTL: Duration = .seconds(15), owner: String? = nil) throws {
+        self.path = path
+        self.leaseTTL = leaseTTL
+        self.owner = owner ?? "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8).lowercased())"
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(30)
+        configuration.foreignKeysEnabled = true
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            // DatabasePool sets its writer to synchronous=NORMAL after prepareDatabase: set FULL afterwards.
+            try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
+            try JournalMigrator.migrate(pool, path: path)
+        } catch let error as CairnError {
+            throw error
+        } catch {
+            throw CairnError(.journalUnavailable, "cannot open journal \(path): \(Self.describe(error))")
+        }
+        committer = GroupCommitter(pool: pool)
+    }
+
+    deinit { committer.stop() }
+
+    /// The writer connection's `synchronous` setting (2 is FULL).
+    public var writerSynchronousMode: Int {
+        get throws { try pool.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") ?? -1 } }
+    }
+
+    public var leaseRenewalInterval: Duration { leaseTTL / 3 }
+
+    // MARK: Journal
+
+    public func append(_ records: [JournalRecord], for run: RunID) async throws {
+        let epoch = held.withLock { $0[run] }
+        let owner = owner, ttl = leaseTTL.seconds
+        try await committer.submit { db in
+            if case .runStarted = records.first {
+                try JournalWriter(db: db, run: run).write(records)
+                try db.execute(sql: "INSERT INTO lease (run_id, owner, epoch, expires_at) VALUES (?, ?, 1, \(Self.dbNow) + ?)",
+                               arguments: [run.description, owner, ttl])
+            } else {
+                try Self.checkFence(db, run: run, owner: owner, epoch: epoch)
+                try JournalWriter(db: db, run: run).write(records)
+            }
+        }
+        if case .runStarted = records.first { held.withLock { $0[run] = 1 } }
+    }
+
+    public func records(for run: RunID) async throws -> [JournalRecord] {
+        try await read { db in try JournalReader(db: db, run: run).records() }
+    }
+
+    public func streamedEvents(for run: RunID, from position: Int, limit: Int) async throws -> [StreamedEvent] {
+        try await read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT stream_position, name, payload, step FROM stream_event
+                WHERE run_id = ? AND stream_position >= ? ORDER BY stream_position LIMIT ?
+                """, arguments: [run.description, position, limit]).map { row in
+                StreamedEvent(position: row[0], name: row[1], payload: Data((row[2] as String).utf8), step: row[3])
+            }
+        }
+    }
+
+    public func contains(_ run: RunID) async throws -> Bool {
+        try await read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM run WHERE run_id = ?", arguments: [run.description]) ?? false }
+    }
+
+    // MARK: Leases
+
+    public func takeOver(_ run: RunID) async throws {
+        let owner = owner, ttl = leaseTTL.seconds
+        let epoch = try await committer.submitting { db -> Int? in
+            guard let status = try String.fetchOne(db, sql: "SELECT status FROM run WHERE run_id = ?", arguments: [run.description]) else {
+                throw CairnError(.runNotFound, "no run \(run) in journal \(self.path)")
+            }
+            if RunStatus(rawValue: status)?.isTerminal == true { return nil }
+            let row = try Row.fetchOne(db, sql: "SELECT owner, epoch, expires_at, \(Self.dbNow) AS now FROM lease WHERE run_id = ?",
+                                       arguments: [run.description])
+            if let row, row["owner"] as String != owner, (row["expires_at"] as Double) > (row["now"] as Double) {
+                let expiry = Date(timeIntervalSince1970: row["expires_at"])
+                let seconds = Int(((row["expires_at"] as Double) - (row["now"] as Double)).rounded(.up))
+                throw CairnError(
+                    .runOwned,
+                    "run \(run) is owned by \(row["owner"] as String) until \(Timestamp.text(expiry)) (\(seconds) s from now); "
+                        + "wait for that process to finish, or for its lease to expire, then resume it")
+            }
+            let epoch = ((row?["epoch"] as Int?) ?? 0) + 1
+            try db.execute(sql: """
+                INSERT INTO lease (run_id, owner, epoch, expires_at) VALUES (?, ?, ?, \(Self.dbNow) + ?)
+                ON CONFLICT (run_id) DO UPDATE SET owner = excluded.owner, epoch = excluded.epoch, expires_at = excluded.expires_at
+                """, arguments: [run.description, owner, epoch, ttl])
+            return epoch
+        }
+        if let epoch { held.withLock { $0[run] = epoch } }
+    }
+
+    public func renewLease(of run: RunID) async throws {
+        guard let epoch = held.withLock({ $0[run] }) else { return }
+        let owner = owner, ttl = leaseTTL.seconds
+        try await committer.submit { db in
+            try db.execute(sql: "UPDATE lease SET expires_at = \(Self.dbNow) + ? WHERE run_id = ? AND owner = ? AND epoch = ?",
+                           arguments: [ttl, run.description, owner, epoch])
+            if db.changesCount == 0 { throw Self.leaseLost(run) }
+        }
+    }
+
+    public func releaseLease(of run: RunID) async {
+        guard let epoch = held.withLock({ $0.removeValue(forKey: run) }) else { return }
+        let owner = owner
+        try? await committer.submit { db in
+            try db.execute(sql: "UPDATE lease SET expires_at = \(Self.dbNow) - 1 WHERE run_id = ? AND owner = ? AND epoch = ?",
+                           arguments: [run.description, owner, epoch])
+        }
+    }
+
+    /// Who holds the run's lease, by the database clock; `nil` when nobody ever did.
+    public func lease(of run: RunID) async throws -> LeaseInfo? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT owner, epoch, expires_at FROM lease WHERE run_id = ?", arguments: [run.description])
+                .map { LeaseInfo(owner: $0["owner"], epoch: $0["epoch"], expiresAt: Date(timeIntervalSince1970: $0["expires_at"])) }
+        }
+    }
+
+    /// The database clock, in unix seconds.
+    static let dbNow = "((julianday('now') - 2440587.5) * 86400.0)"
+
+    private static func checkFence(_ db: Database, run: RunID, owner: String, epoch: Int?) throws {
+        let row = try Row.fetchOne(db, sql: "SELECT owner, epoch FROM lease WHERE run_id = ?", arguments: [run.description])
+        guard let epoch, let row, row["owner"] as String == owner, row["epoch"] as Int == epoch else { throw leaseLost(run) }
+    }
+
+    private static func leaseLost(_ run: RunID) -> CairnError {
+        CairnError(.leaseLost, "another process took run \(run) over after this one's lease expired; this process stopped writing to it")
+    }
+
+    // MARK: Reading
+
+    /// Runs a read on a reader connection, off the cooperative pool's hot path.
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.read(body)
+        } catch let error as CairnError {
+            throw error
+        } catch {
+            throw Self.describe(error)
+        }
+    }
+
+    /// Turns a GRDB error into a sentence: what went wrong with the journal and what to do.
+    static func describe(_ error: any Error) -> any Error {
+        guard let error = error as? DatabaseError else { return error }
+        switch error.resultCode {
+        case .SQLITE_FULL:
+            return CairnError(.journalUnavailable, "the disk holding the journal is full; free some space, then resume the run")
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            return CairnError(.journalUnavailable, "the journal is locked by another process; try again when it is done")
+        case .SQLITE_READONLY:
+            return CairnError(.journalUnavailable, "the journal is read-only; open a writable copy with --db")
+        case .SQLITE_NOTADB:
+            return CairnError(.journalUnavailable, "the file is not a Cairn journal (not an SQLite database); pass another --db")
+        case .SQLITE_IOERR, .SQLITE_CANTOPEN:
+            return CairnError(.journalUnavailable, "the journal cannot be read or written (\(error.message ?? "I/O error")); check the file and its disk")
+        default:
+            return error
+        }
+    }
+}
+
+extension GroupCommitter {
+    /// Runs `body` in the next group transaction and returns its value once durable.
+    func submitting<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        let box = Mutex<T?>(nil)
+        try await submit { db in
+            let value = try body(db)
+            box.withLock { $0 = value }
+        }
+        return box.withLock { $0! }
+    }
+}
