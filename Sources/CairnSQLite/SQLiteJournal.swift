@@ -121,13 +121,14 @@ public final class SQLiteJournal: LeasingJournal {
         if let epoch { held.withLock { $0[run] = epoch } }
     }
 
-    public func renewLease(of run: RunID) async throws {
-        guard let epoch = held.withLock({ $0[run] }) else { return }
+    public func renewLease(of run: RunID) async throws -> Bool {
+        guard let epoch = held.withLock({ $0[run] }) else { return false }
         let owner = owner, ttl = leaseTTL.seconds
-        try await committer.submit { db in
+        return try await committer.submitting { db in
             try db.execute(sql: "UPDATE lease SET expires_at = \(Self.dbNow) + ? WHERE run_id = ? AND owner = ? AND epoch = ?",
                            arguments: [ttl, run.description, owner, epoch])
             if db.changesCount == 0 { throw Self.leaseLost(run) }
+            return try Bool.fetchOne(db, sql: "SELECT cancel_requested FROM lease WHERE run_id = ?", arguments: [run.description]) ?? false
         }
     }
 

@@ -89,6 +89,25 @@ public final class Engine: Sendable {
         }
     }
 
+    /// Cancels a run that no live process owns: terminal and journaled. (A run a live process owns is
+    /// cancelled by that process: ``RunHandle/cancel()``, or a cancel request through a leasing journal.)
+    /// - Throws: ``CairnError`` `run-owned` when a live process owns it, `run-ended` when it has ended already.
+    public func cancel(run runID: RunID) async throws {
+        let leasing = journal as? any LeasingJournal
+        try await leasing?.takeOver(runID)
+        do {
+            if case .runFinished(let finished)? = try await journal.records(for: runID).last {
+                throw CairnError(.runEnded, "run \(runID) has already ended \(finished.status.rawValue); there is nothing to cancel")
+            }
+            let error = RunError(.cancelled, "run was cancelled; cancelling is final. Start a new run to do the work again.")
+            try await journal.append([.runFinished(RunFinished(status: .cancelled, result: nil, error: error, at: Date()))], for: runID)
+        } catch {
+            await leasing?.releaseLease(of: runID)
+            throw error
+        }
+        await leasing?.releaseLease(of: runID)
+    }
+
     /// Feeds a run's journal records to a new state machine.
     func rebuild(_ runID: RunID, graph: WorkflowGraph) async throws -> RunStateMachine {
         var machine = RunStateMachine(graph: graph)

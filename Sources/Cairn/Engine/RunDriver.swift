@@ -109,8 +109,9 @@ struct RunDriver: Sendable {
             case .timer:
                 timerAt = nil
             case .renewLease:
-                try await leasing?.renewLease(of: runID)
-                if let leasing { schedule(.renewLease, after: leasing.leaseRenewalInterval) }
+                guard let leasing else { continue }
+                if try await leasing.renewLease(of: runID) { inbox.send(.control(.cancel)) }
+                schedule(.renewLease, after: leasing.leaseRenewalInterval)
             case .attemptTimedOut(let id, let attempt):
                 guard let live = attempts[id], live.context.attempt == attempt else { continue }
                 timedOut.insert(id)

@@ -46,6 +46,8 @@ public struct CairnError: Error, CustomStringConvertible, Sendable {
         public static let journalUnavailable = Code("journal-unavailable")
         /// The journal cannot apply a step's commit effect.
         public static let unsupportedEffect = Code("unsupported-effect")
+        /// A file named by the caller does not exist.
+        public static let fileNotFound = Code("file-not-found")
         /// The workflow is not registered.
         public static let unknownWorkflow = Code("unknown-workflow")
         /// The run's input does not decode as the workflow's input.

@@ -7,7 +7,8 @@ public protocol LeasingJournal: Journal {
     /// - Throws: ``CairnError/Code/runOwned`` naming the owner and the expiry when a live process holds it.
     func takeOver(_ run: RunID) async throws
     /// Extends this journal's lease of the run; throws ``CairnError/Code/leaseLost`` when another took it.
-    func renewLease(of run: RunID) async throws
+    /// Returns `true` when another process asked for the run to be cancelled.
+    func renewLease(of run: RunID) async throws -> Bool
     /// Gives the run's lease up at once, so another process may resume it.
     func releaseLease(of run: RunID) async
     /// How often the engine renews its leases.

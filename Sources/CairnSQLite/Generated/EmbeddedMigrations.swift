@@ -28,12 +28,14 @@ CREATE TABLE run (
 CREATE INDEX run_by_status ON run(status, created_at);
 CREATE INDEX run_by_workflow ON run(workflow, created_at);
 
--- Who owns a run. Expiry is compared with the database clock (unix seconds).
+-- Who owns a run. Expiry is compared with the database clock (unix seconds). `cairn cancel` on a run a
+-- live process owns sets cancel_requested; the owner cancels the run at its next lease renewal.
 CREATE TABLE lease (
-    run_id      TEXT PRIMARY KEY NOT NULL REFERENCES run(run_id),
-    owner       TEXT NOT NULL,
-    epoch       INTEGER NOT NULL,
-    expires_at  REAL NOT NULL
+    run_id            TEXT PRIMARY KEY NOT NULL REFERENCES run(run_id),
+    owner             TEXT NOT NULL,
+    epoch             INTEGER NOT NULL,
+    expires_at        REAL NOT NULL,
+    cancel_requested  INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 
 -- Every record of every run, in order: what the scheduler is rebuilt from.

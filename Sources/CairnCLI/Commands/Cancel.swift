@@ -1,0 +1,56 @@
+import ArgumentParser
+import Cairn
+import CairnSQLite
+import Foundation
+
+struct Cancel: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Cancel a run: terminal and journaled.",
+        discussion: """
+            A run no live process owns is cancelled at once. A run a live process owns is cancelled by that \
+            process at its next lease renewal (within a third of the lease TTL); this command waits for it.
+
+            Example:
+              cairn cancel 6f1c2d3e-0000-4000-8000-000000000001
+            """
+    )
+
+    @Argument(help: "The run to cancel.")
+    var run: String
+
+    @OptionGroup var options: GlobalOptions
+    @ParentCommand var root: CairnCommand
+
+    func run() async throws {
+        let environment = try CommandEnvironment(options, root: root.global)
+        do {
+            let id = try environment.runID(run)
+            let journal = try environment.existingJournal()
+            guard try await journal.run(id) != nil else { throw CairnError(.runNotFound, "no run \(id) in \(journal.path)") }
+            do {
+                try await environment.engine(journal).cancel(run: id)
+            } catch let error as CairnError where error.code == .runOwned {
+                try await journal.requestCancel(of: id)
+                try await waitUntilEnded(id, journal, limit: journal.leaseTTL * 2)
+            }
+            let status = try await journal.run(id)?.status ?? .cancelled
+            if environment.output.json {
+                environment.output.json(["runId": id.description, "status": status.rawValue])
+            } else {
+                environment.output.line("run \(id) \(status.rawValue)")
+            }
+        } catch {
+            throw Exit.fail(error)
+        }
+    }
+
+    private func waitUntilEnded(_ id: RunID, _ journal: SQLiteJournal, limit: Duration) async throws {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            if try await journal.run(id)?.status.isTerminal == true { return }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw CairnError(.runOwned, "run \(id) is owned by a live process that did not act on the cancel request within \(limit); "
+            + "it will be cancelled when that process renews its lease or is resumed")
+    }
+}

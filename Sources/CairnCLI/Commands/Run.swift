@@ -1,0 +1,68 @@
+import ArgumentParser
+import Cairn
+import CairnSQLite
+import Foundation
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Start a workflow run and drive it to its end, streaming its progress.",
+        discussion: """
+            Examples:
+              cairn run hello --input '{"name": "Ada"}'
+              cairn run feedback-monitor --input '{"sku": "Apple", "cycles": 3, "delayMs": 1000, "seed": 42}'
+              cairn run complex-feedback-monitor --input @input.json --id 6f1c2d3e-0000-4000-8000-000000000001
+
+            With --id of a run that exists already, that run is returned (resumed if it was interrupted) \
+            instead of starting a second one.
+            """
+    )
+
+    @Argument(help: "The workflow's name.")
+    var workflow: String
+
+    @Option(help: ArgumentHelp("The input as JSON, or @file to read it from a file. Default: {}.", valueName: "json|@file"))
+    var input: String?
+
+    @Option(help: ArgumentHelp("The run's id (a UUID); a new one when absent.", valueName: "run"))
+    var id: String?
+
+    @Option(help: ArgumentHelp("Ends the run as timed_out after this many seconds.", valueName: "seconds"))
+    var timeout: Double?
+
+    @OptionGroup var options: GlobalOptions
+    @ParentCommand var root: CairnCommand
+
+    func run() async throws {
+        let environment = try CommandEnvironment(options, root: root.global)
+        do {
+            let registration = try environment.workflow(named: workflow)
+            let json = try readInput()
+            let runID = try id.map(environment.runID)
+            let journal = try environment.journal()
+            let engine = environment.engine(journal)
+            let follower = RunFollower(output: environment.output, workflow: workflow)
+            if let runID, let existing = try await journal.run(runID) {
+                guard existing.workflow == workflow else {
+                    throw CairnError(.runExists, "run \(runID) exists already and belongs to workflow '\(existing.workflow)'")
+                }
+                throw ExitCode(await follower.drive(try await registration.resume(engine, runID)))
+            }
+            let options = RunOptions(id: runID, timeout: timeout.map { .milliseconds(Int64($0 * 1000)) })
+            throw ExitCode(await follower.drive(try await registration.start(engine, json, options)))
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            throw Exit.fail(error)
+        }
+    }
+
+    private func readInput() throws -> Data {
+        guard let input else { return Data("{}".utf8) }
+        guard input.hasPrefix("@") else { return Data(input.utf8) }
+        let path = String(input.dropFirst())
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CairnError(.fileNotFound, "cannot read the input file \(path)")
+        }
+        return data
+    }
+}

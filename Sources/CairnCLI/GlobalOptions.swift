@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+
+/// Options every command accepts, before or after the command's name.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The journal file. Default: $CAIRN_DB, or ./cairn.sqlite.", valueName: "path"))
+    var db: String?
+
+    @Flag(name: .long, help: "Print JSON instead of a table (one object per line for streaming commands).")
+    var json = false
+
+    @Option(name: .long, help: ArgumentHelp("trace, debug, info, notice, warning, error or critical. Default: $CAIRN_LOG_LEVEL, or warning.",
+                                            valueName: "level"))
+    var logLevel: String?
+
+    @Option(name: .long, help: ArgumentHelp("Seconds a run's lease lasts without renewal. Default: $CAIRN_LEASE_TTL, or 15.",
+                                            valueName: "seconds"))
+    var leaseTTL: Double?
+
+    /// These options where given, else the root command's.
+    func merged(over root: GlobalOptions) -> GlobalOptions {
+        var merged = self
+        merged.db = db ?? root.db
+        merged.json = json || root.json
+        merged.logLevel = logLevel ?? root.logLevel
+        merged.leaseTTL = leaseTTL ?? root.leaseTTL
+        return merged
+    }
+
+    var databasePath: String {
+        db ?? ProcessInfo.processInfo.environment["CAIRN_DB"] ?? "cairn.sqlite"
+    }
+
+    var leaseDuration: Duration {
+        get throws {
+            let text = ProcessInfo.processInfo.environment["CAIRN_LEASE_TTL"]
+            guard let seconds = leaseTTL ?? text.flatMap(Double.init) ?? (text == nil ? 15 : nil), seconds >= 1 else {
+                throw ValidationError("The lease TTL must be a number of seconds, at least 1.")
+            }
+            return .milliseconds(Int64(seconds * 1000))
+        }
+    }
+
+    var level: String { logLevel ?? ProcessInfo.processInfo.environment["CAIRN_LOG_LEVEL"] ?? "warning" }
+}
