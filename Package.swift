@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "CairnSQLite", targets: ["CairnSQLite"]),
         .library(name: "CairnInventory", targets: ["CairnInventory"]),
         .library(name: "CairnCLI", targets: ["CairnCLI"]),
+        .library(name: "CairnTesting", targets: ["CairnTesting"]),
         .executable(name: "cairn", targets: ["CairnTool"]),
         .executable(name: "cairn-bench", targets: ["CairnBenchmarks"]),
     ],
@@ -54,6 +55,8 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Test kit: barriers, gates, call counters and a fault-injecting journal.
+        .target(name: "CairnTesting", dependencies: ["Cairn"], swiftSettings: strictSettings),
         .executableTarget(name: "CairnTool", dependencies: ["CairnCLI", "CairnInventory"], swiftSettings: strictSettings),
         .executableTarget(
             name: "CairnBenchmarks",
@@ -62,13 +65,13 @@ let package = Package(
         ),
         .testTarget(
             name: "CairnTests",
-            dependencies: ["Cairn", "CairnInventory", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Cairn", "CairnInventory", "CairnTesting", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "CairnSQLiteTests",
             dependencies: [
-                "Cairn", "CairnSQLite", "CairnInventory", "CairnCLI", .product(name: "GRDB", package: "GRDB.swift"),
+                "Cairn", "CairnSQLite", "CairnInventory", "CairnCLI", "CairnTesting", .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strictSettings
         ),

@@ -87,7 +87,12 @@ final class GroupCommitter: Sendable {
             }
             CrashPoint.reach("after-commit")
         } catch {
-            results = Array(repeating: .failure(SQLiteJournal.describe(error)), count: jobs.count)
+            // The whole transaction failed: every job fails, with the first job's own error when one
+            // caused it (a full disk inside a savepoint aborts the transaction it belongs to).
+            let cause = results.lazy.compactMap { result -> (any Error)? in
+                if case .failure(let error) = result { error } else { nil }
+            }.first ?? error
+            results = Array(repeating: .failure(cause), count: jobs.count)
         }
         for (job, result) in zip(jobs, results) {
             job.continuation.resume(with: result.mapError { SQLiteJournal.describe($0) })

@@ -1,4 +1,5 @@
 import Cairn
+import CairnTesting
 import CairnInventory
 import Foundation
 import Testing

@@ -1,4 +1,5 @@
 import Cairn
+import CairnTesting
 import Testing
 
 @Suite("Joins", .timeLimit(.minutes(1)))

@@ -1,17 +1,21 @@
-import Cairn
+public import Cairn
 import Foundation
 import Synchronization
 
+/// Test helpers: synchronisation without sleeps, and a journal that fails on purpose.
+
 /// Counts calls by name, across tasks.
-final class Calls: Sendable {
+public final class Calls: Sendable {
     private let counts = Mutex<[String: Int]>([:])
 
-    func record(_ name: String) { counts.withLock { $0[name, default: 0] += 1 } }
-    func count(_ name: String) -> Int { counts.withLock { $0[name, default: 0] } }
+    public init() {}
+
+    public func record(_ name: String) { counts.withLock { $0[name, default: 0] += 1 } }
+    public func count(_ name: String) -> Int { counts.withLock { $0[name, default: 0] } }
 }
 
 /// Lets `parties` tasks wait until all of them have arrived.
-final class Barrier: Sendable {
+public final class Barrier: Sendable {
     private struct State {
         var arrived = 0
         var waiters: [CheckedContinuation<Void, Never>] = []
@@ -20,9 +24,9 @@ final class Barrier: Sendable {
     private let parties: Int
     private let state = Mutex(State())
 
-    init(parties: Int) { self.parties = parties }
+    public init(parties: Int) { self.parties = parties }
 
-    func arriveAndWait() async {
+    public func arriveAndWait() async {
         await withCheckedContinuation { continuation in
             let release = state.withLock { state -> [CheckedContinuation<Void, Never>] in
                 state.arrived += 1
@@ -37,10 +41,12 @@ final class Barrier: Sendable {
 }
 
 /// A one-shot gate: tasks wait until it opens.
-final class Gate: Sendable {
+public final class Gate: Sendable {
     private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
 
-    func open() {
+    public init() {}
+
+    public func open() {
         let waiters = state.withLock { state in
             state.open = true
             defer { state.waiters = [] }
@@ -49,7 +55,7 @@ final class Gate: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
-    func wait() async {
+    public func wait() async {
         await withCheckedContinuation { continuation in
             let ready = state.withLock { state in
                 if state.open { return true }
@@ -63,17 +69,17 @@ final class Gate: Sendable {
 
 /// A journal that records into an in-memory journal and fails every append after the first `limit`:
 /// the run stops there, as if its process died, and what was journaled stays.
-final class FaultInjectingJournal: Journal {
-    struct DiskFull: Error, CustomStringConvertible {
-        var description: String { "disk full (injected)" }
+public final class FaultInjectingJournal: Journal {
+    public struct DiskFull: Error, CustomStringConvertible {
+        public var description: String { "disk full (injected)" }
     }
 
-    let base = InMemoryJournal()
+    public let base = InMemoryJournal()
     private let remaining: Mutex<Int>
 
-    init(failAfter limit: Int) { remaining = Mutex(limit) }
+    public init(failAfter limit: Int) { remaining = Mutex(limit) }
 
-    func append(_ records: [JournalRecord], for run: RunID) async throws {
+    public func append(_ records: [JournalRecord], for run: RunID) async throws {
         let allowed = remaining.withLock { remaining in
             defer { remaining -= 1 }
             return remaining > 0
@@ -82,24 +88,24 @@ final class FaultInjectingJournal: Journal {
         try await base.append(records, for: run)
     }
 
-    func records(for run: RunID) async throws -> [JournalRecord] { try await base.records(for: run) }
+    public func records(for run: RunID) async throws -> [JournalRecord] { try await base.records(for: run) }
 
-    func streamedEvents(for run: RunID, from position: Int, limit: Int) async throws -> [StreamedEvent] {
+    public func streamedEvents(for run: RunID, from position: Int, limit: Int) async throws -> [StreamedEvent] {
         try await base.streamedEvents(for: run, from: position, limit: limit)
     }
 
-    func contains(_ run: RunID) async throws -> Bool { try await base.contains(run) }
+    public func contains(_ run: RunID) async throws -> Bool { try await base.contains(run) }
 }
 
 extension JournalRecord {
     /// The started executions' step names, for assertions.
-    var startedStep: String? {
+    public var startedStep: String? {
         if case .executionStarted(let start) = self { return start.step }
         return nil
     }
 
     /// The finished execution, for assertions.
-    var finishedExecution: ExecutionFinished? {
+    public var finishedExecution: ExecutionFinished? {
         if case .executionFinished(let finish) = self { return finish }
         return nil
     }
@@ -107,7 +113,7 @@ extension JournalRecord {
 
 extension Array where Element == JournalRecord {
     /// Every journaled event, in order.
-    var events: [JournaledEvent] {
+    public var events: [JournaledEvent] {
         flatMap { record -> [JournaledEvent] in
             switch record {
             case .runStarted(let started): [started.start]

@@ -1,0 +1,185 @@
+import Cairn
+import CairnInventory
+import CairnTesting
+@testable import CairnSQLite
+import Foundation
+import GRDB
+import Testing
+
+@Suite("SQLite journal", .timeLimit(.minutes(2)))
+struct SQLiteJournalTests {
+    @Test("the writer runs with synchronous=FULL and WAL")
+    func durabilitySettings() throws {
+        let directory = try TemporaryDirectory()
+        let journal = try SQLiteJournal(path: directory.path("j.sqlite"))
+        #expect(try journal.writerSynchronousMode == 2)
+        #expect(try journal.pool.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
+    }
+
+    @Test("the migrations compiled into the binary are exactly Migrations/*.sql")
+    func embeddedMigrationsMatchSources() throws {
+        let folder = repositoryRoot.appendingPathComponent("Migrations")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".sql") }.sorted()
+        #expect(files.map { String($0.dropLast(4)) } == EmbeddedMigrations.all.map(\.name),
+                "Migrations/ changed: run Scripts/generate-migrations.py")
+        for (file, migration) in zip(files, EmbeddedMigrations.all) {
+            let sql = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
+            #expect(sql.trimmingCharacters(in: .newlines) == migration.sql.trimmingCharacters(in: .newlines),
+                    "\(file) differs from the compiled migration: run Scripts/generate-migrations.py")
+        }
+    }
+
+    @Test("a journal written by a newer Cairn is refused with a sentence, and left untouched")
+    func newerJournalRefused() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("j.sqlite")
+        _ = try SQLiteJournal(path: path)
+        try database(path).write { try $0.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('0099_from_the_future')") }
+        #expect {
+            _ = try SQLiteJournal(path: path)
+        } throws: { error in
+            (error as? CairnError)?.code == .journalTooNew && "\(error)".contains("0099_from_the_future")
+        }
+        #expect(try database(path).read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM grdb_migrations") } == 3)
+    }
+
+    @Test("a file that is not SQLite is refused with a sentence")
+    func notADatabase() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("notes.txt")
+        try Data(String(repeating: "not a database\n", count: 100).utf8).write(to: URL(fileURLWithPath: path))
+        #expect {
+            _ = try SQLiteJournal(path: path)
+        } throws: { error in
+            (error as? CairnError)?.code == .journalUnavailable && "\(error)".contains("not a Cairn journal")
+        }
+    }
+
+    @Test("the monitors run on the SQLite journal, one ledger row per cycle, stock the ledger's sum", arguments: [false, true])
+    func monitorsOnSQLite(complex: Bool) async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("j.sqlite")
+        let engine = Engine(journal: try SQLiteJournal(path: path))
+        let input = MonitorInput(sku: "Apple", cycles: 4, delayMs: 0, seed: 42)
+        let runID: RunID
+        let report: MonitorReport
+        if complex {
+            let handle = try await engine.start(ComplexFeedbackMonitor(), input: input)
+            (runID, report) = (handle.runID, try await handle.result)
+        } else {
+            let handle = try await engine.start(FeedbackMonitor(), input: input)
+            (runID, report) = (handle.runID, try await handle.result)
+        }
+        let decisions = try checkJournal(path, run: runID.description, cycles: 4)
+        #expect(decisions == report.decisions.map { $0.decision == .good ? "order" : "clear" })
+    }
+
+    @Test("records read back from SQLite rebuild the same run: resuming a finished run returns its result")
+    func recordsRoundTrip() async throws {
+        let directory = try TemporaryDirectory()
+        let journal = try SQLiteJournal(path: directory.path("j.sqlite"))
+        let input = MonitorInput(sku: "Pear", cycles: 2, delayMs: 0, seed: 7)
+        let first = try await Engine(journal: journal).start(ComplexFeedbackMonitor(), input: input)
+        let report = try await first.result
+        let again = try await Engine(journal: journal).resume(ComplexFeedbackMonitor(), run: first.runID)
+        #expect(try await again.result == report)
+        let records = try await journal.records(for: first.runID)
+        var machineEvents = 0
+        for case .executionFinished(let finish) in records { machineEvents += finish.emitted.count }
+        #expect(machineEvents + 1 == (try await journal.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM event") }))
+    }
+
+    @Test("two resumers race for an interrupted run: exactly one takes it over")
+    func racingTakeOver() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("j.sqlite")
+        let starter = try SQLiteJournal(path: path, leaseTTL: .seconds(30))
+        let handle = try await Engine(journal: starter).start(HelloWorkflow(), input: HelloInput(name: "x"), options: RunOptions())
+        _ = try await handle.result
+        // Make a resumable run: journal a start with no owner left.
+        let runID = RunID()
+        let crashing = try SQLiteJournal(path: path, leaseTTL: .seconds(1))
+        let gate = try await Engine(journal: crashing).start(SlowHello(), input: HelloInput(name: "y"), options: RunOptions(id: runID))
+        gate.interrupt()
+        _ = try? await gate.result
+        let a = try SQLiteJournal(path: path), b = try SQLiteJournal(path: path)
+        async let first = outcome { try await a.takeOver(runID) }
+        async let second = outcome { try await b.takeOver(runID) }
+        let results = await [first, second]
+        let wins = results.filter { if case .success = $0 { true } else { false } }.count
+        #expect(wins == 1)
+        let loss = results.compactMap { if case .failure(let error) = $0 { error as? CairnError } else { nil } }.first
+        #expect(loss?.code == .runOwned)
+        #expect(loss?.message.contains("is owned by") == true)
+    }
+
+    @Test("a process that lost its lease can never commit again")
+    func fencedAfterTakeOver() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("j.sqlite")
+        let stale = try SQLiteJournal(path: path, leaseTTL: .seconds(1))
+        let runID = RunID()
+        let handle = try await Engine(journal: stale).start(SlowHello(), input: HelloInput(name: "z"), options: RunOptions(id: runID))
+        // Another process takes over once the lease has expired (forced here by expiring it in the database).
+        try await stale.pool.write { try $0.execute(sql: "UPDATE lease SET expires_at = 0") }
+        let usurper = try SQLiteJournal(path: path)
+        try await usurper.takeOver(runID)
+        SlowHello.release.open()
+        await #expect {
+            _ = try await handle.result
+        } throws: { error in
+            (error as? CairnError)?.code == .leaseLost
+        }
+        let events = try await usurper.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM event WHERE run_id = ?", arguments: [runID.description]) }
+        #expect(events == 1)  // only the start event: the stale owner's commit was refused
+    }
+
+    @Test("a full disk fails the commit with a sentence, loses nothing, and the run resumes once there is room")
+    func diskFull() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("j.sqlite")
+        let journal = try SQLiteJournal(path: path, leaseTTL: .seconds(1))
+        let pages = try await journal.pool.write { try Int.fetchOne($0, sql: "PRAGMA page_count") ?? 0 }
+        let input = MonitorInput(sku: "Fig", cycles: 40, delayMs: 0, seed: 3)
+        try await journal.pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA max_page_count = \(pages + 4)") }
+        let handle = try await Engine(journal: journal).start(FeedbackMonitor(), input: input)
+        await #expect {
+            _ = try await handle.result
+        } throws: { error in
+            "\(error)".contains("disk holding the journal is full")
+        }
+        try await journal.pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA max_page_count = 1000000") }
+        let resumed = try await Engine(journal: journal).resume(FeedbackMonitor(), run: handle.runID)
+        #expect(try await resumed.result.decisions.count == 40)
+        try checkJournal(path, run: handle.runID.description, cycles: 40)
+    }
+}
+
+func outcome(_ body: () async throws -> Void) async -> Result<Void, any Error> {
+    do {
+        try await body()
+        return .success(())
+    } catch {
+        return .failure(error)
+    }
+}
+
+struct Released: Event {
+    static let eventName = "test.released"
+}
+
+/// Hello with a first step that waits for a gate: a run that stays in flight while a test acts on it.
+struct SlowHello: Workflow {
+    typealias Input = HelloInput
+    typealias Output = String
+    static let name = "slow-hello"
+    static let release = Gate()
+
+    var steps: [AnyStep] {
+        FunctionStep("wait") { (start: StartEvent<HelloInput>, context) -> Released? in
+            await Self.release.wait()
+            return Released()
+        }
+        FunctionStep("done") { (event: Released, context) -> StopEvent<String>? in StopEvent("hello") }
+    }
+}

@@ -1,0 +1,144 @@
+import Cairn
+import CairnSQLite
+import Foundation
+import GRDB
+import Testing
+
+/// A fresh directory for one test's journal files.
+struct TemporaryDirectory {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-tests-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+}
+
+/// The repository's root, found from this file.
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// The `cairn` binary built next to the test bundle.
+let cairnBinary: URL = {
+    let bundleDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for candidate in [bundleDirectory, bundleDirectory.deletingLastPathComponent(), repositoryRoot.appendingPathComponent(".build/debug")] {
+        let url = candidate.appendingPathComponent("cairn")
+        if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+    }
+    return repositoryRoot.appendingPathComponent(".build/debug/cairn")
+}()
+
+/// What a finished `cairn` process printed and how it ended.
+struct ProcessResult {
+    let status: Int32
+    let killedBySignal: Bool
+    let stdout: String
+    let stderr: String
+
+    var lines: [String] { stdout.split(separator: "\n").map(String.init) }
+}
+
+/// Runs `cairn` with `arguments` and extra environment, waiting for it to end.
+func cairn(_ arguments: [String], environment: [String: String] = [:]) async throws -> ProcessResult {
+    let process = try spawnCairn(arguments, environment: environment)
+    return await process.finish()
+}
+
+/// A running `cairn` process.
+final class CairnProcess: Sendable {
+    let process: Process
+    let stdout: Pipe
+    let stderr: Pipe
+
+    init(process: Process, stdout: Pipe, stderr: Pipe) {
+        self.process = process
+        self.stdout = stdout
+        self.stderr = stderr
+    }
+
+    var pid: Int32 { process.processIdentifier }
+
+    func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+
+    /// Waits for the process to end, reading its output meanwhile.
+    func finish() async -> ProcessResult {
+        async let out = Task.detached { self.stdout.fileHandleForReading.readDataToEndOfFile() }.value
+        async let err = Task.detached { self.stderr.fileHandleForReading.readDataToEndOfFile() }.value
+        let (stdoutData, stderrData) = await (out, err)
+        await Task.detached { self.process.waitUntilExit() }.value
+        return ProcessResult(
+            status: process.terminationStatus, killedBySignal: process.terminationReason == .uncaughtSignal,
+            stdout: String(decoding: stdoutData, as: UTF8.self), stderr: String(decoding: stderrData, as: UTF8.self))
+    }
+}
+
+func spawnCairn(_ arguments: [String], environment: [String: String] = [:]) throws -> CairnProcess {
+    let process = Process()
+    process.executableURL = cairnBinary
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    env["CAIRN_CRASH_AT"] = nil
+    env["CAIRN_DB"] = nil
+    for (key, value) in environment { env[key] = value }
+    process.environment = env
+    let stdout = Pipe(), stderr = Pipe()
+    process.standardOutput = stdout
+    process.standardError = stderr
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    return CairnProcess(process: process, stdout: stdout, stderr: stderr)
+}
+
+/// A plain connection to a journal file, waiting politely for other connections' locks.
+func database(_ path: String, readonly: Bool = false) throws -> DatabaseQueue {
+    var configuration = Configuration()
+    configuration.readonly = readonly
+    configuration.busyMode = .timeout(10)
+    return try DatabaseQueue(path: path, configuration: configuration)
+}
+
+/// Reads a journal file directly, as `cairn sql` users would.
+func withJournalDatabase<T>(_ path: String, _ body: (Database) throws -> T) throws -> T {
+    try database(path, readonly: true).read(body)
+}
+
+/// Checks the journal invariants of one finished run; returns its ledger decisions in round order.
+@discardableResult
+func checkJournal(_ path: String, run: String, cycles: Int) throws -> [String] {
+    try withJournalDatabase(path) { db in
+        #expect(try String.fetchOne(db, sql: "SELECT status FROM run WHERE run_id = ?", arguments: [run]) == "completed")
+        // Event seqs: gapless from 1, no duplicates.
+        let seqs = try Int.fetchAll(db, sql: "SELECT seq FROM event WHERE run_id = ? ORDER BY seq", arguments: [run])
+        #expect(seqs == Array(1...max(1, seqs.count)))
+        // A committed execution never ran again: no attempt started after its completion.
+        let rerun = try Int.fetchOne(db, sql: """
+            SELECT COUNT(*) FROM journal AS done JOIN journal AS later
+              ON later.run_id = done.run_id AND later.execution_id = done.execution_id
+            WHERE done.run_id = ? AND done.kind = 'execution_finished' AND done.outcome = 'completed'
+              AND later.kind = 'execution_started' AND later.position > done.position
+            """, arguments: [run])
+        #expect(rerun == 0)
+        let completions = try Int.fetchAll(db, sql: """
+            SELECT COUNT(*) FROM journal WHERE run_id = ? AND kind = 'execution_finished' AND outcome = 'completed'
+            GROUP BY execution_id HAVING COUNT(*) > 1
+            """, arguments: [run])
+        #expect(completions.isEmpty)
+        // One ledger row per cycle, none duplicated; stock is the ledger's sum.
+        let rounds = try Int.fetchAll(db, sql: "SELECT round FROM ledger_entry WHERE run_id = ? ORDER BY round", arguments: [run])
+        #expect(rounds == Array(1...cycles))
+        let mismatched = try Int.fetchOne(db, sql: """
+            SELECT COUNT(*) FROM stock WHERE quantity != (SELECT COALESCE(SUM(quantity), 0) FROM ledger_entry WHERE ledger_entry.sku = stock.sku)
+            """)
+        #expect(mismatched == 0)
+        // Every ledger row points at the execution that committed it and the event that triggered it.
+        let orphans = try Int.fetchOne(db, sql: """
+            SELECT COUNT(*) FROM ledger_entry AS l WHERE l.run_id = ? AND NOT EXISTS (
+              SELECT 1 FROM journal AS j WHERE j.run_id = l.run_id AND j.execution_id = l.execution_id
+                AND j.kind = 'execution_finished' AND j.outcome = 'completed')
+              OR NOT EXISTS (SELECT 1 FROM event AS e WHERE e.run_id = l.run_id AND e.seq = l.decision_seq AND e.name = l.decision_event)
+            """, arguments: [run])
+        #expect(orphans == 0)
+        return try String.fetchAll(db, sql: "SELECT decision FROM ledger_entry WHERE run_id = ? ORDER BY round", arguments: [run])
+    }
+}
