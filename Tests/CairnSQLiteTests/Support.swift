@@ -142,3 +142,27 @@ func checkJournal(_ path: String, run: String, cycles: Int) throws -> [String] {
         return try String.fetchAll(db, sql: "SELECT decision FROM ledger_entry WHERE run_id = ? ORDER BY round", arguments: [run])
     }
 }
+
+/// Polls `condition` (a journal position, a row) every 20 ms until it holds; fails after `limit`.
+func waitUntil(_ what: String, limit: Duration = .seconds(20), _ condition: () throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + limit
+    while ContinuousClock.now < deadline {
+        if (try? condition()) == true { return }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    Issue.record("timed out waiting until \(what)")
+    throw CancellationError()
+}
+
+/// How many journal records the run has (0 while it does not exist).
+func journalLength(_ path: String, run: String) -> Int {
+    guard FileManager.default.fileExists(atPath: path) else { return 0 }
+    return (try? withJournalDatabase(path) { db in
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM journal WHERE run_id = ?", arguments: [run]) ?? 0
+    }) ?? 0
+}
+
+/// Parses one line of `--json` output.
+func jsonObject(_ line: String) -> [String: Any] {
+    (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:]
+}

@@ -1,0 +1,166 @@
+import Cairn
+import Foundation
+import GRDB
+import Testing
+
+@Suite("cairn command line", .timeLimit(.minutes(2)))
+struct CLITests {
+    @Test("global options are accepted before or after the command")
+    func globalOptionsAnywhere() async throws {
+        let directory = try TemporaryDirectory()
+        let db = directory.path("j.sqlite")
+        let run = try await cairn(["run", "hello", "--db", db, "--json"])
+        #expect(run.status == 0)
+        let before = try await cairn(["--db", db, "--json", "list"])
+        let after = try await cairn(["list", "--db", db, "--json"])
+        let mixed = try await cairn(["--json", "list", "--db", db])
+        #expect(before.status == 0 && after.status == 0 && mixed.status == 0)
+        #expect(before.stdout == after.stdout && after.stdout == mixed.stdout)
+        #expect(before.stdout.contains("\"status\":\"completed\""))
+        let viaEnvironment = try await cairn(["list", "--json"], environment: ["CAIRN_DB": db])
+        #expect(viaEnvironment.stdout == before.stdout)
+    }
+
+    @Test("run --json streams one object per line and ends with the outcome")
+    func runJSON() async throws {
+        let directory = try TemporaryDirectory()
+        let result = try await cairn(["run", "feedback-monitor", "--db", directory.path("j.sqlite"), "--json",
+                                      "--input", #"{"sku": "Apple", "cycles": 2, "delayMs": 0, "seed": 42}"#])
+        #expect(result.status == 0)
+        let objects = result.lines.map(jsonObject)
+        #expect(objects.dropLast().allSatisfy { $0["type"] as? String == "event" })
+        #expect(objects.dropLast().count == 7)
+        let outcome = try #require(objects.last)
+        #expect(outcome["status"] as? String == "completed")
+        #expect(RunID(outcome["runId"] as? String ?? "") != nil)
+        #expect(((outcome["result"] as? [String: Any])?["decisions"] as? [Any])?.count == 2)
+    }
+
+    @Test("every command has help")
+    func help() async throws {
+        for command in ["run", "resume", "list", "cancel"] {
+            let result = try await cairn([command, "--help"])
+            #expect(result.status == 0, "\(command) --help")
+            #expect(result.stdout.contains("USAGE: cairn \(command)"), "\(command) --help")
+        }
+        let root = try await cairn(["--help"])
+        #expect(root.stdout.contains("Exit codes"))
+    }
+
+    @Test("bad input gets one sentence and the contract's exit code")
+    func exitCodes() async throws {
+        let directory = try TemporaryDirectory()
+        let db = directory.path("j.sqlite")
+        let unknownWorkflow = try await cairn(["run", "nope", "--db", db])
+        #expect(unknownWorkflow.status == 64)
+        #expect(unknownWorkflow.stderr.contains("the workflows are complex-feedback-monitor, feedback-monitor, hello"))
+        let unknownField = try await cairn(["run", "feedback-monitor", "--db", db, "--input", #"{"sku": "Apple", "cycle": 2}"#])
+        #expect(unknownField.status == 65)
+        #expect(unknownField.stderr.contains("unknown field 'cycle'"))
+        let wrongType = try await cairn(["run", "feedback-monitor", "--db", db, "--input", #"{"sku": "Apple", "cycles": "two"}"#])
+        #expect(wrongType.status == 65)
+        #expect(wrongType.stderr.contains("field 'cycles' must be an integer"))
+        let malformed = try await cairn(["run", "hello", "--db", db, "--input", "{nope"])
+        #expect(malformed.status == 65)
+        #expect(malformed.stderr.contains("not valid JSON"))
+        let missingFile = try await cairn(["run", "hello", "--db", db, "--input", "@/nonexistent/input.json"])
+        #expect(missingFile.status == 66)
+        _ = try await cairn(["run", "hello", "--db", db])
+        let unknownRun = try await cairn(["resume", RunID().description, "--db", db])
+        #expect(unknownRun.status == 66)
+        let noJournal = try await cairn(["list", "--db", directory.path("missing.sqlite")])
+        #expect(noJournal.status == 66)
+        let usage = try await cairn(["resume", "--db", db])
+        #expect(usage.status == 64)
+        for result in [unknownWorkflow, unknownField, malformed, unknownRun, usage] {
+            #expect(!result.stderr.contains("Fatal error") && !result.stderr.isEmpty)
+        }
+        try await database(db).write { try $0.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('0099_future')") }
+        let tooNew = try await cairn(["list", "--db", db])
+        #expect(tooNew.status == 4)
+        #expect(tooNew.stderr.contains("written by a newer Cairn"))
+    }
+
+    @Test("a run owned by a live process is refused with exit 3, naming owner and expiry; --id returns the existing run")
+    func ownedRun() async throws {
+        let directory = try TemporaryDirectory()
+        let db = directory.path("j.sqlite")
+        let id = RunID().description
+        // Runs for hours unless killed: the test decides when it ends.
+        let owner = try spawnCairn(["run", "feedback-monitor", "--db", db, "--id", id, "--lease-ttl", "30",
+                                    "--input", #"{"sku": "Apple", "cycles": 10000, "delayMs": 1000}"#])
+        try await waitUntil("the run is journaled") { journalLength(db, run: id) > 2 }
+        let resume = try await cairn(["resume", id, "--db", db])
+        #expect(resume.status == 3)
+        #expect(resume.stderr.contains("is owned by") && resume.stderr.contains(":\(owner.pid):") && resume.stderr.contains("s from now"))
+        let again = try await cairn(["run", "feedback-monitor", "--db", db, "--id", id, "--input", #"{"sku": "Apple"}"#])
+        #expect(again.status == 3)
+        let all = try await cairn(["resume", "--all", "--db", db])
+        #expect(all.status == 0)
+        #expect(all.stdout.contains("\(id)  skipped"))
+        owner.signal(SIGKILL)
+        _ = await owner.finish()
+        let runs = try withJournalDatabase(db) { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM run") }
+        #expect(runs == 1)
+    }
+
+    @Test("Ctrl-C interrupts: the run is left resumable, listed as interrupted, and resume finishes it")
+    func interruptAndResume() async throws {
+        let directory = try TemporaryDirectory()
+        let db = directory.path("j.sqlite")
+        let id = RunID().description
+        let process = try spawnCairn(["run", "feedback-monitor", "--db", db, "--id", id,
+                                      "--input", #"{"sku": "Apple", "cycles": 3, "delayMs": 300, "seed": 42}"#])
+        try await waitUntil("a step is in flight") { journalLength(db, run: id) >= 4 }
+        process.signal(SIGINT)
+        let result = await process.finish()
+        #expect(result.status == 130)
+        #expect(result.stdout.contains("resume it with: cairn resume \(id)"))
+        let listed = try await cairn(["list", "--db", db, "--status", "interrupted", "--json"])
+        #expect(listed.stdout.contains(id))
+        let resumed = try await cairn(["resume", id, "--db", db, "--json"])
+        #expect(resumed.status == 0)
+        try checkJournal(db, run: id, cycles: 3)
+        // The interrupted and resumed run decided exactly what an uninterrupted run with the same seed decides.
+        let reference = try await cairn(["run", "feedback-monitor", "--db", directory.path("ref.sqlite"), "--json",
+                                         "--input", #"{"sku": "Apple", "cycles": 3, "delayMs": 0, "seed": 42}"#])
+        let resumedResult = jsonObject(resumed.lines.last ?? "")["result"] as? NSDictionary
+        #expect(resumedResult != nil)
+        #expect(resumedResult == jsonObject(reference.lines.last ?? "")["result"] as? NSDictionary)
+    }
+
+    @Test("cancel is terminal: an interrupted run is cancelled at once, an ended one is refused")
+    func cancel() async throws {
+        let directory = try TemporaryDirectory()
+        let db = directory.path("j.sqlite")
+        let id = RunID().description
+        let process = try spawnCairn(["run", "feedback-monitor", "--db", db, "--id", id,
+                                      "--input", #"{"sku": "Apple", "cycles": 3, "delayMs": 300}"#])
+        try await waitUntil("a step is in flight") { journalLength(db, run: id) >= 4 }
+        process.signal(SIGINT)
+        _ = await process.finish()
+        let cancelled = try await cairn(["cancel", id, "--db", db])
+        #expect(cancelled.status == 0)
+        #expect(cancelled.stdout.contains("cancelled"))
+        let again = try await cairn(["cancel", id, "--db", db])
+        #expect(again.status == 1)
+        #expect(again.stderr.contains("already ended cancelled"))
+        let resumed = try await cairn(["resume", id, "--db", db])
+        #expect(resumed.status == 1)
+    }
+
+    @Test("cancel on a run a live process owns is carried out by that process")
+    func cancelLiveRun() async throws {
+        let directory = try TemporaryDirectory()
+        let db = directory.path("j.sqlite")
+        let id = RunID().description
+        let owner = try spawnCairn(["run", "feedback-monitor", "--db", db, "--id", id, "--lease-ttl", "1",
+                                    "--input", #"{"sku": "Apple", "cycles": 50, "delayMs": 100}"#])
+        try await waitUntil("the run is journaled") { journalLength(db, run: id) > 2 }
+        let cancelled = try await cairn(["cancel", id, "--db", db])
+        #expect(cancelled.status == 0)
+        let result = await owner.finish()
+        #expect(result.status == 1)
+        #expect(try withJournalDatabase(db) { try String.fetchOne($0, sql: "SELECT status FROM run") } == "cancelled")
+    }
+}
