@@ -6,8 +6,9 @@ import Foundation
 let arguments = CommandLine.arguments.dropFirst()
 
 if let name = arguments.first {
-    guard let scenario = Scenario.all.first(where: { $0.name == name }) else {
-        FileHandle.standardError.write(Data("unknown scenario '\(name)'; the scenarios are \(Scenario.all.map(\.name).joined(separator: ", "))\n".utf8))
+    let scenarios = Scenario.all + Scenario.durable
+    guard let scenario = scenarios.first(where: { $0.name == name }) else {
+        FileHandle.standardError.write(Data("unknown scenario '\(name)'; the scenarios are \(scenarios.map(\.name).joined(separator: ", "))\n".utf8))
         exit(64)
     }
     let clock = ContinuousClock()
@@ -18,9 +19,8 @@ if let name = arguments.first {
     exit(0)
 }
 
-print("Cairn in-memory benchmarks — \(ProcessInfo.processInfo.activeProcessorCount) cores, one process per scenario")
-print("scenario          what                                              wall s   steps/s     peak RSS MiB")
-for scenario in Scenario.all {
+/// Runs one scenario in a child process of this binary and returns its figures.
+func measure(_ scenario: Scenario) throws -> Figures {
     let child = Process()
     child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
     child.arguments = [scenario.name]
@@ -33,12 +33,31 @@ for scenario in Scenario.all {
         print("\(scenario.name): failed (exit \(child.terminationStatus))")
         exit(1)
     }
-    let row = [
-        scenario.name.padding(toLength: 18, withPad: " ", startingAt: 0),
-        scenario.summary.padding(toLength: 50, withPad: " ", startingAt: 0),
-        String(format: "%6.3f", figures.seconds),
-        String(format: "%10.0f", figures.stepsPerSecond),
-        String(format: "%8.1f", figures.peakRSSMiB),
-    ]
-    print(row.joined(separator: " "))
+    return figures
+}
+
+func row(_ scenario: Scenario, _ figures: Figures, ratio: String = "") -> String {
+    [
+        scenario.name.padding(toLength: 17, withPad: " ", startingAt: 0),
+        scenario.summary.padding(toLength: 54, withPad: " ", startingAt: 0),
+        String(format: "%7.3f", figures.seconds),
+        String(format: "%9.0f", figures.stepsPerSecond),
+        String(format: "%7.1f", figures.peakRSSMiB),
+        ratio,
+    ].joined(separator: " ")
+}
+
+let header = "scenario          what                                                    wall s   steps/s  RSS MiB"
+print("Cairn benchmarks — \(ProcessInfo.processInfo.activeProcessorCount) cores, release build, one process per scenario\n")
+print("In memory (InMemoryJournal):")
+print(header)
+for scenario in Scenario.all { print(row(scenario, try measure(scenario))) }
+
+print("\nDurable (SQLiteJournal, WAL, synchronous=FULL, temporary directory), with SQLite's own limits:")
+print(header + "  vs 1 row/tx")
+var limit: Double?
+for scenario in Scenario.durable {
+    let figures = try measure(scenario)
+    limit = limit ?? figures.stepsPerSecond
+    print(row(scenario, figures, ratio: String(format: "%6.2f×", figures.stepsPerSecond / (limit ?? 1))))
 }

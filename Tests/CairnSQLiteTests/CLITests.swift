@@ -163,4 +163,30 @@ struct CLITests {
         #expect(result.status == 1)
         #expect(try withJournalDatabase(db) { try String.fetchOne($0, sql: "SELECT status FROM run") } == "cancelled")
     }
+
+    @Test("a read-only journal (immutable file: chmod does not stop root) gets one sentence and stays intact")
+    func readOnlyJournal() async throws {
+        let directory = try TemporaryDirectory()
+        let db = directory.path("j.sqlite")
+        _ = try await cairn(["run", "hello", "--db", db])
+        let before = try Data(contentsOf: URL(fileURLWithPath: db))
+        let chattr = Process()
+        chattr.executableURL = URL(fileURLWithPath: "/usr/bin/chattr")
+        chattr.arguments = ["+i", db]
+        try chattr.run()
+        chattr.waitUntilExit()
+        try #require(chattr.terminationStatus == 0, "chattr +i is not available on this file system")
+        defer {
+            let undo = Process()
+            undo.executableURL = URL(fileURLWithPath: "/usr/bin/chattr")
+            undo.arguments = ["-i", db]
+            try? undo.run()
+            undo.waitUntilExit()
+        }
+        let result = try await cairn(["run", "hello", "--db", db])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("the journal is read-only"))
+        #expect(result.stderr.split(separator: "\n").count == 1)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: db)) == before)
+    }
 }

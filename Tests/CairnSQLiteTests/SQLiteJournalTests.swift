@@ -183,3 +183,47 @@ struct SlowHello: Workflow {
         FunctionStep("done") { (event: Released, context) -> StopEvent<String>? in StopEvent("hello") }
     }
 }
+
+@Suite("Journal files", .timeLimit(.minutes(2)))
+struct JournalFileTests {
+    @Test("a journal created by an older Cairn (first migration only) is migrated on open, its runs kept")
+    func olderJournalMigrates() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("old.sqlite")
+        let queue = try database(path)
+        var migrator = DatabaseMigrator()
+        let first = EmbeddedMigrations.all[0]
+        migrator.registerMigration(first.name) { db in try db.execute(sql: first.sql) }
+        try migrator.migrate(queue)
+        try await queue.write { db in
+            try db.execute(sql: """
+                INSERT INTO run (run_id, workflow, fingerprint, shape, input, status, created_at)
+                VALUES ('00000000-0000-4000-8000-000000000001', 'hello', 'f', 's', '{}', 'completed', '2026-01-01T00:00:00.000Z')
+                """)
+        }
+        let journal = try SQLiteJournal(path: path)
+        let tables = try await journal.pool.read { try String.fetchAll($0, sql: "SELECT name FROM sqlite_master WHERE type = 'table'") }
+        #expect(tables.contains("ledger_entry") && tables.contains("stock"))
+        #expect(try await journal.runs().map(\.runID) == ["00000000-0000-4000-8000-000000000001"])
+    }
+
+    @Test("a copy of the binary, away from its build folder, creates and migrates a journal (migrations are compiled in)")
+    func copiedBinary() async throws {
+        let directory = try TemporaryDirectory()
+        let copy = directory.url.appendingPathComponent("cairn")
+        try FileManager.default.copyItem(at: cairnBinary, to: copy)
+        let process = Process()
+        process.executableURL = copy
+        process.arguments = ["run", "hello", "--input", #"{"name": "copy"}"#, "--db", directory.path("j.sqlite")]
+        process.currentDirectoryURL = directory.url
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let stdout = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(stdout.contains("Hello, copy!"))
+        let migrations = try withJournalDatabase(directory.path("j.sqlite")) { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") }
+        #expect(migrations == EmbeddedMigrations.all.map(\.name))
+    }
+}

@@ -133,7 +133,10 @@ struct RunDriver: Sendable {
                 schedule(.timer, at: deadline)
             }
         }
+        // The executions these commits make due start in the same append: one fsync per step, not two.
+        let starts = interruptBy == nil && !batch.records.isEmpty ? try batch.startDue(at: Date()) : []
         try await commit(batch)
+        for start in starts { launch(start) }
         return nil
     }
 
@@ -141,6 +144,17 @@ struct RunDriver: Sendable {
     private struct Batch {
         var machine: RunStateMachine
         var records: [JournalRecord] = []
+
+        /// Stages the starts of every execution now due; none when the run is about to end.
+        mutating func startDue(at now: Date) throws -> [ExecutionStarted] {
+            let decision = machine.decide(at: now)
+            guard decision.finish == nil else { return [] }
+            for start in decision.starts {
+                try machine.apply(.executionStarted(start))
+                records.append(.executionStarted(start))
+            }
+            return decision.starts
+        }
     }
 
     /// Stages an attempt's commit record; ignores attempts that are no longer live (abandoned, fenced).

@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""The crash soak behind Scripts/crash-soak.sh: N random SIGKILL scenarios, each checked."""
+import concurrent.futures
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+POINTS = ["before-commit", "after-commit", "in-side-effect", "after-side-effect"]
+
+
+def cairn(binary, args, env=None, timeout=120):
+    environment = {k: v for k, v in os.environ.items() if k not in ("CAIRN_CRASH_AT", "CAIRN_DB")}
+    environment.update(env or {})
+    return subprocess.run([binary, *args], env=environment, capture_output=True, text=True, timeout=timeout)
+
+
+def reference(binary, workflow, payload, directory):
+    """The decisions an uninterrupted run with the same input takes."""
+    quick = dict(payload, delayMs=0)
+    result = cairn(binary, ["run", workflow, "--db", os.path.join(directory, "ref.sqlite"), "--json", "--input", json.dumps(quick)])
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    return ["order" if d["decision"] == "Good" else "clear" for d in outcome["result"]["decisions"]]
+
+
+def check(db, run_id, cycles, expected):
+    """Returns a list of problems; empty when the journal and ledger are sound."""
+    problems = []
+    with sqlite3.connect(db) as c:
+        status = c.execute("SELECT status FROM run WHERE run_id = ?", (run_id,)).fetchone()
+        if not status or status[0] != "completed":
+            return [f"run status is {status}"]
+        seqs = [r[0] for r in c.execute("SELECT seq FROM event WHERE run_id = ? ORDER BY seq", (run_id,))]
+        if seqs != list(range(1, len(seqs) + 1)):
+            problems.append("event seqs have gaps or duplicates")
+        rerun = c.execute("""SELECT COUNT(*) FROM journal d JOIN journal l ON l.run_id = d.run_id AND l.execution_id = d.execution_id
+                             WHERE d.run_id = ? AND d.kind = 'execution_finished' AND d.outcome = 'completed'
+                             AND l.kind = 'execution_started' AND l.position > d.position""", (run_id,)).fetchone()[0]
+        if rerun:
+            problems.append(f"{rerun} committed step(s) ran again")
+        rows = c.execute("SELECT round, decision FROM ledger_entry WHERE run_id = ? ORDER BY round", (run_id,)).fetchall()
+        if [r[0] for r in rows] != list(range(1, cycles + 1)):
+            problems.append(f"ledger rounds are {[r[0] for r in rows]}")
+        if [r[1] for r in rows] != expected:
+            problems.append(f"decisions {[r[1] for r in rows]} differ from an uninterrupted run's {expected}")
+        bad_stock = c.execute("""SELECT COUNT(*) FROM stock WHERE quantity !=
+                                 (SELECT COALESCE(SUM(quantity), 0) FROM ledger_entry l WHERE l.sku = stock.sku)""").fetchone()[0]
+        if bad_stock:
+            problems.append("stock differs from the ledger's sum")
+    return problems
+
+
+def scenario(binary, index, seed):
+    rng = random.Random(seed)
+    workflow = rng.choice(["feedback-monitor", "complex-feedback-monitor"])
+    cycles = rng.randint(1, 4)
+    payload = {"sku": rng.choice(["Apple", "Pear", "Fig"]), "cycles": cycles, "delayMs": rng.choice([0, 5, 20]), "seed": rng.randint(1, 10**6)}
+    with tempfile.TemporaryDirectory(prefix="cairn-soak-") as directory:
+        db = os.path.join(directory, "j.sqlite")
+        run_id = str(uuid.uuid4())
+        command = ["run", workflow, "--db", db, "--id", run_id, "--lease-ttl", "1", "--input", json.dumps(payload)]
+        kills = []
+        for attempt in range(rng.randint(1, 2)):
+            args = command if attempt == 0 else ["resume", "--all", "--wait", "--db", db, "--lease-ttl", "1"]
+            if rng.random() < 0.6:
+                point = f"{rng.choice(POINTS)}:{rng.randint(1, 20)}"
+                result = cairn(binary, args, env={"CAIRN_CRASH_AT": point})
+                kills.append(point if result.returncode == -signal.SIGKILL else f"{point} (not reached)")
+            else:
+                process = subprocess.Popen([binary, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                delay = rng.uniform(0.02, 0.5)
+                time.sleep(delay)  # a random-time kill: the randomness is the point
+                process.send_signal(signal.SIGKILL)
+                process.wait()
+                kills.append(f"random {delay:.2f}s")
+        if os.path.exists(db):
+            resumed = cairn(binary, ["resume", "--all", "--wait", "--db", db, "--lease-ttl", "1"])
+            if resumed.returncode != 0:
+                return False, f"#{index} {workflow} {kills}: resume exited {resumed.returncode}: {resumed.stderr.strip()}"
+        exists = os.path.exists(db) and sqlite3.connect(db).execute("SELECT COUNT(*) FROM run WHERE run_id = ?", (run_id,)).fetchone()[0]
+        if not exists:  # the start never became durable: run it again with the same id
+            again = cairn(binary, command)
+            if again.returncode != 0:
+                return False, f"#{index} {workflow} {kills}: rerun exited {again.returncode}: {again.stderr.strip()}"
+        problems = check(db, run_id, cycles, reference(binary, workflow, payload, directory))
+        return not problems, f"#{index} {workflow} cycles={cycles} kills={kills}: {'; '.join(problems) or 'ok'}"
+
+
+def main():
+    count, binary = int(sys.argv[1]), sys.argv[2]
+    master = random.Random(os.environ.get("CAIRN_SOAK_SEED", time.time_ns()))
+    passed = failed = 0
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        futures = [pool.submit(scenario, binary, i, master.getrandbits(64)) for i in range(count)]
+        for done, future in enumerate(concurrent.futures.as_completed(futures), 1):
+            ok, line = future.result()
+            passed += ok
+            failed += not ok
+            if not ok:
+                print(f"FAILED {line}", flush=True)
+            if done % 25 == 0:
+                print(f"... {done}/{count}", file=sys.stderr, flush=True)
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
