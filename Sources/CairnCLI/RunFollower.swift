@@ -1,7 +1,7 @@
 import ArgumentParser
 import Cairn
-import Dispatch
 import Foundation
+import Synchronization
 
 /// Drives a run in the foreground: prints its progress stream, then its outcome. Ctrl-C or SIGTERM
 /// interrupt it (in-flight steps get a grace period to commit; the run stays resumable); a second
@@ -9,11 +9,11 @@ import Foundation
 struct RunFollower {
     let output: Output
     let workflow: String
+    let signals: SignalInterrupter
 
     /// Returns the exit code for the run's outcome.
     func drive(_ run: ErasedRun, started: Date = Date()) async -> Int32 {
-        let signals = interruptOnSignals(run)
-        defer { signals.forEach { $0.cancel() } }
+        signals.attach(run)
         if !output.json { output.line("run \(run.runID) (\(workflow))") }
         do {
             for try await event in run.events { print(event) }
@@ -68,20 +68,84 @@ struct RunFollower {
             return Exit.fail(error).rawValue
         }
     }
+}
 
-    private func interruptOnSignals(_ run: ErasedRun) -> [any DispatchSourceSignal] {
-        [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number)
-            var signalled = false
-            source.setEventHandler {
-                if signalled { exit(Exit.interrupted) }
-                signalled = true
-                FileHandle.standardError.write(Data("cairn: interrupting run \(run.runID): in-flight steps may commit, then it stops, resumable\n".utf8))
-                run.interrupt()
+/// Turns SIGINT and SIGTERM into an interrupt of the runs being driven. Installed before any work starts,
+/// so a signal that arrives before a run exists is kept and applied once it does; a second signal exits
+/// at once.
+///
+/// A plain `sigaction` handler writes the signal to a pipe that a dedicated thread reads: unlike a
+/// dispatch signal source, it sees the signal whichever thread of the process the kernel delivers it to.
+final class SignalInterrupter: Sendable {
+    private struct State {
+        var runs: [ErasedRun] = []
+        var signalled = false
+    }
+
+    private let state = Mutex(State())
+
+    init() {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { return }
+        signalPipe = fds[1]
+        let reader = fds[0]
+        for number in [SIGINT, SIGTERM] {
+            var action = sigaction()
+            action.sa_flags = SA_RESTART
+            action.__sigaction_handler.sa_handler = { _ in
+                var byte: UInt8 = 1
+                _ = write(signalPipe, &byte, 1)
             }
-            source.resume()
-            return source
+            sigaction(number, &action, nil)
         }
+        let thread = Thread { [self] in
+            // A parent may have spawned us with these signals blocked (the mask is inherited across exec):
+            // this thread accepts them, so a process-directed signal always reaches the handler.
+            var signals = sigset_t()
+            sigemptyset(&signals)
+            sigaddset(&signals, SIGINT)
+            sigaddset(&signals, SIGTERM)
+            pthread_sigmask(SIG_UNBLOCK, &signals, nil)
+            var byte: UInt8 = 0
+            while true {
+                let count = read(reader, &byte, 1)
+                if count == 1 {
+                    received()
+                } else if count < 0, errno == EINTR {
+                    continue  // the signal landed on this very thread, interrupting the read
+                } else {
+                    return
+                }
+            }
+        }
+        thread.name = "cairn-signals"
+        thread.start()
+    }
+
+    /// Interrupts `run` on the next signal, or at once when one came already.
+    func attach(_ run: ErasedRun) {
+        let interruptNow = state.withLock { state in
+            state.runs.append(run)
+            return state.signalled
+        }
+        if interruptNow { interrupt(run) }
+    }
+
+    private func received() {
+        let (runs, again) = state.withLock { state in
+            defer { state.signalled = true }
+            return (state.runs, state.signalled)
+        }
+        if again { exit(Exit.interrupted) }
+        runs.forEach(interrupt)
+    }
+
+    private func interrupt(_ run: ErasedRun) {
+        FileHandle.standardError.write(Data("cairn: interrupting run \(run.runID): in-flight steps may commit, then it stops, resumable\n".utf8))
+        run.interrupt()
     }
 }
+
+/// The write end of the signal pipe, for the async-signal-safe handler (which cannot capture context).
+/// Set once, before the handlers are installed.
+nonisolated(unsafe) private var signalPipe: Int32 = -1

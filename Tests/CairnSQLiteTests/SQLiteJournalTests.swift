@@ -218,7 +218,15 @@ struct JournalFileTests {
         process.currentDirectoryURL = directory.url
         let output = Pipe()
         process.standardOutput = output
-        try process.run()
+        // Another test forking at the moment of the copy can hold the new file open for a moment (ETXTBSY).
+        for attempt in 1... {
+            do {
+                try process.run()
+                break
+            } catch let error as NSError where attempt < 50 && (error.userInfo[NSUnderlyingErrorKey] as? NSError)?.code == Int(ETXTBSY) {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
         let stdout = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)

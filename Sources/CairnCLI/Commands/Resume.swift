@@ -36,6 +36,7 @@ struct Resume: AsyncParsableCommand {
 
     func run() async throws {
         let environment = try CommandEnvironment(options, root: root.global)
+        let signals = SignalInterrupter()
         do {
             let journal = try environment.existingJournal()
             let engine = environment.engine(journal)
@@ -43,10 +44,10 @@ struct Resume: AsyncParsableCommand {
                 let id = try environment.runID(run)
                 guard let summary = try await journal.run(id) else { throw CairnError(.runNotFound, "no run \(id) in \(journal.path)") }
                 let registration = try environment.workflow(named: summary.workflow)
-                let follower = RunFollower(output: environment.output, workflow: summary.workflow)
+                let follower = RunFollower(output: environment.output, workflow: summary.workflow, signals: signals)
                 throw ExitCode(await follower.drive(try await registration.resume(engine, id)))
             }
-            throw ExitCode(try await resumeAll(journal, engine, environment))
+            throw ExitCode(try await resumeAll(journal, engine, environment, signals))
         } catch let exit as ExitCode {
             throw exit
         } catch {
@@ -55,7 +56,9 @@ struct Resume: AsyncParsableCommand {
     }
 
     /// Resumes every unfinished run concurrently; returns 1 when any of them did not complete.
-    private func resumeAll(_ journal: SQLiteJournal, _ engine: Engine, _ environment: CommandEnvironment) async throws -> Int32 {
+    private func resumeAll(
+        _ journal: SQLiteJournal, _ engine: Engine, _ environment: CommandEnvironment, _ signals: SignalInterrupter
+    ) async throws -> Int32 {
         let output = environment.output
         var pending = try await journal.runs().filter { !$0.status.isTerminal }
         var worst: Int32 = 0
@@ -67,15 +70,27 @@ struct Resume: AsyncParsableCommand {
                 let id = try environment.runID(summary.runID)
                 do {
                     let registration = try environment.workflow(named: summary.workflow)
-                    runs.append((summary, try await registration.resume(engine, id)))
+                    let run = try await registration.resume(engine, id)
+                    signals.attach(run)
+                    runs.append((summary, run))
                 } catch let error as CairnError where error.code == .runOwned {
                     held.append(summary)
                     if !wait { report(summary.runID, "skipped", error.message, output) }
+                } catch {
+                    report(summary.runID, "not resumed", String(describing: error), output)
+                    worst = Exit.runFailed
                 }
+            }
+            if !runs.isEmpty, !output.json {
+                output.line("resuming \(runs.count) run(s): \(runs.map { "\($0.0.runID) (\($0.0.workflow))" }.joined(separator: ", "))")
             }
             worst = max(worst, await finish(runs, output))
             guard wait, !held.isEmpty else { break }
             let soonest = held.compactMap(\.leaseExpiresAt).min() ?? Date()
+            if !output.json {
+                output.line("waiting for \(held.count) run(s) held by other processes; the first lease expires in "
+                    + "\(Int(max(0, soonest.timeIntervalSinceNow).rounded(.up))) s")
+            }
             try await Task.sleep(for: .milliseconds(Int64(max(0.2, soonest.timeIntervalSinceNow + 0.2) * 1000)))
             let still = Set(held.map(\.runID))
             pending = try await journal.runs().filter { still.contains($0.runID) && !$0.status.isTerminal }

@@ -34,13 +34,14 @@ struct Run: AsyncParsableCommand {
 
     func run() async throws {
         let environment = try CommandEnvironment(options, root: root.global)
+        let signals = SignalInterrupter()
         do {
             let registration = try environment.workflow(named: workflow)
             let json = try readInput()
             let runID = try id.map(environment.runID)
             let journal = try environment.journal()
             let engine = environment.engine(journal)
-            let follower = RunFollower(output: environment.output, workflow: workflow)
+            let follower = RunFollower(output: environment.output, workflow: workflow, signals: signals)
             if let runID, let existing = try await journal.run(runID) {
                 guard existing.workflow == workflow else {
                     throw CairnError(.runExists, "run \(runID) exists already and belongs to workflow '\(existing.workflow)'")
