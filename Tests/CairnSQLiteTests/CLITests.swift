@@ -83,13 +83,10 @@ struct CLITests {
 
     @Test("a run owned by a live process is refused with exit 3, naming owner and expiry; --id returns the existing run")
     func ownedRun() async throws {
-        let directory = try TemporaryDirectory()
-        let db = directory.path("j.sqlite")
-        let id = RunID().description
         // Runs for hours unless killed: the test decides when it ends.
-        let owner = try spawnCairn(["run", "feedback-monitor", "--db", db, "--id", id, "--lease-ttl", "30",
-                                    "--input", #"{"sku": "Apple", "cycles": 10000, "delayMs": 1000}"#])
-        try await waitUntil("the run is journaled") { journalLength(db, run: id) > 2 }
+        let run = try await BackgroundRun.start(
+            "feedback-monitor", input: #"{"sku": "Apple", "cycles": 10000, "delayMs": 1000}"#, leaseTTL: 30, journaled: 3)
+        let (db, id, owner) = (run.db, run.id, run.process)
         let resume = try await cairn(["resume", id, "--db", db])
         #expect(resume.status == 3)
         #expect(resume.stderr.contains("is owned by") && resume.stderr.contains(":\(owner.pid):") && resume.stderr.contains("s from now"))
@@ -106,13 +103,10 @@ struct CLITests {
 
     @Test("Ctrl-C interrupts: the run is left resumable, listed as interrupted, and resume finishes it")
     func interruptAndResume() async throws {
-        let directory = try TemporaryDirectory()
-        let db = directory.path("j.sqlite")
-        let id = RunID().description
         // Long enough (≥ 2.5 s) that a loaded machine still signals it mid-run.
-        let process = try spawnCairn(["run", "feedback-monitor", "--db", db, "--id", id,
-                                      "--input", #"{"sku": "Apple", "cycles": 10, "delayMs": 250, "seed": 42}"#])
-        try await waitUntil("a step is in flight") { journalLength(db, run: id) >= 4 }
+        let run = try await BackgroundRun.start(
+            "feedback-monitor", input: #"{"sku": "Apple", "cycles": 10, "delayMs": 250, "seed": 42}"#, journaled: 4)
+        let (directory, db, id, process) = (run.directory, run.db, run.id, run.process)
         process.signal(SIGINT)
         let result = await process.finish()
         #expect(result.status == 130, "\(result.stderr)")
@@ -132,12 +126,8 @@ struct CLITests {
 
     @Test("cancel is terminal: an interrupted run is cancelled at once, an ended one is refused")
     func cancel() async throws {
-        let directory = try TemporaryDirectory()
-        let db = directory.path("j.sqlite")
-        let id = RunID().description
-        let process = try spawnCairn(["run", "feedback-monitor", "--db", db, "--id", id,
-                                      "--input", #"{"sku": "Apple", "cycles": 10, "delayMs": 300}"#])
-        try await waitUntil("a step is in flight") { journalLength(db, run: id) >= 4 }
+        let run = try await BackgroundRun.start("feedback-monitor", input: #"{"sku": "Apple", "cycles": 10, "delayMs": 300}"#, journaled: 4)
+        let (db, id, process) = (run.db, run.id, run.process)
         process.signal(SIGINT)
         _ = await process.finish()
         let cancelled = try await cairn(["cancel", id, "--db", db])
@@ -152,12 +142,9 @@ struct CLITests {
 
     @Test("cancel on a run a live process owns is carried out by that process")
     func cancelLiveRun() async throws {
-        let directory = try TemporaryDirectory()
-        let db = directory.path("j.sqlite")
-        let id = RunID().description
-        let owner = try spawnCairn(["run", "feedback-monitor", "--db", db, "--id", id, "--lease-ttl", "1",
-                                    "--input", #"{"sku": "Apple", "cycles": 50, "delayMs": 100}"#])
-        try await waitUntil("the run is journaled") { journalLength(db, run: id) > 2 }
+        let run = try await BackgroundRun.start(
+            "feedback-monitor", input: #"{"sku": "Apple", "cycles": 50, "delayMs": 100}"#, leaseTTL: 1, journaled: 3)
+        let (db, id, owner) = (run.db, run.id, run.process)
         let cancelled = try await cairn(["cancel", id, "--db", db])
         #expect(cancelled.status == 0)
         let result = await owner.finish()

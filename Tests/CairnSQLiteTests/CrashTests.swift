@@ -116,12 +116,9 @@ struct CrashTests {
 
     @Test("a stalled owner (SIGSTOP past its lease) cannot commit after another process took the run over")
     func stalledOwnerIsFenced() async throws {
-        let directory = try TemporaryDirectory()
-        let db = directory.path("j.sqlite")
-        let id = RunID().description
-        let stalled = try spawnCairn(["run", "complex-feedback-monitor", "--db", db, "--id", id, "--lease-ttl", "1",
-                                      "--input", input(cycles: 4, delayMs: 500, seed: 5)])
-        try await waitUntil("a source is in flight") { journalLength(db, run: id) >= 6 }
+        let run = try await BackgroundRun.start(
+            "complex-feedback-monitor", input: input(cycles: 4, delayMs: 500, seed: 5), leaseTTL: 1, journaled: 6)
+        let (db, id, stalled) = (run.db, run.id, run.process)
         try await stopOutsideWriteTransaction(stalled, db: db)
         let status = try withJournalDatabase(db) { try String.fetchOne($0, sql: "SELECT status FROM run") }
         try #require(status == "running", "the run ended before its owner could be stopped")

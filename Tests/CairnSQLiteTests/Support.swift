@@ -166,3 +166,22 @@ func journalLength(_ path: String, run: String) -> Int {
 func jsonObject(_ line: String) -> [String: Any] {
     (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:]
 }
+
+/// A `cairn run` started in the background on a fresh journal.
+struct BackgroundRun {
+    let directory: TemporaryDirectory
+    let db: String
+    let id: String
+    let process: CairnProcess
+
+    /// Starts `workflow` and returns once the run has journaled `records` records (a step is in flight).
+    static func start(_ workflow: String, input: String, leaseTTL: Int? = nil, journaled records: Int) async throws -> BackgroundRun {
+        let directory = try TemporaryDirectory()
+        let db = directory.path("j.sqlite")
+        let id = RunID().description
+        let ttl = leaseTTL.map { ["--lease-ttl", "\($0)"] } ?? []
+        let process = try spawnCairn(["run", workflow, "--db", db, "--id", id, "--input", input] + ttl)
+        try await waitUntil("the run has journaled \(records) records") { journalLength(db, run: id) >= records }
+        return BackgroundRun(directory: directory, db: db, id: id, process: process)
+    }
+}
