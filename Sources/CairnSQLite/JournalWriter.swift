@@ -42,7 +42,10 @@ struct JournalWriter {
             try log(position, "run_interrupted",
                     detail: try json(InterruptDetail(abandoned: interrupted.abandoned, reason: interrupted.reason)), at: interrupted.at)
         case .runResumed(let resumed):
-            try log(position, "run_resumed", at: resumed.at)
+            // The takeover, for audits: who owns the run from here, under which lease epoch.
+            let lease = try Row.fetchOne(db, sql: "SELECT owner, epoch FROM lease WHERE run_id = ?", arguments: [id])
+            let detail = lease.map { ResumeDetail(owner: $0["owner"], epoch: $0["epoch"]) }
+            try log(position, "run_resumed", detail: try detail.map { try json($0) }, at: resumed.at)
         case .runFinished(let finished):
             try db.execute(sql: "UPDATE run SET status = ?, result = ?, error = ?, finished_at = ? WHERE run_id = ?",
                            arguments: [finished.status.rawValue, finished.result.map(text), try finished.error.map { try json($0) },
@@ -113,6 +116,12 @@ struct FinishDetail: Codable {
 struct InterruptDetail: Codable {
     let abandoned: [Int]
     let reason: String
+}
+
+/// `journal.detail` of a `run_resumed` row.
+struct ResumeDetail: Codable {
+    let owner: String
+    let epoch: Int
 }
 
 /// One entry of `journal.triggers` of an `execution_finished` row.
