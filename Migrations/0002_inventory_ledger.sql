@@ -22,7 +22,7 @@ CREATE TABLE ledger_entry (
 CREATE INDEX ledger_by_sku ON ledger_entry(sku, at);
 
 -- Stock on hand per SKU: the sum of its ledger entries.
-CREATE TABLE stock (
+CREATE TABLE stock_level (
     sku       TEXT PRIMARY KEY NOT NULL,
     quantity  INTEGER NOT NULL
 ) STRICT;

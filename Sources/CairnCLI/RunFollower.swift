@@ -24,15 +24,7 @@ struct RunFollower {
     }
 
     private func print(_ event: StreamedEvent) {
-        let payload = String(decoding: event.payload, as: UTF8.self)
-        if output.json {
-            output.json(["type": "event", "position": event.position, "name": event.name, "step": event.step,
-                         "payload": Output.parsed(payload)])
-        } else if let message = (Output.parsed(payload) as? [String: Any])?["message"] as? String {
-            output.line("  \(event.step): \(message)")
-        } else {
-            output.line("  \(event.step): \(event.name) \(payload)")
-        }
+        output.progress(position: event.position, step: event.step, name: event.name, payload: String(decoding: event.payload, as: UTF8.self))
     }
 
     private func report(_ outcome: RunOutcome, runID: RunID, seconds: Double) -> Int32 {

@@ -32,7 +32,7 @@ public struct LedgerEntry: SQLiteCommitEffect, Equatable {
     /// Inserts the ledger row and moves the stock. A clear-out reads the stock inside the same
     /// transaction, so the quantity it removes is the quantity on hand at its commit.
     public func apply(_ db: Database, origin: CommitOrigin) throws {
-        let onHand = try Int.fetchOne(db, sql: "SELECT quantity FROM stock WHERE sku = ?", arguments: [sku]) ?? 0
+        let onHand = try Int.fetchOne(db, sql: "SELECT quantity FROM stock_level WHERE sku = ?", arguments: [sku]) ?? 0
         let quantity = decision == .order ? Self.orderQuantity : -onHand
         guard let trigger = origin.triggers.first else {
             throw CairnError(.internalInconsistency, "ledger entry of step '\(origin.step)' has no decision event", step: origin.step)
@@ -44,7 +44,7 @@ public struct LedgerEntry: SQLiteCommitEffect, Equatable {
             """, arguments: [sku, decision.rawValue, quantity, round, origin.runID.description, origin.executionID, origin.step,
                              trigger.seq, trigger.name, votes?.online.rawValue, votes?.offline.rawValue, votes?.trend.rawValue])
         try db.execute(sql: """
-            INSERT INTO stock (sku, quantity) VALUES (?, ?) ON CONFLICT (sku) DO UPDATE SET quantity = quantity + excluded.quantity
+            INSERT INTO stock_level (sku, quantity) VALUES (?, ?) ON CONFLICT (sku) DO UPDATE SET quantity = quantity + excluded.quantity
             """, arguments: [sku, quantity])
     }
 }

@@ -2,7 +2,7 @@ import Cairn
 import GRDB
 
 /// Creates and migrates the journal schema from the SQL files compiled into the binary.
-enum JournalMigrator {
+public enum JournalMigrator {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         for migration in EmbeddedMigrations.all {
@@ -12,7 +12,7 @@ enum JournalMigrator {
     }
 
     /// The names of the migrations this binary knows, in order.
-    static var knownMigrations: [String] { EmbeddedMigrations.all.map(\.name) }
+    public static var knownMigrations: [String] { EmbeddedMigrations.all.map(\.name) }
 
     /// Migrates `writer`, refusing a journal written by a newer Cairn.
     static func migrate(_ writer: some DatabaseWriter, path: String) throws {

@@ -1,10 +1,10 @@
-import Foundation
+public import Foundation
 
 /// Times in the journal: ISO-8601 UTC text with milliseconds, readable in `cairn sql` and sortable as text.
-enum Timestamp {
+public enum Timestamp {
     private static let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 
-    static func text(_ date: Date) -> String { date.formatted(style) }
+    public static func text(_ date: Date) -> String { date.formatted(style) }
 
     static func date(_ text: String) throws -> Date {
         try Date(text, strategy: style)

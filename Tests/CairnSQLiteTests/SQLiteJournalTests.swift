@@ -40,7 +40,7 @@ struct SQLiteJournalTests {
         } throws: { error in
             (error as? CairnError)?.code == .journalTooNew && "\(error)".contains("0099_from_the_future")
         }
-        #expect(try database(path).read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM grdb_migrations") } == 3)
+        #expect(try database(path).read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM grdb_migrations") } == EmbeddedMigrations.all.count + 1)
     }
 
     @Test("a file that is not SQLite is refused with a sentence")
@@ -203,7 +203,7 @@ struct JournalFileTests {
         }
         let journal = try SQLiteJournal(path: path)
         let tables = try await journal.pool.read { try String.fetchAll($0, sql: "SELECT name FROM sqlite_master WHERE type = 'table'") }
-        #expect(tables.contains("ledger_entry") && tables.contains("stock"))
+        #expect(tables.contains("ledger_entry") && tables.contains("stock_level"))
         #expect(try await journal.runs().map(\.runID) == ["00000000-0000-4000-8000-000000000001"])
     }
 

@@ -1,0 +1,52 @@
+import ArgumentParser
+import Cairn
+import CairnSQLite
+import Foundation
+
+struct Ledger: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the inventory ledger's entries and the current stock.",
+        discussion: """
+            Examples:
+              cairn ledger
+              cairn ledger --sku Apple
+              cairn ledger --run 6f1c2d3e-0000-4000-8000-000000000001 --json
+            """
+    )
+
+    @Option(help: "Only this SKU.")
+    var sku: String?
+
+    @Option(help: ArgumentHelp("Only the entries of this run.", valueName: "run"))
+    var run: String?
+
+    @OptionGroup var options: GlobalOptions
+    @ParentCommand var root: CairnCommand
+
+    func run() async throws {
+        let environment = try CommandEnvironment(options, root: root.global)
+        do {
+            let journal = try ReadOnlyJournal(path: environment.options.databasePath)
+            let runID = try run.map { try environment.runID($0).description }
+            let entries = try journal.rows("""
+                SELECT entry_id, at, sku, decision, quantity, round, run_id, execution_id, step, decision_seq
+                FROM ledger WHERE (?1 IS NULL OR sku = ?1) AND (?2 IS NULL OR run_id = ?2) ORDER BY entry_id
+                """, [sku, runID])
+            let stock = try journal.rows("SELECT sku, quantity FROM stock WHERE ?1 IS NULL OR sku = ?1 ORDER BY sku", [sku])
+            let output = environment.output
+            if output.json {
+                output.json([
+                    "entries": entries.records.map { $0.mapValues(\.json) },
+                    "stock": stock.records.map { $0.mapValues(\.json) },
+                ])
+            } else {
+                output.rows(entries, empty: "no ledger entries")
+                output.line("")
+                output.line("stock:")
+                output.rows(stock, empty: "no stock")
+            }
+        } catch {
+            throw Exit.fail(error)
+        }
+    }
+}

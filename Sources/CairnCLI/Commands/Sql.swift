@@ -1,0 +1,68 @@
+import ArgumentParser
+import Cairn
+import CairnSQLite
+import Foundation
+
+struct Sql: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sql",
+        abstract: "Query the journal and the ledger with read-only SQL.",
+        discussion: """
+            Query the documented views — runs, events, step_executions, side_effects, decisions, ledger, stock — \
+            (`cairn sql --schema` describes every column). Any statement that could write is refused, whatever \
+            it is and wherever it hides (after a `;` too); nothing runs then. Queries never block running steps.
+
+            Examples:
+              cairn sql "SELECT status, COUNT(*) FROM runs GROUP BY status"
+              cairn sql --csv "SELECT * FROM decisions WHERE sku = 'Apple'"
+            """
+    )
+
+    @Argument(help: "One or more SELECT statements.")
+    var query: String?
+
+    @Flag(help: "Describe the views and their columns.")
+    var schema = false
+
+    @Flag(help: "Print CSV.")
+    var csv = false
+
+    @OptionGroup var options: GlobalOptions
+    @ParentCommand var root: CairnCommand
+
+    func validate() throws {
+        if schema == (query != nil) { throw ValidationError("Pass a query or --schema.") }
+    }
+
+    func run() async throws {
+        let environment = try CommandEnvironment(options, root: root.global)
+        let output = environment.output
+        if schema { return printSchema(output) }
+        do {
+            let results = try ReadOnlyJournal(path: environment.options.databasePath).userQuery(query ?? "")
+            for result in results {
+                if csv { output.csv(result) } else { output.rows(result) }
+            }
+        } catch {
+            throw Exit.fail(error)
+        }
+    }
+
+    private func printSchema(_ output: Output) {
+        if output.json {
+            output.json(JournalViews.all.map { view in
+                ["view": view.name, "summary": view.summary,
+                 "columns": view.columns.map { ["name": $0.name, "meaning": $0.meaning] }] as [String: Any]
+            })
+            return
+        }
+        for view in JournalViews.all {
+            output.line("\(view.name) — \(view.summary)")
+            let width = view.columns.map(\.name.count).max() ?? 0
+            for column in view.columns {
+                output.line("  \(column.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(column.meaning)")
+            }
+            output.line("")
+        }
+    }
+}

@@ -1,0 +1,134 @@
+import Cairn
+public import Foundation
+import GRDB
+
+/// A read-only connection to a journal for inspection commands: it never writes, and it refuses any
+/// statement that could (`cairn sql` runs users' SQL through it).
+public final class ReadOnlyJournal: Sendable {
+    /// One value of a result row.
+    public enum Value: Sendable, Equatable {
+        case null
+        case integer(Int64)
+        case real(Double)
+        case text(String)
+        case blob(Data)
+
+        /// The value as text for tables and CSV; NULL as an empty string.
+        public var text: String {
+            switch self {
+            case .null: ""
+            case .integer(let value): String(value)
+            case .real(let value): String(value)
+            case .text(let value): value
+            case .blob(let data): data.base64EncodedString()
+            }
+        }
+
+        /// The value for JSON output.
+        public var json: Any {
+            switch self {
+            case .null: NSNull()
+            case .integer(let value): value
+            case .real(let value): value
+            case .text(let value): value
+            case .blob(let data): data.base64EncodedString()
+            }
+        }
+    }
+
+    /// The rows of one statement.
+    public struct Result: Sendable {
+        public let columns: [String]
+        public let rows: [[Value]]
+
+        /// The rows as dictionaries keyed by column.
+        public var records: [[String: Value]] {
+            rows.map { Dictionary(uniqueKeysWithValues: zip(columns, $0)) }
+        }
+    }
+
+    public let path: String
+    private let queue: DatabaseQueue
+
+    /// Opens the journal at `path` read-only, after making sure it exists and is not from a newer Cairn.
+    public init(path: String) throws {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw CairnError(.fileNotFound, "no journal at \(path); pass --db, or start a run first")
+        }
+        self.path = path
+        // Opening read-write once migrates an older journal and refuses a newer one, with the usual sentences.
+        _ = try SQLiteJournal(path: path)
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(30)
+        do {
+            queue = try DatabaseQueue(path: path, configuration: configuration)
+        } catch {
+            throw SQLiteJournal.describe(error)
+        }
+    }
+
+    /// Runs SQL written by Cairn itself (with text arguments, which SQLite converts to the column's type).
+    public func rows(_ sql: String, _ arguments: [String?] = []) throws -> Result {
+        try read { db in try Self.fetch(try db.makeStatement(sql: sql), arguments: StatementArguments(arguments)) }
+    }
+
+    /// Runs a user's SQL: every statement must only read, or nothing runs at all.
+    /// - Throws: ``CairnError`` `invalid-input` naming the statement that would write or does not parse.
+    public func userQuery(_ sql: String) throws -> [Result] {
+        try read { db in
+            var statements: [Statement] = []
+            do {
+                let cursor = try db.allStatements(sql: sql)
+                while let statement = try cursor.next() { statements.append(statement) }
+            } catch let error as DatabaseError {
+                throw CairnError(.invalidInput, "the SQL does not parse: \(error.message ?? "\(error)")")
+            }
+            guard !statements.isEmpty else { throw CairnError(.invalidInput, "there is no SQL statement to run") }
+            for statement in statements {
+                try Self.requireReadOnly(statement)
+            }
+            return try statements.map { try Self.fetch($0, arguments: StatementArguments()) }
+        }
+    }
+
+    /// Only statements that start like a query and that SQLite itself calls read-only may run.
+    /// `sqlite3_stmt_readonly` alone is not enough: it calls ATTACH read-only, and a read-only connection
+    /// still lets `VACUUM INTO` write a file.
+    private static func requireReadOnly(_ statement: Statement) throws {
+        let text = statement.sql.trimmingCharacters(in: .whitespacesAndNewlines)
+        let keyword = text.prefix { $0.isLetter }.uppercased()
+        guard ["SELECT", "WITH", "VALUES", "EXPLAIN", "PRAGMA"].contains(keyword), statement.isReadonly else {
+            throw CairnError(.invalidInput, "refused: `\(text.prefix(60))` could change the journal; cairn sql only reads "
+                + "(SELECT, WITH, VALUES, EXPLAIN, read-only PRAGMA)")
+        }
+    }
+
+    private func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try queue.read(body)
+        } catch let error as CairnError {
+            throw error
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_ERROR {
+            throw CairnError(.invalidInput, "the SQL failed: \(error.message ?? "\(error)")")
+        } catch {
+            throw SQLiteJournal.describe(error)
+        }
+    }
+
+    private static func fetch(_ statement: Statement, arguments: StatementArguments) throws -> Result {
+        let columns = statement.columnNames
+        let rows = try Row.fetchAll(statement, arguments: arguments).map { row in
+            Array(row.databaseValues).map { value -> Value in
+                switch value.storage {
+                case .null: .null
+                case .int64(let number): .integer(number)
+                case .double(let number): .real(number)
+                case .string(let text): .text(text)
+                case .blob(let data): .blob(data)
+                }
+            }
+        }
+        return Result(columns: columns, rows: rows)
+    }
+}

@@ -1,0 +1,171 @@
+import Cairn
+import CairnSQLite
+import Foundation
+import GRDB
+import Testing
+
+/// A journal made by real processes: a clean feedback-monitor run and a complex monitor killed mid-run
+/// and resumed.
+struct InspectedJournal {
+    let directory: TemporaryDirectory
+    let db: String
+    let clean: String
+    let resumed: String
+
+    static func make() async throws -> InspectedJournal {
+        let directory = try TemporaryDirectory()
+        let db = directory.path("j.sqlite")
+        let clean = RunID().description, resumed = RunID().description
+        _ = try await cairn(["run", "feedback-monitor", "--db", db, "--id", clean,
+                             "--input", #"{"sku": "Apple", "cycles": 2, "delayMs": 0, "seed": 3}"#])
+        let killed = try await cairn(["run", "complex-feedback-monitor", "--db", db, "--id", resumed, "--lease-ttl", "1",
+                                      "--input", #"{"sku": "Apple", "cycles": 2, "delayMs": 5, "seed": 7}"#],
+                                     environment: ["CAIRN_CRASH_AT": "after-commit:6"])
+        #expect(killed.killedBySignal)
+        let resume = try await cairn(["resume", "--all", "--wait", "--db", db, "--lease-ttl", "1"])
+        #expect(resume.status == 0)
+        return InspectedJournal(directory: directory, db: db, clean: clean, resumed: resumed)
+    }
+}
+
+@Suite("Inspecting the journal: show, follow, audit, ledger, sql, db", .timeLimit(.minutes(2)))
+struct InspectTests {
+    @Test("audit lists every decision for a SKU once, with votes, run, execution, event, and whether the run was resumed")
+    func audit() async throws {
+        let journal = try await InspectedJournal.make()
+        let result = try await cairn(["audit", "Apple", "--db", journal.db, "--json"])
+        #expect(result.status == 0)
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
+        #expect(rows.count == 4)  // 2 cycles per run, each exactly once despite the crash
+        let resumedRows = rows.filter { $0["run_id"] as? String == journal.resumed }
+        #expect(resumedRows.count == 2)
+        #expect(resumedRows.allSatisfy { $0["resumed"] as? Int == 1 && $0["vote_online"] is String && $0["decision_event"] as? String == "inventory.trade" })
+        #expect(rows.filter { $0["run_id"] as? String == journal.clean }.allSatisfy { $0["resumed"] as? Int == 0 && $0["vote_online"] is NSNull })
+        let text = try await cairn(["audit", "Apple", "--db", journal.db])
+        #expect(text.stdout.contains("votes: online"))
+        #expect(text.stdout.contains("[resumed]"))
+        let none = try await cairn(["audit", "Durian", "--db", journal.db])
+        #expect(none.status == 0)
+        #expect(none.stdout.contains("no decisions for SKU 'Durian'"))
+        let future = try await cairn(["audit", "Apple", "--db", journal.db, "--since", "2999-01-01", "--json"])
+        #expect(future.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[]")
+    }
+
+    @Test("ledger shows entries and stock; the stock is the entries' sum")
+    func ledger() async throws {
+        let journal = try await InspectedJournal.make()
+        let result = try await cairn(["ledger", "--db", journal.db, "--json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let entries = try #require(object["entries"] as? [[String: Any]])
+        let stock = try #require(object["stock"] as? [[String: Any]])
+        #expect(entries.count == 4)
+        #expect(stock.count == 1 && stock[0]["quantity"] as? Int == entries.compactMap { $0["quantity"] as? Int }.reduce(0, +))
+        let one = try await cairn(["ledger", "--db", journal.db, "--run", journal.resumed, "--json"])
+        #expect((try JSONSerialization.jsonObject(with: Data(one.stdout.utf8)) as? [String: Any])?["entries"].map { ($0 as? [Any])?.count } == 2)
+    }
+
+    @Test("sql runs SELECTs on the views and refuses anything that could write, changing nothing")
+    func sql() async throws {
+        let journal = try await InspectedJournal.make()
+        let select = try await cairn(["sql", "--db", journal.db, "--json", "SELECT status, COUNT(*) AS n FROM runs GROUP BY status"])
+        #expect(select.status == 0)
+        #expect(select.stdout.contains(#""n":2"#) && select.stdout.contains(#""status":"completed""#))
+        let csv = try await cairn(["sql", "--db", journal.db, "--csv", "SELECT sku, decision FROM decisions ORDER BY entry_id LIMIT 1"])
+        #expect(csv.lines.first == "sku,decision")
+        let before = try contents(journal.db)
+        let attached = journal.directory.path("attached.db"), vacuumed = journal.directory.path("copy.db")
+        for statement in ["DELETE FROM run", "SELECT 1; DELETE FROM ledger_entry", "VACUUM INTO '\(vacuumed)'",
+                          "ATTACH '\(attached)' AS other", "PRAGMA user_version = 7", "WITH x AS (SELECT 1) DELETE FROM stock_level",
+                          "CREATE TABLE t (x)", "UPDATE run SET status = 'failed'"] {
+            let refused = try await cairn(["sql", "--db", journal.db, statement])
+            #expect(refused.status == 65, "\(statement)")
+            #expect(refused.stderr.contains("could change the journal"), "\(statement): \(refused.stderr)")
+        }
+        let garbage = try await cairn(["sql", "--db", journal.db, "SELEKT 1"])
+        #expect(garbage.status == 65 && garbage.stderr.contains("does not parse"))
+        #expect(!FileManager.default.fileExists(atPath: attached) && !FileManager.default.fileExists(atPath: vacuumed))
+        #expect(try contents(journal.db) == before)
+    }
+
+    @Test("sql --schema describes every column of every view, and the views have exactly those columns")
+    func schema() async throws {
+        let journal = try await InspectedJournal.make()
+        for view in JournalViews.all {
+            let columns = try withJournalDatabase(journal.db) { db in try db.columns(in: view.name).map(\.name) }
+            #expect(columns == view.columns.map(\.name), "view \(view.name)")
+        }
+        let result = try await cairn(["sql", "--schema"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("decisions — ") && result.stdout.contains("decision_seq"))
+    }
+
+    @Test("show gives the timeline of a crashed-and-resumed run: the unfinished attempts, the takeover, the reruns")
+    func show() async throws {
+        let journal = try await InspectedJournal.make()
+        let result = try await cairn(["show", journal.resumed, "--db", journal.db, "--json"])
+        #expect(result.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let executions = try #require(object["executions"] as? [[String: Any]])
+        let unfinished = executions.filter { $0["outcome"] as? String == "unfinished" }
+        #expect(!unfinished.isEmpty)
+        for attempt in unfinished {  // every attempt the crash cut short ran again and completed
+            #expect(executions.contains { $0["execution_id"] as? Int == attempt["execution_id"] as? Int
+                && $0["attempt"] as? Int == (attempt["attempt"] as? Int ?? 0) + 1 && $0["outcome"] as? String == "completed" })
+        }
+        let lifecycle = try #require(object["lifecycle"] as? [[String: Any]])
+        #expect(lifecycle.contains { $0["kind"] as? String == "run_resumed" && ($0["detail"] as? String)?.contains("\"epoch\":2") == true })
+        #expect((object["progress"] as? [Any])?.count == 4)
+        let text = try await cairn(["show", journal.resumed, "--db", journal.db])
+        #expect(text.stdout.contains("run resumed") && text.stdout.contains("side effects") && text.stdout.contains("status       completed"))
+        let unknown = try await cairn(["show", RunID().description, "--db", journal.db])
+        #expect(unknown.status == 66)
+    }
+
+    @Test("several followers print a live run's progress as another process journals it, and exit 0 when it completes")
+    func follow() async throws {
+        let run = try await BackgroundRun.start(
+            "feedback-monitor", input: #"{"sku": "Apple", "cycles": 3, "delayMs": 200, "seed": 1}"#, journaled: 1)
+        async let first = cairn(["follow", run.id, "--db", run.db])
+        async let second = cairn(["follow", run.id, "--db", run.db, "--json", "--from", "3"])
+        let (a, b) = try await (first, second)
+        _ = await run.process.finish()
+        #expect(a.status == 0 && b.status == 0)
+        #expect(a.lines.filter { $0.hasPrefix("  ") }.count == 10)
+        #expect(a.lines.last?.hasPrefix("completed; result:") == true)
+        let events = b.lines.map(jsonObject).filter { $0["type"] as? String == "event" }
+        #expect(events.map { $0["position"] as? Int } == Array(3...10))
+        #expect(jsonObject(b.lines.last ?? "")["status"] as? String == "completed")
+    }
+
+    @Test("db status counts; db check passes on a sound journal and fails, naming the problem, on a damaged one")
+    func db() async throws {
+        let journal = try await InspectedJournal.make()
+        let status = try await cairn(["db", "status", "--db", journal.db, "--json"])
+        let object = jsonObject(status.stdout)
+        #expect(object["schema"] as? String == JournalMigrator.knownMigrations.last)
+        #expect((object["counts"] as? [String: Any])?["runs"] as? Int == 2)
+        let check = try await cairn(["db", "check", "--db", journal.db])
+        #expect(check.status == 0)
+        #expect(check.stdout.hasPrefix("ok:"))
+        try await database(journal.db).write { db in
+            try db.execute(sql: "DELETE FROM event WHERE run_id = ? AND seq = 3", arguments: [journal.clean])
+            try db.execute(sql: "UPDATE stock_level SET quantity = quantity + 1")
+        }
+        let damaged = try await cairn(["db", "check", "--db", journal.db])
+        #expect(damaged.status == 1)
+        #expect(damaged.stdout.contains("seq gap: \(journal.clean)"))
+        #expect(damaged.stdout.contains("stock differs from ledger: Apple"))
+        let migrate = try await cairn(["db", "migrate", "--db", journal.directory.path("new.sqlite")])
+        #expect(migrate.status == 0 && migrate.stdout.contains(JournalMigrator.knownMigrations.last ?? "?"))
+    }
+
+    /// Every row of the journal's tables, as text: equal before and after means nothing changed.
+    func contents(_ path: String) throws -> [String] {
+        try withJournalDatabase(path) { db in
+            let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            return try tables.flatMap { table in
+                try Row.fetchAll(db, sql: "SELECT * FROM \"\(table)\"").map { "\(table): \($0)" }
+            } + [try Int.fetchOne(db, sql: "PRAGMA user_version").map(String.init) ?? ""]
+        }
+    }
+}
