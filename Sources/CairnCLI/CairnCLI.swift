@@ -36,7 +36,7 @@ struct CairnCommand: AsyncParsableCommand {
             """,
         groupedSubcommands: [
             CommandGroup(name: "Runs", subcommands: [Run.self, Resume.self, List.self, Cancel.self]),
-            CommandGroup(name: "Inspect", subcommands: [Show.self, Follow.self, Audit.self, Ledger.self, Sql.self]),
+            CommandGroup(name: "Inspect", subcommands: [Show.self, Follow.self, Audit.self, Ledger.self, Sql.self, Draw.self]),
             CommandGroup(name: "Journal", subcommands: [Db.self]),
         ]
     )

@@ -169,3 +169,40 @@ struct InspectTests {
         }
     }
 }
+
+@Suite("cairn draw", .timeLimit(.minutes(2)))
+struct DrawTests {
+    @Test("draw prints every possible flow as Mermaid, DOT, or one self-contained HTML page")
+    func formats() async throws {
+        let mermaid = try await cairn(["draw", "complex-feedback-monitor"])
+        #expect(mermaid.status == 0 && mermaid.stdout.hasPrefix("flowchart TD"))
+        #expect(mermaid.stdout.contains("event_inventory_online_feedback --> step_trading_decision"))
+        let dot = try await cairn(["draw", "feedback-monitor", "--format", "dot"])
+        #expect(dot.stdout.hasPrefix("digraph \"feedback-monitor\"") && dot.stdout.contains("step_order -> event_inventory_loop;"))
+        let directory = try TemporaryDirectory()
+        let file = directory.path("graph.html")
+        let html = try await cairn(["draw", "complex-feedback-monitor", "--format", "html", "-o", file])
+        #expect(html.status == 0)
+        let page = try String(contentsOfFile: file, encoding: .utf8)
+        #expect(page.hasPrefix("<!DOCTYPE html>") && page.contains("<svg"))
+        #expect(!page.contains("<script") && !page.contains("https://") && !page.contains("<link"))  // nothing to fetch
+        #expect(page.components(separatedBy: "class=\"node step\"").count - 1 == 6)
+        #expect(page.components(separatedBy: "class=\"node event\"").count - 1 == 10)
+        #expect(page.components(separatedBy: "class=\"edge\"").count - 1 == 18)
+        let unknown = try await cairn(["draw", "nope"])
+        #expect(unknown.status == 64)
+    }
+
+    @Test("draw --run shows how often each step ran and how many of each event the run saw")
+    func runPath() async throws {
+        let journal = try await InspectedJournal.make()
+        let drawn = try await cairn(["draw", "--run", journal.resumed, "--db", journal.db])
+        #expect(drawn.status == 0)
+        let attempts = try withJournalDatabase(journal.db) { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM step_executions WHERE run_id = ? AND step = 'begin'", arguments: [journal.resumed])
+        }
+        #expect(drawn.stdout.contains("step_begin[\"begin · \(attempts ?? -1)×"))
+        #expect(drawn.stdout.contains("event_inventory_trade(\"inventory.trade ×2\")"))
+        #expect(drawn.stdout.contains("class ") && drawn.stdout.contains("visited"))
+    }
+}
