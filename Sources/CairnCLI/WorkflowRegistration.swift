@@ -14,6 +14,7 @@ public struct WorkflowRegistration: Sendable {
     public let graph: WorkflowGraph
     let start: @Sendable (Engine, Data, RunOptions) async throws -> ErasedRun
     let resume: @Sendable (Engine, RunID) async throws -> ErasedRun
+    let replayCheck: @Sendable (Engine, RunID) async throws -> ReplayReport
 
     public init<W: Workflow>(_ workflow: W) {
         name = W.name
@@ -28,6 +29,7 @@ public struct WorkflowRegistration: Sendable {
             return ErasedRun(try await engine.start(workflow, input: input, options: options))
         }
         resume = { engine, run in ErasedRun(try await engine.resume(workflow, run: run)) }
+        replayCheck = { engine, run in try await engine.replayCheck(workflow, run: run) }
     }
 }
 

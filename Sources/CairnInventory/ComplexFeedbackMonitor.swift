@@ -10,9 +10,12 @@ public struct ComplexFeedbackMonitor: Workflow {
 
     /// Where feedback comes from.
     public var source: any FeedbackSource
+    /// How many of the three sources must say "Good" to order (2: a majority).
+    public var orderVotes: Int
 
-    public init(source: any FeedbackSource = SimulatedFeedback()) {
+    public init(source: any FeedbackSource = SimulatedFeedback(), orderVotes: Int = 2) {
         self.source = source
+        self.orderVotes = orderVotes
     }
 
     public var steps: [AnyStep] {
@@ -38,10 +41,10 @@ public struct ComplexFeedbackMonitor: Workflow {
         JoinStep(
             "trading_decision", OnlineFeedbackEvent.self, OfflineFeedbackEvent.self, PredictionResultEvent.self,
             by: \.round, \.round, \.round
-        ) { (context, online, offline, trend) -> TradeEvent? in
+        ) { [orderVotes] (context, online, offline, trend) -> TradeEvent? in
             let input = try context.store.get(MonitorKeys.input)
             let votes = Votes(online: online.sentiment, offline: offline.sentiment, trend: trend.sentiment)
-            return TradeEvent(sku: input?.sku ?? "", round: online.round, decision: votes.majority, votes: votes)
+            return TradeEvent(sku: input?.sku ?? "", round: online.round, decision: votes.decision(requiringGood: orderVotes), votes: votes)
         }
         FunctionStep("trade") { (event: TradeEvent, context) -> LoopEvent? in
             try MonitorSteps.record(.init(round: event.round, decision: event.decision, votes: event.votes), sku: event.sku, context)

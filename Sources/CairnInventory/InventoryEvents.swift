@@ -106,7 +106,10 @@ public struct Votes: Codable, Sendable, Equatable {
     }
 
     /// The verdict at least two of the three sources gave.
-    public var majority: Sentiment {
-        [online, offline, trend].filter { $0 == .good }.count >= 2 ? .good : .bad
+    public var majority: Sentiment { decision(requiringGood: 2) }
+
+    /// "Good" when at least `count` of the three sources said so, else "Bad".
+    public func decision(requiringGood count: Int) -> Sentiment {
+        [online, offline, trend].filter { $0 == .good }.count >= count ? .good : .bad
     }
 }

@@ -206,3 +206,21 @@ struct DrawTests {
         #expect(drawn.stdout.contains("class ") && drawn.stdout.contains("visited"))
     }
 }
+
+@Suite("cairn replay", .timeLimit(.minutes(2)))
+struct ReplayCommandTests {
+    @Test("replay re-emits the run's stream as its caller saw it; a crashed-and-resumed run replays clean with --check")
+    func replay() async throws {
+        let journal = try await InspectedJournal.make()
+        let replayed = try await cairn(["replay", journal.resumed, "--db", journal.db, "--json"])
+        #expect(replayed.status == 0)
+        let lines = replayed.lines.map(jsonObject)
+        #expect(lines.dropLast().map { $0["position"] as? Int } == [1, 2, 3, 4])
+        #expect(lines.last?["status"] as? String == "completed")
+        let check = try await cairn(["replay", journal.resumed, "--db", journal.db, "--check"])
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+        #expect(check.stdout.contains("no divergence: 13 committed step execution(s)"))
+        let unknown = try await cairn(["replay", RunID().description, "--db", journal.db, "--check"])
+        #expect(unknown.status == 66)
+    }
+}

@@ -32,6 +32,10 @@ public final class WorkflowContext: Sendable {
         var generator: SplitMix64
         var sideEffectCalls: [String: Int] = [:]
         var sealed = false
+        /// When replaying: the values the recorded attempt read, handed back in order.
+        var replay: [RecordedValue]?
+        /// When replaying: the first way this attempt strayed from the recorded one.
+        var divergence: String?
     }
 
     init(
@@ -44,6 +48,7 @@ public final class WorkflowContext: Sendable {
         committedStore: [String: Data],
         recordedSideEffects: [String: Data],
         logger: Logger,
+        replaying recordedValues: [RecordedValue]? = nil,
         journalSideEffect: @escaping @Sendable (SideEffect) async throws -> Void
     ) {
         self.runID = runID
@@ -60,7 +65,7 @@ public final class WorkflowContext: Sendable {
         logger[metadataKey: LoggingKeys.executionID] = "\(executionID)"
         logger[metadataKey: LoggingKeys.attempt] = "\(attempt)"
         self.logger = logger
-        self.state = Mutex(State(generator: SplitMix64(seed: randomSeed)))
+        self.state = Mutex(State(generator: SplitMix64(seed: randomSeed), replay: recordedValues))
     }
 
     /// A key for making external calls idempotent: the same for every attempt of this execution.
@@ -119,23 +124,36 @@ public final class WorkflowContext: Sendable {
 
     /// The current time, journaled.
     public var now: Date {
-        let now = Date()
-        state.withLock { $0.effects.recorded.append(.now(now)) }
-        return now
+        if case .now(let date) = journaled("now", { _ in .now(Date()) }) { return date }
+        return Date()
     }
 
     /// A new UUID, journaled.
     public func uuid() -> UUID {
-        let uuid = UUID()
-        state.withLock { $0.effects.recorded.append(.uuid(uuid)) }
-        return uuid
+        if case .uuid(let uuid) = journaled("uuid", { _ in .uuid(UUID()) }) { return uuid }
+        return UUID()
     }
 
     /// A random 64-bit value, journaled. Seeded runs draw the same values for the same step and event.
     public func randomBits() -> UInt64 {
+        if case .random(let bits) = journaled("random", { .random($0.generator.next()) }) { return bits }
+        return 0
+    }
+
+    /// Draws a fresh value and records it; when replaying, hands back the recorded value instead.
+    private func journaled(_ kind: String, _ fresh: (inout State) -> RecordedValue) -> RecordedValue {
         state.withLock { state in
-            let value = state.generator.next()
-            state.effects.recorded.append(.random(value))
+            var value = fresh(&state)
+            if var replay = state.replay {
+                if let recorded = replay.first, recorded.kind == kind {
+                    value = recorded
+                    replay.removeFirst()
+                } else if state.divergence == nil {
+                    state.divergence = "read \(kind) where the recorded attempt read \(replay.first.map(\.kind) ?? "nothing more")"
+                }
+                state.replay = replay
+            }
+            state.effects.recorded.append(value)
             return value
         }
     }
@@ -168,6 +186,11 @@ public final class WorkflowContext: Sendable {
             logger.trace("side effect '\(key)' replayed from the journal")
             return try Self.decode(T.self, from: recorded, what: "side effect '\(key)'")
         }
+        if state.withLock({ $0.replay != nil }) {
+            let divergence = "called side effect '\(key)', which the recorded attempt did not"
+            state.withLock { $0.divergence = $0.divergence ?? divergence }
+            throw CairnError(.internalInconsistency, "replay: step '\(stepName)' \(divergence)", step: stepName)
+        }
         let result = try await body()
         CrashPoint.reach("in-side-effect")
         let effect = SideEffect(executionID: executionID, attempt: attempt, key: key, result: try Self.encode(result), at: Date())
@@ -178,6 +201,13 @@ public final class WorkflowContext: Sendable {
     }
 
     // MARK: Commit
+
+    /// When replaying: how the attempt strayed from the recorded one, if it did (values it read).
+    var replayDivergence: String? {
+        state.withLock { state in
+            state.divergence ?? (state.replay?.isEmpty == false ? "read fewer journaled values than the recorded attempt" : nil)
+        }
+    }
 
     /// Hands over everything the attempt did and refuses any later change.
     func seal() -> ExecutionEffects {

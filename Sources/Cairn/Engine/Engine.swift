@@ -15,7 +15,7 @@ public final class Engine: Sendable {
     public let journal: any Journal
     /// Engine-wide settings.
     public let configuration: EngineConfiguration
-    private let logger: Logger
+    let logger: Logger
 
     public init(
         journal: any Journal = InMemoryJournal(),
@@ -117,7 +117,7 @@ public final class Engine: Sendable {
         return machine
     }
 
-    private func decoded(_ record: JournalRecord, graph: WorkflowGraph) throws -> JournalRecord {
+    func decoded(_ record: JournalRecord, graph: WorkflowGraph) throws -> JournalRecord {
         func decode(_ event: JournaledEvent) throws -> JournaledEvent {
             guard event.value == nil else { return event }
             var event = event

@@ -262,6 +262,17 @@ public struct RunError: Error, Sendable, Codable, Equatable, CustomStringConvert
     public var description: String { message }
 }
 
+extension RecordedValue {
+    /// `now`, `random` or `uuid`.
+    var kind: String {
+        switch self {
+        case .now: "now"
+        case .random: "random"
+        case .uuid: "uuid"
+        }
+    }
+}
+
 extension RecordedValue: Codable {
     private enum CodingKeys: String, CodingKey { case now, random, uuid }
 

@@ -1,0 +1,114 @@
+import Foundation
+
+/// Where a re-executed step first did something other than what its run recorded.
+public struct ReplayDivergence: Sendable, Equatable, CustomStringConvertible {
+    /// The step.
+    public let step: String
+    /// The execution and attempt that were re-executed.
+    public let executionID: Int
+    public let attempt: Int
+    /// The event the step handled (the first trigger): its name and seq.
+    public let event: String
+    public let seq: Int
+    /// What the journal recorded, and what today's code did.
+    public let expected: String
+    public let got: String
+
+    public var description: String {
+        "step '\(step)' (execution \(executionID), attempt \(attempt)) on '\(event)' seq \(seq) diverged: expected \(expected), got \(got)"
+    }
+}
+
+/// The outcome of ``Engine/replayCheck(_:run:)``.
+public struct ReplayReport: Sendable {
+    /// How many committed executions were re-executed and matched before the first divergence.
+    public let matchedExecutions: Int
+    /// The first divergence; `nil` when today's code reproduces the run.
+    public let divergence: ReplayDivergence?
+}
+
+extension Engine {
+    /// Re-executes every committed step execution of a run against its recorded trigger events, store
+    /// snapshot, `now`/`random`/`uuid` values and memoised side effects, and compares what it emits, streams
+    /// and stores with the journal. Nothing is written: commit effects (database writes) are dropped, and a
+    /// side effect the recorded attempt did not make is not called.
+    ///
+    /// Use it to check that today's code still explains yesterday's decisions.
+    public func replayCheck<W: Workflow>(_ workflow: W, run runID: RunID) async throws -> ReplayReport {
+        let graph = workflow.graph
+        var machine = RunStateMachine(graph: graph)
+        var storeAtStart: [Int: [String: Data]] = [:]
+        var matched = 0
+        for record in try await journal.records(for: runID).map({ try decoded($0, graph: graph) }) {
+            switch record {
+            case .executionStarted(let start):
+                try machine.apply(record)
+                storeAtStart[start.executionID] = machine.store
+            case .executionFinished(let finish) where finish.outcome == .completed:
+                if let divergence = try await reexecute(finish, machine: machine, store: storeAtStart[finish.executionID] ?? machine.store, runID: runID) {
+                    return ReplayReport(matchedExecutions: matched, divergence: divergence)
+                }
+                matched += 1
+                try machine.apply(record)
+            default:
+                try machine.apply(record)
+            }
+        }
+        return ReplayReport(matchedExecutions: matched, divergence: nil)
+    }
+
+    private func reexecute(_ finish: ExecutionFinished, machine: RunStateMachine, store: [String: Data], runID: RunID) async throws
+        -> ReplayDivergence? {
+        guard let (step, triggers, attempt) = machine.runningExecution(finish.executionID) else {
+            throw CairnError(.internalInconsistency, "execution \(finish.executionID) committed without starting")
+        }
+        func diverged(_ expected: String, _ got: String) -> ReplayDivergence {
+            ReplayDivergence(step: step.name, executionID: finish.executionID, attempt: attempt,
+                             event: triggers.first?.name ?? "", seq: triggers.first?.seq ?? 0, expected: expected, got: got)
+        }
+        let context = WorkflowContext(
+            runID: runID, step: step, executionID: finish.executionID, attempt: attempt,
+            triggers: triggers.map { ($0.name, $0.seq) }, randomSeed: 0, committedStore: store,
+            recordedSideEffects: machine.sideEffects[finish.executionID] ?? [:], logger: logger, replaying: finish.recorded,
+            journalSideEffect: { _ in })
+        let returned: (any Event)?
+        do {
+            returned = try await step.body(triggers.compactMap(\.value), context)
+        } catch {
+            return diverged("completed", "threw \(error)")
+        }
+        let effects = context.seal()
+        if let divergence = context.replayDivergence { return diverged("the recorded journaled values", divergence) }
+        var got = effects.sent.map { ($0.name, $0.payload) }
+        if let returned { got.append((returned.eventNameOfInstance, try WorkflowContext.encode(returned))) }
+        let expected = finish.emitted.map { ($0.name, $0.payload) }
+        for index in 0..<max(expected.count, got.count) {
+            let want = index < expected.count ? expected[index] : nil, have = index < got.count ? got[index] : nil
+            if want?.0 != have?.0 || !Self.sameJSON(want?.1, have?.1) {
+                return diverged(Self.describe(want), Self.describe(have))
+            }
+        }
+        let streamed = effects.streamed.map { ($0.name, $0.payload) }
+        if streamed.count != finish.streamed.count || zip(streamed, finish.streamed).contains(where: { $0.0 != $1.name || !Self.sameJSON($0.1, $1.payload) }) {
+            return diverged("\(finish.streamed.count) streamed event(s)", "\(streamed.count), or different ones")
+        }
+        let writes = Dictionary(uniqueKeysWithValues: finish.storeWrites.map { ($0.key, $0.value) })
+        if Set(writes.keys) != Set(effects.storeWrites.keys) || writes.contains(where: { !Self.sameJSON($0.value, effects.storeWrites[$0.key]) }) {
+            return diverged("store writes \(writes.keys.sorted())", "store writes \(effects.storeWrites.keys.sorted()), or other values")
+        }
+        return nil
+    }
+
+    private static func describe(_ event: (String, Data)?) -> String {
+        event.map { "\($0.0) \(String(decoding: $0.1, as: UTF8.self))" } ?? "no event"
+    }
+
+    /// JSON equality that ignores key order.
+    private static func sameJSON(_ a: Data?, _ b: Data?) -> Bool {
+        guard let a, let b else { return a == b }
+        guard let x = try? JSONSerialization.jsonObject(with: a, options: [.fragmentsAllowed]) as? NSObject,
+              let y = try? JSONSerialization.jsonObject(with: b, options: [.fragmentsAllowed]) as? NSObject
+        else { return a == b }
+        return x.isEqual(y)
+    }
+}
