@@ -37,7 +37,7 @@ struct CairnCommand: AsyncParsableCommand {
         groupedSubcommands: [
             CommandGroup(name: "Runs", subcommands: [Run.self, Resume.self, List.self, Cancel.self]),
             CommandGroup(name: "Inspect", subcommands: [Show.self, Follow.self, Audit.self, Ledger.self, Sql.self, Draw.self]),
-            CommandGroup(name: "History", subcommands: [Replay.self]),
+            CommandGroup(name: "History", subcommands: [Replay.self, Fork.self, Diff.self]),
             CommandGroup(name: "Journal", subcommands: [Db.self]),
         ]
     )

@@ -15,6 +15,7 @@ public struct WorkflowRegistration: Sendable {
     let start: @Sendable (Engine, Data, RunOptions) async throws -> ErasedRun
     let resume: @Sendable (Engine, RunID) async throws -> ErasedRun
     let replayCheck: @Sendable (Engine, RunID) async throws -> ReplayReport
+    let fork: @Sendable (Engine, RunID, Int, Data?) async throws -> (run: ErasedRun, note: String?)
 
     public init<W: Workflow>(_ workflow: W) {
         name = W.name
@@ -30,6 +31,10 @@ public struct WorkflowRegistration: Sendable {
         }
         resume = { engine, run in ErasedRun(try await engine.resume(workflow, run: run)) }
         replayCheck = { engine, run in try await engine.replayCheck(workflow, run: run) }
+        fork = { engine, run, seq, patch in
+            let fork = try await engine.fork(workflow, run: run, at: seq, patch: patch)
+            return (ErasedRun(fork.handle), fork.note)
+        }
     }
 }
 

@@ -33,7 +33,8 @@ struct JournalReader {
                 return .runStarted(RunStarted(
                     runID: run, workflow: runRow["workflow"], fingerprint: runRow["fingerprint"], shape: runRow["shape"],
                     version: runRow["version"], seed: (runRow["seed"] as Int64?).map { UInt64(bitPattern: $0) },
-                    deadline: try Timestamp.date(runRow["deadline"] as String?), at: at, start: event(start)))
+                    deadline: try Timestamp.date(runRow["deadline"] as String?), at: at, start: event(start),
+                    origin: (runRow["origin_run_id"] as String?).flatMap(RunID.init).map { ($0, runRow["origin_seq"] as Int? ?? 0) }))
             case "execution_started":
                 return .executionStarted(ExecutionStarted(
                     executionID: row["execution_id"], step: row["step"], attempt: row["attempt"],

@@ -21,11 +21,13 @@ struct JournalWriter {
         switch record {
         case .runStarted(let started):
             try db.execute(sql: """
-                INSERT INTO run (run_id, workflow, fingerprint, shape, version, seed, input, status, deadline, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)
+                INSERT INTO run (run_id, workflow, fingerprint, shape, version, seed, input, status, deadline, created_at,
+                                 origin_run_id, origin_seq)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)
                 """, arguments: [id, started.workflow, started.fingerprint, started.shape, started.version,
                                  started.seed.map { Int64(bitPattern: $0) }, text(started.start.payload),
-                                 started.deadline.map(Timestamp.text), Timestamp.text(started.at)])
+                                 started.deadline.map(Timestamp.text), Timestamp.text(started.at),
+                                 started.origin?.run.description, started.origin?.seq])
             try log(position, "run_started", at: started.at)
             try insert(started.start, position: position, at: started.at)
         case .executionStarted(let start):

@@ -224,3 +224,61 @@ struct ReplayCommandTests {
         #expect(unknown.status == 66)
     }
 }
+
+@Suite("cairn fork and diff", .timeLimit(.minutes(2)))
+struct ForkTests {
+    @Test("fork at a decision with the decision edited: a real run of its own, linked to its origin; diff shows where they part")
+    func forkWhatIf() async throws {
+        let journal = try await InspectedJournal.make()
+        let trade = try withJournalDatabase(journal.db) { db in
+            try Row.fetchOne(db, sql: "SELECT seq, json_extract(payload, '$.decision') AS decision FROM events WHERE run_id = ? AND name = 'inventory.trade' ORDER BY seq",
+                             arguments: [journal.resumed])
+        }
+        let seq: Int = try #require(trade)["seq"]
+        let decision: String = try #require(trade)["decision"]
+        let flipped = decision == "Good" ? "Bad" : "Good"
+        let fork = try await cairn(["fork", journal.resumed, "--at", "\(seq)", "--db", journal.db, "--json",
+                                    "--input-patch", #"{"decision": "\#(flipped)"}"#])
+        #expect(fork.status == 0, "\(fork.stderr)")
+        let forkID = try #require(jsonObject(fork.lines.last ?? "")["runId"] as? String)
+        let rows = try withJournalDatabase(journal.db) { db in
+            try Row.fetchAll(db, sql: "SELECT run_id, decision, forked FROM decisions WHERE round = 1 AND run_id IN (?, ?)",
+                             arguments: [journal.resumed, forkID])
+        }
+        let original = try #require(rows.first { $0["run_id"] == journal.resumed })
+        let forked = try #require(rows.first { $0["run_id"] == forkID })
+        #expect(original["decision"] as String != forked["decision"] as String)  // the what-if decided otherwise
+        #expect(forked["forked"] as Int == 1 && original["forked"] as Int == 0)
+        #expect(try withJournalDatabase(journal.db) { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM ledger WHERE run_id = ?", arguments: [forkID]) } == 2)
+        let shown = try await cairn(["show", journal.resumed, "--db", journal.db])
+        #expect(shown.stdout.contains("fork         \(forkID) at seq \(seq)"))
+        let shownFork = try await cairn(["show", forkID, "--db", journal.db])
+        #expect(shownFork.stdout.contains("forked from  \(journal.resumed) at seq \(seq)"))
+        let diff = try await cairn(["diff", journal.resumed, forkID, "--db", journal.db, "--json"])
+        #expect(jsonObject(diff.stdout)["firstDifference"] as? Int == seq)
+        let check = try await cairn(["db", "check", "--db", journal.db])
+        #expect(check.status == 0, "\(check.stdout)")
+    }
+
+    @Test("fork says when the event falls inside a commit; a seq beyond the run's end is refused, creating nothing")
+    func forkEdges() async throws {
+        let journal = try await InspectedJournal.make()
+        let inside = try await cairn(["fork", journal.clean, "--at", "1", "--db", journal.db, "--input-patch", #"{"input": {"cycles": 3}}"#])
+        #expect(inside.status == 0)
+        #expect(inside.stdout.contains("completed"))
+        let forked = try withJournalDatabase(journal.db) { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ledger WHERE run_id IN (SELECT run_id FROM runs WHERE origin_run_id = ?)",
+                             arguments: [journal.clean])
+        }
+        #expect(forked == 3)  // the patched input asked for three cycles
+        let complex = try await cairn(["fork", journal.resumed, "--at", "3", "--db", journal.db])
+        #expect(complex.stderr.contains("event 3 was journaled by the commit of step 'begin'"))
+        let runs = try withJournalDatabase(journal.db) { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM run") }
+        let beyond = try await cairn(["fork", journal.clean, "--at", "999", "--db", journal.db])
+        #expect(beyond.status == 65)
+        #expect(beyond.stderr.contains("has no event 999"))
+        let badPatch = try await cairn(["fork", journal.clean, "--at", "1", "--db", journal.db, "--input-patch", #"{"input": {"cycles": "x"}}"#])
+        #expect(badPatch.status == 65)
+        #expect(try withJournalDatabase(journal.db) { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM run") } == runs)
+    }
+}

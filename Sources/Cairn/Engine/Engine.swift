@@ -129,7 +129,7 @@ public final class Engine: Sendable {
             return .runStarted(RunStarted(
                 runID: started.runID, workflow: started.workflow, fingerprint: started.fingerprint, shape: started.shape,
                 version: started.version, seed: started.seed, deadline: started.deadline, at: started.at,
-                start: try decode(started.start)))
+                start: try decode(started.start), origin: started.origin))
         case .executionFinished(let finished):
             return .executionFinished(ExecutionFinished(
                 executionID: finished.executionID, step: finished.step, attempt: finished.attempt, triggers: finished.triggers,
@@ -141,7 +141,7 @@ public final class Engine: Sendable {
         }
     }
 
-    private func launch<Output>(_ machine: RunStateMachine, runID: RunID) -> RunHandle<Output> {
+    func launch<Output>(_ machine: RunStateMachine, runID: RunID) -> RunHandle<Output> {
         var logger = logger
         logger[metadataKey: LoggingKeys.runID] = "\(runID)"
         logger[metadataKey: LoggingKeys.workflow] = "\(machine.graph.name)"

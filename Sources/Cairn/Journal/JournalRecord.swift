@@ -82,8 +82,13 @@ public struct RunStarted: Sendable {
     public let at: Date
     /// The start event, seq 1.
     public let start: JournaledEvent
+    /// For a fork: the run it was forked from, and the event seq it was forked at.
+    public let origin: (run: RunID, seq: Int)?
 
-    public init(runID: RunID, workflow: String, fingerprint: String, shape: String, version: String?, seed: UInt64?, deadline: Date?, at: Date, start: JournaledEvent) {
+    public init(
+        runID: RunID, workflow: String, fingerprint: String, shape: String, version: String?, seed: UInt64?, deadline: Date?,
+        at: Date, start: JournaledEvent, origin: (run: RunID, seq: Int)? = nil
+    ) {
         self.runID = runID
         self.workflow = workflow
         self.fingerprint = fingerprint
@@ -93,6 +98,7 @@ public struct RunStarted: Sendable {
         self.deadline = deadline
         self.at = at
         self.start = start
+        self.origin = origin
     }
 }
 

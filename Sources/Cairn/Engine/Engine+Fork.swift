@@ -1,0 +1,122 @@
+public import Foundation
+
+/// A fork being made: its handle, and what the caller should know about where it starts.
+public struct Fork<Output: Codable & Sendable>: Sendable {
+    /// The new run, live.
+    public let handle: RunHandle<Output>
+    /// Set when the event forked at was journaled by a commit that journaled later events too.
+    public let note: String?
+}
+
+extension Engine {
+    /// Starts a new run from another run's journal up to the end of the commit that journaled event `seq`,
+    /// optionally with that event edited, and drives it live. The fork's effects are real and its own; it
+    /// records its origin (run and seq).
+    ///
+    /// - Parameter patch: a JSON merge patch (RFC 7386) applied to the payload of event `seq` — for seq 1,
+    ///   the start event, `{"input": {…}}` edits the input.
+    /// - Throws: ``CairnError`` `invalid-input` when the run has no event `seq` or the patched event does not decode.
+    public func fork<W: Workflow>(_ workflow: W, run original: RunID, at seq: Int, patch: Data? = nil) async throws -> Fork<W.Output> {
+        let graph = workflow.graph
+        try graph.validate()
+        var records = try await journal.records(for: original)
+        guard case .runStarted(let started)? = records.first else {
+            throw CairnError(.internalInconsistency, "run \(original) has no start record")
+        }
+        guard started.workflow == W.name else {
+            throw CairnError(.fingerprintMismatch, "run \(original) belongs to workflow '\(started.workflow)', not '\(W.name)'")
+        }
+        let events = records.flatMap(Self.events)
+        guard let cut = records.firstIndex(where: { Self.events(in: $0).contains { $0.seq == seq } }) else {
+            throw CairnError(.invalidInput, "run \(original) has no event \(seq): its events are 1…\(events.map(\.seq).max() ?? 1)")
+        }
+        var note: String?
+        if case .executionFinished(let commit) = records[cut], let last = commit.emitted.last?.seq, last > seq {
+            note = "event \(seq) was journaled by the commit of step '\(commit.step)' (execution \(commit.executionID)), which also "
+                + "journaled events \(seq + 1)…\(last); the fork starts after that whole commit"
+        }
+        records = Self.withoutUnfinishedAttempts(Array(records[...cut]))
+        if let patch { records = try Self.patching(records, seq: seq, patch: patch, graph: graph) }
+        guard case .runStarted(let start) = records[0] else { throw CairnError(.internalInconsistency, "run \(original) has no start") }
+        let forkID = RunID()
+        let now = Date()
+        records[0] = .runStarted(RunStarted(
+            runID: forkID, workflow: start.workflow, fingerprint: start.fingerprint, shape: start.shape, version: start.version,
+            seed: start.seed, deadline: start.deadline.map { now.addingTimeInterval($0.timeIntervalSince(start.at)) }, at: now,
+            start: start.start, origin: (original, seq)))
+        try await journal.append(records, for: forkID)
+        do {
+            return Fork(handle: launch(try await rebuild(forkID, graph: graph), runID: forkID), note: note)
+        } catch {
+            await (journal as? any LeasingJournal)?.releaseLease(of: forkID)
+            throw error
+        }
+    }
+
+    /// The prefix without the attempts (and their side effects) that had not committed by the cut: in the
+    /// fork those executions start afresh, as first attempts of its own.
+    private static func withoutUnfinishedAttempts(_ records: [JournalRecord]) -> [JournalRecord] {
+        var finished: Set<[Int]> = []
+        for case .executionFinished(let finish) in records { finished.insert([finish.executionID, finish.attempt]) }
+        return records.filter { record in
+            switch record {
+            case .executionStarted(let start): finished.contains([start.executionID, start.attempt])
+            case .sideEffect(let effect): finished.contains([effect.executionID, effect.attempt])
+            default: true
+            }
+        }
+    }
+
+    private static func events(in record: JournalRecord) -> [JournaledEvent] {
+        switch record {
+        case .runStarted(let started): [started.start]
+        case .executionFinished(let finish): finish.emitted
+        default: []
+        }
+    }
+
+    /// The records with event `seq`'s payload merge-patched, checked to decode as its type.
+    private static func patching(_ records: [JournalRecord], seq: Int, patch: Data, graph: WorkflowGraph) throws -> [JournalRecord] {
+        guard let patchObject = try? JSONSerialization.jsonObject(with: patch, options: [.fragmentsAllowed]) else {
+            throw CairnError(.invalidInput, "the input patch is not valid JSON")
+        }
+        func patched(_ event: JournaledEvent) throws -> JournaledEvent {
+            guard event.seq == seq else { return event }
+            let original = try JSONSerialization.jsonObject(with: event.payload, options: [.fragmentsAllowed])
+            let payload = try JSONSerialization.data(withJSONObject: mergePatch(original, patchObject), options: [.fragmentsAllowed, .sortedKeys])
+            do {
+                _ = try graph.decode(event.name, from: payload)
+            } catch {
+                throw CairnError(.invalidInput, "the patched event \(seq) ('\(event.name)') is not valid: \(error)")
+            }
+            return JournaledEvent(seq: event.seq, name: event.name, payload: payload, executionID: event.executionID, value: nil)
+        }
+        return try records.map { record in
+            switch record {
+            case .runStarted(let started):
+                return .runStarted(RunStarted(
+                    runID: started.runID, workflow: started.workflow, fingerprint: started.fingerprint, shape: started.shape,
+                    version: started.version, seed: started.seed, deadline: started.deadline, at: started.at,
+                    start: try patched(started.start), origin: started.origin))
+            case .executionFinished(let finish):
+                return .executionFinished(ExecutionFinished(
+                    executionID: finish.executionID, step: finish.step, attempt: finish.attempt, triggers: finish.triggers,
+                    outcome: finish.outcome, emitted: try finish.emitted.map(patched), streamed: finish.streamed,
+                    storeWrites: finish.storeWrites, recorded: finish.recorded, effects: finish.effects,
+                    startedAt: finish.startedAt, at: finish.at))
+            default:
+                return record
+            }
+        }
+    }
+
+    /// RFC 7386: objects merge key by key, `null` removes a key, anything else replaces.
+    private static func mergePatch(_ target: Any, _ patch: Any) -> Any {
+        guard let patch = patch as? [String: Any] else { return patch }
+        var result = target as? [String: Any] ?? [:]
+        for (key, value) in patch {
+            if value is NSNull { result[key] = nil } else { result[key] = mergePatch(result[key] ?? NSNull(), value) }
+        }
+        return result
+    }
+}
