@@ -138,6 +138,9 @@ struct CLITests {
         #expect(again.stderr.contains("already ended cancelled"))
         let resumed = try await cairn(["resume", id, "--db", db])
         #expect(resumed.status == 1)
+        let followed = try await cairn(["follow", id, "--db", db])
+        #expect(followed.status == 1)  // follow exits 1 for a run that did not complete
+        #expect(followed.stdout.contains("cancelled"))
     }
 
     @Test("cancel on a run a live process owns is carried out by that process")

@@ -258,6 +258,10 @@ struct ForkTests {
         #expect(jsonObject(diff.stdout)["firstDifference"] as? Int == seq)
         let check = try await cairn(["db", "check", "--db", journal.db])
         #expect(check.status == 0, "\(check.stdout)")
+        let listed = try await cairn(["list", "--db", journal.db, "--json"])
+        #expect(listed.stdout.contains(forkID))
+        let replayed = try await cairn(["replay", forkID, "--db", journal.db, "--check"])
+        #expect(replayed.status == 0, "\(replayed.stdout)")
     }
 
     @Test("fork says when the event falls inside a commit; a seq beyond the run's end is refused, creating nothing")

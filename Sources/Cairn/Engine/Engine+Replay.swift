@@ -33,14 +33,21 @@ extension Engine {
     /// and stores with the journal. Nothing is written: commit effects (database writes) are dropped, and a
     /// side effect the recorded attempt did not make is not called.
     ///
-    /// Use it to check that today's code still explains yesterday's decisions.
+    /// Use it to check that today's code still explains yesterday's decisions. In a fork, the commit that
+    /// journaled the event it was forked at is taken as given (that event may have been edited).
     public func replayCheck<W: Workflow>(_ workflow: W, run runID: RunID) async throws -> ReplayReport {
         let graph = workflow.graph
         var machine = RunStateMachine(graph: graph)
         var storeAtStart: [Int: [String: Data]] = [:]
         var matched = 0
+        var forkedAt: Int?
         for record in try await journal.records(for: runID).map({ try decoded($0, graph: graph) }) {
             switch record {
+            case .runStarted(let started):
+                forkedAt = started.origin?.seq
+                try machine.apply(record)
+            case .executionFinished(let finish) where finish.emitted.contains(where: { $0.seq == forkedAt }):
+                try machine.apply(record)  // a fork's edited event: given, not computed by the code
             case .executionStarted(let start):
                 try machine.apply(record)
                 storeAtStart[start.executionID] = machine.store
