@@ -255,7 +255,11 @@ struct ForkTests {
         let shownFork = try await cairn(["show", forkID, "--db", journal.db])
         #expect(shownFork.stdout.contains("forked from  \(journal.resumed) at seq \(seq)"))
         let diff = try await cairn(["diff", journal.resumed, forkID, "--db", journal.db, "--json"])
-        #expect(jsonObject(diff.stdout)["firstDifference"] as? Int == seq)
+        let difference = jsonObject(diff.stdout)
+        #expect(difference["firstDifference"] as? Int == seq)
+        let onlyInFirst = difference["onlyInFirst"] as? [[String: Any]] ?? []
+        #expect(onlyInFirst.first?["seq"] as? Int == seq)
+        #expect((onlyInFirst.first?["event"] as? String)?.contains(#""decision":"\#(decision)""#) == true)
         let check = try await cairn(["db", "check", "--db", journal.db])
         #expect(check.status == 0, "\(check.stdout)")
         let listed = try await cairn(["list", "--db", journal.db, "--json"])

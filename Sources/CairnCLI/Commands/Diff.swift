@@ -34,40 +34,52 @@ struct Diff: AsyncParsableCommand {
                 }
                 return try journal.rows("SELECT name, payload FROM events WHERE run_id = ? ORDER BY seq", [id]).rows.map { ($0[0].text, $0[1].text) }
             }
-            var differences: [(seq: Int, a: String, b: String)] = []
-            for index in 0..<max(events[0].count, events[1].count) {
-                let a = index < events[0].count ? events[0][index] : nil, b = index < events[1].count ? events[1][index] : nil
-                if a?.name != b?.name || !Self.sameJSON(a?.payload, b?.payload) {
-                    differences.append((index + 1, a.map { "\($0.name) \($0.payload)" } ?? "(no event)", b.map { "\($0.name) \($0.payload)" } ?? "(no event)"))
+            let canonical = events.map { run in run.map { "\($0.name) \(Self.canonical($0.payload))" } }
+            let firstDifference = zip(canonical[0], canonical[1]).enumerated().first { $0.element.0 != $0.element.1 }.map { $0.offset + 1 }
+                ?? (canonical[0].count == canonical[1].count ? nil : min(canonical[0].count, canonical[1].count) + 1)
+            // Content differences: what one run journaled and the other did not, whatever the order.
+            func only(_ mine: [String], _ theirs: [String]) -> [(seq: Int, event: String)] {
+                var remaining = Dictionary(theirs.map { ($0, 1) }, uniquingKeysWith: +)
+                return mine.enumerated().compactMap { index, event in
+                    if let count = remaining[event], count > 0 {
+                        remaining[event] = count - 1
+                        return nil
+                    }
+                    return (index + 1, event)
                 }
             }
+            let onlyFirst = only(canonical[0], canonical[1]), onlySecond = only(canonical[1], canonical[0])
+            let moved = zip(canonical[0], canonical[1]).filter { $0 != $1 }.count - min(onlyFirst.count, onlySecond.count)
             let output = environment.output
             if output.json {
                 output.json(["first": ids[0], "second": ids[1], "events": [events[0].count, events[1].count],
-                             "firstDifference": differences.first?.seq ?? NSNull(),
-                             "differences": differences.map { ["seq": $0.seq, "first": $0.a, "second": $0.b] }])
+                             "firstDifference": firstDifference.map { $0 as Any } ?? NSNull(),
+                             "onlyInFirst": onlyFirst.map { ["seq": $0.seq, "event": $0.event] },
+                             "onlyInSecond": onlySecond.map { ["seq": $0.seq, "event": $0.event] },
+                             "reordered": max(0, moved)])
                 return
             }
-            guard let firstDifference = differences.first else {
+            guard let firstDifference else {
                 return output.line("the runs' \(events[0].count) events are the same")
             }
-            output.line("the runs agree up to seq \(firstDifference.seq - 1); \(differences.count) event(s) differ "
-                + "(\(events[0].count) events in the first run, \(events[1].count) in the second)")
-            for difference in differences {
-                output.line("  seq \(difference.seq)")
-                output.line("    - \(difference.a)")
-                output.line("    + \(difference.b)")
+            output.line("the runs agree up to seq \(firstDifference - 1) (\(events[0].count) events in the first run, \(events[1].count) in the second)")
+            for (title, list) in [("only in the first run:", onlyFirst), ("only in the second run:", onlySecond)] where !list.isEmpty {
+                output.line(title)
+                for item in list { output.line("  seq \(item.seq)  \(item.event)") }
+            }
+            if moved > 0 {
+                output.line("\(moved) more event(s) are the same in both runs, journaled in another order (concurrent steps)")
             }
         } catch {
             throw Exit.fail(error)
         }
     }
 
-    /// JSON equality that ignores key order.
-    static func sameJSON(_ a: String?, _ b: String?) -> Bool {
-        guard let a, let b else { return a == b }
-        let parse = { (text: String) in try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) as? NSObject }
-        guard let x = parse(a), let y = parse(b) else { return a == b }
-        return x.isEqual(y)
+    /// The payload with its keys sorted, so equal JSON compares equal as text.
+    static func canonical(_ text: String) -> String {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]),
+              let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes])
+        else { return text }
+        return String(decoding: data, as: UTF8.self)
     }
 }
