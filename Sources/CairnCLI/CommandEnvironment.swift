@@ -35,6 +35,11 @@ struct CommandEnvironment {
         return try journal()
     }
 
+    /// Opens the journal for reading only (inspection commands).
+    func readOnlyJournal() throws -> ReadOnlyJournal {
+        try ReadOnlyJournal(path: options.databasePath)
+    }
+
     func engine(_ journal: SQLiteJournal) -> Engine {
         Engine(journal: journal, logger: Logger(label: "cairn"))
     }

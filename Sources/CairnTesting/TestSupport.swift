@@ -113,13 +113,5 @@ extension JournalRecord {
 
 extension Array where Element == JournalRecord {
     /// Every journaled event, in order.
-    public var events: [JournaledEvent] {
-        flatMap { record -> [JournaledEvent] in
-            switch record {
-            case .runStarted(let started): [started.start]
-            case .executionFinished(let finish): finish.emitted
-            default: []
-            }
-        }
-    }
+    public var events: [JournaledEvent] { flatMap(\.events) }
 }

@@ -26,9 +26,9 @@ extension Engine {
         guard started.workflow == W.name else {
             throw CairnError(.fingerprintMismatch, "run \(original) belongs to workflow '\(started.workflow)', not '\(W.name)'")
         }
-        let events = records.flatMap(Self.events)
-        guard let cut = records.firstIndex(where: { Self.events(in: $0).contains { $0.seq == seq } }) else {
-            throw CairnError(.invalidInput, "run \(original) has no event \(seq): its events are 1…\(events.map(\.seq).max() ?? 1)")
+        guard let cut = records.firstIndex(where: { $0.events.contains { $0.seq == seq } }) else {
+            let last = records.flatMap(\.events).map(\.seq).max() ?? 1
+            throw CairnError(.invalidInput, "run \(original) has no event \(seq): its events are 1…\(last)")
         }
         var note: String?
         if case .executionFinished(let commit) = records[cut], let last = commit.emitted.last?.seq, last > seq {
@@ -67,14 +67,6 @@ extension Engine {
         }
     }
 
-    private static func events(in record: JournalRecord) -> [JournaledEvent] {
-        switch record {
-        case .runStarted(let started): [started.start]
-        case .executionFinished(let finish): finish.emitted
-        default: []
-        }
-    }
-
     /// The records with event `seq`'s payload merge-patched, checked to decode as its type.
     private static func patching(_ records: [JournalRecord], seq: Int, patch: Data, graph: WorkflowGraph) throws -> [JournalRecord] {
         guard let patchObject = try? JSONSerialization.jsonObject(with: patch, options: [.fragmentsAllowed]) else {
@@ -91,23 +83,7 @@ extension Engine {
             }
             return JournaledEvent(seq: event.seq, name: event.name, payload: payload, executionID: event.executionID, value: nil)
         }
-        return try records.map { record in
-            switch record {
-            case .runStarted(let started):
-                return .runStarted(RunStarted(
-                    runID: started.runID, workflow: started.workflow, fingerprint: started.fingerprint, shape: started.shape,
-                    version: started.version, seed: started.seed, deadline: started.deadline, at: started.at,
-                    start: try patched(started.start), origin: started.origin))
-            case .executionFinished(let finish):
-                return .executionFinished(ExecutionFinished(
-                    executionID: finish.executionID, step: finish.step, attempt: finish.attempt, triggers: finish.triggers,
-                    outcome: finish.outcome, emitted: try finish.emitted.map(patched), streamed: finish.streamed,
-                    storeWrites: finish.storeWrites, recorded: finish.recorded, effects: finish.effects,
-                    startedAt: finish.startedAt, at: finish.at))
-            default:
-                return record
-            }
-        }
+        return try records.map { try $0.mapEvents(patched) }
     }
 
     /// RFC 7386: objects merge key by key, `null` removes a key, anything else replaces.

@@ -124,21 +124,7 @@ public final class Engine: Sendable {
             event.value = try graph.decode(event.name, from: event.payload)
             return event
         }
-        switch record {
-        case .runStarted(let started):
-            return .runStarted(RunStarted(
-                runID: started.runID, workflow: started.workflow, fingerprint: started.fingerprint, shape: started.shape,
-                version: started.version, seed: started.seed, deadline: started.deadline, at: started.at,
-                start: try decode(started.start), origin: started.origin))
-        case .executionFinished(let finished):
-            return .executionFinished(ExecutionFinished(
-                executionID: finished.executionID, step: finished.step, attempt: finished.attempt, triggers: finished.triggers,
-                outcome: finished.outcome, emitted: try finished.emitted.map(decode), streamed: finished.streamed,
-                storeWrites: finished.storeWrites, recorded: finished.recorded, effects: finished.effects,
-                startedAt: finished.startedAt, at: finished.at))
-        default:
-            return record
-        }
+        return try record.mapEvents(decode)
     }
 
     func launch<Output>(_ machine: RunStateMachine, runID: RunID) -> RunHandle<Output> {

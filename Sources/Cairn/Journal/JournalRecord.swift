@@ -19,6 +19,31 @@ public enum JournalRecord: Sendable {
     case runFinished(RunFinished)
 }
 
+extension JournalRecord {
+    /// The record with every event it journals passed through `transform` (decoding, editing).
+    func mapEvents(_ transform: (JournaledEvent) throws -> JournaledEvent) rethrows -> JournalRecord {
+        switch self {
+        case .runStarted(var started):
+            started.start = try transform(started.start)
+            return .runStarted(started)
+        case .executionFinished(var finish):
+            finish.emitted = try finish.emitted.map(transform)
+            return .executionFinished(finish)
+        default:
+            return self
+        }
+    }
+
+    /// The events the record journals.
+    public var events: [JournaledEvent] {
+        switch self {
+        case .runStarted(let started): [started.start]
+        case .executionFinished(let finish): finish.emitted
+        default: []
+        }
+    }
+}
+
 /// An event as journaled: its per-run sequence number, persisted name and JSON payload.
 public struct JournaledEvent: Sendable {
     /// Gapless per run, starting at 1 with the start event.
@@ -81,7 +106,7 @@ public struct RunStarted: Sendable {
     public let deadline: Date?
     public let at: Date
     /// The start event, seq 1.
-    public let start: JournaledEvent
+    public internal(set) var start: JournaledEvent
     /// For a fork: the run it was forked from, and the event seq it was forked at.
     public let origin: (run: RunID, seq: Int)?
 
@@ -140,7 +165,7 @@ public struct ExecutionFinished: Sendable {
     public let triggers: [(name: String, seq: Int)]
     public let outcome: Outcome
     /// Sent events first, in order, then the returned event.
-    public let emitted: [JournaledEvent]
+    public internal(set) var emitted: [JournaledEvent]
     public let streamed: [StreamedEvent]
     public let storeWrites: [StoreWrite]
     /// Every `now`, `random` and `uuid` value the attempt read.

@@ -31,7 +31,7 @@ struct Audit: AsyncParsableCommand {
     func run() async throws {
         let environment = try CommandEnvironment(options, root: root.global)
         do {
-            let journal = try ReadOnlyJournal(path: environment.options.databasePath)
+            let journal = try environment.readOnlyJournal()
             let decisions = try journal.rows("""
                 SELECT at, decision, quantity, round, vote_online, vote_offline, vote_trend, workflow, run_id, execution_id,
                        step, decision_seq, decision_event, entry_id, resumed, forked

@@ -58,7 +58,7 @@ struct Db: AsyncParsableCommand {
         func run() async throws {
             let environment = try CommandEnvironment(options, root: root.global)
             do {
-                let journal = try ReadOnlyJournal(path: environment.options.databasePath)
+                let journal = try environment.readOnlyJournal()
                 var problems: [String] = []
                 for (name, sql) in JournalCheck.queries {
                     for row in try journal.rows(sql).rows {

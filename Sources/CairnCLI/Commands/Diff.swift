@@ -27,7 +27,7 @@ struct Diff: AsyncParsableCommand {
         let environment = try CommandEnvironment(options, root: root.global)
         do {
             let ids = [try environment.runID(first).description, try environment.runID(second).description]
-            let journal = try ReadOnlyJournal(path: environment.options.databasePath)
+            let journal = try environment.readOnlyJournal()
             let events = try ids.map { id -> [(name: String, payload: String)] in
                 guard try journal.rows("SELECT 1 FROM runs WHERE run_id = ?", [id]).rows.count == 1 else {
                     throw CairnError(.runNotFound, "no run \(id) in \(journal.path)")

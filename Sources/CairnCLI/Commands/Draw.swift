@@ -45,7 +45,7 @@ struct Draw: AsyncParsableCommand {
             let drawing: Drawing
             if let run {
                 let id = try environment.runID(run).description
-                let journal = try ReadOnlyJournal(path: environment.options.databasePath)
+                let journal = try environment.readOnlyJournal()
                 guard let name = try journal.rows("SELECT workflow FROM runs WHERE run_id = ?", [id]).rows.first?.first?.text else {
                     throw CairnError(.runNotFound, "no run \(id) in \(journal.path)")
                 }

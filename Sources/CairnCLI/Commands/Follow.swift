@@ -29,7 +29,7 @@ struct Follow: AsyncParsableCommand {
         let environment = try CommandEnvironment(options, root: root.global)
         do {
             let id = try environment.runID(run).description
-            let journal = try ReadOnlyJournal(path: environment.options.databasePath)
+            let journal = try environment.readOnlyJournal()
             let output = environment.output
             var position = max(1, from)
             while true {

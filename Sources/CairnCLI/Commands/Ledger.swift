@@ -26,7 +26,7 @@ struct Ledger: AsyncParsableCommand {
     func run() async throws {
         let environment = try CommandEnvironment(options, root: root.global)
         do {
-            let journal = try ReadOnlyJournal(path: environment.options.databasePath)
+            let journal = try environment.readOnlyJournal()
             let runID = try run.map { try environment.runID($0).description }
             let entries = try journal.rows("""
                 SELECT entry_id, at, sku, decision, quantity, round, run_id, execution_id, step, decision_seq

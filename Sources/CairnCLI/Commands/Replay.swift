@@ -33,7 +33,7 @@ struct Replay: AsyncParsableCommand {
         let output = environment.output
         do {
             let id = try environment.runID(run)
-            let journal = try ReadOnlyJournal(path: environment.options.databasePath)
+            let journal = try environment.readOnlyJournal()
             guard let summary = try journal.rows("SELECT workflow, status, result, error FROM runs WHERE run_id = ?", [id.description]).records.first else {
                 throw CairnError(.runNotFound, "no run \(id) in \(journal.path)")
             }

@@ -26,7 +26,7 @@ struct Show: AsyncParsableCommand {
         let environment = try CommandEnvironment(options, root: root.global)
         do {
             let id = try environment.runID(run).description
-            let journal = try ReadOnlyJournal(path: environment.options.databasePath)
+            let journal = try environment.readOnlyJournal()
             let summary = try journal.rows("SELECT * FROM runs WHERE run_id = ?", [id])
             guard let runRecord = summary.records.first else { throw CairnError(.runNotFound, "no run \(id) in \(journal.path)") }
             let executions = try journal.rows("""

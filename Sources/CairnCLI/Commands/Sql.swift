@@ -39,7 +39,7 @@ struct Sql: AsyncParsableCommand {
         let output = environment.output
         if schema { return printSchema(output) }
         do {
-            let results = try ReadOnlyJournal(path: environment.options.databasePath).userQuery(query ?? "")
+            let results = try environment.readOnlyJournal().userQuery(query ?? "")
             for result in results {
                 if csv { output.csv(result) } else { output.rows(result) }
             }
