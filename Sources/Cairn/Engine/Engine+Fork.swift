@@ -53,15 +53,17 @@ extension Engine {
         }
     }
 
-    /// The prefix without the attempts (and their side effects) that had not committed by the cut: in the
-    /// fork those executions start afresh, as first attempts of its own.
+    /// The prefix without the attempts that had not committed by the cut: in the fork those executions
+    /// start afresh, as first attempts of its own. Side effects stay with every execution that committed
+    /// (a later attempt may have committed on an earlier attempt's memoised result); the others go.
     private static func withoutUnfinishedAttempts(_ records: [JournalRecord]) -> [JournalRecord] {
         var finished: Set<[Int]> = []
         for case .executionFinished(let finish) in records { finished.insert([finish.executionID, finish.attempt]) }
+        let committed = Set(finished.map { $0[0] })
         return records.filter { record in
             switch record {
             case .executionStarted(let start): finished.contains([start.executionID, start.attempt])
-            case .sideEffect(let effect): finished.contains([effect.executionID, effect.attempt])
+            case .sideEffect(let effect): committed.contains(effect.executionID)
             default: true
             }
         }
