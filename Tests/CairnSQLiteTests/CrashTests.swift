@@ -117,7 +117,7 @@ struct CrashTests {
     @Test("a stalled owner (SIGSTOP past its lease) cannot commit after another process took the run over")
     func stalledOwnerIsFenced() async throws {
         let run = try await BackgroundRun.start(
-            "complex-feedback-monitor", input: input(cycles: 4, delayMs: 500, seed: 5), leaseTTL: 1, journaled: 6)
+            "complex-feedback-monitor", input: input(cycles: 10, delayMs: 500, seed: 5), leaseTTL: 1, journaled: 6)
         let (db, id, stalled) = (run.db, run.id, run.process)
         try await stopOutsideWriteTransaction(stalled, db: db)
         let status = try withJournalDatabase(db) { try String.fetchOne($0, sql: "SELECT status FROM run") }
@@ -133,8 +133,8 @@ struct CrashTests {
         let late = await stalled.finish()
         #expect(late.status == 1, "\(late.stdout)\(late.stderr)")
         #expect(late.stderr.contains("Another process took run \(id) over"))
-        let decisions = try checkJournal(db, run: id, cycles: 4)
-        #expect(decisions == (try await referenceDecisions("complex-feedback-monitor", cycles: 4, seed: 5)))
+        let decisions = try checkJournal(db, run: id, cycles: 10)
+        #expect(decisions == (try await referenceDecisions("complex-feedback-monitor", cycles: 10, seed: 5)))
     }
 
     /// Stops `process` at a moment it holds no write lock: SQLite cannot take a lock away from a stopped

@@ -263,7 +263,8 @@ struct ForkTests {
         let check = try await cairn(["db", "check", "--db", journal.db])
         #expect(check.status == 0, "\(check.stdout)")
         let listed = try await cairn(["list", "--db", journal.db, "--json"])
-        #expect(listed.stdout.contains(forkID))
+        let listedFork = (try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])?.first { $0["runId"] as? String == forkID }
+        #expect(listedFork?["originRunId"] as? String == journal.resumed)
         let replayed = try await cairn(["replay", forkID, "--db", journal.db, "--check"])
         #expect(replayed.status == 0, "\(replayed.stdout)")
     }

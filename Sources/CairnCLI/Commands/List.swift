@@ -47,13 +47,14 @@ struct List: AsyncParsableCommand {
                     object["finishedAt"] = run.finishedAt.map(Self.time)
                     object["seconds"] = run.finishedAt.map { $0.timeIntervalSince(run.createdAt) }
                     object["owner"] = run.interrupted || run.status.isTerminal ? nil : run.leaseOwner
+                    object["originRunId"] = run.originRunID
                     return object
                 })
                 return
             }
             guard !runs.isEmpty else { return output.line("no runs") }
             let rows = runs.map { run in
-                [run.runID, run.workflow, run.displayStatus, Self.time(run.createdAt),
+                [run.runID, run.workflow + (run.originRunID.map { " (fork of \($0.prefix(8)))" } ?? ""), run.displayStatus, Self.time(run.createdAt),
                  String(format: "%.1f s", (run.finishedAt ?? Date()).timeIntervalSince(run.createdAt))]
             }
             Table(header: ["RUN", "WORKFLOW", "STATUS", "STARTED", "DURATION"], rows: rows).lines.forEach(output.line)
