@@ -38,8 +38,9 @@ struct CLITests {
 
     @Test("every command has help")
     func help() async throws {
-        for command in ["run", "resume", "list", "cancel"] {
-            let result = try await cairn([command, "--help"])
+        for command in ["run", "resume", "list", "cancel", "show", "follow", "audit", "ledger", "sql", "draw", "replay", "fork", "diff",
+                        "db", "db status", "db check", "db migrate"] {
+            let result = try await cairn(command.split(separator: " ").map(String.init) + ["--help"])
             #expect(result.status == 0, "\(command) --help")
             #expect(result.stdout.contains("USAGE: cairn \(command)"), "\(command) --help")
         }
