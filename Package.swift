@@ -65,7 +65,10 @@ let package = Package(
         ),
         .testTarget(
             name: "CairnTests",
-            dependencies: ["Cairn", "CairnInventory", "CairnTesting", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Cairn", "CairnInventory", "CairnTesting",
+                .product(name: "Logging", package: "swift-log"), .product(name: "InMemoryLogging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

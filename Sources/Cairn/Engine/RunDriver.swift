@@ -268,7 +268,8 @@ struct RunDriver: Sendable {
         let metadata: Logger.Metadata = [LoggingKeys.executionID: "\(record.executionID)", LoggingKeys.attempt: "\(record.attempt)"]
         switch record.outcome {
         case .completed:
-            logger.debug("step '\(record.step)' completed, emitted \(record.emitted.map { "'\($0.name)'#\($0.seq)" })",
+            let emitted = record.emitted.map { "'\($0.name)'#\($0.seq)" }.joined(separator: ", ")
+            logger.debug("step '\(record.step)' completed, emitted \(emitted.isEmpty ? "nothing" : emitted)",
                          metadata: metadata)
         case .failed(let message, let retryAt):
             logger.info("step '\(record.step)' failed: \(message)\(retryAt.map { "; retry at \($0)" } ?? "")", metadata: metadata)
