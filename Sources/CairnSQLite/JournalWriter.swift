@@ -82,8 +82,20 @@ struct JournalWriter {
                 throw CairnError(.unsupportedEffect, "step '\(finish.step)' committed a \(type(of: effect)), which the SQLite journal "
                     + "cannot apply: make it conform to SQLiteCommitEffect", step: finish.step)
             }
-            try effect.apply(db, origin: origin)
+            do {
+                try effect.apply(db, origin: origin)
+            } catch let error as DatabaseError where Self.isStorageFailure(error) {
+                throw error  // the disk, not the effect: the whole append fails
+            } catch {
+                throw CommitEffectError(executionID: finish.executionID, attempt: finish.attempt, step: finish.step, reason: "\(error)")
+            }
         }
+    }
+
+    /// Errors of the storage itself, as opposed to a write the effect got wrong (a constraint, say).
+    private static func isStorageFailure(_ error: DatabaseError) -> Bool {
+        [.SQLITE_FULL, .SQLITE_IOERR, .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_READONLY, .SQLITE_CORRUPT, .SQLITE_NOTADB, .SQLITE_CANTOPEN]
+            .contains(error.resultCode.primaryResultCode)
     }
 
     private func insert(_ event: JournaledEvent, position: Int, at: Date) throws {

@@ -235,3 +235,70 @@ struct JournalFileTests {
         #expect(migrations == EmbeddedMigrations.all.map(\.name))
     }
 }
+
+/// Writes a stock row; refuses on the attempts listed.
+struct StockEffect: SQLiteCommitEffect {
+    struct Refused: Error {}
+    let sku: String
+    let refuseAttempts: Set<Int>
+
+    func apply(_ db: Database, origin: CommitOrigin) throws {
+        if refuseAttempts.contains(origin.attempt) { throw Refused() }
+        try db.execute(sql: "INSERT INTO stock_level (sku, quantity) VALUES (?, 1)", arguments: [sku])
+    }
+}
+
+@Suite("Commit effects", .timeLimit(.minutes(1)))
+struct CommitEffectTests {
+    func workflow(_ sku: String, refuse: Set<Int>, attempts: Int) -> TestOnlyWorkflow {
+        TestOnlyWorkflow {
+            FunctionStep("write", retry: RetryPolicy(maxAttempts: attempts, initialBackoff: .milliseconds(1))) {
+                (start: StartEvent<Int>, context) -> StopEvent<Int>? in
+                try context.commit(StockEffect(sku: sku, refuseAttempts: refuse))
+                return StopEvent(context.attempt)
+            }
+        }
+    }
+
+    @Test("a refused commit effect fails only its attempt: nothing of that commit is journaled, the retry commits")
+    func refusedEffectIsRetried() async throws {
+        let directory = try TemporaryDirectory()
+        let journal = try SQLiteJournal(path: directory.path("j.sqlite"))
+        let handle = try await Engine(journal: journal).start(workflow("Kiwi", refuse: [1], attempts: 3), input: 0)
+        #expect(try await handle.result == 2)
+        let (outcomes, stock) = try await journal.pool.read { db in
+            (try String.fetchAll(db, sql: "SELECT outcome || ':' || COALESCE(error, '') FROM journal WHERE kind = 'execution_finished' ORDER BY position"),
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM stock_level WHERE sku = 'Kiwi'"))
+        }
+        #expect(outcomes.count == 2)
+        #expect(outcomes.first?.hasPrefix("failed:the commit effect of step 'write' was refused") == true)
+        #expect(outcomes.last == "completed:")
+        #expect(stock == 1)
+    }
+
+    @Test("a commit effect that violates a constraint on every attempt fails the run, saying why")
+    func constraintViolation() async throws {
+        let directory = try TemporaryDirectory()
+        let journal = try SQLiteJournal(path: directory.path("j.sqlite"))
+        try await journal.pool.write { try $0.execute(sql: "INSERT INTO stock_level (sku, quantity) VALUES ('Lime', 5)") }
+        let handle = try await Engine(journal: journal).start(workflow("Lime", refuse: [], attempts: 2), input: 0)
+        await #expect {
+            _ = try await handle.result
+        } throws: { error in
+            "\(error)".contains("UNIQUE constraint failed") && (error as? RunError)?.step == "write"
+        }
+        #expect(try await journal.pool.read { try Int.fetchOne($0, sql: "SELECT quantity FROM stock_level WHERE sku = 'Lime'") } == 5)
+    }
+}
+
+/// A workflow assembled from a list of steps (Int in, Int out), for SQLite tests.
+struct TestOnlyWorkflow: Workflow {
+    typealias Input = Int
+    typealias Output = Int
+    static let name = "test-only"
+    let build: @Sendable () -> [AnyStep]
+
+    init(@StepsBuilder steps: @escaping @Sendable () -> [AnyStep]) { build = steps }
+
+    var steps: [AnyStep] { build() }
+}

@@ -100,12 +100,11 @@ struct RunDriver: Sendable {
             }
         }
         // Everything that finished meanwhile commits in one append (one transaction on a durable journal).
-        // The batch is staged on a copy of the machine, which becomes the machine once it is journaled.
-        var batch = Batch(machine: machine)
+        var finished: [AttemptResult] = []
         for message in await inbox.next() {
             switch message {
             case .attempt(let result):
-                try finish(result, into: &batch)
+                if let settled = accept(result) { finished.append(settled) }
             case .timer:
                 timerAt = nil
             case .renewLease:
@@ -120,9 +119,11 @@ struct RunDriver: Sendable {
             case .attemptAbandoned(let id, let attempt):
                 guard let live = attempts[id], live.context.attempt == attempt else { continue }
                 let effects = live.context.seal()
-                try finish(AttemptResult(executionID: id, attempt: attempt, outcome: .timedOut, sideEffects: effects.sideEffects), into: &batch)
+                if let settled = accept(AttemptResult(executionID: id, attempt: attempt, outcome: .timedOut, sideEffects: effects.sideEffects)) {
+                    finished.append(settled)
+                }
             case .control(.cancel):
-                try await commit(batch)
+                _ = try await commit(finished, startingDue: false)
                 let error = RunError(.cancelled, "run was cancelled; cancelling is final. Start a new run to do the work again.")
                 let finish = RunFinished(status: .cancelled, result: nil, error: error, at: Date())
                 try await journal([.runFinished(finish)])
@@ -134,9 +135,7 @@ struct RunDriver: Sendable {
             }
         }
         // The executions these commits make due start in the same append: one fsync per step, not two.
-        let starts = interruptBy == nil && !batch.records.isEmpty ? try batch.startDue(at: Date()) : []
-        try await commit(batch)
-        for start in starts { launch(start) }
+        for start in try await commit(finished, startingDue: interruptBy == nil) { launch(start) }
         return nil
     }
 
@@ -144,6 +143,14 @@ struct RunDriver: Sendable {
     private struct Batch {
         var machine: RunStateMachine
         var records: [JournalRecord] = []
+
+        /// Stages an attempt's commit record (its side effects are journaled already).
+        mutating func stage(_ result: AttemptResult) throws {
+            for effect in result.sideEffects { try machine.apply(.sideEffect(effect)) }
+            let record = machine.finishRecord(for: result, at: Date())
+            try machine.apply(.executionFinished(record))
+            records.append(.executionFinished(record))
+        }
 
         /// Stages the starts of every execution now due; none when the run is about to end.
         mutating func startDue(at now: Date) throws -> [ExecutionStarted] {
@@ -157,26 +164,40 @@ struct RunDriver: Sendable {
         }
     }
 
-    /// Stages an attempt's commit record; ignores attempts that are no longer live (abandoned, fenced).
-    private mutating func finish(_ result: AttemptResult, into batch: inout Batch) throws {
-        guard let live = attempts[result.executionID], live.context.attempt == result.attempt else { return }
+    /// The result of a live attempt, no longer live; `nil` for an attempt abandoned or fenced out.
+    /// An attempt past its timeout counts as timed out, whatever it returned.
+    private mutating func accept(_ result: AttemptResult) -> AttemptResult? {
+        guard let live = attempts[result.executionID], live.context.attempt == result.attempt else { return nil }
         attempts[result.executionID] = nil
-        for effect in result.sideEffects { try batch.machine.apply(.sideEffect(effect)) }  // journaled already
-        let settled = timedOut.remove(result.executionID) == nil
-            ? result
-            : AttemptResult(executionID: result.executionID, attempt: result.attempt, outcome: .timedOut, sideEffects: [])
-        let record = batch.machine.finishRecord(for: settled, at: Date())
-        try batch.machine.apply(.executionFinished(record))
-        batch.records.append(.executionFinished(record))
-        logFinish(record)
+        guard timedOut.remove(result.executionID) != nil else { return result }
+        return AttemptResult(executionID: result.executionID, attempt: result.attempt, outcome: .timedOut, sideEffects: result.sideEffects)
     }
 
-    /// Journals a staged batch in one append; only then does its machine become the run's.
-    private mutating func commit(_ batch: Batch) async throws {
-        guard !batch.records.isEmpty else { return }
-        try await journal.append(batch.records, for: runID)
-        machine = batch.machine
-        signal.notify()
+    /// Stages the results on a copy of the machine and journals them in one append, with the starts they
+    /// make due when `startingDue`; only then does the copy become the run's machine. When the journal
+    /// refuses an attempt's commit effect, that attempt becomes a failed one (retried per its policy) and the
+    /// batch is staged again: nothing of the refused commit is journaled.
+    private mutating func commit(_ results: [AttemptResult], startingDue: Bool) async throws -> [ExecutionStarted] {
+        guard !results.isEmpty else { return [] }
+        var results = results
+        while true {
+            var batch = Batch(machine: machine)
+            for result in results { try batch.stage(result) }
+            let starts = startingDue ? try batch.startDue(at: Date()) : []
+            do {
+                try await journal.append(batch.records, for: runID)
+            } catch let refused as CommitEffectError {
+                guard let index = results.firstIndex(where: { $0.executionID == refused.executionID && $0.attempt == refused.attempt }),
+                      case .returned = results[index].outcome else { throw refused }
+                results[index] = AttemptResult(
+                    executionID: refused.executionID, attempt: refused.attempt, outcome: .threw(refused), sideEffects: results[index].sideEffects)
+                continue
+            }
+            machine = batch.machine
+            signal.notify()
+            for case .executionFinished(let record) in batch.records { logFinish(record) }
+            return starts
+        }
     }
 
     private mutating func interrupt(at now: Date) async throws -> DriverOutcome {
