@@ -10,7 +10,7 @@ struct JournalWriter {
     private var id: String { run.description }
 
     func write(_ records: [JournalRecord]) throws {
-        var position = try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(position), 0) FROM journal WHERE run_id = ?", arguments: [id]) ?? 0
+        var position = try Int.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(position), 0) FROM journal WHERE run_id = ?"), arguments: [id]) ?? 0
         for record in records {
             position += 1
             try write(record, at: position)
@@ -20,7 +20,7 @@ struct JournalWriter {
     private func write(_ record: JournalRecord, at position: Int) throws {
         switch record {
         case .runStarted(let started):
-            try db.execute(sql: """
+            try run(sql: """
                 INSERT INTO run (run_id, workflow, fingerprint, shape, version, seed, input, status, deadline, created_at,
                                  origin_run_id, origin_seq)
                 VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)
@@ -36,7 +36,7 @@ struct JournalWriter {
         case .executionFinished(let finish):
             try writeFinish(finish, at: position)
         case .sideEffect(let effect):
-            try db.execute(sql: """
+            try run(sql: """
                 INSERT INTO side_effect (run_id, execution_id, key, attempt, result, position, at) VALUES (?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [id, effect.executionID, effect.key, effect.attempt, text(effect.result), position, Timestamp.text(effect.at)])
             try log(position, "side_effect", execution: effect.executionID, attempt: effect.attempt, detail: effect.key, at: effect.at)
@@ -45,11 +45,11 @@ struct JournalWriter {
                     detail: try json(InterruptDetail(abandoned: interrupted.abandoned, reason: interrupted.reason)), at: interrupted.at)
         case .runResumed(let resumed):
             // The takeover, for audits: who owns the run from here, under which lease epoch.
-            let lease = try Row.fetchOne(db, sql: "SELECT owner, epoch FROM lease WHERE run_id = ?", arguments: [id])
+            let lease = try Row.fetchOne(db.cachedStatement(sql: "SELECT owner, epoch FROM lease WHERE run_id = ?"), arguments: [id])
             let detail = lease.map { ResumeDetail(owner: $0["owner"], epoch: $0["epoch"]) }
             try log(position, "run_resumed", detail: try detail.map { try json($0) }, at: resumed.at)
         case .runFinished(let finished):
-            try db.execute(sql: "UPDATE run SET status = ?, result = ?, error = ?, finished_at = ? WHERE run_id = ?",
+            try run(sql: "UPDATE run SET status = ?, result = ?, error = ?, finished_at = ? WHERE run_id = ?",
                            arguments: [finished.status.rawValue, finished.result.map(text), try finished.error.map { try json($0) },
                                        Timestamp.text(finished.at), id])
             try log(position, "run_finished", outcome: nil, detail: finished.status.rawValue, at: finished.at)
@@ -68,12 +68,12 @@ struct JournalWriter {
                 triggers: try json(finish.triggers.map { TriggerRef(name: $0.name, seq: $0.seq) }), detail: try json(detail), at: finish.at)
         for event in finish.emitted { try insert(event, position: position, at: finish.at) }
         for event in finish.streamed {
-            try db.execute(sql: """
+            try run(sql: """
                 INSERT INTO stream_event (run_id, stream_position, name, payload, step, position) VALUES (?, ?, ?, ?, ?, ?)
                 """, arguments: [id, event.position, event.name, text(event.payload), event.step, position])
         }
         for write in finish.storeWrites {
-            try db.execute(sql: "INSERT INTO store_write (run_id, position, key, value) VALUES (?, ?, ?, ?)",
+            try run(sql: "INSERT INTO store_write (run_id, position, key, value) VALUES (?, ?, ?, ?)",
                            arguments: [id, position, write.key, text(write.value)])
         }
         let origin = finish.origin(in: run)
@@ -99,7 +99,7 @@ struct JournalWriter {
     }
 
     private func insert(_ event: JournaledEvent, position: Int, at: Date) throws {
-        try db.execute(sql: """
+        try run(sql: """
             INSERT INTO event (run_id, seq, name, payload, execution_id, position, at) VALUES (?, ?, ?, ?, ?, ?, ?)
             """, arguments: [id, event.seq, event.name, text(event.payload), event.executionID, position, Timestamp.text(at)])
     }
@@ -108,11 +108,17 @@ struct JournalWriter {
         _ position: Int, _ kind: String, execution: Int? = nil, step: String? = nil, attempt: Int? = nil, outcome: String? = nil,
         error: String? = nil, retryAt: Date? = nil, triggers: String? = nil, detail: String? = nil, at: Date
     ) throws {
-        try db.execute(sql: """
+        try run(sql: """
             INSERT INTO journal (run_id, position, kind, execution_id, step, attempt, outcome, error, retry_at, triggers, detail, at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [id, position, kind, execution, step, attempt, outcome, error, retryAt.map(Timestamp.text), triggers,
                              detail, Timestamp.text(at)])
+    }
+
+    /// Runs one statement from the connection's statement cache: the journal writes the same few
+    /// statements over and over, and compiling them each time cost more than running them (measured).
+    private func run(sql: String, arguments: StatementArguments) throws {
+        try db.cachedStatement(sql: sql).execute(arguments: arguments)
     }
 
     private func text(_ data: Data) -> String { String(decoding: data, as: UTF8.self) }

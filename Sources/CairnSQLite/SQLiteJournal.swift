@@ -153,7 +153,7 @@ public final class SQLiteJournal: LeasingJournal {
     static let dbNow = "((julianday('now') - 2440587.5) * 86400.0)"
 
     private static func checkFence(_ db: Database, run: RunID, owner: String, epoch: Int?) throws {
-        let row = try Row.fetchOne(db, sql: "SELECT owner, epoch FROM lease WHERE run_id = ?", arguments: [run.description])
+        let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT owner, epoch FROM lease WHERE run_id = ?"), arguments: [run.description])
         guard let epoch, let row, row["owner"] as String == owner, row["epoch"] as Int == epoch else { throw leaseLost(run) }
     }
 
