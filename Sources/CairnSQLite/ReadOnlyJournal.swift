@@ -57,12 +57,23 @@ public final class ReadOnlyJournal: Sendable {
         }
         self.path = path
         // Opening read-write once migrates an older journal and refuses a newer one, with the usual sentences.
-        _ = try SQLiteJournal(path: path)
+        // A journal that cannot be written (a read-only file or mount) can still be read at this binary's schema.
+        var unwritable: CairnError?
+        do {
+            _ = try SQLiteJournal(path: path)
+        } catch let error as CairnError where error.code == .journalUnavailable && error.message.contains("read-only") {
+            unwritable = error
+        }
         var configuration = Configuration()
         configuration.readonly = true
         configuration.busyMode = .timeout(30)
         do {
             queue = try DatabaseQueue(path: path, configuration: configuration)
+            if let unwritable, try queue.read({ try JournalMigrator.migrator.appliedIdentifiers($0) }) != Set(JournalMigrator.knownMigrations) {
+                throw unwritable  // an older schema would need a migration it cannot get
+            }
+        } catch let error as CairnError {
+            throw error
         } catch {
             throw SQLiteJournal.describe(error)
         }

@@ -179,6 +179,9 @@ struct CLITests {
         #expect(result.status == 1)
         #expect(result.stderr.lowercased().contains("the journal is read-only"))
         #expect(result.stderr.split(separator: "\n").count == 1)
+        let read = try await cairn(["sql", "--db", db, "--json", "SELECT workflow FROM runs"])  // inspecting still works
+        #expect(read.status == 0, "\(read.stderr)")
+        #expect(read.stdout.contains("\"workflow\":\"hello\""))
         #expect(try Data(contentsOf: URL(fileURLWithPath: db)) == before)
     }
 }
