@@ -141,14 +141,6 @@ public final class SQLiteJournal: LeasingJournal {
         }
     }
 
-    /// Who holds the run's lease, by the database clock; `nil` when nobody ever did.
-    public func lease(of run: RunID) async throws -> LeaseInfo? {
-        try await read { db in
-            try Row.fetchOne(db, sql: "SELECT owner, epoch, expires_at FROM lease WHERE run_id = ?", arguments: [run.description])
-                .map { LeaseInfo(owner: $0["owner"], epoch: $0["epoch"], expiresAt: Date(timeIntervalSince1970: $0["expires_at"])) }
-        }
-    }
-
     /// The database clock, in unix seconds.
     static let dbNow = "((julianday('now') - 2440587.5) * 86400.0)"
 

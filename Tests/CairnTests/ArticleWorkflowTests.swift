@@ -33,7 +33,13 @@ struct ArticleWorkflowTests {
     @Test("the feedback monitor loops once per cycle, ordering on Good and clearing on Bad")
     func feedbackMonitorLoops() async throws {
         let source = ScriptedFeedback(verdicts: [.customers: [.good, .bad, .good]])
-        let report = try await Engine().run(FeedbackMonitor(source: source), input: MonitorInput(sku: "Apple", cycles: 3, delayMs: 0))
+        let journal = InMemoryJournal()
+        let handle = try await Engine(journal: journal).start(FeedbackMonitor(source: source), input: MonitorInput(sku: "Apple", cycles: 3, delayMs: 0))
+        let report = try await handle.result
+        // Each decision's ledger entry was committed with the step that decided it.
+        let entries = journal.committedEffects(of: handle.runID)
+        #expect(entries.compactMap { ($0.effect as? LedgerEntry)?.decision } == [.order, .clear, .order])
+        #expect(entries.map(\.origin.step) == ["order", "clear", "order"])
         #expect(report.sku == "Apple")
         #expect(report.decisions.map(\.decision) == [.good, .bad, .good])
         #expect(report.decisions.map(\.round) == [1, 2, 3])

@@ -40,8 +40,6 @@ struct RunStateMachine: Sendable {
     private(set) var pending: [Candidate] = []
     private(set) var running: [Int: Running] = [:]
     private(set) var sideEffects: [Int: [String: Data]] = [:]
-    private(set) var interruptions = 0
-    private(set) var completedExecutions = 0
     private var runningPerStep: [Int]
     private var extraAttempts: [Int: Int] = [:]
     /// Join buffers: per join step, per correlation key, per event name, events in arrival order.
@@ -53,9 +51,6 @@ struct RunStateMachine: Sendable {
         self.graph = graph
         runningPerStep = Array(repeating: 0, count: graph.steps.count)
     }
-
-    /// Whether a stop, a failure or an end was recorded: nothing more will start.
-    var isDone: Bool { finished != nil || stopEvent != nil || failure != nil }
 
     // MARK: Applying records
 
@@ -73,7 +68,6 @@ struct RunStateMachine: Sendable {
         case .sideEffect(let effect):
             sideEffects[effect.executionID, default: [:]][effect.key] = effect.result
         case .runInterrupted(let interrupted):
-            interruptions += 1
             for id in interrupted.abandoned { extraAttempts[id, default: 0] += 1 }
             requeueRunning(notBefore: nil)
         case .runResumed:
@@ -134,7 +128,6 @@ struct RunStateMachine: Sendable {
         let step = graph.steps[run.step]
         switch finish.outcome {
         case .completed:
-            completedExecutions += 1
             sideEffects[finish.executionID] = nil
             for write in finish.storeWrites { store[write.key] = write.value }
             nextStreamPosition += finish.streamed.count

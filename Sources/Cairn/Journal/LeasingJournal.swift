@@ -1,5 +1,3 @@
-public import Foundation
-
 /// A journal shared by several processes: a run is owned through a lease, and every commit of an owner
 /// is fenced by the lease's epoch, so a process that lost its lease can never write again.
 public protocol LeasingJournal: Journal {
@@ -13,17 +11,4 @@ public protocol LeasingJournal: Journal {
     func releaseLease(of run: RunID) async
     /// How often the engine renews its leases.
     var leaseRenewalInterval: Duration { get }
-}
-
-/// Who holds a run, and until when.
-public struct LeaseInfo: Sendable, Equatable {
-    public let owner: String
-    public let epoch: Int
-    public let expiresAt: Date
-
-    public init(owner: String, epoch: Int, expiresAt: Date) {
-        self.owner = owner
-        self.epoch = epoch
-        self.expiresAt = expiresAt
-    }
 }
