@@ -14,6 +14,23 @@ extension Output {
         }
     }
 
+    /// Prints a progress row read from `stream_event` (stream_position, step, name, payload).
+    func progress(_ row: [String: ReadOnlyJournal.Value]) {
+        progress(position: Int(row["stream_position"]?.text ?? "") ?? 0, step: row["step"]?.text ?? "",
+                 name: row["name"]?.text ?? "", payload: row["payload"]?.text ?? "")
+    }
+
+    /// Prints how a journaled run ended, from its `runs` row (status, result, error).
+    func outcome(runID: String, _ run: [String: ReadOnlyJournal.Value]) {
+        let status = run["status"]?.text ?? ""
+        if json {
+            self.json(["runId": runID, "status": status, "result": Output.parsed(run["result"]?.text ?? "null"),
+                       "error": run["error"]?.json ?? NSNull()])
+        } else {
+            line(status == "completed" ? "completed; result: \(run["result"]?.text ?? "")" : "\(status): \(run["error"]?.text ?? "")")
+        }
+    }
+
     /// Prints query rows: a table, or with --json an array of objects.
     func rows(_ result: ReadOnlyJournal.Result, empty: String? = nil) {
         if json {

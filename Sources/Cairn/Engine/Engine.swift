@@ -99,8 +99,7 @@ public final class Engine: Sendable {
             if case .runFinished(let finished)? = try await journal.records(for: runID).last {
                 throw CairnError(.runEnded, "run \(runID) has already ended \(finished.status.rawValue); there is nothing to cancel")
             }
-            let error = RunError(.cancelled, "run was cancelled; cancelling is final. Start a new run to do the work again.")
-            try await journal.append([.runFinished(RunFinished(status: .cancelled, result: nil, error: error, at: Date()))], for: runID)
+            try await journal.append([.runFinished(RunFinished(status: .cancelled, result: nil, error: .cancelled, at: Date()))], for: runID)
         } catch {
             await leasing?.releaseLease(of: runID)
             throw error

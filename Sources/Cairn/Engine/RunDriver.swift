@@ -124,8 +124,7 @@ struct RunDriver: Sendable {
                 }
             case .control(.cancel):
                 _ = try await commit(finished, startingDue: false)
-                let error = RunError(.cancelled, "run was cancelled; cancelling is final. Start a new run to do the work again.")
-                let finish = RunFinished(status: .cancelled, result: nil, error: error, at: Date())
+                let finish = RunFinished(status: .cancelled, result: nil, error: .cancelled, at: Date())
                 try await journal([.runFinished(finish)])
                 return .finished(finish)
             case .control(.interrupt):

@@ -291,6 +291,11 @@ public struct RunError: Error, Sendable, Codable, Equatable, CustomStringConvert
     }
 
     public var description: String { message }
+
+    /// The error of a cancelled run.
+    static var cancelled: RunError {
+        RunError(.cancelled, "run was cancelled; cancelling is final. Start a new run to do the work again.")
+    }
 }
 
 extension RecordedValue {

@@ -39,19 +39,11 @@ struct Follow: AsyncParsableCommand {
                     SELECT stream_position, step, name, payload FROM stream_event
                     WHERE run_id = ? AND stream_position >= ? ORDER BY stream_position LIMIT 256
                     """, [id, String(position)])
-                for item in page.records {
-                    output.progress(position: Int(item["stream_position"]?.text ?? "") ?? 0, step: item["step"]?.text ?? "",
-                                    name: item["name"]?.text ?? "", payload: item["payload"]?.text ?? "")
-                }
+                page.records.forEach(output.progress)
                 position += page.rows.count
                 let word = status["status"]?.text ?? ""
                 if page.rows.isEmpty, RunStatus(rawValue: word)?.isTerminal == true {
-                    if output.json {
-                        output.json(["runId": id, "status": word, "result": Output.parsed(status["result"]?.text ?? "null"),
-                                     "error": status["error"]?.json ?? NSNull()])
-                    } else {
-                        output.line(word == "completed" ? "completed; result: \(status["result"]?.text ?? "")" : "\(word): \(status["error"]?.text ?? "")")
-                    }
+                    output.outcome(runID: id, status)
                     throw ExitCode(word == "completed" ? 0 : Exit.runFailed)
                 }
                 if page.rows.isEmpty { try await Task.sleep(for: .milliseconds(100)) }

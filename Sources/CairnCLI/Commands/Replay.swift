@@ -44,17 +44,8 @@ struct Replay: AsyncParsableCommand {
             }
             let progress = try journal.rows(
                 "SELECT stream_position, step, name, payload FROM stream_event WHERE run_id = ? ORDER BY stream_position", [id.description])
-            for item in progress.records {
-                output.progress(position: Int(item["stream_position"]?.text ?? "") ?? 0, step: item["step"]?.text ?? "",
-                                name: item["name"]?.text ?? "", payload: item["payload"]?.text ?? "")
-            }
-            let status = summary["status"]?.text ?? ""
-            if output.json {
-                output.json(["runId": id.description, "status": status, "result": Output.parsed(summary["result"]?.text ?? "null"),
-                             "error": summary["error"]?.json ?? NSNull()])
-            } else {
-                output.line(status == "completed" ? "completed; result: \(summary["result"]?.text ?? "")" : "\(status) \(summary["error"]?.text ?? "")")
-            }
+            progress.records.forEach(output.progress)
+            output.outcome(runID: id.description, summary)
         } catch let exit as ExitCode {
             throw exit
         } catch {
