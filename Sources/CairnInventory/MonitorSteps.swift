@@ -56,11 +56,7 @@ enum MonitorSteps {
 
     /// A uniform number in `0..<1` that depends only on its arguments.
     static func seededDraw(seed: UInt64, sku: String, round: Int, channel: FeedbackQuery.Channel) -> Double {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325 ^ seed
-        for byte in "\(sku)/\(round)/\(channel.rawValue)".utf8 {
-            hash ^= UInt64(byte)
-            hash &*= 0x0100_0000_01b3
-        }
+        var hash = FNV1a.hash("\(sku)/\(round)/\(channel.rawValue)".utf8, from: FNV1a.basis ^ seed)
         hash ^= hash >> 33
         hash &*= 0xff51_afd7_ed55_8ccd
         hash ^= hash >> 33

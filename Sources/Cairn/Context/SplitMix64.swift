@@ -14,15 +14,7 @@ struct SplitMix64: RandomNumberGenerator, Sendable {
 
     /// FNV-1a over `bytes`, mixed into `seed`: a stable seed for one step execution.
     static func seed(_ seed: UInt64, mixing parts: [some Sequence<UInt8>]) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325 ^ seed
-        for part in parts {
-            for byte in part {
-                hash ^= UInt64(byte)
-                hash &*= 0x0100_0000_01b3
-            }
-            hash ^= 0xff
-            hash &*= 0x0100_0000_01b3
-        }
-        return hash
+        // Each part is followed by a 0xff byte, so ["ab", "c"] and ["a", "bc"] differ.
+        parts.reduce(FNV1a.basis ^ seed) { hash, part in FNV1a.hash([0xff], from: FNV1a.hash(part, from: hash)) }
     }
 }

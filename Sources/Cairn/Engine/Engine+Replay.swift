@@ -91,16 +91,16 @@ extension Engine {
         let expected = finish.emitted.map { ($0.name, $0.payload) }
         for index in 0..<max(expected.count, got.count) {
             let want = index < expected.count ? expected[index] : nil, have = index < got.count ? got[index] : nil
-            if want?.0 != have?.0 || !Self.sameJSON(want?.1, have?.1) {
+            if want?.0 != have?.0 || !CanonicalJSON.same(want?.1, have?.1) {
                 return diverged(Self.describe(want), Self.describe(have))
             }
         }
         let streamed = effects.streamed.map { ($0.name, $0.payload) }
-        if streamed.count != finish.streamed.count || zip(streamed, finish.streamed).contains(where: { $0.0 != $1.name || !Self.sameJSON($0.1, $1.payload) }) {
+        if streamed.count != finish.streamed.count || zip(streamed, finish.streamed).contains(where: { $0.0 != $1.name || !CanonicalJSON.same($0.1, $1.payload) }) {
             return diverged("\(finish.streamed.count) streamed event(s)", "\(streamed.count), or different ones")
         }
         let writes = Dictionary(uniqueKeysWithValues: finish.storeWrites.map { ($0.key, $0.value) })
-        if Set(writes.keys) != Set(effects.storeWrites.keys) || writes.contains(where: { !Self.sameJSON($0.value, effects.storeWrites[$0.key]) }) {
+        if Set(writes.keys) != Set(effects.storeWrites.keys) || writes.contains(where: { !CanonicalJSON.same($0.value, effects.storeWrites[$0.key]) }) {
             return diverged("store writes \(writes.keys.sorted())", "store writes \(effects.storeWrites.keys.sorted()), or other values")
         }
         return nil
@@ -108,14 +108,5 @@ extension Engine {
 
     private static func describe(_ event: (String, Data)?) -> String {
         event.map { "\($0.0) \(String(decoding: $0.1, as: UTF8.self))" } ?? "no event"
-    }
-
-    /// JSON equality that ignores key order.
-    private static func sameJSON(_ a: Data?, _ b: Data?) -> Bool {
-        guard let a, let b else { return a == b }
-        guard let x = try? JSONSerialization.jsonObject(with: a, options: [.fragmentsAllowed]) as? NSObject,
-              let y = try? JSONSerialization.jsonObject(with: b, options: [.fragmentsAllowed]) as? NSObject
-        else { return a == b }
-        return x.isEqual(y)
     }
 }

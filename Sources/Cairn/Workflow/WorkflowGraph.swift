@@ -55,11 +55,7 @@ public struct WorkflowGraph: Sendable {
 
     /// A stable 16-hex-digit hash of ``shape``: what a run records to refuse resuming under changed code.
     public var fingerprint: String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in shape.utf8 {
-            hash ^= UInt64(byte)
-            hash &*= 0x0100_0000_01b3
-        }
+        let hash = FNV1a.hash(shape.utf8)
         return String(format: "%016llx", hash)
     }
 

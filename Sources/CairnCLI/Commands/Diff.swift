@@ -34,7 +34,7 @@ struct Diff: AsyncParsableCommand {
                 }
                 return try journal.rows("SELECT name, payload FROM events WHERE run_id = ? ORDER BY seq", [id]).rows.map { ($0[0].text, $0[1].text) }
             }
-            let canonical = events.map { run in run.map { "\($0.name) \(Self.canonical($0.payload))" } }
+            let canonical = events.map { run in run.map { "\($0.name) \(CanonicalJSON.text(Data($0.payload.utf8)))" } }
             let firstDifference = zip(canonical[0], canonical[1]).enumerated().first { $0.element.0 != $0.element.1 }.map { $0.offset + 1 }
                 ?? (canonical[0].count == canonical[1].count ? nil : min(canonical[0].count, canonical[1].count) + 1)
             // Content differences: what one run journaled and the other did not, whatever the order.
@@ -73,13 +73,5 @@ struct Diff: AsyncParsableCommand {
         } catch {
             throw Exit.fail(error)
         }
-    }
-
-    /// The payload with its keys sorted, so equal JSON compares equal as text.
-    static func canonical(_ text: String) -> String {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]),
-              let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes])
-        else { return text }
-        return String(decoding: data, as: UTF8.self)
     }
 }
