@@ -39,10 +39,13 @@ let package = Package(
             dependencies: ["Cairn", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictSettings
         ),
-        // The article's domain: workflows and the inventory ledger.
+        // The article's domain as a plug-in: workflows, the inventory ledger's tables and views, its commands.
         .target(
             name: "CairnInventory",
-            dependencies: ["Cairn", "CairnSQLite", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "Cairn", "CairnSQLite", "CairnCLI", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strictSettings
         ),
         // The `cairn` command tree, reusable by a user's package over its own workflows.
@@ -55,7 +58,7 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        // Test kit: barriers, gates, call counters and a fault-injecting journal.
+        // Test kit: barriers, gates, call counters, a fault-injecting journal and the journal conformance suite.
         .target(name: "CairnTesting", dependencies: ["Cairn"], swiftSettings: strictSettings),
         .executableTarget(name: "CairnTool", dependencies: ["CairnCLI", "CairnInventory"], swiftSettings: strictSettings),
         .executableTarget(

@@ -1,7 +1,9 @@
-import ArgumentParser
+public import ArgumentParser
+public import Cairn
+public import CairnSQLite
 
 /// The `cairn` command over a set of workflows. A user's package gets the same CLI over its own
-/// workflows by calling this from its `main`.
+/// workflows by calling this from its `main`; a domain library adds its tables and commands as a plug-in.
 ///
 /// ## Usage
 /// ```swift
@@ -12,35 +14,96 @@ import ArgumentParser
 /// }
 /// ```
 public enum CairnCLI {
-    @TaskLocal static var workflows: [WorkflowRegistration] = []
+    @TaskLocal static var plugins: [CairnPlugin] = []
 
     /// Parses the process's arguments, runs the command and exits with the contract's exit code.
-    public static func main(workflows: [WorkflowRegistration]) async {
-        await $workflows.withValue(workflows) {
+    public static func main(plugins: [CairnPlugin]) async {
+        await $plugins.withValue(plugins) {
             await CairnCommand.main()
         }
+    }
+
+    /// The CLI over `workflows` alone: no domain tables, no domain commands.
+    public static func main(workflows: [WorkflowRegistration]) async {
+        await main(plugins: [CairnPlugin(workflows: workflows)])
+    }
+
+    static var workflows: [WorkflowRegistration] { plugins.flatMap(\.workflows) }
+    static var journalExtensions: [JournalExtension] { plugins.compactMap(\.journal) }
+}
+
+/// What a library adds to the `cairn` command: its workflows, its journal tables and views, its commands.
+public struct CairnPlugin: Sendable {
+    public let workflows: [WorkflowRegistration]
+    /// The domain's tables, views and checks, migrated with the journal's.
+    public let journal: JournalExtension?
+    /// The domain's commands, shown under their group's name in `--help`. Each is a ``CairnSubcommand``.
+    public let commands: CommandGroup?
+
+    public init(workflows: [WorkflowRegistration] = [], journal: JournalExtension? = nil, commands: CommandGroup? = nil) {
+        self.workflows = workflows
+        self.journal = journal
+        self.commands = commands
     }
 }
 
 /// The root command.
-struct CairnCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "cairn",
-        abstract: "A durable, event-driven workflow engine: run, resume and inspect journaled workflow runs.",
-        discussion: """
-            Every run is journaled to an SQLite file (--db). A run killed half-way is resumed where it stopped.
+public struct CairnCommand: AsyncParsableCommand {
+    public static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "cairn",
+            abstract: "A durable, event-driven workflow engine: run, resume and inspect journaled workflow runs.",
+            discussion: """
+                Every run is journaled to an SQLite file (--db). A run killed half-way is resumed where it stopped.
 
-            Exit codes: 0 success; 1 the run failed, was cancelled or timed out, or the operation failed; \
-            64 usage error; 65 bad input data; 66 run or file not found; 3 run owned by a live process; \
-            4 journal newer than this binary; 130 interrupted (resumable).
-            """,
-        groupedSubcommands: [
-            CommandGroup(name: "Runs", subcommands: [Run.self, Resume.self, List.self, Cancel.self]),
-            CommandGroup(name: "Inspect", subcommands: [Show.self, Follow.self, Audit.self, Ledger.self, Sql.self, Draw.self]),
-            CommandGroup(name: "History", subcommands: [Replay.self, Fork.self, Diff.self]),
-            CommandGroup(name: "Journal", subcommands: [Db.self]),
-        ]
-    )
+                Exit codes: 0 success; 1 the run failed, was cancelled or timed out, or the operation failed; \
+                64 usage error; 65 bad input data; 66 run or file not found; 3 run owned by a live process; \
+                4 journal newer than this binary; 130 interrupted (resumable).
+                """,
+            groupedSubcommands: [
+                CommandGroup(name: "Runs", subcommands: [Run.self, Resume.self, List.self, Cancel.self]),
+                CommandGroup(name: "Inspect", subcommands: [Show.self, Follow.self, Sql.self, Draw.self]),
+                CommandGroup(name: "History", subcommands: [Replay.self, Fork.self, Diff.self]),
+                CommandGroup(name: "Journal", subcommands: [Db.self]),
+            ] + CairnCLI.plugins.compactMap(\.commands)
+        )
+    }
 
-    @OptionGroup var global: GlobalOptions
+    @OptionGroup public var global: GlobalOptions
+
+    public init() {}
+}
+
+/// A `cairn` subcommand: the journal options, the environment and the one-sentence error handling are
+/// shared; the command writes only what it does, in ``run(in:)``.
+///
+/// ## Usage
+/// ```swift
+/// struct Audit: CairnSubcommand {
+///     @OptionGroup var options: GlobalOptions
+///     @ParentCommand var root: CairnCommand
+///     func run(in environment: CommandEnvironment) async throws {
+///         environment.output.rows(try environment.readOnlyJournal().rows("SELECT * FROM decisions"))
+///     }
+/// }
+/// ```
+public protocol CairnSubcommand: AsyncParsableCommand {
+    var options: GlobalOptions { get }
+    var root: CairnCommand { get }
+    /// The command's work. A thrown error becomes one sentence on stderr and the contract's exit code;
+    /// a thrown `ExitCode` is the exit code as it is.
+    func run(in environment: CommandEnvironment) async throws
+}
+
+extension CairnSubcommand {
+    public func run() async throws {
+        let environment = try CommandEnvironment(options, root: root.global)
+        do {
+            try await run(in: environment)
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            throw Exit.fail(error)
+        }
+    }
 }

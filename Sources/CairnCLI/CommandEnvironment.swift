@@ -1,13 +1,17 @@
 import ArgumentParser
-import Cairn
-import CairnSQLite
+public import Cairn
+public import CairnSQLite
 import Foundation
 import Logging
 
+/// The journal a command writes through: every capability the CLI uses, and no storage type.
+typealias CommandJournal = LeasingJournal & InspectableJournal & CancelRequestingJournal
+
 /// What a command needs: its merged options, the journal, an engine and an output.
-struct CommandEnvironment {
+public struct CommandEnvironment {
     let options: GlobalOptions
-    let output: Output
+    /// Where the command prints.
+    public let output: Output
 
     init(_ local: GlobalOptions, root: GlobalOptions) throws {
         options = local.merged(over: root)
@@ -22,13 +26,16 @@ struct CommandEnvironment {
         }
     }
 
+    /// The journal's path, for messages.
+    public var journalPath: String { options.databasePath }
+
     /// Opens the journal, creating it when needed.
-    func journal() throws -> SQLiteJournal {
-        try SQLiteJournal(path: options.databasePath, leaseTTL: try options.leaseDuration)
+    func journal() throws -> any CommandJournal {
+        try SQLiteJournal(path: options.databasePath, leaseTTL: try options.leaseDuration, extensions: CairnCLI.journalExtensions)
     }
 
     /// Opens a journal that must exist already (for commands that only read or change existing runs).
-    func existingJournal() throws -> SQLiteJournal {
+    func existingJournal() throws -> any CommandJournal {
         guard FileManager.default.fileExists(atPath: options.databasePath) else {
             throw CairnError(.fileNotFound, "no journal at \(options.databasePath); pass --db, or start a run first")
         }
@@ -36,11 +43,11 @@ struct CommandEnvironment {
     }
 
     /// Opens the journal for reading only (inspection commands).
-    func readOnlyJournal() throws -> ReadOnlyJournal {
-        try ReadOnlyJournal(path: options.databasePath)
+    public func readOnlyJournal() throws -> ReadOnlyJournal {
+        try ReadOnlyJournal(path: options.databasePath, extensions: CairnCLI.journalExtensions)
     }
 
-    func engine(_ journal: SQLiteJournal) -> Engine {
+    func engine(_ journal: any Journal) -> Engine {
         Engine(journal: journal, logger: Logger(label: "cairn"))
     }
 
@@ -53,29 +60,31 @@ struct CommandEnvironment {
         return registration
     }
 
+    /// The summary of a run that must exist.
+    func summary(of run: RunID, in journal: some InspectableJournal) async throws -> RunSummary {
+        guard let summary = try await journal.summary(of: run) else { throw CairnError(.runNotFound, "no run \(run) in \(journalPath)") }
+        return summary
+    }
+
     /// Parses a run id argument.
-    func runID(_ text: String) throws -> RunID {
+    public func runID(_ text: String) throws -> RunID {
         guard let id = RunID(text) else { throw ValidationError("'\(text)' is not a run id: expected a UUID such as 6f1c…-….") }
         return id
     }
 }
 
 /// Writes command output to stdout, a line at a time and unbuffered, so progress streams through pipes.
-struct Output {
-    let json: Bool
+public struct Output: Sendable {
+    /// Whether the command prints JSON (`--json`).
+    public let json: Bool
 
-    func line(_ text: String) {
+    public func line(_ text: String) {
         FileHandle.standardOutput.write(Data((text + "\n").utf8))
     }
 
-    /// One JSON document on one line.
-    func json(_ object: Any) {
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
-        line(String(decoding: data, as: UTF8.self))
-    }
-
-    /// A JSON value parsed from text, for embedding payloads in JSON output.
-    static func parsed(_ text: String) -> Any {
-        (try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])) ?? text
+    /// One JSON document on one line, in the read model's spelling (``CairnJSON``).
+    public func json(_ value: some Encodable) {
+        guard let text = try? CairnJSON.text(value) else { return }
+        line(text)
     }
 }

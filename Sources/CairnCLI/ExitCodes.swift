@@ -15,7 +15,12 @@ enum Exit {
     /// The exit code for an error.
     static func code(for error: any Error) -> Int32 {
         guard let error = error as? CairnError else { return runFailed }
-        switch error.code {
+        return code(for: error.code)
+    }
+
+    /// The exit code for an error code.
+    static func code(for code: CairnError.Code) -> Int32 {
+        switch code {
         case .runNotFound, .fileNotFound: return notFound
         case .runOwned: return owned
         case .journalTooNew: return journalTooNew

@@ -1,8 +1,10 @@
-import ArgumentParser
+public import ArgumentParser
 import Foundation
 
 /// Options every command accepts, before or after the command's name.
-struct GlobalOptions: ParsableArguments {
+public struct GlobalOptions: ParsableArguments {
+    public init() {}
+
     @Option(name: .long, help: ArgumentHelp("The journal file. Default: $CAIRN_DB, or ./cairn.sqlite.", valueName: "path"))
     var db: String?
 

@@ -1,40 +1,67 @@
-import CairnSQLite
+import ArgumentParser
+import Cairn
+public import CairnSQLite
 import Foundation
+
+/// One line of a run's progress stream, as `--json` prints it.
+struct ProgressLine: Encodable {
+    let type = "event"
+    let position: Int
+    let name: String
+    let step: String
+    let payload: JSONValue
+
+    init(_ event: StreamedEvent) {
+        position = event.position
+        name = event.name
+        step = event.step
+        payload = JSONValue(json: event.payload) ?? .string(String(decoding: event.payload, as: UTF8.self))
+    }
+}
 
 extension Output {
     /// Prints one progress event: its message when it has one, else its name and payload; with --json,
     /// one object per line.
-    func progress(position: Int, step: String, name: String, payload: String) {
+    func progress(_ event: StreamedEvent) {
+        let line = ProgressLine(event)
         if json {
-            self.json(["type": "event", "position": position, "name": name, "step": step, "payload": Output.parsed(payload)])
-        } else if let message = (Output.parsed(payload) as? [String: Any])?["message"] as? String {
-            line("  \(step): \(message)")
+            self.json(line)
+        } else if case .string(let message)? = line.payload["message"] {
+            self.line("  \(event.step): \(message)")
         } else {
-            line("  \(step): \(name) \(payload)")
+            self.line("  \(event.step): \(event.name) \(line.payload.text)")
         }
     }
 
-    /// Prints a progress row read from `stream_event` (stream_position, step, name, payload).
-    func progress(_ row: [String: ReadOnlyJournal.Value]) {
-        progress(position: Int(row["stream_position"]?.text ?? "") ?? 0, step: row["step"]?.text ?? "",
-                 name: row["name"]?.text ?? "", payload: row["payload"]?.text ?? "")
-    }
-
-    /// Prints how a journaled run ended, from its `runs` row (status, result, error).
-    func outcome(runID: String, _ run: [String: ReadOnlyJournal.Value]) {
-        let status = run["status"]?.text ?? ""
-        if json {
-            self.json(["runId": runID, "status": status, "result": Output.parsed(run["result"]?.text ?? "null"),
-                       "error": run["error"]?.json ?? NSNull()])
-        } else {
-            line(status == "completed" ? "completed; result: \(run["result"]?.text ?? "")" : "\(status): \(run["error"]?.text ?? "")")
+    /// Prints how a run ended — the one outcome printer of `run`, `follow`, `resume`, `fork` and `replay` — and
+    /// returns the contract's exit code for it. A failure's sentence goes to stderr too.
+    @discardableResult
+    func outcome(_ outcome: RunOutcome) -> Int32 {
+        if json { self.json(outcome) }
+        let took = outcome.durationSeconds.map { String(format: "%.1f s", $0) }
+        if outcome.completed {
+            if !json {
+                line("completed" + (took.map { " in \($0)" } ?? ""))
+                line("result: \(outcome.result?.text ?? "null")")
+            }
+            return 0
         }
+        if outcome.interrupted {
+            if !json { line("interrupted; resume it with: cairn resume \(outcome.runID)") }
+            return Exit.interrupted
+        }
+        if !json, let took { line("\(outcome.status) after \(took)") }
+        if let error = outcome.error {
+            return Exit.fail(message: error.message, code: outcome.status == RunStatus.running.rawValue ? Exit.code(for: error.code) : Exit.runFailed)
+                .rawValue
+        }
+        return Exit.runFailed
     }
 
     /// Prints query rows: a table, or with --json an array of objects.
-    func rows(_ result: ReadOnlyJournal.Result, empty: String? = nil) {
+    public func rows(_ result: ReadOnlyJournal.Result, empty: String? = nil) {
         if json {
-            self.json(result.rows.map { row in Dictionary(uniqueKeysWithValues: zip(result.columns, row.map(\.json))) })
+            self.json(result.records)
         } else if result.rows.isEmpty {
             line(empty ?? "(no rows)")
         } else {

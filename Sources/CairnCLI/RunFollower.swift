@@ -1,4 +1,3 @@
-import ArgumentParser
 import Cairn
 import Foundation
 import Synchronization
@@ -12,53 +11,16 @@ struct RunFollower {
     let signals: SignalInterrupter
 
     /// Returns the exit code for the run's outcome.
-    func drive(_ run: ErasedRun, started: Date = Date()) async -> Int32 {
+    func drive(_ run: AnyRunHandle, started: Date = Date()) async -> Int32 {
         signals.attach(run)
         if !output.json { output.line("run \(run.runID) (\(workflow))") }
         do {
-            for try await event in run.events { print(event) }
+            for try await event in run.events { output.progress(event) }
         } catch {
             FileHandle.standardError.write(Data("cairn: reading the run's progress failed: \(error)\n".utf8))
         }
-        return report(await run.outcome(), runID: run.runID, seconds: Date().timeIntervalSince(started))
-    }
-
-    private func print(_ event: StreamedEvent) {
-        output.progress(position: event.position, step: event.step, name: event.name, payload: String(decoding: event.payload, as: UTF8.self))
-    }
-
-    private func report(_ outcome: RunOutcome, runID: RunID, seconds: Double) -> Int32 {
-        let id = runID.description
-        switch outcome {
-        case .completed(let result):
-            if output.json {
-                output.json(["runId": id, "status": "completed", "result": Output.parsed(result)])
-            } else {
-                output.line("completed in \(String(format: "%.1f", seconds)) s")
-                output.line("result: \(result)")
-            }
-            return 0
-        case .ended(let status, let error):
-            if output.json {
-                output.json(["runId": id, "status": status.rawValue, "error": ["code": error.code, "message": error.message]])
-            } else {
-                output.line("\(status.rawValue) after \(String(format: "%.1f", seconds)) s")
-            }
-            _ = Exit.fail(message: error.message, code: Exit.runFailed)
-            return Exit.runFailed
-        case .interrupted:
-            if output.json {
-                output.json(["runId": id, "status": "running", "interrupted": true])
-            } else {
-                output.line("interrupted; resume it with: cairn resume \(id)")
-            }
-            return Exit.interrupted
-        case .journalFailed(let error):
-            if output.json {
-                output.json(["runId": id, "status": "running", "error": ["code": "journal", "message": String(describing: error)]])
-            }
-            return Exit.fail(error).rawValue
-        }
+        let end = await run.end()
+        return output.outcome(RunOutcome(runID: run.runID, end: end, seconds: Date().timeIntervalSince(started)))
     }
 }
 
@@ -70,7 +32,7 @@ struct RunFollower {
 /// dispatch signal source, it sees the signal whichever thread of the process the kernel delivers it to.
 final class SignalInterrupter: Sendable {
     private struct State {
-        var runs: [ErasedRun] = []
+        var runs: [AnyRunHandle] = []
         var signalled = false
     }
 
@@ -115,7 +77,7 @@ final class SignalInterrupter: Sendable {
     }
 
     /// Interrupts `run` on the next signal, or at once when one came already.
-    func attach(_ run: ErasedRun) {
+    func attach(_ run: AnyRunHandle) {
         let interruptNow = state.withLock { state in
             state.runs.append(run)
             return state.signalled
@@ -132,7 +94,7 @@ final class SignalInterrupter: Sendable {
         runs.forEach(interrupt)
     }
 
-    private func interrupt(_ run: ErasedRun) {
+    private func interrupt(_ run: AnyRunHandle) {
         FileHandle.standardError.write(Data("cairn: interrupting run \(run.runID): in-flight steps may commit, then it stops, resumable\n".utf8))
         run.interrupt()
     }

@@ -27,47 +27,46 @@ struct JournalReader {
         return try Row.fetchAll(db, sql: "SELECT * FROM journal WHERE run_id = ? ORDER BY position", arguments: [id]).map { row in
             let position: Int = row["position"]
             let at = try Timestamp.date(row["at"] as String)
-            switch row["kind"] as String {
-            case "run_started":
+            switch try row.coded(RecordKind.self, "kind", in: "record \(position) of run \(run)") {
+            case .runStarted:
                 guard let start = events[position]?.first else { throw damaged("its start event is missing") }
                 return .runStarted(RunStarted(
                     runID: run, workflow: runRow["workflow"], fingerprint: runRow["fingerprint"], shape: runRow["shape"],
                     version: runRow["version"], seed: (runRow["seed"] as Int64?).map { UInt64(bitPattern: $0) },
                     deadline: try Timestamp.date(runRow["deadline"] as String?), at: at, start: event(start),
                     origin: (runRow["origin_run_id"] as String?).flatMap(RunID.init).map { ($0, runRow["origin_seq"] as Int? ?? 0) }))
-            case "execution_started":
+            case .executionStarted:
                 return .executionStarted(ExecutionStarted(
                     executionID: row["execution_id"], step: row["step"], attempt: row["attempt"],
                     triggers: try decode([Int].self, row["triggers"]), at: at))
-            case "execution_finished":
-                return .executionFinished(try finish(row, at: at, events: events[position] ?? [], streamed: streamed[position] ?? [],
-                                                     writes: writes[position] ?? []))
-            case "side_effect":
+            case .executionFinished:
+                return .executionFinished(try finish(row, position: position, at: at, events: events[position] ?? [],
+                                                     streamed: streamed[position] ?? [], writes: writes[position] ?? []))
+            case .sideEffect:
                 guard let result = effects[position] else { throw damaged("side effect at position \(position) is missing") }
                 return .sideEffect(SideEffect(executionID: row["execution_id"], attempt: row["attempt"], key: row["detail"],
                                               result: Data(result.utf8), at: at))
-            case "run_interrupted":
+            case .runInterrupted:
                 let detail = try decode(InterruptDetail.self, row["detail"])
                 return .runInterrupted(RunInterrupted(abandoned: detail.abandoned, reason: detail.reason, at: at))
-            case "run_resumed":
-                return .runResumed(RunResumed(at: at))
-            case "run_finished":
-                guard let status = RunStatus(rawValue: runRow["status"]) else { throw damaged("its status is unknown") }
+            case .runResumed:
+                let detail = try (row["detail"] as String?).map { try decode(ResumeDetail.self, $0) }
+                return .runResumed(RunResumed(at: at, owner: detail?.owner, epoch: detail?.epoch))
+            case .runFinished:
                 return .runFinished(RunFinished(
-                    status: status, result: (runRow["result"] as String?).map { Data($0.utf8) },
+                    status: try runRow.coded(RunStatus.self, "status", in: "run \(run)"),
+                    result: (runRow["result"] as String?).map { Data($0.utf8) },
                     error: try (runRow["error"] as String?).map { try decode(RunError.self, $0) }, at: at))
-            case let kind:
-                throw damaged("record kind '\(kind)' is unknown")
             }
         }
     }
 
-    private func finish(_ row: Row, at: Date, events: [Row], streamed: [Row], writes: [Row]) throws -> ExecutionFinished {
+    private func finish(_ row: Row, position: Int, at: Date, events: [Row], streamed: [Row], writes: [Row]) throws -> ExecutionFinished {
         let retryAt = try Timestamp.date(row["retry_at"] as String?)
-        let outcome: ExecutionFinished.Outcome = switch row["outcome"] as String {
-        case "completed": .completed
-        case "timed_out": .timedOut(retryAt: retryAt)
-        default: .failed(message: row["error"] ?? "", retryAt: retryAt)
+        let outcome: ExecutionFinished.Outcome = switch try row.coded(OutcomeColumn.self, "outcome", in: "record \(position) of run \(run)") {
+        case .completed: .completed
+        case .timedOut: .timedOut(retryAt: retryAt)
+        case .failed: .failed(message: row["error"] ?? "", retryAt: retryAt)
         }
         let detail = try decode(FinishDetail.self, row["detail"])
         return ExecutionFinished(
@@ -90,6 +89,6 @@ struct JournalReader {
     }
 
     private func damaged(_ what: String) -> CairnError {
-        CairnError(.internalInconsistency, "the journal of run \(run) is damaged: \(what); run `cairn db check`")
+        CairnError(.journalDamaged, "the journal of run \(run) is damaged: \(what); run `cairn db check`")
     }
 }

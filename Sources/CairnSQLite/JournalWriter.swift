@@ -23,15 +23,15 @@ struct JournalWriter {
             try run(sql: """
                 INSERT INTO run (run_id, workflow, fingerprint, shape, version, seed, input, status, deadline, created_at,
                                  origin_run_id, origin_seq)
-                VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [id, started.workflow, started.fingerprint, started.shape, started.version,
-                                 started.seed.map { Int64(bitPattern: $0) }, text(started.start.payload),
+                                 started.seed.map { Int64(bitPattern: $0) }, text(started.start.payload), RunStatus.running.rawValue,
                                  started.deadline.map(Timestamp.text), Timestamp.text(started.at),
                                  started.origin?.run.description, started.origin?.seq])
-            try log(position, "run_started", at: started.at)
+            try log(position, .runStarted, at: started.at)
             try insert(started.start, position: position, at: started.at)
         case .executionStarted(let start):
-            try log(position, "execution_started", execution: start.executionID, step: start.step, attempt: start.attempt,
+            try log(position, .executionStarted, execution: start.executionID, step: start.step, attempt: start.attempt,
                     triggers: try json(start.triggers), at: start.at)
         case .executionFinished(let finish):
             try writeFinish(finish, at: position)
@@ -39,32 +39,32 @@ struct JournalWriter {
             try run(sql: """
                 INSERT INTO side_effect (run_id, execution_id, key, attempt, result, position, at) VALUES (?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [id, effect.executionID, effect.key, effect.attempt, text(effect.result), position, Timestamp.text(effect.at)])
-            try log(position, "side_effect", execution: effect.executionID, attempt: effect.attempt, detail: effect.key, at: effect.at)
+            try log(position, .sideEffect, execution: effect.executionID, attempt: effect.attempt, detail: effect.key, at: effect.at)
         case .runInterrupted(let interrupted):
-            try log(position, "run_interrupted",
+            try log(position, .runInterrupted,
                     detail: try json(InterruptDetail(abandoned: interrupted.abandoned, reason: interrupted.reason)), at: interrupted.at)
         case .runResumed(let resumed):
             // The takeover, for audits: who owns the run from here, under which lease epoch.
             let lease = try Row.fetchOne(db.cachedStatement(sql: "SELECT owner, epoch FROM lease WHERE run_id = ?"), arguments: [id])
             let detail = lease.map { ResumeDetail(owner: $0["owner"], epoch: $0["epoch"]) }
-            try log(position, "run_resumed", detail: try detail.map { try json($0) }, at: resumed.at)
+            try log(position, .runResumed, detail: try detail.map { try json($0) }, at: resumed.at)
         case .runFinished(let finished):
             try run(sql: "UPDATE run SET status = ?, result = ?, error = ?, finished_at = ? WHERE run_id = ?",
                            arguments: [finished.status.rawValue, finished.result.map(text), try finished.error.map { try json($0) },
                                        Timestamp.text(finished.at), id])
-            try log(position, "run_finished", outcome: nil, detail: finished.status.rawValue, at: finished.at)
+            try log(position, .runFinished, detail: finished.status.rawValue, at: finished.at)
         }
     }
 
     private func writeFinish(_ finish: ExecutionFinished, at position: Int) throws {
-        let (outcome, error, retryAt): (String, String?, Date?) = switch finish.outcome {
-        case .completed: ("completed", nil, nil)
-        case .failed(let message, let retryAt): ("failed", message, retryAt)
-        case .timedOut(let retryAt): ("timed_out", nil, retryAt)
+        let (error, retryAt): (String?, Date?) = switch finish.outcome {
+        case .completed: (nil, nil)
+        case .failed(let message, let retryAt): (message, retryAt)
+        case .timedOut(let retryAt): (nil, retryAt)
         }
         let detail = FinishDetail(startedAt: finish.startedAt.timeIntervalSince1970, recorded: finish.recorded)
-        try log(position, "execution_finished", execution: finish.executionID, step: finish.step, attempt: finish.attempt,
-                outcome: outcome, error: error, retryAt: retryAt,
+        try log(position, .executionFinished, execution: finish.executionID, step: finish.step, attempt: finish.attempt,
+                outcome: OutcomeColumn(finish.outcome), error: error, retryAt: retryAt,
                 triggers: try json(finish.triggers.map { TriggerRef(name: $0.name, seq: $0.seq) }), detail: try json(detail), at: finish.at)
         for event in finish.emitted { try insert(event, position: position, at: finish.at) }
         for event in finish.streamed {
@@ -105,7 +105,7 @@ struct JournalWriter {
     }
 
     private func log(
-        _ position: Int, _ kind: String, execution: Int? = nil, step: String? = nil, attempt: Int? = nil, outcome: String? = nil,
+        _ position: Int, _ kind: RecordKind, execution: Int? = nil, step: String? = nil, attempt: Int? = nil, outcome: OutcomeColumn? = nil,
         error: String? = nil, retryAt: Date? = nil, triggers: String? = nil, detail: String? = nil, at: Date
     ) throws {
         try run(sql: """

@@ -1,12 +1,12 @@
-import Cairn
+public import Cairn
 public import Foundation
 import GRDB
 
 /// A read-only connection to a journal for inspection commands: it never writes, and it refuses any
 /// statement that could (`cairn sql` runs users' SQL through it).
-public final class ReadOnlyJournal: Sendable {
+public final class ReadOnlyJournal: InspectableJournal {
     /// One value of a result row.
-    public enum Value: Sendable, Equatable {
+    public enum Value: Sendable, Equatable, Encodable {
         case null
         case integer(Int64)
         case real(Double)
@@ -24,14 +24,14 @@ public final class ReadOnlyJournal: Sendable {
             }
         }
 
-        /// The value for JSON output.
-        public var json: Any {
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
             switch self {
-            case .null: NSNull()
-            case .integer(let value): value
-            case .real(let value): value
-            case .text(let value): value
-            case .blob(let data): data.base64EncodedString()
+            case .null: try container.encodeNil()
+            case .integer(let value): try container.encode(value)
+            case .real(let value): try container.encode(value)
+            case .text(let value): try container.encode(value)
+            case .blob(let data): try container.encode(data.base64EncodedString())
             }
         }
     }
@@ -51,32 +51,40 @@ public final class ReadOnlyJournal: Sendable {
     private let queue: DatabaseQueue
 
     /// Opens the journal at `path` read-only, after making sure it exists and is not from a newer Cairn.
-    public init(path: String) throws {
+    ///
+    /// A journal at an older schema is brought to this binary's first, when the file can be written; one
+    /// that cannot be written (a read-only file or mount) is read only when it is at this binary's schema.
+    public init(path: String, extensions: [JournalExtension] = []) throws {
         guard FileManager.default.fileExists(atPath: path) else {
             throw CairnError(.fileNotFound, "no journal at \(path); pass --db, or start a run first")
         }
         self.path = path
-        // Opening read-write once migrates an older journal and refuses a newer one, with the usual sentences.
-        // A journal that cannot be written (a read-only file or mount) can still be read at this binary's schema.
-        var unwritable: CairnError?
-        do {
-            _ = try SQLiteJournal(path: path)
-        } catch let error as CairnError where error.code == .journalUnavailable && error.message.contains("read-only") {
-            unwritable = error
-        }
         var configuration = Configuration()
         configuration.readonly = true
         configuration.busyMode = .timeout(30)
         do {
             queue = try DatabaseQueue(path: path, configuration: configuration)
-            if let unwritable, try queue.read({ try JournalMigrator.migrator.appliedIdentifiers($0) }) != Set(JournalMigrator.knownMigrations) {
-                throw unwritable  // an older schema would need a migration it cannot get
+            let applied = try queue.read { db in
+                try db.tableExists("grdb_migrations") ? try JournalMigrator.migrator(extensions).appliedIdentifiers(db) : []
+            }
+            try JournalMigrator.refuseNewer(applied: applied, path: path, extensions)
+            if !JournalMigrator.isCurrent(applied: applied, extensions) {
+                guard access(path, W_OK) == 0 else {
+                    throw CairnError(.journalUnavailable, "journal \(path) is at an older schema and cannot be written to bring it to "
+                        + "this binary's; open a writable copy with --db")
+                }
+                _ = try SQLiteJournal(path: path, extensions: extensions)  // migrates, then closes
             }
         } catch let error as CairnError {
             throw error
         } catch {
             throw SQLiteJournal.describe(error)
         }
+    }
+
+    /// The migrations applied to the journal, in the order they were applied.
+    public func appliedMigrations() throws -> [String] {
+        try read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid") }
     }
 
     /// Runs SQL written by Cairn itself (with text arguments, which SQLite converts to the column's type).
@@ -113,6 +121,28 @@ public final class ReadOnlyJournal: Sendable {
             throw CairnError(.invalidInput, "refused: `\(text.prefix(60))` could change the journal; cairn sql only reads "
                 + "(SELECT, WITH, VALUES, EXPLAIN, read-only PRAGMA)")
         }
+    }
+
+    // MARK: Reading runs
+
+    public func records(for run: RunID) async throws -> [JournalRecord] {
+        try read { db in try JournalReader(db: db, run: run).records() }
+    }
+
+    public func streamedEvents(for run: RunID, from position: Int, limit: Int) async throws -> [StreamedEvent] {
+        try read { db in try StreamQuery.page(db, run: run, from: position, limit: limit) }
+    }
+
+    public func contains(_ run: RunID) async throws -> Bool {
+        try read { db in try RunListing.summary(db, run) != nil }
+    }
+
+    public func runs(_ query: RunQuery) async throws -> RunPage {
+        try read { db in try RunListing.page(db, query) }
+    }
+
+    public func summary(of run: RunID) async throws -> RunSummary? {
+        try read { db in try RunListing.summary(db, run) }
     }
 
     private func read<T>(_ body: (Database) throws -> T) throws -> T {

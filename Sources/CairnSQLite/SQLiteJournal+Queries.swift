@@ -1,69 +1,90 @@
 public import Cairn
-public import Foundation
+import Foundation
 import GRDB
 
-/// A run as `cairn list` shows it.
-public struct RunSummary: Sendable, Codable, Equatable {
-    public let runID: String
-    public let workflow: String
-    /// The journal's status word.
-    public let status: RunStatus
-    /// True for a `running` run whose lease has expired: no live process owns it, `resume` finishes it.
-    public let interrupted: Bool
-    public let createdAt: Date
-    public let finishedAt: Date?
-    public let leaseOwner: String?
-    public let leaseExpiresAt: Date?
-    public let error: RunError?
-    /// The stop event's payload (`{"result": …}`) when the run completed.
-    public let result: String?
-    public let originRunID: String?
-
-    /// The status as shown: the status word, or `interrupted`.
-    public var displayStatus: String { interrupted ? "interrupted" : status.rawValue }
-}
-
 extension SQLiteJournal {
-    /// Runs, newest first, optionally filtered by status word (`interrupted` included) and workflow.
-    public func runs(status: String? = nil, workflow: String? = nil, limit: Int = 1_000) async throws -> [RunSummary] {
-        try await read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT run.*, lease.owner, lease.expires_at, \(Self.dbNow) AS now
-                FROM run LEFT JOIN lease USING (run_id)
-                WHERE (?1 IS NULL OR run.workflow = ?1)
-                ORDER BY run.created_at DESC LIMIT ?2
-                """, arguments: [workflow, limit]).map(Self.summary).filter { status == nil || $0.displayStatus == status || $0.status.rawValue == status }
-        }
+    public func runs(_ query: RunQuery) async throws -> RunPage {
+        try await read { db in try RunListing.page(db, query) }
     }
 
-    /// One run; `nil` when it does not exist.
-    public func run(_ id: RunID) async throws -> RunSummary? {
-        try await read { db in
-            try Row.fetchOne(db, sql: """
-                SELECT run.*, lease.owner, lease.expires_at, \(Self.dbNow) AS now
-                FROM run LEFT JOIN lease USING (run_id) WHERE run.run_id = ?
-                """, arguments: [id.description]).map(Self.summary)
-        }
+    public func summary(of run: RunID) async throws -> RunSummary? {
+        try await read { db in try RunListing.summary(db, run) }
     }
 
     /// Asks the process that owns the run to cancel it at its next lease renewal.
     public func requestCancel(of run: RunID) async throws {
-        try await pool.write { db in
+        try await committer.submit { db in
             try db.execute(sql: "UPDATE lease SET cancel_requested = 1 WHERE run_id = ?", arguments: [run.description])
         }
     }
+}
+
+/// Listing runs from the `runs` view, where "interrupted" and the database clock are defined: every filter
+/// and the page are applied in SQL, so a filter never sees a truncated list.
+enum RunListing {
+    static func page(_ db: Database, _ query: RunQuery) throws -> RunPage {
+        var conditions: [String] = []
+        var arguments = StatementArguments()
+        if !query.statuses.isEmpty {
+            var any: [String] = []
+            for status in query.statuses {
+                switch status {
+                case .status(let status):
+                    any.append("status = ?")
+                    arguments += [status.rawValue]
+                case .interrupted:
+                    any.append("interrupted = 1")
+                }
+            }
+            conditions.append("(" + any.joined(separator: " OR ") + ")")
+        }
+        if let workflow = query.workflow {
+            conditions.append("workflow = ?")
+            arguments += [workflow]
+        }
+        if query.unfinishedOnly { conditions.append("finished_at IS NULL") }
+        if let origin = query.forkedFrom {
+            conditions.append("origin_run_id = ?")
+            arguments += [origin.description]
+        }
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM runs \(filter)", arguments: arguments) ?? 0
+        let rows = try Row.fetchAll(
+            db, sql: "SELECT * FROM runs \(filter) ORDER BY created_at DESC, run_id DESC LIMIT ? OFFSET ?",
+            arguments: arguments + [max(0, query.limit), max(0, query.offset)])
+        return RunPage(runs: try rows.map(summary), total: total)
+    }
+
+    static func summary(_ db: Database, _ run: RunID) throws -> RunSummary? {
+        try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE run_id = ?", arguments: [run.description]).map(summary)
+    }
 
     private static func summary(_ row: Row) throws -> RunSummary {
-        let status = RunStatus(rawValue: row["status"]) ?? .failed
-        let expires: Double? = row["expires_at"]
-        let live = expires.map { $0 > (row["now"] as Double) } ?? false
+        let id: String = row["run_id"]
+        guard let runID = RunID(id) else { throw CairnError(.journalDamaged, "the journal has a run whose id '\(id)' is not a UUID") }
+        let interrupted: Bool = row["interrupted"]
+        let finishedAt = try Timestamp.date(row["finished_at"] as String?)
         return RunSummary(
-            runID: row["run_id"], workflow: row["workflow"], status: status,
-            interrupted: !status.isTerminal && !live,
-            createdAt: try Timestamp.date(row["created_at"] as String),
-            finishedAt: try Timestamp.date(row["finished_at"] as String?),
-            leaseOwner: row["owner"], leaseExpiresAt: expires.map { Date(timeIntervalSince1970: $0) },
-            error: (row["error"] as String?).flatMap { try? JSONDecoder().decode(RunError.self, from: Data($0.utf8)) },
-            result: row["result"], originRunID: row["origin_run_id"])
+            runID: runID, workflow: row["workflow"], version: row["version"], fingerprint: row["fingerprint"],
+            status: try row.coded(RunStatus.self, "status", in: "run \(id)"), interrupted: interrupted,
+            createdAt: try Timestamp.date(row["created_at"] as String), finishedAt: finishedAt,
+            owner: row["owner"], leaseExpiresAt: try Timestamp.date(row["lease_expires_at"] as String?),
+            input: RunSummary.member("input", of: Data((row["input"] as String).utf8)),
+            result: (row["result"] as String?).flatMap { JSONValue(json: Data($0.utf8)) },
+            error: try (row["error"] as String?).map { try JSONDecoder().decode(RunError.self, from: Data($0.utf8)) },
+            originRunID: (row["origin_run_id"] as String?).flatMap(RunID.init), originSeq: row["origin_seq"],
+            resumes: row["resumes"])
+    }
+}
+
+/// A page of a run's progress stream: the one query `follow`, `replay`, `show` and the event streams share.
+enum StreamQuery {
+    static func page(_ db: Database, run: RunID, from position: Int, limit: Int) throws -> [StreamedEvent] {
+        try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT stream_position, name, payload, step FROM stream_event
+            WHERE run_id = ? AND stream_position >= ? ORDER BY stream_position LIMIT ?
+            """), arguments: [run.description, position, limit]).map { row in
+            StreamedEvent(position: row[0], name: row[1], payload: Data((row[2] as String).utf8), step: row[3])
+        }
     }
 }

@@ -11,24 +11,27 @@ import Synchronization
 /// let journal = try SQLiteJournal(path: "cairn.sqlite")
 /// let engine = Engine(journal: journal)
 /// ```
-public final class SQLiteJournal: LeasingJournal {
+public final class SQLiteJournal: LeasingJournal, InspectableJournal, CancelRequestingJournal {
     /// The file's path.
     public let path: String
     /// This process's identity as a lease owner: host, pid and a random suffix.
     public let owner: String
     /// How long a lease lasts without renewal.
     public let leaseTTL: Duration
+    /// The domains plugged into this journal: their tables are migrated with the journal's.
+    public let extensions: [JournalExtension]
     let pool: DatabasePool
-    private let committer: GroupCommitter
+    let committer: GroupCommitter
     /// The lease epoch this journal holds per run; every commit for the run checks it.
     private let held = Mutex<[RunID: Int]>([:])
 
     /// Opens (creating and migrating when needed) the journal at `path`.
     /// - Throws: ``CairnError`` `journal-too-new` for a journal from a newer Cairn, `journal-unavailable`
     ///   when the file cannot be opened or is not a journal.
-    public init(path: String, leaseTTL: Duration = .seconds(15), owner: String? = nil) throws {
+    public init(path: String, leaseTTL: Duration = .seconds(15), owner: String? = nil, extensions: [JournalExtension] = []) throws {
         self.path = path
         self.leaseTTL = leaseTTL
+        self.extensions = extensions
         self.owner = owner ?? "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8).lowercased())"
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)
@@ -37,7 +40,7 @@ public final class SQLiteJournal: LeasingJournal {
             pool = try DatabasePool(path: path, configuration: configuration)
             // DatabasePool sets its writer to synchronous=NORMAL after prepareDatabase: set FULL afterwards.
             try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
-            try JournalMigrator.migrate(pool, path: path)
+            try JournalMigrator.migrate(pool, path: path, extensions: extensions)
         } catch let error as CairnError {
             throw error
         } catch {
@@ -61,11 +64,16 @@ public final class SQLiteJournal: LeasingJournal {
         let epoch = held.withLock { $0[run] }
         let owner = owner, ttl = leaseTTL.seconds
         try await committer.submit { db in
+            let exists = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM run WHERE run_id = ?"), arguments: [run.description]) ?? false
             if case .runStarted = records.first {
+                guard !exists else { throw CairnError(.runExists, "run \(run) exists already: resume it, or start with another id") }
                 try JournalWriter(db: db, run: run).write(records)
                 try db.execute(sql: "INSERT INTO lease (run_id, owner, epoch, expires_at) VALUES (?, ?, 1, \(Self.dbNow) + ?)",
                                arguments: [run.description, owner, ttl])
             } else {
+                guard exists else {
+                    throw CairnError(.runNotFound, "no run \(run) in journal \(self.path): a run's first append begins with its start")
+                }
                 try Self.checkFence(db, run: run, owner: owner, epoch: epoch)
                 try JournalWriter(db: db, run: run).write(records)
             }
@@ -78,14 +86,7 @@ public final class SQLiteJournal: LeasingJournal {
     }
 
     public func streamedEvents(for run: RunID, from position: Int, limit: Int) async throws -> [StreamedEvent] {
-        try await read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT stream_position, name, payload, step FROM stream_event
-                WHERE run_id = ? AND stream_position >= ? ORDER BY stream_position LIMIT ?
-                """, arguments: [run.description, position, limit]).map { row in
-                StreamedEvent(position: row[0], name: row[1], payload: Data((row[2] as String).utf8), step: row[3])
-            }
-        }
+        try await read { db in try StreamQuery.page(db, run: run, from: position, limit: limit) }
     }
 
     public func contains(_ run: RunID) async throws -> Bool {
@@ -97,10 +98,10 @@ public final class SQLiteJournal: LeasingJournal {
     public func takeOver(_ run: RunID) async throws {
         let owner = owner, ttl = leaseTTL.seconds
         let epoch = try await committer.submitting { db -> Int? in
-            guard let status = try String.fetchOne(db, sql: "SELECT status FROM run WHERE run_id = ?", arguments: [run.description]) else {
+            guard let runRow = try Row.fetchOne(db, sql: "SELECT status FROM run WHERE run_id = ?", arguments: [run.description]) else {
                 throw CairnError(.runNotFound, "no run \(run) in journal \(self.path)")
             }
-            if RunStatus(rawValue: status)?.isTerminal == true { return nil }
+            if try runRow.coded(RunStatus.self, "status", in: "run \(run)").isTerminal { return nil }
             let row = try Row.fetchOne(db, sql: "SELECT owner, epoch, expires_at, \(Self.dbNow) AS now FROM lease WHERE run_id = ?",
                                        arguments: [run.description])
             if let row, row["owner"] as String != owner, (row["expires_at"] as Double) > (row["now"] as Double) {
@@ -141,8 +142,8 @@ public final class SQLiteJournal: LeasingJournal {
         }
     }
 
-    /// The database clock, in unix seconds.
-    static let dbNow = "((julianday('now') - 2440587.5) * 86400.0)"
+    /// The database clock, in unix seconds: the `clock` view, the one definition the views use too.
+    static let dbNow = "(SELECT now FROM clock)"
 
     private static func checkFence(_ db: Database, run: RunID, owner: String, epoch: Int?) throws {
         let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT owner, epoch FROM lease WHERE run_id = ?"), arguments: [run.description])

@@ -1,9 +1,5 @@
 import CairnCLI
 import CairnInventory
 
-// The `cairn` executable: the CLI over the shipped example workflows.
-await CairnCLI.main(workflows: [
-    WorkflowRegistration(HelloWorkflow()),
-    WorkflowRegistration(FeedbackMonitor()),
-    WorkflowRegistration(ComplexFeedbackMonitor()),
-])
+// The `cairn` executable: the engine's CLI with the shipped inventory domain plugged in.
+await CairnCLI.main(plugins: [Inventory.plugin])

@@ -1,4 +1,5 @@
 import Cairn
+import CairnInventory
 import CairnSQLite
 import Foundation
 import GRDB
@@ -90,7 +91,7 @@ struct InspectTests {
     @Test("sql --schema describes every column of every view, and the views have exactly those columns")
     func schema() async throws {
         let journal = try await InspectedJournal.make()
-        for view in JournalViews.all {
+        for view in JournalViews.core + Inventory.journalExtension.views {
             let columns = try withJournalDatabase(journal.db) { db in try db.columns(in: view.name).map(\.name) }
             #expect(columns == view.columns.map(\.name), "view \(view.name)")
         }
@@ -105,15 +106,16 @@ struct InspectTests {
         let result = try await cairn(["show", journal.resumed, "--db", journal.db, "--json"])
         #expect(result.status == 0)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
-        let executions = try #require(object["executions"] as? [[String: Any]])
+        let timeline = try #require(object["timeline"] as? [[String: Any]])
+        let executions = timeline.filter { $0["kind"] as? String == "attempt" }
         let unfinished = executions.filter { $0["outcome"] as? String == "unfinished" }
         #expect(!unfinished.isEmpty)
         for attempt in unfinished {  // every attempt the crash cut short ran again and completed
-            #expect(executions.contains { $0["execution_id"] as? Int == attempt["execution_id"] as? Int
+            #expect(executions.contains { $0["executionId"] as? Int == attempt["executionId"] as? Int
                 && $0["attempt"] as? Int == (attempt["attempt"] as? Int ?? 0) + 1 && $0["outcome"] as? String == "completed" })
         }
-        let lifecycle = try #require(object["lifecycle"] as? [[String: Any]])
-        #expect(lifecycle.contains { $0["kind"] as? String == "run_resumed" && ($0["detail"] as? String)?.contains("\"epoch\":2") == true })
+        #expect(timeline.contains { $0["kind"] as? String == "resumed" && $0["epoch"] as? Int == 2 && $0["owner"] is String })
+        #expect((object["run"] as? [String: Any])?["resumes"] as? Int == 1)
         #expect((object["progress"] as? [Any])?.count == 4)
         let text = try await cairn(["show", journal.resumed, "--db", journal.db])
         #expect(text.stdout.contains("run resumed") && text.stdout.contains("side effects") && text.stdout.contains("status       completed"))
@@ -131,7 +133,7 @@ struct InspectTests {
         _ = await run.process.finish()
         #expect(a.status == 0 && b.status == 0)
         #expect(a.lines.filter { $0.hasPrefix("  ") }.count == 10)
-        #expect(a.lines.last?.hasPrefix("completed; result:") == true)
+        #expect(a.lines.last?.hasPrefix("result: {") == true && a.lines.dropLast().last?.hasPrefix("completed in") == true)
         let events = b.lines.map(jsonObject).filter { $0["type"] as? String == "event" }
         #expect(events.map { $0["position"] as? Int } == Array(3...10))
         #expect(jsonObject(b.lines.last ?? "")["status"] as? String == "completed")
@@ -142,7 +144,7 @@ struct InspectTests {
         let journal = try await InspectedJournal.make()
         let status = try await cairn(["db", "status", "--db", journal.db, "--json"])
         let object = jsonObject(status.stdout)
-        #expect(object["schema"] as? String == JournalMigrator.knownMigrations.last)
+        #expect(object["schema"] as? String == JournalMigrator.knownMigrations([Inventory.journalExtension]).last)
         #expect((object["counts"] as? [String: Any])?["runs"] as? Int == 2)
         let check = try await cairn(["db", "check", "--db", journal.db])
         #expect(check.status == 0)
@@ -156,7 +158,7 @@ struct InspectTests {
         #expect(damaged.stdout.contains("seq gap: \(journal.clean)"))
         #expect(damaged.stdout.contains("stock differs from ledger: Apple"))
         let migrate = try await cairn(["db", "migrate", "--db", journal.directory.path("new.sqlite")])
-        #expect(migrate.status == 0 && migrate.stdout.contains(JournalMigrator.knownMigrations.last ?? "?"))
+        #expect(migrate.status == 0 && migrate.stdout.contains(JournalMigrator.knownMigrations([Inventory.journalExtension]).last ?? "?"))
     }
 
     /// Every row of the journal's tables, as text: equal before and after means nothing changed.

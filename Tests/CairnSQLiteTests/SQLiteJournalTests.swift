@@ -16,13 +16,15 @@ struct SQLiteJournalTests {
         #expect(try journal.pool.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
     }
 
-    @Test("the migrations compiled into the binary are exactly Migrations/*.sql")
-    func embeddedMigrationsMatchSources() throws {
-        let folder = repositoryRoot.appendingPathComponent("Migrations")
+    @Test("the migrations compiled into the binary are exactly Migrations/<schema>/*.sql", arguments: ["journal", "inventory"])
+    func embeddedMigrationsMatchSources(schema: String) throws {
+        let compiled = schema == "journal" ? JournalMigrations.all : InventoryMigrations.all
+        let folder = repositoryRoot.appendingPathComponent("Migrations/\(schema)")
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".sql") }.sorted()
-        #expect(files.map { String($0.dropLast(4)) } == EmbeddedMigrations.all.map(\.name),
-                "Migrations/ changed: run Scripts/generate-migrations.py")
-        for (file, migration) in zip(files, EmbeddedMigrations.all) {
+        let prefix = schema == "journal" ? "" : "\(schema)/"
+        #expect(files.map { prefix + String($0.dropLast(4)) } == compiled.map(\.identifier),
+                "Migrations/\(schema) changed: run Scripts/generate-migrations.py")
+        for (file, migration) in zip(files, compiled) {
             let sql = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
             #expect(sql.trimmingCharacters(in: .newlines) == migration.sql.trimmingCharacters(in: .newlines),
                     "\(file) differs from the compiled migration: run Scripts/generate-migrations.py")
@@ -40,7 +42,7 @@ struct SQLiteJournalTests {
         } throws: { error in
             (error as? CairnError)?.code == .journalTooNew && "\(error)".contains("0099_from_the_future")
         }
-        #expect(try database(path).read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM grdb_migrations") } == EmbeddedMigrations.all.count + 1)
+        #expect(try database(path).read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM grdb_migrations") } == JournalMigrations.all.count + 1)
     }
 
     @Test("a file that is not SQLite is refused with a sentence")
@@ -59,7 +61,7 @@ struct SQLiteJournalTests {
     func monitorsOnSQLite(complex: Bool) async throws {
         let directory = try TemporaryDirectory()
         let path = directory.path("j.sqlite")
-        let engine = Engine(journal: try SQLiteJournal(path: path))
+        let engine = Engine(journal: try SQLiteJournal(path: path, extensions: [Inventory.journalExtension]))
         let input = MonitorInput(sku: "Apple", cycles: 4, delayMs: 0, seed: 42)
         let runID: RunID
         let report: MonitorReport
@@ -77,7 +79,7 @@ struct SQLiteJournalTests {
     @Test("records read back from SQLite rebuild the same run: resuming a finished run returns its result")
     func recordsRoundTrip() async throws {
         let directory = try TemporaryDirectory()
-        let journal = try SQLiteJournal(path: directory.path("j.sqlite"))
+        let journal = try SQLiteJournal(path: directory.path("j.sqlite"), extensions: [Inventory.journalExtension])
         let input = MonitorInput(sku: "Pear", cycles: 2, delayMs: 0, seed: 7)
         let first = try await Engine(journal: journal).start(ComplexFeedbackMonitor(), input: input)
         let report = try await first.result
@@ -93,16 +95,16 @@ struct SQLiteJournalTests {
     func racingTakeOver() async throws {
         let directory = try TemporaryDirectory()
         let path = directory.path("j.sqlite")
-        let starter = try SQLiteJournal(path: path, leaseTTL: .seconds(30))
+        let starter = try SQLiteJournal(path: path, leaseTTL: .seconds(30), extensions: [Inventory.journalExtension])
         let handle = try await Engine(journal: starter).start(HelloWorkflow(), input: HelloInput(name: "x"), options: RunOptions())
         _ = try await handle.result
         // Make a resumable run: journal a start with no owner left.
         let runID = RunID()
-        let crashing = try SQLiteJournal(path: path, leaseTTL: .seconds(1))
+        let crashing = try SQLiteJournal(path: path, leaseTTL: .seconds(1), extensions: [Inventory.journalExtension])
         let gate = try await Engine(journal: crashing).start(SlowHello(), input: HelloInput(name: "y"), options: RunOptions(id: runID))
         gate.interrupt()
         _ = try? await gate.result
-        let a = try SQLiteJournal(path: path), b = try SQLiteJournal(path: path)
+        let a = try SQLiteJournal(path: path, extensions: [Inventory.journalExtension]), b = try SQLiteJournal(path: path, extensions: [Inventory.journalExtension])
         async let first = outcome { try await a.takeOver(runID) }
         async let second = outcome { try await b.takeOver(runID) }
         let results = await [first, second]
@@ -117,12 +119,12 @@ struct SQLiteJournalTests {
     func fencedAfterTakeOver() async throws {
         let directory = try TemporaryDirectory()
         let path = directory.path("j.sqlite")
-        let stale = try SQLiteJournal(path: path, leaseTTL: .seconds(1))
+        let stale = try SQLiteJournal(path: path, leaseTTL: .seconds(1), extensions: [Inventory.journalExtension])
         let runID = RunID()
         let handle = try await Engine(journal: stale).start(SlowHello(), input: HelloInput(name: "z"), options: RunOptions(id: runID))
         // Another process takes over once the lease has expired (forced here by expiring it in the database).
         try await stale.pool.write { try $0.execute(sql: "UPDATE lease SET expires_at = 0") }
-        let usurper = try SQLiteJournal(path: path)
+        let usurper = try SQLiteJournal(path: path, extensions: [Inventory.journalExtension])
         try await usurper.takeOver(runID)
         SlowHello.release.open()
         await #expect {
@@ -138,7 +140,7 @@ struct SQLiteJournalTests {
     func diskFull() async throws {
         let directory = try TemporaryDirectory()
         let path = directory.path("j.sqlite")
-        let journal = try SQLiteJournal(path: path, leaseTTL: .seconds(1))
+        let journal = try SQLiteJournal(path: path, leaseTTL: .seconds(1), extensions: [Inventory.journalExtension])
         let pages = try await journal.pool.write { try Int.fetchOne($0, sql: "PRAGMA page_count") ?? 0 }
         let input = MonitorInput(sku: "Fig", cycles: 40, delayMs: 0, seed: 3)
         try await journal.pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA max_page_count = \(pages + 4)") }
@@ -192,8 +194,8 @@ struct JournalFileTests {
         let path = directory.path("old.sqlite")
         let queue = try database(path)
         var migrator = DatabaseMigrator()
-        let first = EmbeddedMigrations.all[0]
-        migrator.registerMigration(first.name) { db in try db.execute(sql: first.sql) }
+        let first = JournalMigrations.all[0]
+        migrator.registerMigration(first.identifier) { db in try db.execute(sql: first.sql) }
         try migrator.migrate(queue)
         try await queue.write { db in
             try db.execute(sql: """
@@ -201,10 +203,10 @@ struct JournalFileTests {
                 VALUES ('00000000-0000-4000-8000-000000000001', 'hello', 'f', 's', '{}', 'completed', '2026-01-01T00:00:00.000Z')
                 """)
         }
-        let journal = try SQLiteJournal(path: path)
+        let journal = try SQLiteJournal(path: path, extensions: [Inventory.journalExtension])
         let tables = try await journal.pool.read { try String.fetchAll($0, sql: "SELECT name FROM sqlite_master WHERE type = 'table'") }
         #expect(tables.contains("ledger_entry") && tables.contains("stock_level"))
-        #expect(try await journal.runs().map(\.runID) == ["00000000-0000-4000-8000-000000000001"])
+        #expect(try await journal.runs(RunQuery()).runs.map(\.runID.description) == ["00000000-0000-4000-8000-000000000001"])
     }
 
     @Test("a copy of the binary, away from its build folder, creates and migrates a journal (migrations are compiled in)")
@@ -232,7 +234,7 @@ struct JournalFileTests {
         #expect(process.terminationStatus == 0)
         #expect(stdout.contains("Hello, copy!"))
         let migrations = try withJournalDatabase(directory.path("j.sqlite")) { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") }
-        #expect(migrations == EmbeddedMigrations.all.map(\.name))
+        #expect(migrations == JournalMigrator.knownMigrations([Inventory.journalExtension]))
     }
 }
 
@@ -263,7 +265,7 @@ struct CommitEffectTests {
     @Test("a refused commit effect fails only its attempt: nothing of that commit is journaled, the retry commits")
     func refusedEffectIsRetried() async throws {
         let directory = try TemporaryDirectory()
-        let journal = try SQLiteJournal(path: directory.path("j.sqlite"))
+        let journal = try SQLiteJournal(path: directory.path("j.sqlite"), extensions: [Inventory.journalExtension])
         let handle = try await Engine(journal: journal).start(workflow("Kiwi", refuse: [1], attempts: 3), input: 0)
         #expect(try await handle.result == 2)
         let (outcomes, stock) = try await journal.pool.read { db in
@@ -279,7 +281,7 @@ struct CommitEffectTests {
     @Test("a commit effect that violates a constraint on every attempt fails the run, saying why")
     func constraintViolation() async throws {
         let directory = try TemporaryDirectory()
-        let journal = try SQLiteJournal(path: directory.path("j.sqlite"))
+        let journal = try SQLiteJournal(path: directory.path("j.sqlite"), extensions: [Inventory.journalExtension])
         try await journal.pool.write { try $0.execute(sql: "INSERT INTO stock_level (sku, quantity) VALUES ('Lime', 5)") }
         let handle = try await Engine(journal: journal).start(workflow("Lime", refuse: [], attempts: 2), input: 0)
         await #expect {

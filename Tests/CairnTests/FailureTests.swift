@@ -39,7 +39,7 @@ struct FailureTests {
             _ = try await handle.result
         } throws: { error in
             let error = error as? RunError
-            return error?.code == "step-failed" && error?.step == "doomed" && error?.event == "cairn.start"
+            return error?.code == .stepFailed && error?.step == "doomed" && error?.event == "cairn.start"
                 && error?.message.contains("failed on attempt 2 handling 'cairn.start' (seq 1): Flaky()") == true
         }
         #expect(await handle.status == .failed)
@@ -94,7 +94,7 @@ struct FailureTests {
         await #expect {
             try await Engine().run(workflow, input: 0)
         } throws: { error in
-            (error as? RunError)?.code == "step-timed-out" && (error as? RunError)?.step == "slow"
+            (error as? RunError)?.code == .stepTimedOut && (error as? RunError)?.step == "slow"
         }
     }
 
@@ -128,7 +128,7 @@ struct FailureTests {
         #expect(await handle.status == .cancelled)
         let again = try await engine.resume(workflow, run: handle.runID)
         #expect(await again.status == .cancelled)
-        await #expect { _ = try await again.result } throws: { ($0 as? RunError)?.code == "cancelled" }
+        await #expect { _ = try await again.result } throws: { ($0 as? RunError)?.code == .cancelled }
     }
 
     @Test("interrupt lets in-flight steps commit, leaves the run resumable, and resume finishes it")

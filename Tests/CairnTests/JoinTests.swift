@@ -91,7 +91,7 @@ struct JoinTests {
             _ = try await handle.result
         } throws: { error in
             let error = error as? RunError
-            return error?.code == "stalled" && error?.message.contains("join 'pair' holds 1 'test.tick'") == true
+            return error?.code == .stalled && error?.message.contains("join 'pair' holds 1 'test.tick'") == true
         }
         #expect(await handle.status == .failed)
     }

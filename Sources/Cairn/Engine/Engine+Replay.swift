@@ -35,13 +35,15 @@ extension Engine {
     ///
     /// Use it to check that today's code still explains yesterday's decisions. In a fork, the commit that
     /// journaled the event it was forked at is taken as given (that event may have been edited).
-    public func replayCheck<W: Workflow>(_ workflow: W, run runID: RunID) async throws -> ReplayReport {
+    /// - Parameter reader: where to read the run's records; the engine's own journal when `nil` (a read-only
+    ///   journal serves: nothing is written).
+    public func replayCheck<W: Workflow>(_ workflow: W, run runID: RunID, from reader: (any JournalReader)? = nil) async throws -> ReplayReport {
         let graph = workflow.graph
         var machine = RunStateMachine(graph: graph)
         var storeAtStart: [Int: [String: Data]] = [:]
         var matched = 0
         var forkedAt: Int?
-        for record in try await journal.records(for: runID).map({ try decoded($0, graph: graph) }) {
+        for record in try await (reader ?? journal).records(for: runID).map({ try decoded($0, graph: graph) }) {
             switch record {
             case .runStarted(let started):
                 forkedAt = started.origin?.seq

@@ -3,10 +3,20 @@
 /// Codes are a struct rather than an enum so new ones never break a caller's `switch`.
 public struct CairnError: Error, CustomStringConvertible, Sendable {
     /// What kind of failure this is.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
+    public struct Code: Hashable, Sendable, Codable, CustomStringConvertible {
         private let raw: String
         private init(_ raw: String) { self.raw = raw }
         public var description: String { raw }
+
+        /// Codes are open: a journal may hold one a newer Cairn wrote, and it reads back as itself.
+        public init(from decoder: any Decoder) throws {
+            raw = try decoder.singleValueContainer().decode(String.self)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            try container.encode(raw)
+        }
 
         /// A step threw on its last allowed attempt, or threw an error that may not be retried.
         public static let stepFailed = Code("step-failed")
@@ -32,6 +42,8 @@ public struct CairnError: Error, CustomStringConvertible, Sendable {
         public static let unknownEventType = Code("unknown-event-type")
         /// The run was started by a different version of the workflow.
         public static let fingerprintMismatch = Code("fingerprint-mismatch")
+        /// The journal holds a record or value this binary cannot read: damage, or a newer writer.
+        public static let journalDamaged = Code("journal-damaged")
         /// The journal and the scheduler disagree; a bug or a damaged journal.
         public static let internalInconsistency = Code("internal-inconsistency")
         /// Encoding or decoding a payload failed.

@@ -1,50 +1,89 @@
 import Synchronization
 
 /// A journal kept in memory: the default for tests and for runs that need no durability.
-public final class InMemoryJournal: Journal {
+///
+/// It keeps the rules of ``Journal`` like a durable journal does (the conformance suite runs against it), and
+/// lists runs with filters and paging. It has no leases: an unfinished run counts as interrupted once its
+/// last record is an interruption.
+public final class InMemoryJournal: InspectableJournal, Journal {
     private struct Run {
         var records: [JournalRecord] = []
         var streamed: [StreamedEvent] = []
         var effects: [(origin: CommitOrigin, effect: any CommitEffect)] = []
+        /// Position in creation order, for newest-first listings.
+        let order: Int
     }
 
-    private let runs = Mutex<[RunID: Run]>([:])
+    private struct State {
+        var runs: [RunID: Run] = [:]
+        var created = 0
+    }
+
+    private let state = Mutex(State())
 
     public init() {}
 
     public func append(_ records: [JournalRecord], for run: RunID) async throws {
-        runs.withLock { runs in
-            runs[run, default: Run()].records += records  // in place: a copy would make appends O(history)
+        try state.withLock { state in
+            let starts = records.filter { if case .runStarted = $0 { true } else { false } }.count
+            if state.runs[run] != nil, starts > 0 {
+                throw CairnError(.runExists, "run \(run) exists already: resume it, or start with another id")
+            }
+            if state.runs[run] == nil {
+                guard case .runStarted? = records.first, starts == 1 else {
+                    throw CairnError(.runNotFound, "no run \(run) in this journal: a run's first append begins with its start")
+                }
+                state.created += 1
+                state.runs[run] = Run(order: state.created)
+            }
+            state.runs[run]!.records += records  // in place: a copy would make appends O(history)
             for case .executionFinished(let finished) in records {
-                runs[run, default: Run()].streamed += finished.streamed
-                runs[run, default: Run()].effects += finished.effects.map { (finished.origin(in: run), $0) }
+                state.runs[run]!.streamed += finished.streamed
+                state.runs[run]!.effects += finished.effects.map { (finished.origin(in: run), $0) }
             }
         }
     }
 
     public func records(for run: RunID) async throws -> [JournalRecord] {
-        guard let records = runs.withLock({ $0[run]?.records }) else {
+        guard let records = state.withLock({ $0.runs[run]?.records }) else {
             throw CairnError(.runNotFound, "no run \(run) in this journal")
         }
         return records
     }
 
     public func streamedEvents(for run: RunID, from position: Int, limit: Int) async throws -> [StreamedEvent] {
-        runs.withLock { runs in
-            guard let streamed = runs[run]?.streamed, position >= 1, position <= streamed.count else { return [] }
+        state.withLock { state in
+            guard let streamed = state.runs[run]?.streamed, position >= 1, position <= streamed.count, limit > 0 else { return [] }
             return Array(streamed[(position - 1)..<min(streamed.count, position - 1 + limit)])
         }
     }
 
     public func contains(_ run: RunID) async throws -> Bool {
-        runs.withLock { $0[run] != nil }
+        state.withLock { $0.runs[run] != nil }
+    }
+
+    public func runs(_ query: RunQuery) async throws -> RunPage {
+        let matching = state.withLock { state in
+            state.runs.values.sorted { $0.order > $1.order }.compactMap(Self.summary).filter(query.matches)
+        }
+        return RunPage(runs: Array(matching.dropFirst(max(0, query.offset)).prefix(max(0, query.limit))), total: matching.count)
+    }
+
+    public func summary(of run: RunID) async throws -> RunSummary? {
+        state.withLock { $0.runs[run].flatMap(Self.summary) }
+    }
+
+    private static func summary(_ run: Run) -> RunSummary? {
+        var interrupted = false
+        if case .runInterrupted? = run.records.last { interrupted = true }
+        return RunSummary(records: run.records, interrupted: interrupted)
     }
 
     /// Every commit effect of the run, in commit order.
     public func committedEffects(of run: RunID) -> [(origin: CommitOrigin, effect: any CommitEffect)] {
-        runs.withLock { $0[run]?.effects ?? [] }
+        state.withLock { $0.runs[run]?.effects ?? [] }
     }
 
     /// Every run id, for tests and tools.
-    public var runIDs: [RunID] { runs.withLock { Array($0.keys) } }
+    public var runIDs: [RunID] { state.withLock { Array($0.runs.keys) } }
 }

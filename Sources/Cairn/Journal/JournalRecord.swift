@@ -253,9 +253,14 @@ public struct RunInterrupted: Sendable {
 /// Payload of ``JournalRecord/runResumed(_:)``.
 public struct RunResumed: Sendable {
     public let at: Date
+    /// Who took the run over, and under which lease epoch: filled in by a leasing journal when it writes the record.
+    public let owner: String?
+    public let epoch: Int?
 
-    public init(at: Date) {
+    public init(at: Date, owner: String? = nil, epoch: Int? = nil) {
         self.at = at
+        self.owner = owner
+        self.epoch = epoch
     }
 }
 
@@ -272,29 +277,6 @@ public struct RunFinished: Sendable {
         self.result = result
         self.error = error
         self.at = at
-    }
-}
-
-/// Why a run did not complete: kept in the journal, thrown by ``RunHandle/result``.
-public struct RunError: Error, Sendable, Codable, Equatable, CustomStringConvertible {
-    /// ``CairnError/Code`` as text.
-    public let code: String
-    public let message: String
-    public let step: String?
-    public let event: String?
-
-    public init(_ code: CairnError.Code, _ message: String, step: String? = nil, event: String? = nil) {
-        self.code = code.description
-        self.message = message
-        self.step = step
-        self.event = event
-    }
-
-    public var description: String { message }
-
-    /// The error of a cancelled run.
-    static var cancelled: RunError {
-        RunError(.cancelled, "run was cancelled; cancelling is final. Start a new run to do the work again.")
     }
 }
 

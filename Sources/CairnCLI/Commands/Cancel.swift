@@ -3,7 +3,7 @@ import Cairn
 import CairnSQLite
 import Foundation
 
-struct Cancel: AsyncParsableCommand {
+struct Cancel: CairnSubcommand {
     static let configuration = CommandConfiguration(
         abstract: "Cancel a run: terminal and journaled.",
         discussion: """
@@ -21,33 +21,27 @@ struct Cancel: AsyncParsableCommand {
     @OptionGroup var options: GlobalOptions
     @ParentCommand var root: CairnCommand
 
-    func run() async throws {
-        let environment = try CommandEnvironment(options, root: root.global)
+    func run(in environment: CommandEnvironment) async throws {
+        let id = try environment.runID(run)
+        let journal = try environment.existingJournal()
+        _ = try await environment.summary(of: id, in: journal)
         do {
-            let id = try environment.runID(run)
-            let journal = try environment.existingJournal()
-            guard try await journal.run(id) != nil else { throw CairnError(.runNotFound, "no run \(id) in \(journal.path)") }
-            do {
-                try await environment.engine(journal).cancel(run: id)
-            } catch let error as CairnError where error.code == .runOwned {
-                try await journal.requestCancel(of: id)
-                try await waitUntilEnded(id, journal, limit: journal.leaseTTL * 2)
-            }
-            let status = try await journal.run(id)?.status ?? .cancelled
-            if environment.output.json {
-                environment.output.json(["runId": id.description, "status": status.rawValue])
-            } else {
-                environment.output.line("run \(id) \(status.rawValue)")
-            }
-        } catch {
-            throw Exit.fail(error)
+            try await environment.engine(journal).cancel(run: id)
+        } catch let error as CairnError where error.code == .runOwned {
+            try await journal.requestCancel(of: id)
+            try await waitUntilEnded(id, journal, limit: journal.leaseRenewalInterval * 6)
+        }
+        let summary = try await environment.summary(of: id, in: journal)
+        if environment.output.json {
+            environment.output.json(RunOutcome(summary))
+        } else {
+            environment.output.line("run \(id) \(summary.displayStatus)")
         }
     }
-
-    private func waitUntilEnded(_ id: RunID, _ journal: SQLiteJournal, limit: Duration) async throws {
+    private func waitUntilEnded(_ id: RunID, _ journal: some InspectableJournal, limit: Duration) async throws {
         let deadline = ContinuousClock.now + limit
         while ContinuousClock.now < deadline {
-            if try await journal.run(id)?.status.isTerminal == true { return }
+            if try await journal.summary(of: id)?.finishedAt != nil { return }
             try await Task.sleep(for: .milliseconds(200))
         }
         throw CairnError(.runOwned, "run \(id) is owned by a live process that did not act on the cancel request within \(limit); "

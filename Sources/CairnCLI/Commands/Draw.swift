@@ -3,7 +3,7 @@ import Cairn
 import CairnSQLite
 import Foundation
 
-struct Draw: AsyncParsableCommand {
+struct Draw: CairnSubcommand {
     static let configuration = CommandConfiguration(
         abstract: "Draw every possible flow of a workflow, or the path one run took.",
         discussion: """
@@ -39,40 +39,33 @@ struct Draw: AsyncParsableCommand {
         if (workflow == nil) == (run == nil) { throw ValidationError("Pass a workflow, or --run with a run id.") }
     }
 
-    func run() async throws {
-        let environment = try CommandEnvironment(options, root: root.global)
+    func run(in environment: CommandEnvironment) async throws {
+        let drawing: Drawing
+        if let run {
+            let id = try environment.runID(run)
+            guard let detail = try await environment.readOnlyJournal().detail(of: id) else {
+                throw CairnError(.runNotFound, "no run \(id) in \(environment.journalPath)")
+            }
+            var steps: [String: (attempts: Int, seconds: Double)] = [:]
+            for entry in detail.timeline where entry.kind == .attempt {
+                let step = entry.step ?? ""
+                steps[step] = ((steps[step]?.attempts ?? 0) + 1, (steps[step]?.seconds ?? 0) + (entry.durationSeconds ?? 0))
+            }
+            let events = Dictionary(detail.records.flatMap(\.events).map { ($0.name, 1) }, uniquingKeysWith: +)
+            drawing = Drawing(try environment.workflow(named: detail.summary.workflow).graph, trace: Drawing.Trace(steps: steps, events: events))
+        } else {
+            drawing = Drawing(try environment.workflow(named: workflow ?? "").graph)
+        }
+        let text = switch format {
+        case .mermaid: drawing.mermaid
+        case .dot: drawing.dot
+        case .html: drawing.html
+        }
+        guard let output else { return FileHandle.standardOutput.write(Data(text.utf8)) }
         do {
-            let drawing: Drawing
-            if let run {
-                let id = try environment.runID(run).description
-                let journal = try environment.readOnlyJournal()
-                guard let name = try journal.rows("SELECT workflow FROM runs WHERE run_id = ?", [id]).rows.first?.first?.text else {
-                    throw CairnError(.runNotFound, "no run \(id) in \(journal.path)")
-                }
-                let steps = try journal.rows("""
-                    SELECT step, COUNT(*), COALESCE(SUM(duration_s), 0) FROM step_executions WHERE run_id = ? GROUP BY step
-                    """, [id]).rows
-                let events = try journal.rows("SELECT name, COUNT(*) FROM events WHERE run_id = ? GROUP BY name", [id]).rows
-                let trace = Drawing.Trace(
-                    steps: Dictionary(uniqueKeysWithValues: steps.map { ($0[0].text, (Int($0[1].text) ?? 0, Double($0[2].text) ?? 0)) }),
-                    events: Dictionary(uniqueKeysWithValues: events.map { ($0[0].text, Int($0[1].text) ?? 0) }))
-                drawing = Drawing(try environment.workflow(named: name).graph, trace: trace)
-            } else {
-                drawing = Drawing(try environment.workflow(named: workflow ?? "").graph)
-            }
-            let text = switch format {
-            case .mermaid: drawing.mermaid
-            case .dot: drawing.dot
-            case .html: drawing.html
-            }
-            guard let output else { return FileHandle.standardOutput.write(Data(text.utf8)) }
-            do {
-                try Data(text.utf8).write(to: URL(fileURLWithPath: output))
-            } catch {
-                throw CairnError(.fileNotFound, "cannot write \(output): \(error.localizedDescription)")
-            }
+            try Data(text.utf8).write(to: URL(fileURLWithPath: output))
         } catch {
-            throw Exit.fail(error)
+            throw CairnError(.fileNotFound, "cannot write \(output): \(error.localizedDescription)")
         }
     }
 }

@@ -3,7 +3,7 @@ import Cairn
 import CairnSQLite
 import Foundation
 
-struct Follow: AsyncParsableCommand {
+struct Follow: CairnSubcommand {
     static let configuration = CommandConfiguration(
         abstract: "Print a run's progress as another process journals it, until the run ends.",
         discussion: """
@@ -25,33 +25,20 @@ struct Follow: AsyncParsableCommand {
     @OptionGroup var options: GlobalOptions
     @ParentCommand var root: CairnCommand
 
-    func run() async throws {
-        let environment = try CommandEnvironment(options, root: root.global)
-        do {
-            let id = try environment.runID(run).description
-            let journal = try environment.readOnlyJournal()
-            let output = environment.output
-            var position = max(1, from)
-            while true {
-                let status = try journal.rows("SELECT status, error, result FROM runs WHERE run_id = ?", [id]).records.first
-                guard let status else { throw CairnError(.runNotFound, "no run \(id) in \(journal.path)") }
-                let page = try journal.rows("""
-                    SELECT stream_position, step, name, payload FROM stream_event
-                    WHERE run_id = ? AND stream_position >= ? ORDER BY stream_position LIMIT 256
-                    """, [id, String(position)])
-                page.records.forEach(output.progress)
-                position += page.rows.count
-                let word = status["status"]?.text ?? ""
-                if page.rows.isEmpty, RunStatus(rawValue: word)?.isTerminal == true {
-                    output.outcome(runID: id, status)
-                    throw ExitCode(word == "completed" ? 0 : Exit.runFailed)
-                }
-                if page.rows.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
+    func run(in environment: CommandEnvironment) async throws {
+        let id = try environment.runID(run)
+        let journal = try environment.readOnlyJournal()
+        let output = environment.output
+        var position = max(1, from)
+        while true {
+            let summary = try await environment.summary(of: id, in: journal)
+            let page = try await journal.streamedEvents(for: id, from: position, limit: 256)
+            page.forEach(output.progress)
+            position += page.count
+            if page.isEmpty, summary.finishedAt != nil {
+                throw ExitCode(output.outcome(RunOutcome(summary)))
             }
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            throw Exit.fail(error)
+            if page.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
         }
     }
 }

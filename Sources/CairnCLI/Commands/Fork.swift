@@ -3,7 +3,7 @@ import Cairn
 import CairnSQLite
 import Foundation
 
-struct Fork: AsyncParsableCommand {
+struct Fork: CairnSubcommand {
     static let configuration = CommandConfiguration(
         abstract: "Start a new run from another run's journal at an event, optionally edited, and drive it live.",
         discussion: """
@@ -30,23 +30,16 @@ struct Fork: AsyncParsableCommand {
     @OptionGroup var options: GlobalOptions
     @ParentCommand var root: CairnCommand
 
-    func run() async throws {
-        let environment = try CommandEnvironment(options, root: root.global)
+    func run(in environment: CommandEnvironment) async throws {
         let signals = SignalInterrupter()
-        do {
-            let id = try environment.runID(run)
-            let journal = try environment.existingJournal()
-            guard let summary = try await journal.run(id) else { throw CairnError(.runNotFound, "no run \(id) in \(journal.path)") }
-            let registration = try environment.workflow(named: summary.workflow)
-            let (fork, note) = try await registration.fork(environment.engine(journal), id, at, inputPatch.map { Data($0.utf8) })
-            if let note { FileHandle.standardError.write(Data("cairn: note: \(note)\n".utf8)) }
-            if !environment.output.json { environment.output.line("fork \(fork.runID) of run \(id) at seq \(at)") }
-            let follower = RunFollower(output: environment.output, workflow: summary.workflow, signals: signals)
-            throw ExitCode(await follower.drive(fork))
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            throw Exit.fail(error)
-        }
+        let id = try environment.runID(run)
+        let journal = try environment.existingJournal()
+        let summary = try await environment.summary(of: id, in: journal)
+        let registration = try environment.workflow(named: summary.workflow)
+        let (fork, note) = try await registration.fork(environment.engine(journal), id, at, inputPatch.map { Data($0.utf8) })
+        if let note { FileHandle.standardError.write(Data("cairn: note: \(note)\n".utf8)) }
+        if !environment.output.json { environment.output.line("fork \(fork.runID) of run \(id) at seq \(at)") }
+        let follower = RunFollower(output: environment.output, workflow: summary.workflow, signals: signals)
+        throw ExitCode(await follower.drive(fork))
     }
 }

@@ -3,7 +3,7 @@ import Cairn
 import CairnSQLite
 import Foundation
 
-struct List: AsyncParsableCommand {
+struct List: CairnSubcommand {
     static let configuration = CommandConfiguration(
         abstract: "List runs, newest first.",
         discussion: """
@@ -14,6 +14,7 @@ struct List: AsyncParsableCommand {
               cairn list
               cairn list --status interrupted --json
               cairn list --workflow feedback-monitor
+              cairn list --limit 20 --offset 20
             """
     )
 
@@ -23,44 +24,38 @@ struct List: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Only runs of this workflow.", valueName: "name"))
     var workflow: String?
 
+    @Option(help: ArgumentHelp("At most this many runs. Default: 50.", valueName: "n"))
+    var limit: Int = 50
+
+    @Option(help: ArgumentHelp("Skip this many runs first (the next page).", valueName: "n"))
+    var offset: Int = 0
+
     @OptionGroup var options: GlobalOptions
     @ParentCommand var root: CairnCommand
 
     func validate() throws {
-        let words = RunStatus.allCases.map(\.rawValue) + ["interrupted"]
-        if let status, !words.contains(status) {
-            throw ValidationError("Unknown status '\(status)': use one of \(words.joined(separator: ", ")).")
+        if let status, RunQuery.Status(word: status) == nil {
+            throw ValidationError("Unknown status '\(status)': use one of \(RunQuery.Status.words.joined(separator: ", ")).")
         }
+        if limit < 1 { throw ValidationError("--limit must be at least 1.") }
+        if offset < 0 { throw ValidationError("--offset must be 0 or more.") }
     }
 
-    func run() async throws {
-        let environment = try CommandEnvironment(options, root: root.global)
-        do {
-            let runs = try await environment.existingJournal().runs(status: status, workflow: workflow)
-            let output = environment.output
-            if output.json {
-                output.json(runs.map { run -> [String: Any] in
-                    var object: [String: Any] = [
-                        "runId": run.runID, "workflow": run.workflow, "status": run.displayStatus,
-                        "createdAt": Self.time(run.createdAt),
-                    ]
-                    object["finishedAt"] = run.finishedAt.map(Self.time)
-                    object["seconds"] = run.finishedAt.map { $0.timeIntervalSince(run.createdAt) }
-                    object["owner"] = run.interrupted || run.status.isTerminal ? nil : run.leaseOwner
-                    object["originRunId"] = run.originRunID
-                    return object
-                })
-                return
-            }
-            guard !runs.isEmpty else { return output.line("no runs") }
-            let rows = runs.map { run in
-                [run.runID, run.workflow + (run.originRunID.map { " (fork of \($0.prefix(8)))" } ?? ""), run.displayStatus, Self.time(run.createdAt),
-                 String(format: "%.1f s", (run.finishedAt ?? Date()).timeIntervalSince(run.createdAt))]
-            }
-            Table(header: ["RUN", "WORKFLOW", "STATUS", "STARTED", "DURATION"], rows: rows).lines.forEach(output.line)
-        } catch {
-            throw Exit.fail(error)
+    func run(in environment: CommandEnvironment) async throws {
+        let query = RunQuery(statuses: Set([status.flatMap(RunQuery.Status.init(word:))].compactMap { $0 }), workflow: workflow,
+                             limit: limit, offset: offset)
+        let page = try await environment.readOnlyJournal().runs(query)
+        let output = environment.output
+        if output.json { return output.json(page.runs) }
+        guard !page.runs.isEmpty else { return output.line(page.total == 0 ? "no runs" : "no runs on this page (\(page.total) in all)") }
+        let rows = page.runs.map { run in
+            [run.runID.description, run.workflow + (run.originRunID.map { " (fork of \($0.description.prefix(8)))" } ?? ""),
+             run.displayStatus, Self.time(run.createdAt),
+             String(format: "%.1f s", (run.finishedAt ?? Date()).timeIntervalSince(run.createdAt))]
         }
+        Table(header: ["RUN", "WORKFLOW", "STATUS", "STARTED", "DURATION"], rows: rows).lines.forEach(output.line)
+        let shown = offset + page.runs.count
+        if shown < page.total { output.line("\(page.total - shown) more; see them with --offset \(shown)") }
     }
 
     static func time(_ date: Date) -> String {

@@ -3,7 +3,7 @@ import Cairn
 import CairnSQLite
 import Foundation
 
-struct Replay: AsyncParsableCommand {
+struct Replay: CairnSubcommand {
     static let configuration = CommandConfiguration(
         abstract: "Re-emit a run's progress from the journal, or check today's code against it.",
         discussion: """
@@ -28,45 +28,33 @@ struct Replay: AsyncParsableCommand {
     @OptionGroup var options: GlobalOptions
     @ParentCommand var root: CairnCommand
 
-    func run() async throws {
-        let environment = try CommandEnvironment(options, root: root.global)
+    func run(in environment: CommandEnvironment) async throws {
         let output = environment.output
-        do {
-            let id = try environment.runID(run)
-            let journal = try environment.readOnlyJournal()
-            guard let summary = try journal.rows("SELECT workflow, status, result, error FROM runs WHERE run_id = ?", [id.description]).records.first else {
-                throw CairnError(.runNotFound, "no run \(id) in \(journal.path)")
-            }
-            if check {
-                let registration = try environment.workflow(named: summary["workflow"]?.text ?? "")
-                let report = try await registration.replayCheck(environment.engine(try environment.journal()), id)
-                return try print(report, output)
-            }
-            let progress = try journal.rows(
-                "SELECT stream_position, step, name, payload FROM stream_event WHERE run_id = ? ORDER BY stream_position", [id.description])
-            progress.records.forEach(output.progress)
-            output.outcome(runID: id.description, summary)
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            throw Exit.fail(error)
+        let id = try environment.runID(run)
+        let journal = try environment.readOnlyJournal()
+        let summary = try await environment.summary(of: id, in: journal)
+        if check {
+            let registration = try environment.workflow(named: summary.workflow)
+            let report = try await registration.replayCheck(Engine(), id, journal)
+            return try print(report, output)
         }
+        var position = 1
+        while true {
+            let page = try await journal.streamedEvents(for: id, from: position, limit: 256)
+            page.forEach(output.progress)
+            position += page.count
+            if page.count < 256 { break }
+        }
+        throw ExitCode(output.outcome(RunOutcome(summary)))
     }
 
     private func print(_ report: ReplayReport, _ output: Output) throws {
+        if output.json { output.json(ReplayCheckDocument(report)) }
         guard let divergence = report.divergence else {
-            if output.json {
-                output.json(["diverged": false, "matchedExecutions": report.matchedExecutions])
-            } else {
-                output.line("no divergence: \(report.matchedExecutions) committed step execution(s) re-executed and matched")
-            }
+            if !output.json { output.line("no divergence: \(report.matchedExecutions) committed step execution(s) re-executed and matched") }
             return
         }
-        if output.json {
-            output.json(["diverged": true, "matchedExecutions": report.matchedExecutions, "step": divergence.step,
-                         "executionId": divergence.executionID, "attempt": divergence.attempt, "event": divergence.event,
-                         "seq": divergence.seq, "expected": divergence.expected, "got": divergence.got])
-        } else {
+        if !output.json {
             output.line("diverged after \(report.matchedExecutions) matching execution(s):")
             output.line("  step      \(divergence.step) (execution \(divergence.executionID), attempt \(divergence.attempt))")
             output.line("  on        \(divergence.event) seq \(divergence.seq)")
@@ -74,5 +62,31 @@ struct Replay: AsyncParsableCommand {
             output.line("  got       \(divergence.got)")
         }
         throw ExitCode(Exit.runFailed)
+    }
+}
+
+/// `replay --check --json`.
+struct ReplayCheckDocument: Encodable {
+    let diverged: Bool
+    let matchedExecutions: Int
+    let step: String?
+    let executionId: Int?
+    let attempt: Int?
+    let event: String?
+    let seq: Int?
+    let expected: String?
+    let got: String?
+
+    init(_ report: ReplayReport) {
+        let divergence = report.divergence
+        diverged = divergence != nil
+        matchedExecutions = report.matchedExecutions
+        step = divergence?.step
+        executionId = divergence?.executionID
+        attempt = divergence?.attempt
+        event = divergence?.event
+        seq = divergence?.seq
+        expected = divergence?.expected
+        got = divergence?.got
     }
 }

@@ -3,7 +3,7 @@ import Cairn
 import CairnSQLite
 import Foundation
 
-struct Resume: AsyncParsableCommand {
+struct Resume: CairnSubcommand {
     static let configuration = CommandConfiguration(
         abstract: "Resume one run in the foreground, or take over every run whose owner is gone.",
         discussion: """
@@ -34,50 +34,44 @@ struct Resume: AsyncParsableCommand {
         if wait && !all { throw ValidationError("--wait goes with --all.") }
     }
 
-    func run() async throws {
-        let environment = try CommandEnvironment(options, root: root.global)
+    func run(in environment: CommandEnvironment) async throws {
         let signals = SignalInterrupter()
-        do {
-            let journal = try environment.existingJournal()
-            let engine = environment.engine(journal)
-            if let run {
-                let id = try environment.runID(run)
-                guard let summary = try await journal.run(id) else { throw CairnError(.runNotFound, "no run \(id) in \(journal.path)") }
-                let registration = try environment.workflow(named: summary.workflow)
-                let follower = RunFollower(output: environment.output, workflow: summary.workflow, signals: signals)
-                throw ExitCode(await follower.drive(try await registration.resume(engine, id)))
-            }
-            throw ExitCode(try await resumeAll(journal, engine, environment, signals))
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            throw Exit.fail(error)
+        let journal = try environment.existingJournal()
+        let engine = environment.engine(journal)
+        if let run {
+            let id = try environment.runID(run)
+            let summary = try await environment.summary(of: id, in: journal)
+            let registration = try environment.workflow(named: summary.workflow)
+            let follower = RunFollower(output: environment.output, workflow: summary.workflow, signals: signals)
+            throw ExitCode(await follower.drive(try await registration.resume(engine, id)))
         }
+        throw ExitCode(try await resumeAll(journal, engine, environment, signals))
     }
 
     /// Resumes every unfinished run concurrently; returns 1 when any of them did not complete.
     private func resumeAll(
-        _ journal: SQLiteJournal, _ engine: Engine, _ environment: CommandEnvironment, _ signals: SignalInterrupter
+        _ journal: some InspectableJournal, _ engine: Engine, _ environment: CommandEnvironment, _ signals: SignalInterrupter
     ) async throws -> Int32 {
         let output = environment.output
-        var pending = try await journal.runs().filter { !$0.status.isTerminal }
+        var pending = try await journal.allRuns(RunQuery(unfinishedOnly: true, limit: 500))
         var worst: Int32 = 0
         if pending.isEmpty, !output.json { output.line("no unfinished runs") }
         while !pending.isEmpty {
             var held: [RunSummary] = []
-            var runs: [(RunSummary, ErasedRun)] = []
+            var runs: [(RunSummary, AnyRunHandle)] = []
             for summary in pending {
-                let id = try environment.runID(summary.runID)
                 do {
                     let registration = try environment.workflow(named: summary.workflow)
-                    let run = try await registration.resume(engine, id)
+                    let run = try await registration.resume(engine, summary.runID)
                     signals.attach(run)
                     runs.append((summary, run))
                 } catch let error as CairnError where error.code == .runOwned {
                     held.append(summary)
-                    if !wait { report(summary.runID, "skipped", error.message, output) }
+                    if !wait { Self.report(RunOutcome(runID: summary.runID, status: "skipped", error: RunError(error.code, error.message)), output) }
                 } catch {
-                    report(summary.runID, "not resumed", String(describing: error), output)
+                    let cairn = error as? CairnError
+                    Self.report(RunOutcome(runID: summary.runID, status: "not-resumed",
+                                      error: RunError(cairn?.code ?? .journalUnavailable, cairn?.message ?? String(describing: error))), output)
                     worst = Exit.runFailed
                 }
             }
@@ -92,43 +86,35 @@ struct Resume: AsyncParsableCommand {
                     + "\(Int(max(0, soonest.timeIntervalSinceNow).rounded(.up))) s")
             }
             try await Task.sleep(for: .milliseconds(Int64(max(0.2, soonest.timeIntervalSinceNow + 0.2) * 1000)))
-            let still = Set(held.map(\.runID))
-            pending = try await journal.runs().filter { still.contains($0.runID) && !$0.status.isTerminal }
+            var still: [RunSummary] = []
+            for summary in held {
+                if let now = try await journal.summary(of: summary.runID), now.finishedAt == nil { still.append(now) }
+            }
+            pending = still
         }
         return worst
     }
 
-    private func finish(_ runs: [(RunSummary, ErasedRun)], _ output: Output) async -> Int32 {
+    private func finish(_ runs: [(RunSummary, AnyRunHandle)], _ output: Output) async -> Int32 {
         await withTaskGroup(of: Int32.self) { group in
-            for (summary, run) in runs {
+            for (_, run) in runs {
                 group.addTask {
-                    switch await run.outcome() {
-                    case .completed:
-                        report(summary.runID, "completed", nil, output)
-                        return 0
-                    case .ended(let status, let error):
-                        report(summary.runID, status.rawValue, error.message, output)
-                        return Exit.runFailed
-                    case .interrupted:
-                        report(summary.runID, "interrupted", nil, output)
-                        return Exit.interrupted
-                    case .journalFailed(let error):
-                        report(summary.runID, "failed", String(describing: error), output)
-                        return Exit.runFailed
-                    }
+                    let started = Date()
+                    let outcome = RunOutcome(runID: run.runID, end: await run.end(), seconds: Date().timeIntervalSince(started))
+                    Self.report(outcome, output)
+                    return outcome.completed ? 0 : outcome.interrupted ? Exit.interrupted : Exit.runFailed
                 }
             }
             return await group.reduce(0) { max($0, $1) }
         }
     }
 
-    private func report(_ run: String, _ status: String, _ detail: String?, _ output: Output) {
+    /// One line per run: `RUN  STATUS  (why)`; with --json, the run's outcome.
+    private static func report(_ outcome: RunOutcome, _ output: Output) {
         if output.json {
-            var object: [String: Any] = ["runId": run, "status": status]
-            if let detail { object["detail"] = detail }
-            output.json(object)
+            output.json(outcome)
         } else {
-            output.line("\(run)  \(status)\(detail.map { "  (\($0))" } ?? "")")
+            output.line("\(outcome.runID)  \(outcome.status)\(outcome.error.map { "  (\($0.message))" } ?? "")")
         }
     }
 }

@@ -3,7 +3,7 @@ import Cairn
 import CairnSQLite
 import Foundation
 
-struct Run: AsyncParsableCommand {
+struct Run: CairnSubcommand {
     static let configuration = CommandConfiguration(
         abstract: "Start a workflow run and drive it to its end, streaming its progress.",
         discussion: """
@@ -32,29 +32,22 @@ struct Run: AsyncParsableCommand {
     @OptionGroup var options: GlobalOptions
     @ParentCommand var root: CairnCommand
 
-    func run() async throws {
-        let environment = try CommandEnvironment(options, root: root.global)
+    func run(in environment: CommandEnvironment) async throws {
         let signals = SignalInterrupter()
-        do {
-            let registration = try environment.workflow(named: workflow)
-            let json = try readInput()
-            let runID = try id.map(environment.runID)
-            let journal = try environment.journal()
-            let engine = environment.engine(journal)
-            let follower = RunFollower(output: environment.output, workflow: workflow, signals: signals)
-            if let runID, let existing = try await journal.run(runID) {
-                guard existing.workflow == workflow else {
-                    throw CairnError(.runExists, "run \(runID) exists already and belongs to workflow '\(existing.workflow)'")
-                }
-                throw ExitCode(await follower.drive(try await registration.resume(engine, runID)))
+        let registration = try environment.workflow(named: workflow)
+        let json = try readInput()
+        let runID = try id.map(environment.runID)
+        let journal = try environment.journal()
+        let engine = environment.engine(journal)
+        let follower = RunFollower(output: environment.output, workflow: workflow, signals: signals)
+        if let runID, let existing = try await journal.summary(of: runID) {
+            guard existing.workflow == workflow else {
+                throw CairnError(.runExists, "run \(runID) exists already and belongs to workflow '\(existing.workflow)'")
             }
-            let options = RunOptions(id: runID, timeout: timeout.map { .milliseconds(Int64($0 * 1000)) })
-            throw ExitCode(await follower.drive(try await registration.start(engine, json, options)))
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            throw Exit.fail(error)
+            throw ExitCode(await follower.drive(try await registration.resume(engine, runID)))
         }
+        let options = RunOptions(id: runID, timeout: timeout.map { .milliseconds(Int64($0 * 1000)) })
+        throw ExitCode(await follower.drive(try await registration.start(engine, json, options)))
     }
 
     private func readInput() throws -> Data {

@@ -3,13 +3,13 @@ import Cairn
 import CairnSQLite
 import Foundation
 
-struct Sql: AsyncParsableCommand {
+struct Sql: CairnSubcommand {
     static let configuration = CommandConfiguration(
         commandName: "sql",
         abstract: "Query the journal and the ledger with read-only SQL.",
         discussion: """
-            Query the documented views — runs, events, step_executions, side_effects, decisions, ledger, stock — \
-            (`cairn sql --schema` describes every column). Any statement that could write is refused, whatever \
+            Query the documented views — runs, events, step_executions, side_effects, clock, and those of the \
+            plugged-in domains, like decisions, ledger and stock — (`cairn sql --schema` describes every column). Any statement that could write is refused, whatever \
             it is and wherever it hides (after a `;` too); nothing runs then. Queries never block running steps.
 
             Examples:
@@ -34,29 +34,34 @@ struct Sql: AsyncParsableCommand {
         if schema == (query != nil) { throw ValidationError("Pass a query or --schema.") }
     }
 
-    func run() async throws {
-        let environment = try CommandEnvironment(options, root: root.global)
+    func run(in environment: CommandEnvironment) async throws {
         let output = environment.output
         if schema { return printSchema(output) }
-        do {
-            let results = try environment.readOnlyJournal().userQuery(query ?? "")
-            for result in results {
-                if csv { output.csv(result) } else { output.rows(result) }
-            }
-        } catch {
-            throw Exit.fail(error)
+        let results = try environment.readOnlyJournal().userQuery(query ?? "")
+        for result in results {
+            if csv { output.csv(result) } else { output.rows(result) }
         }
+    }
+    /// `sql --schema --json`: one entry per view.
+    struct ViewDocument: Encodable {
+        struct Column: Encodable {
+            let name: String
+            let meaning: String
+        }
+
+        let view: String
+        let summary: String
+        let columns: [Column]
     }
 
     private func printSchema(_ output: Output) {
+        let views = JournalViews.core + CairnCLI.journalExtensions.flatMap(\.views)
         if output.json {
-            output.json(JournalViews.all.map { view in
-                ["view": view.name, "summary": view.summary,
-                 "columns": view.columns.map { ["name": $0.name, "meaning": $0.meaning] }] as [String: Any]
+            return output.json(views.map { view in
+                ViewDocument(view: view.name, summary: view.summary, columns: view.columns.map { ViewDocument.Column(name: $0.name, meaning: $0.meaning) })
             })
-            return
         }
-        for view in JournalViews.all {
+        for view in views {
             output.line("\(view.name) — \(view.summary)")
             let width = view.columns.map(\.name.count).max() ?? 0
             for column in view.columns {

@@ -1,21 +1,26 @@
-public import Cairn
-import Foundation
+public import Foundation
 
-/// A workflow the `cairn` command can run: its name, graph, and how to start and resume it from JSON.
+/// A workflow registered by name, so that a process that knows runs only by their journal (the CLI, a worker,
+/// the HTTP server) can start, resume, replay and fork them with JSON in and JSON out.
 ///
 /// ## Usage
 /// ```swift
-/// await CairnCLI.main(workflows: [WorkflowRegistration(HelloWorkflow()), WorkflowRegistration(MyWorkflow())])
+/// let registry = [WorkflowRegistration(HelloWorkflow()), WorkflowRegistration(MyWorkflow())]
+/// let run = try await registry[0].start(engine, Data(#"{"name": "Ada"}"#.utf8), RunOptions())
 /// ```
 public struct WorkflowRegistration: Sendable {
     /// The workflow's persisted name.
     public let name: String
     /// The workflow's graph, for validation and drawing.
     public let graph: WorkflowGraph
-    let start: @Sendable (Engine, Data, RunOptions) async throws -> ErasedRun
-    let resume: @Sendable (Engine, RunID) async throws -> ErasedRun
-    let replayCheck: @Sendable (Engine, RunID) async throws -> ReplayReport
-    let fork: @Sendable (Engine, RunID, Int, Data?) async throws -> (run: ErasedRun, note: String?)
+    /// Starts a run from its input as JSON; throws ``CairnError`` `invalid-input` naming the field when it does not decode.
+    public let start: @Sendable (Engine, Data, RunOptions) async throws -> AnyRunHandle
+    /// Resumes a run from its journal.
+    public let resume: @Sendable (Engine, RunID) async throws -> AnyRunHandle
+    /// Re-executes a run's committed steps against its journal (``Engine/replayCheck(_:run:)``).
+    public let replayCheck: @Sendable (Engine, RunID, any JournalReader) async throws -> ReplayReport
+    /// Forks a run at an event, optionally patched (``Engine/fork(_:run:at:patch:)``).
+    public let fork: @Sendable (Engine, RunID, Int, Data?) async throws -> (run: AnyRunHandle, note: String?)
 
     public init<W: Workflow>(_ workflow: W) {
         name = W.name
@@ -27,50 +32,15 @@ public struct WorkflowRegistration: Sendable {
             } catch {
                 throw CairnError(.invalidInput, "the input of '\(W.name)' is not valid: \(InputError.describe(error))")
             }
-            return ErasedRun(try await engine.start(workflow, input: input, options: options))
+            return AnyRunHandle(try await engine.start(workflow, input: input, options: options))
         }
-        resume = { engine, run in ErasedRun(try await engine.resume(workflow, run: run)) }
-        replayCheck = { engine, run in try await engine.replayCheck(workflow, run: run) }
+        resume = { engine, run in AnyRunHandle(try await engine.resume(workflow, run: run)) }
+        replayCheck = { engine, run, reader in try await engine.replayCheck(workflow, run: run, from: reader) }
         fork = { engine, run, seq, patch in
             let fork = try await engine.fork(workflow, run: run, at: seq, patch: patch)
-            return (ErasedRun(fork.handle), fork.note)
+            return (AnyRunHandle(fork.handle), fork.note)
         }
     }
-}
-
-/// A run handle with its result type erased to JSON.
-struct ErasedRun: Sendable {
-    let runID: RunID
-    let events: RunEventStream
-    let outcome: @Sendable () async -> RunOutcome
-    let interrupt: @Sendable () -> Void
-
-    init<Output>(_ handle: RunHandle<Output>) {
-        runID = handle.runID
-        events = handle.events
-        outcome = {
-            do {
-                let result = try await handle.result
-                return .completed(String(decoding: try JSONEncoder().encode(result), as: UTF8.self))
-            } catch let error as RunError {
-                return .ended(await handle.status, error)
-            } catch let error as CairnError where error.code == .interrupted {
-                return .interrupted
-            } catch {
-                return .journalFailed(error)
-            }
-        }
-        interrupt = { handle.interrupt() }
-    }
-}
-
-/// How a run the CLI drove ended.
-enum RunOutcome: Sendable {
-    /// The result, as JSON.
-    case completed(String)
-    case ended(RunStatus, RunError)
-    case interrupted
-    case journalFailed(any Error)
 }
 
 /// Sentences for input that does not decode: which field, what was wrong.

@@ -1,3 +1,7 @@
+-- replaces: 0002_inventory_ledger
+-- (the same tables, shipped among the journal's own migrations before domains were plug-ins: a journal that
+-- has them already takes this migration as applied and runs none of it)
+
 -- The inventory domain: every order or clear-out is one decision row, written inside the commit of the
 -- step execution that decided it, linked to its run, execution and decision event.
 

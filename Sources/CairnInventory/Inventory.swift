@@ -1,0 +1,83 @@
+import ArgumentParser
+public import Cairn
+public import CairnCLI
+public import CairnSQLite
+
+/// The article's inventory domain as a plug-in: its workflows, its ledger tables and views (migrated with
+/// the journal's), its `db check` rules, and its `audit` and `ledger` commands.
+///
+/// ## Usage
+/// ```swift
+/// await CairnCLI.main(plugins: [Inventory.plugin])
+/// ```
+public enum Inventory {
+    /// The shipped workflows.
+    public static let workflows: [WorkflowRegistration] = [
+        WorkflowRegistration(HelloWorkflow()),
+        WorkflowRegistration(FeedbackMonitor()),
+        WorkflowRegistration(ComplexFeedbackMonitor()),
+    ]
+
+    /// The ledger tables, their views and their checks.
+    public static let journalExtension = JournalExtension(
+        name: "inventory", migrations: InventoryMigrations.all, views: InventoryViews.all, checks: [
+            JournalCheck("ledger row without its commit", """
+                SELECT l.entry_id, l.run_id, l.execution_id FROM ledger_entry AS l WHERE NOT EXISTS (
+                  SELECT 1 FROM journal AS j WHERE j.run_id = l.run_id AND j.execution_id = l.execution_id
+                    AND j.kind = 'execution_finished' AND j.outcome = 'completed')
+                """),
+            JournalCheck("stock differs from ledger", """
+                SELECT s.sku, s.quantity, (SELECT COALESCE(SUM(quantity), 0) FROM ledger_entry AS l WHERE l.sku = s.sku)
+                FROM stock_level AS s WHERE s.quantity != (SELECT COALESCE(SUM(quantity), 0) FROM ledger_entry AS l WHERE l.sku = s.sku)
+                """),
+        ])
+
+    /// Everything `cairn` adds for the domain.
+    public static let plugin = CairnPlugin(
+        workflows: workflows, journal: journalExtension,
+        commands: CommandGroup(name: "Inventory", subcommands: [Audit.self, Ledger.self]))
+}
+
+/// The inventory's documented views (created by `Migrations/inventory/0002_views.sql`).
+public enum InventoryViews {
+    public static let all: [JournalView] = [
+        JournalView(name: "decisions", summary: "Every inventory decision, with the votes that led to it and how its run went.", columns: [
+            ("at", "When the decision was committed."),
+            ("sku", "The SKU."),
+            ("decision", "order or clear."),
+            ("quantity", "Units added (order) or removed (clear, negative)."),
+            ("round", "The monitor's cycle."),
+            ("vote_online", "The online reviews' verdict (Good or Bad), when the workflow voted."),
+            ("vote_offline", "The shops' verdict, when the workflow voted."),
+            ("vote_trend", "The trend predictor's verdict, when the workflow voted."),
+            ("workflow", "The workflow of the run."),
+            ("run_id", "The run that decided."),
+            ("execution_id", "The step execution whose commit wrote the decision."),
+            ("step", "That execution's step."),
+            ("decision_seq", "The seq of the event that triggered the decision."),
+            ("decision_event", "That event's name."),
+            ("entry_id", "The ledger row."),
+            ("resumed", "1 when the run was taken over from the journal at least once."),
+            ("forked", "1 when the run is a fork of another."),
+        ]),
+        JournalView(name: "ledger", summary: "The inventory ledger: one row per decision.", columns: [
+            ("entry_id", "The row's id, in commit order."),
+            ("sku", "The SKU."),
+            ("decision", "order or clear."),
+            ("quantity", "Units added (order) or removed (clear, negative)."),
+            ("round", "The monitor's cycle."),
+            ("run_id", "The run that decided."),
+            ("execution_id", "The step execution whose commit wrote the row."),
+            ("step", "That execution's step."),
+            ("decision_seq", "The seq of the event that triggered the decision."),
+            ("decision_event", "That event's name."),
+            ("vote_online", "The online reviews' verdict, when the workflow voted."),
+            ("vote_offline", "The shops' verdict, when the workflow voted."),
+            ("vote_trend", "The trend predictor's verdict, when the workflow voted."),
+            ("at", "When the row was committed."),
+        ]),
+        JournalView(name: "stock", summary: "Stock on hand per SKU: the sum of its ledger rows.", columns: [
+            ("sku", "The SKU."),
+            ("quantity", "Units on hand."),
+        ]),    ]
+}
