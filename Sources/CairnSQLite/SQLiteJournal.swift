@@ -65,8 +65,11 @@ public final class SQLiteJournal: LeasingJournal, InspectableJournal, CancelRequ
         let owner = owner, ttl = leaseTTL.seconds
         try await committer.submit { db in
             let exists = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM run WHERE run_id = ?"), arguments: [run.description]) ?? false
+            let starts = records.filter { if case .runStarted = $0 { true } else { false } }.count
+            if starts > 0, exists || starts > 1 {
+                throw CairnError(.runExists, "run \(run) exists already: resume it, or start with another id")
+            }
             if case .runStarted = records.first {
-                guard !exists else { throw CairnError(.runExists, "run \(run) exists already: resume it, or start with another id") }
                 try JournalWriter(db: db, run: run).write(records)
                 try db.execute(sql: "INSERT INTO lease (run_id, owner, epoch, expires_at) VALUES (?, ?, 1, \(Self.dbNow) + ?)",
                                arguments: [run.description, owner, ttl])

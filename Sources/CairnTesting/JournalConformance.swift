@@ -1,0 +1,222 @@
+public import Cairn
+import Foundation
+public import Testing
+
+/// The journal contract as tests: one body per rule of ``Journal`` and ``InspectableJournal`` (and of
+/// ``LeasingJournal`` where the backend has leases). A backend is done when it passes every one.
+///
+/// ## Usage
+/// ```swift
+/// @Test(arguments: JournalConformance.Rule.allCases)
+/// func conformance(rule: JournalConformance.Rule) async throws {
+///     try await JournalConformance.check(rule) { try MyJournal(path: temporaryFile()) }
+/// }
+/// ```
+public enum JournalConformance {
+    /// A journal to test: a fresh, empty one per call.
+    public typealias Factory = @Sendable () throws -> any Journal & InspectableJournal
+
+    public enum Rule: String, CaseIterable, Sendable, CustomTestStringConvertible {
+        case roundTrip = "records read back as they were appended, in order"
+        case atomicAppend = "an append is all or nothing"
+        case unknownRunRefused = "an append to a run that has no start is refused, creating nothing"
+        case duplicateStartRefused = "a second start of a run is refused, appending nothing"
+        case gaplessSeqsKept = "event seqs and stream positions come back as given, and stream pages cut by position"
+        case listingFiltersBeforePaging = "listing filters by status and workflow before paging, over more than 1,000 runs"
+        case summariesFromRecords = "a summary says what the records say: status, input, result, error, origin, resumes"
+
+        public var testDescription: String { rawValue }
+    }
+
+    /// Checks one rule against journals made by `make`.
+    public static func check(_ rule: Rule, _ make: Factory) async throws {
+        let journal = try make()
+        switch rule {
+        case .roundTrip: try await roundTrip(journal)
+        case .atomicAppend: try await atomicAppend(journal)
+        case .unknownRunRefused: try await unknownRunRefused(journal)
+        case .duplicateStartRefused: try await duplicateStartRefused(journal)
+        case .gaplessSeqsKept: try await gaplessSeqsKept(journal)
+        case .listingFiltersBeforePaging: try await listingFiltersBeforePaging(journal)
+        case .summariesFromRecords: try await summariesFromRecords(journal)
+        }
+    }
+
+    // MARK: Rules
+
+    static func roundTrip(_ journal: any Journal) async throws {
+        let run = RunID()
+        let written = SyntheticRun(run).completed(streamed: 2)
+        try await journal.append([written[0]], for: run)
+        try await journal.append(Array(written.dropFirst()), for: run)
+        let read = try await journal.records(for: run)
+        #expect(read.map(\.kindName) == written.map(\.kindName))
+        #expect(read.flatMap(\.events).map(\.seq) == written.flatMap(\.events).map(\.seq))
+        #expect(read.flatMap(\.events).map(\.payload) == written.flatMap(\.events).map(\.payload))
+        let finish = try #require(read.compactMap(\.finishedExecution).first)
+        #expect(finish.outcome == .completed && finish.streamed.count == 2 && finish.storeWrites.map(\.key) == ["k"])
+        #expect(finish.recorded == [.random(42)])
+        guard case .sideEffect(let effect)? = read.first(where: { $0.kindName == "sideEffect" }) else {
+            Issue.record("the side effect did not come back")
+            return
+        }
+        #expect(effect.key == "call#1" && effect.result == Data("7".utf8))
+        guard case .runFinished(let end)? = read.last else {
+            Issue.record("the end did not come back")
+            return
+        }
+        #expect(end.status == .completed && end.result == Data(#"{"result":"done"}"#.utf8))
+        #expect(try await journal.contains(run))
+    }
+
+    static func atomicAppend(_ journal: any Journal) async throws {
+        let run = RunID()
+        let records = SyntheticRun(run).completed()
+        try await journal.append([records[0]], for: run)
+        let before = try await journal.records(for: run).count
+        // A batch that is refused half-way (a second start at its end) leaves none of it behind.
+        await #expect(throws: (any Error).self) { try await journal.append(Array(records[1...3]) + [records[0]], for: run) }
+        #expect(try await journal.records(for: run).count == before)
+    }
+
+    static func unknownRunRefused(_ journal: any Journal) async throws {
+        let run = RunID()
+        let records = SyntheticRun(run).completed()
+        await #expect { try await journal.append(Array(records.dropFirst()), for: run) } throws: {
+            ($0 as? CairnError)?.code == .runNotFound
+        }
+        #expect(try await !journal.contains(run))
+        await #expect { _ = try await journal.records(for: run) } throws: { ($0 as? CairnError)?.code == .runNotFound }
+    }
+
+    static func duplicateStartRefused(_ journal: any Journal) async throws {
+        let run = RunID()
+        let records = SyntheticRun(run).completed()
+        try await journal.append([records[0]], for: run)
+        await #expect { try await journal.append([records[0]], for: run) } throws: { ($0 as? CairnError)?.code == .runExists }
+        #expect(try await journal.records(for: run).count == 1)
+    }
+
+    static func gaplessSeqsKept(_ journal: any Journal) async throws {
+        let run = RunID()
+        let records = SyntheticRun(run).completed(streamed: 5)
+        try await journal.append(records, for: run)
+        #expect(try await journal.records(for: run).flatMap(\.events).map(\.seq) == [1, 2])
+        #expect(try await journal.streamedEvents(for: run, from: 1, limit: 100).map(\.position) == [1, 2, 3, 4, 5])
+        #expect(try await journal.streamedEvents(for: run, from: 2, limit: 2).map(\.position) == [2, 3])
+        #expect(try await journal.streamedEvents(for: run, from: 6, limit: 10).isEmpty)
+        #expect(try await journal.streamedEvents(for: RunID(), from: 1, limit: 10).isEmpty)
+    }
+
+    static func listingFiltersBeforePaging(_ journal: any Journal & InspectableJournal) async throws {
+        // 1,030 runs, oldest first: the 20 oldest failed, every other one completed, the newest 10 of workflow "b".
+        let base = Date(timeIntervalSince1970: 1_800_000_000)
+        var failed: [RunID] = []
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<1_030 {
+                let run = RunID()
+                if index < 20 { failed.append(run) }
+                let synthetic = SyntheticRun(run, workflow: index >= 1_020 ? "b" : "a", at: base.addingTimeInterval(Double(index)))
+                let records = index < 20 ? synthetic.failed() : synthetic.completed()
+                group.addTask { try await journal.append(records, for: run) }
+            }
+            try await group.waitForAll()
+        }
+        let all = try await journal.runs(RunQuery(limit: 50))
+        #expect(all.total == 1_030 && all.runs.count == 50)
+        #expect(all.runs.map(\.createdAt) == all.runs.map(\.createdAt).sorted(by: >), "newest first")
+        let failures = try await journal.runs(RunQuery(statuses: [.status(.failed)], limit: 50))
+        #expect(failures.total == 20 && Set(failures.runs.map(\.runID)) == Set(failed), "the oldest runs are found too")
+        let secondPage = try await journal.runs(RunQuery(statuses: [.status(.failed)], limit: 15, offset: 15))
+        #expect(secondPage.runs.count == 5 && Set(secondPage.runs.map(\.runID)).isSubset(of: Set(failed)))
+        let b = try await journal.runs(RunQuery(statuses: [.status(.completed)], workflow: "b", limit: 100))
+        #expect(b.total == 10 && b.runs.allSatisfy { $0.workflow == "b" && $0.status == .completed })
+        let every = try await journal.allRuns(RunQuery(statuses: [.status(.completed), .status(.failed)], limit: 400))
+        #expect(every.count == 1_030 && Set(every.map(\.runID)).count == 1_030)
+        #expect(try await journal.runs(RunQuery(unfinishedOnly: true)).total == 0)
+    }
+
+    static func summariesFromRecords(_ journal: any Journal & InspectableJournal) async throws {
+        let origin = RunID(), fork = RunID(), failed = RunID(), open = RunID()
+        try await journal.append(SyntheticRun(origin).completed(), for: origin)
+        try await journal.append(SyntheticRun(fork, origin: (origin, 2)).completed(), for: fork)
+        try await journal.append(SyntheticRun(failed).failed(), for: failed)
+        try await journal.append(SyntheticRun(open).started(resumes: 2), for: open)
+        let done = try #require(try await journal.summary(of: origin))
+        #expect(done.status == .completed && done.result == .string("done") && done.error == nil && done.finishedAt != nil)
+        #expect(done.input == .object(["sku": .string("Apple")]) && done.workflow == "a" && done.version == "v1")
+        let forked = try #require(try await journal.summary(of: fork))
+        #expect(forked.originRunID == origin && forked.originSeq == 2)
+        #expect(try await journal.runs(RunQuery(forkedFrom: origin)).runs.map(\.runID) == [fork])
+        let failure = try #require(try await journal.summary(of: failed))
+        #expect(failure.status == .failed && failure.error?.code == .stepFailed && failure.result == nil)
+        let running = try #require(try await journal.summary(of: open))
+        #expect(running.status == .running && running.finishedAt == nil && running.resumes == 2)
+        #expect(try await journal.runs(RunQuery(unfinishedOnly: true)).runs.map(\.runID) == [open])
+        #expect(try await journal.summary(of: RunID()) == nil)
+    }
+}
+
+/// Records of a made-up run, valid as a journal holds them (no workflow needed).
+struct SyntheticRun {
+    let run: RunID
+    var workflow = "a"
+    var at = Date(timeIntervalSince1970: 1_800_000_000)
+    var origin: (run: RunID, seq: Int)?
+
+    init(_ run: RunID, workflow: String = "a", at: Date = Date(timeIntervalSince1970: 1_800_000_000), origin: (run: RunID, seq: Int)? = nil) {
+        self.run = run
+        self.workflow = workflow
+        self.at = at
+        self.origin = origin
+    }
+
+    func started(resumes: Int = 0) -> [JournalRecord] {
+        let start = JournaledEvent(seq: 1, name: "cairn.start", payload: Data(#"{"input":{"sku":"Apple"}}"#.utf8), executionID: nil, value: nil)
+        return [.runStarted(RunStarted(runID: run, workflow: workflow, fingerprint: "f", shape: "s", version: "v1", seed: 7,
+                                       deadline: nil, at: at, start: start, origin: origin))]
+            + (0..<resumes).map { _ in .runResumed(RunResumed(at: at)) }
+    }
+
+    func completed(streamed: Int = 1) -> [JournalRecord] {
+        let later = at.addingTimeInterval(0.5)
+        let stop = JournaledEvent(seq: 2, name: "cairn.stop", payload: Data(#"{"result":"done"}"#.utf8), executionID: 1, value: nil)
+        return started() + [
+            .executionStarted(ExecutionStarted(executionID: 1, step: "only", attempt: 1, triggers: [1], at: at)),
+            .sideEffect(SideEffect(executionID: 1, attempt: 1, key: "call#1", result: Data("7".utf8), at: at)),
+            .executionFinished(ExecutionFinished(
+                executionID: 1, step: "only", attempt: 1, triggers: [("cairn.start", 1)], outcome: .completed, emitted: [stop],
+                streamed: (1...max(1, streamed)).map { StreamedEvent(position: $0, name: "p", payload: Data(#"{"n":\#($0)}"#.utf8), step: "only") },
+                storeWrites: [StoreWrite(key: "k", value: Data("1".utf8))], recorded: [.random(42)], effects: [],
+                startedAt: at, at: later)),
+            .runFinished(RunFinished(status: .completed, result: stop.payload, error: nil, at: later)),
+        ]
+    }
+
+    func failed() -> [JournalRecord] {
+        let later = at.addingTimeInterval(0.5)
+        let error = RunError(.stepFailed, "step 'only' failed", step: "only", event: "cairn.start")
+        return started() + [
+            .executionStarted(ExecutionStarted(executionID: 1, step: "only", attempt: 1, triggers: [1], at: at)),
+            .executionFinished(ExecutionFinished(
+                executionID: 1, step: "only", attempt: 1, triggers: [("cairn.start", 1)], outcome: .failed(message: "boom", retryAt: nil),
+                emitted: [], streamed: [], storeWrites: [], recorded: [], effects: [], startedAt: at, at: later)),
+            .runFinished(RunFinished(status: .failed, result: nil, error: error, at: later)),
+        ]
+    }
+}
+
+extension JournalRecord {
+    /// The record's case name, for comparing kinds.
+    var kindName: String {
+        switch self {
+        case .runStarted: "runStarted"
+        case .executionStarted: "executionStarted"
+        case .executionFinished: "executionFinished"
+        case .sideEffect: "sideEffect"
+        case .runInterrupted: "runInterrupted"
+        case .runResumed: "runResumed"
+        case .runFinished: "runFinished"
+        }
+    }
+}

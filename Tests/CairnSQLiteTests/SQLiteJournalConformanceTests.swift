@@ -1,0 +1,13 @@
+import Cairn
+import CairnSQLite
+import CairnTesting
+import Testing
+
+@Suite("Journal conformance: the SQLite journal", .timeLimit(.minutes(2)))
+struct SQLiteJournalConformanceTests {
+    @Test(arguments: JournalConformance.Rule.allCases)
+    func conformance(rule: JournalConformance.Rule) async throws {
+        let directory = try TemporaryDirectory()
+        try await JournalConformance.check(rule) { try SQLiteJournal(path: directory.path("j.sqlite")) }
+    }
+}

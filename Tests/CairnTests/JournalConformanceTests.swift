@@ -1,0 +1,11 @@
+import Cairn
+import CairnTesting
+import Testing
+
+@Suite("Journal conformance: the in-memory journal", .timeLimit(.minutes(1)))
+struct InMemoryJournalConformanceTests {
+    @Test(arguments: JournalConformance.Rule.allCases)
+    func conformance(rule: JournalConformance.Rule) async throws {
+        try await JournalConformance.check(rule) { InMemoryJournal() }
+    }
+}
