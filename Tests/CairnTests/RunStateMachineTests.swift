@@ -129,4 +129,78 @@ struct RunStateMachineTests {
         #expect(machine.decide(at: now).wakeAt == now.addingTimeInterval(10))
         #expect(machine.decide(at: now.addingTimeInterval(10)).finish?.status == .timedOut)
     }
+
+    // MARK: The lifecycle: the driver's inputs in, the decision out
+
+    func runningFan() throws -> RunStateMachine {
+        var machine = RunStateMachine(graph: graph)
+        try machine.apply(started())
+        try apply(machine.decide(at: now).starts.map { .executionStarted($0) }, to: &machine)
+        return machine
+    }
+
+    func result(_ id: Int, attempt: Int = 1) -> AttemptResult {
+        AttemptResult(executionID: id, attempt: attempt, outcome: .returned(nil, ExecutionEffects()), sideEffects: [])
+    }
+
+    @Test("an interrupt starts nothing new, waits out its grace for attempts in flight, then decides the interruption")
+    func interrupt() throws {
+        var machine = try runningFan()
+        let first = machine.requestInterrupt(at: now, grace: .seconds(5))
+        let deadline = try #require(first)
+        let second = machine.requestInterrupt(at: now, grace: .seconds(5))
+        #expect(second == nil, "one interrupt at a time")
+        let during = machine.decide(at: now)
+        #expect(during.starts.isEmpty && during.interrupt == nil && during.finish == nil && during.wakeAt == deadline)
+        #expect(machine.decide(at: deadline).interrupt?.abandoned == [1])
+        try machine.apply(finished(1, "fan", emitting: [event(2, Tick(n: 1), by: 1)]))
+        let done = machine.decide(at: now)
+        #expect(done.interrupt?.abandoned == [] && done.starts.isEmpty, "the tick it made due waits for the resume")
+    }
+
+    @Test("a cancel request is decided as the cancelled end; a stop already committed wins")
+    func cancel() throws {
+        var machine = try runningFan()
+        machine.requestCancel()
+        let end = machine.decide(at: now).finish
+        #expect(end?.status == .cancelled && end?.error?.code == .cancelled)
+        var stopped = RunStateMachine(graph: TestWorkflow(Int.self, Int.self) {
+            FunctionStep("only") { (event: StartEvent<Int>, context) -> StopEvent<Int>? in nil }
+        }.graph)
+        try stopped.apply(started())
+        try apply(stopped.decide(at: now).starts.map { .executionStarted($0) }, to: &stopped)
+        try stopped.apply(finished(1, "only", emitting: [event(2, StopEvent(1), by: 1)]))
+        stopped.requestCancel()
+        #expect(stopped.decide(at: now).finish?.status == .completed)
+    }
+
+    @Test("results are fenced by the machine: one per attempt, none from another attempt; past its timeout a result counts as timed out")
+    func acceptingResults() throws {
+        var machine = try runningFan()
+        let stale = machine.accept(result(1, attempt: 2))
+        let current = machine.accept(result(1))
+        let again = machine.accept(result(1))
+        #expect(stale == nil, "not the running attempt")
+        #expect(current != nil)
+        #expect(again == nil, "taken already")
+        var timing = try runningFan()
+        let outlived = timing.attemptOutlivedTimeout(execution: 1, attempt: 1)
+        #expect(outlived)
+        #expect(timing.isAbandonable(execution: 1, attempt: 1))
+        guard case .timedOut? = timing.accept(result(1))?.outcome else {
+            Issue.record("a result past the timeout was not timed out")
+            return
+        }
+        #expect(!timing.isAbandonable(execution: 1, attempt: 1), "settled: nothing left to abandon")
+        let unknown = timing.attemptOutlivedTimeout(execution: 7, attempt: 1)
+        #expect(!unknown)
+    }
+
+    @Test("idle with nothing that could wake it: the machine fails the run as stalled, naming the buffers")
+    func idleStalls() throws {
+        var machine = try runningFan()
+        try machine.apply(finished(1, "fan"))
+        let decision = machine.decide(at: now)
+        #expect(decision.waiting == nil && decision.finish?.status == .failed && decision.finish?.error?.code == .stalled)
+    }
 }

@@ -25,6 +25,7 @@ public final class WorkflowContext: Sendable {
     private let committedStore: [String: Data]
     private let recordedSideEffects: [String: Data]
     private let journalSideEffect: @Sendable (SideEffect) async throws -> Void
+    private let clock: any EngineClock
     private let state: Mutex<State>
 
     struct State {
@@ -45,6 +46,7 @@ public final class WorkflowContext: Sendable {
         attempt: Int,
         triggers: [(name: String, seq: Int)],
         randomSeed: UInt64,
+        clock: any EngineClock,
         committedStore: [String: Data],
         recordedSideEffects: [String: Data],
         logger: Logger,
@@ -60,6 +62,7 @@ public final class WorkflowContext: Sendable {
         self.committedStore = committedStore
         self.recordedSideEffects = recordedSideEffects
         self.journalSideEffect = journalSideEffect
+        self.clock = clock
         var logger = logger
         logger[metadataKey: LoggingKeys.stepName] = "\(step.name)"
         logger[metadataKey: LoggingKeys.executionID] = "\(executionID)"
@@ -124,8 +127,9 @@ public final class WorkflowContext: Sendable {
 
     /// The current time, journaled.
     public var now: Date {
-        if case .now(let date) = journaled("now", { _ in .now(Date()) }) { return date }
-        return Date()
+        let fresh = clock.now
+        if case .now(let date) = journaled("now", { _ in .now(fresh) }) { return date }
+        return fresh
     }
 
     /// A new UUID, journaled.
@@ -193,7 +197,7 @@ public final class WorkflowContext: Sendable {
         }
         let result = try await body()
         CrashPoint.reach("in-side-effect")
-        let effect = SideEffect(executionID: executionID, attempt: attempt, key: key, result: try Self.encode(result), at: Date())
+        let effect = SideEffect(executionID: executionID, attempt: attempt, key: key, result: try Self.encode(result), at: clock.now)
         try await journalSideEffect(effect)
         CrashPoint.reach("after-side-effect")
         state.withLock { $0.effects.sideEffects.append(effect) }

@@ -39,7 +39,7 @@ extension Engine {
         if let patch { records = try Self.patching(records, seq: seq, patch: patch, graph: graph) }
         guard case .runStarted(let start) = records[0] else { throw CairnError(.internalInconsistency, "run \(original) has no start") }
         let forkID = RunID()
-        let now = Date()
+        let now = clock.now
         records[0] = .runStarted(RunStarted(
             runID: forkID, workflow: start.workflow, fingerprint: start.fingerprint, shape: start.shape, version: start.version,
             seed: start.seed, deadline: start.deadline.map { now.addingTimeInterval($0.timeIntervalSince(start.at)) }, at: now,

@@ -15,15 +15,19 @@ public final class Engine: Sendable {
     public let journal: any Journal
     /// Engine-wide settings.
     public let configuration: EngineConfiguration
+    /// Where runs read the time and wait for it.
+    public let clock: any EngineClock
     let logger: Logger
 
     public init(
         journal: any Journal = InMemoryJournal(),
         configuration: EngineConfiguration = EngineConfiguration(),
+        clock: any EngineClock = SystemClock(),
         logger: Logger = Logger(label: "cairn", factory: { _ in SwiftLogNoOpLogHandler() })
     ) {
         self.journal = journal
         self.configuration = configuration
+        self.clock = clock
         self.logger = logger
     }
 
@@ -36,7 +40,7 @@ public final class Engine: Sendable {
         if try await journal.contains(runID) {
             throw CairnError(.runExists, "run \(runID) exists already: resume it, or start with another id")
         }
-        let now = Date()
+        let now = clock.now
         let start = StartEvent(input)
         let record = RunStarted(
             runID: runID, workflow: W.name, fingerprint: graph.fingerprint, shape: graph.shape,
@@ -78,7 +82,7 @@ public final class Engine: Sendable {
                 throw CairnError(.fingerprintMismatch, FingerprintChange(old: started.shape, new: graph.shape).sentence(runID: runID))
             }
             if machine.finished == nil {
-                let resumed = JournalRecord.runResumed(RunResumed(at: Date()))
+                let resumed = JournalRecord.runResumed(RunResumed(at: clock.now))
                 try await journal.append([resumed], for: runID)
                 try machine.apply(resumed)
             }
@@ -99,7 +103,7 @@ public final class Engine: Sendable {
             if case .runFinished(let finished)? = try await journal.records(for: runID).last {
                 throw CairnError(.runEnded, "run \(runID) has already ended \(finished.status.rawValue); there is nothing to cancel")
             }
-            try await journal.append([.runFinished(RunFinished(status: .cancelled, result: nil, error: .cancelled, at: Date()))], for: runID)
+            try await journal.append([.runFinished(RunFinished(status: .cancelled, result: nil, error: .cancelled, at: clock.now))], for: runID)
         } catch {
             await leasing?.releaseLease(of: runID)
             throw error
@@ -133,7 +137,7 @@ public final class Engine: Sendable {
         let inbox = DriverInbox()
         let signal = ChangeSignal()
         var driver = RunDriver(
-            machine: machine, runID: runID, journal: journal, configuration: configuration,
+            machine: machine, runID: runID, journal: journal, configuration: configuration, clock: clock,
             logger: logger, signal: signal, inbox: inbox)
         let task = Task { await driver.drive() }
         return RunHandle(runID: runID, task: task, inbox: inbox, journal: journal, signal: signal)

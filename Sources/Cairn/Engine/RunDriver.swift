@@ -19,8 +19,9 @@ enum DriverOutcome: Sendable {
     case journalFailed(any Error)
 }
 
-/// Drives one run: journals the state machine's decisions, runs step attempts concurrently, and feeds
-/// their commits back to the machine. The machine belongs to the driver's task alone.
+/// Drives one run: performs what the state machine decides — journals its records, runs step attempts
+/// concurrently, sets its timers — and feeds back what happened. The machine belongs to the driver's task
+/// alone, and holds all of the run's state, the lifecycle included; the driver holds only I/O handles.
 ///
 /// Attempts run in their own tasks rather than in a task group: Swift cannot pre-empt a task, so an
 /// attempt that ignores cancellation past its timeout and grace period must be abandoned — the run
@@ -30,24 +31,23 @@ struct RunDriver: Sendable {
     let runID: RunID
     let journal: any Journal
     let configuration: EngineConfiguration
+    let clock: any EngineClock
     let logger: Logger
     let signal: ChangeSignal
     let inbox: DriverInbox
 
-    /// The live attempts: their task and context, to cancel and seal them.
-    private var attempts: [Int: (task: Task<Void, Never>, context: WorkflowContext)] = [:]
-    /// Attempts past their timeout: whatever they return now is recorded as timed out.
-    private var timedOut: Set<Int> = []
+    /// The tasks and contexts of attempts the machine has running, to cancel and seal them.
+    private var handles: [Int: (task: Task<Void, Never>, context: WorkflowContext)] = [:]
     private var timers: [Task<Void, Never>] = []
     private var timerAt: Date?
-    private var interruptBy: Date?
 
-    init(machine: RunStateMachine, runID: RunID, journal: any Journal, configuration: EngineConfiguration,
+    init(machine: RunStateMachine, runID: RunID, journal: any Journal, configuration: EngineConfiguration, clock: any EngineClock,
          logger: Logger, signal: ChangeSignal, inbox: DriverInbox) {
         self.machine = machine
         self.runID = runID
         self.journal = journal
         self.configuration = configuration
+        self.clock = clock
         self.logger = logger
         self.signal = signal
         self.inbox = inbox
@@ -56,7 +56,7 @@ struct RunDriver: Sendable {
     mutating func drive() async -> DriverOutcome {
         let outcome = await driveUntilStopped()
         inbox.close()
-        for (task, _) in attempts.values { task.cancel() }
+        for (task, _) in handles.values { task.cancel() }
         for timer in timers { timer.cancel() }
         await leasing?.releaseLease(of: runID)
         signal.close()
@@ -78,63 +78,58 @@ struct RunDriver: Sendable {
         }
     }
 
-    /// Starts what is due, then handles what arrived. Returns the outcome once the run stops.
+    /// Performs the machine's decision, then feeds it what arrived. Returns the outcome once the run stops.
     private mutating func step() async throws -> DriverOutcome? {
-        let now = Date()
-        if let deadline = interruptBy {
-            if machine.running.isEmpty || now >= deadline { return try await interrupt(at: now) }
-        } else {
-            let decision = machine.decide(at: now)
-            if let finish = decision.finish {
-                try await journal([.runFinished(finish)])
-                logger.debug("run \(finish.status.rawValue)")
-                return .finished(finish)
-            }
-            if !decision.starts.isEmpty {
-                try await journal(decision.starts.map { .executionStarted($0) })
-                for start in decision.starts { launch(start) }
-            }
-            if let wake = decision.wakeAt, timerAt.map({ wake < $0 }) ?? true {
-                timerAt = wake
-                schedule(.timer, at: wake)
-            }
+        let decision = machine.decide(at: clock.now)
+        if let finish = decision.finish {
+            try await journal([.runFinished(finish)])
+            logger.debug("run \(finish.status.rawValue)")
+            return .finished(finish)
+        }
+        if let interrupted = decision.interrupt {
+            try await journal([.runInterrupted(interrupted)])
+            logger.debug("run interrupted; \(interrupted.abandoned.count) attempt(s) abandoned, resumable")
+            return .interrupted
+        }
+        if !decision.starts.isEmpty {
+            try await journal(decision.starts.map { .executionStarted($0) })
+            for start in decision.starts { launch(start) }
+        }
+        if let wake = decision.wakeAt, timerAt.map({ wake < $0 }) ?? true {
+            timerAt = wake
+            schedule(.timer, at: wake)
         }
         // Everything that finished meanwhile commits in one append (one transaction on a durable journal).
         var finished: [AttemptResult] = []
         for message in await inbox.next() {
             switch message {
             case .attempt(let result):
-                if let settled = accept(result) { finished.append(settled) }
+                if let accepted = machine.accept(result) { finished.append(accepted) }
             case .timer:
                 timerAt = nil
             case .renewLease:
                 guard let leasing else { continue }
-                if try await leasing.renewLease(of: runID) { inbox.send(.control(.cancel)) }
+                if try await leasing.renewLease(of: runID) { machine.requestCancel() }
                 schedule(.renewLease, after: leasing.leaseRenewalInterval)
             case .attemptTimedOut(let id, let attempt):
-                guard let live = attempts[id], live.context.attempt == attempt else { continue }
-                timedOut.insert(id)
-                live.task.cancel()
+                guard machine.attemptOutlivedTimeout(execution: id, attempt: attempt) else { continue }
+                handles[id]?.task.cancel()
                 schedule(.attemptAbandoned(executionID: id, attempt: attempt), after: configuration.cancellationGrace)
             case .attemptAbandoned(let id, let attempt):
-                guard let live = attempts[id], live.context.attempt == attempt else { continue }
-                let effects = live.context.seal()
-                if let settled = accept(AttemptResult(executionID: id, attempt: attempt, outcome: .timedOut, sideEffects: effects.sideEffects)) {
-                    finished.append(settled)
-                }
+                guard machine.isAbandonable(execution: id, attempt: attempt), let context = handles[id]?.context else { continue }
+                let sealed = context.seal()
+                let abandoned = AttemptResult(executionID: id, attempt: attempt, outcome: .timedOut, sideEffects: sealed.sideEffects)
+                if let accepted = machine.accept(abandoned) { finished.append(accepted) }
             case .control(.cancel):
-                _ = try await commit(finished, startingDue: false)
-                let finish = RunFinished(status: .cancelled, result: nil, error: .cancelled, at: Date())
-                try await journal([.runFinished(finish)])
-                return .finished(finish)
+                machine.requestCancel()
             case .control(.interrupt):
-                let deadline = Date().addingTimeInterval(configuration.interruptGrace.seconds)
-                interruptBy = deadline
-                schedule(.timer, at: deadline)
+                if let deadline = machine.requestInterrupt(at: clock.now, grace: configuration.interruptGrace) {
+                    schedule(.timer, at: deadline)
+                }
             }
         }
         // The executions these commits make due start in the same append: one fsync per step, not two.
-        for start in try await commit(finished, startingDue: interruptBy == nil) { launch(start) }
+        for start in try await commit(finished) { launch(start) }
         return nil
     }
 
@@ -144,17 +139,17 @@ struct RunDriver: Sendable {
         var records: [JournalRecord] = []
 
         /// Stages an attempt's commit record (its side effects are journaled already).
-        mutating func stage(_ result: AttemptResult) throws {
+        mutating func stage(_ result: AttemptResult, at now: Date) throws {
             for effect in result.sideEffects { try machine.apply(.sideEffect(effect)) }
-            let record = machine.finishRecord(for: result, at: Date())
+            let record = machine.finishRecord(for: result, at: now)
             try machine.apply(.executionFinished(record))
             records.append(.executionFinished(record))
         }
 
-        /// Stages the starts of every execution now due; none when the run is about to end.
+        /// Stages the starts of every execution now due; none when the run is about to end or stop.
         mutating func startDue(at now: Date) throws -> [ExecutionStarted] {
             let decision = machine.decide(at: now)
-            guard decision.finish == nil else { return [] }
+            guard decision.finish == nil, decision.interrupt == nil else { return [] }
             for start in decision.starts {
                 try machine.apply(.executionStarted(start))
                 records.append(.executionStarted(start))
@@ -163,26 +158,18 @@ struct RunDriver: Sendable {
         }
     }
 
-    /// The result of a live attempt, no longer live; `nil` for an attempt abandoned or fenced out.
-    /// An attempt past its timeout counts as timed out, whatever it returned.
-    private mutating func accept(_ result: AttemptResult) -> AttemptResult? {
-        guard let live = attempts[result.executionID], live.context.attempt == result.attempt else { return nil }
-        attempts[result.executionID] = nil
-        guard timedOut.remove(result.executionID) != nil else { return result }
-        return AttemptResult(executionID: result.executionID, attempt: result.attempt, outcome: .timedOut, sideEffects: result.sideEffects)
-    }
-
     /// Stages the results on a copy of the machine and journals them in one append, with the starts they
-    /// make due when `startingDue`; only then does the copy become the run's machine. When the journal
-    /// refuses an attempt's commit effect, that attempt becomes a failed one (retried per its policy) and the
-    /// batch is staged again: nothing of the refused commit is journaled.
-    private mutating func commit(_ results: [AttemptResult], startingDue: Bool) async throws -> [ExecutionStarted] {
+    /// make due; only then does the copy become the run's machine. When the journal refuses an attempt's
+    /// commit effect, that attempt becomes a failed one (retried per its policy) and the batch is staged
+    /// again: nothing of the refused commit is journaled.
+    private mutating func commit(_ results: [AttemptResult]) async throws -> [ExecutionStarted] {
         guard !results.isEmpty else { return [] }
         var results = results
         while true {
             var batch = Batch(machine: machine)
-            for result in results { try batch.stage(result) }
-            let starts = startingDue ? try batch.startDue(at: Date()) : []
+            let now = clock.now
+            for result in results { try batch.stage(result, at: now) }
+            let starts = try batch.startDue(at: now)
             do {
                 try await journal.append(batch.records, for: runID)
             } catch let refused as CommitEffectError {
@@ -193,17 +180,11 @@ struct RunDriver: Sendable {
                 continue
             }
             machine = batch.machine
+            pruneHandles()
             signal.notify()
             for case .executionFinished(let record) in batch.records { logFinish(record) }
             return starts
         }
-    }
-
-    private mutating func interrupt(at now: Date) async throws -> DriverOutcome {
-        let abandoned = machine.running.keys.sorted()
-        try await journal([.runInterrupted(RunInterrupted(abandoned: abandoned, reason: "interrupted by its owner", at: now))])
-        logger.debug("run interrupted; \(abandoned.count) attempt(s) abandoned, resumable")
-        return .interrupted
     }
 
     /// Appends to the journal, then applies to the machine: nothing is applied that is not journaled.
@@ -211,19 +192,25 @@ struct RunDriver: Sendable {
         guard !records.isEmpty else { return }
         try await journal.append(records, for: runID)
         for record in records { try machine.apply(record) }
+        pruneHandles()
         signal.notify()
     }
 
+    /// Drops the handles of attempts the machine no longer has running.
+    private mutating func pruneHandles() {
+        handles = handles.filter { machine.running[$0.key]?.attempt == $0.value.context.attempt }
+    }
+
     private mutating func schedule(_ message: DriverInbox.Message, at date: Date) {
-        schedule(message, after: .seconds(max(0, date.timeIntervalSinceNow)))
+        timers.removeAll { $0.isCancelled }
+        timers.append(Task { [inbox, clock] in
+            guard (try? await clock.sleep(until: date)) != nil else { return }
+            inbox.send(message)
+        })
     }
 
     private mutating func schedule(_ message: DriverInbox.Message, after delay: Duration) {
-        timers.removeAll { $0.isCancelled }
-        timers.append(Task { [inbox] in
-            guard (try? await Task.sleep(for: delay)) != nil else { return }
-            inbox.send(message)
-        })
+        schedule(message, at: clock.now.addingTimeInterval(delay.seconds))
     }
 
     private mutating func launch(_ start: ExecutionStarted) {
@@ -237,6 +224,7 @@ struct RunDriver: Sendable {
             attempt: attempt,
             triggers: triggers.map { ($0.name, $0.seq) },
             randomSeed: randomSeed(step: step, triggers: triggers, execution: start.executionID, attempt: attempt),
+            clock: clock,
             committedStore: machine.store,
             recordedSideEffects: machine.sideEffects[start.executionID] ?? [:],
             logger: logger,
@@ -246,7 +234,7 @@ struct RunDriver: Sendable {
         let task = Task { [inbox] in
             inbox.send(.attempt(await Self.runAttempt(step, events, context)))
         }
-        attempts[start.executionID] = (task, context)
+        handles[start.executionID] = (task, context)
         if let timeout = step.options.timeout {
             schedule(.attemptTimedOut(executionID: start.executionID, attempt: attempt), after: timeout)
         }

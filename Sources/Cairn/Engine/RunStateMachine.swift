@@ -26,8 +26,24 @@ struct RunStateMachine: Sendable {
     /// What the driver should do next.
     struct Decision: Sendable {
         var starts: [ExecutionStarted] = []
+        /// The run's end, to journal now.
         var finish: RunFinished?
+        /// The run stops resumable: journal this and stop driving.
+        var interrupt: RunInterrupted?
+        /// Nothing to do now, but the run has not ended: what it waits for. (Nothing can wake a run yet —
+        /// external events, timers and child runs come with the waits issue — so today an idle run stalls.)
+        var waiting: String?
         var wakeAt: Date?
+    }
+
+    /// Where the run stands in its driver. Decided here, from the caller's requests and the records, so
+    /// the driver, resume and replay cannot disagree; the driver only performs what ``decide(at:)`` says.
+    enum Lifecycle: Sendable, Equatable {
+        case driving
+        /// Interrupted: attempts in flight may commit until `deadline`; nothing new starts.
+        case interrupting(deadline: Date)
+        /// Cancelled by its caller or by a cancel request: the end is journaled next.
+        case cancelling
     }
 
     let graph: WorkflowGraph
@@ -46,6 +62,11 @@ struct RunStateMachine: Sendable {
     private var buffers: [Int: [JoinKey: [String: [JournaledEvent]]]] = [:]
     private var stopEvent: JournaledEvent?
     private var failure: RunError?
+    private(set) var lifecycle = Lifecycle.driving
+    /// Executions whose running attempt outlived its step's timeout: whatever it returns counts as timed out.
+    private var pastTimeout: Set<Int> = []
+    /// Executions whose running attempt's result is accepted and awaits its commit.
+    private var settling: Set<Int> = []
 
     init(graph: WorkflowGraph) {
         self.graph = graph
@@ -124,6 +145,8 @@ struct RunStateMachine: Sendable {
             )
         }
         running[finish.executionID] = nil
+        pastTimeout.remove(finish.executionID)
+        settling.remove(finish.executionID)
         runningPerStep[run.step] -= 1
         let step = graph.steps[run.step]
         switch finish.outcome {
@@ -167,6 +190,49 @@ struct RunStateMachine: Sendable {
             runningPerStep[run.step] -= 1
         }
         running = [:]
+        pastTimeout = []
+        settling = []
+    }
+
+    // MARK: The driver's inputs (not journaled: they decide what is journaled next)
+
+    /// The caller cancelled the run, or a cancel request arrived.
+    mutating func requestCancel() {
+        lifecycle = .cancelling
+    }
+
+    /// The caller interrupted the run; returns the end of the grace period, or `nil` when it is ending already.
+    mutating func requestInterrupt(at now: Date, grace: Duration) -> Date? {
+        guard lifecycle == .driving else { return nil }
+        let deadline = now.addingTimeInterval(grace.seconds)
+        lifecycle = .interrupting(deadline: deadline)
+        return deadline
+    }
+
+    /// An attempt outlived its step's timeout. Returns whether it is still running: then the driver cancels it
+    /// and, after the grace period, abandons it (``isAbandonable(execution:attempt:)``).
+    mutating func attemptOutlivedTimeout(execution: Int, attempt: Int) -> Bool {
+        guard isCurrent(execution: execution, attempt: attempt) else { return false }
+        pastTimeout.insert(execution)
+        return true
+    }
+
+    /// Whether an attempt past its timeout is still unsettled after its grace period: it is abandoned as timed out.
+    func isAbandonable(execution: Int, attempt: Int) -> Bool {
+        isCurrent(execution: execution, attempt: attempt) && pastTimeout.contains(execution)
+    }
+
+    /// Takes an attempt's result for its commit; `nil` when the result is fenced out (another attempt runs,
+    /// or this one's result was taken already). A result of an attempt past its timeout counts as timed out.
+    mutating func accept(_ result: AttemptResult) -> AttemptResult? {
+        guard isCurrent(execution: result.executionID, attempt: result.attempt) else { return nil }
+        settling.insert(result.executionID)
+        guard pastTimeout.contains(result.executionID) else { return result }
+        return AttemptResult(executionID: result.executionID, attempt: result.attempt, outcome: .timedOut, sideEffects: result.sideEffects)
+    }
+
+    private func isCurrent(execution: Int, attempt: Int) -> Bool {
+        running[execution]?.attempt == attempt && !settling.contains(execution)
     }
 
     /// Routes an event to every subscribed step: a candidate per plain step, a buffer entry per join.
@@ -224,6 +290,20 @@ struct RunStateMachine: Sendable {
                 at: now)
             return decision
         }
+        switch lifecycle {
+        case .driving:
+            break
+        case .cancelling:
+            decision.finish = RunFinished(status: .cancelled, result: nil, error: .cancelled, at: now)
+            return decision
+        case .interrupting(let deadline):
+            if running.isEmpty || now >= deadline {
+                decision.interrupt = RunInterrupted(abandoned: running.keys.sorted(), reason: "interrupted by its owner", at: now)
+            } else {
+                decision.wakeAt = deadline
+            }
+            return decision
+        }
         var perStep = runningPerStep
         var nextID = nextExecutionID
         for candidate in pending {
@@ -241,7 +321,11 @@ struct RunStateMachine: Sendable {
         }
         if let deadline = started?.deadline { decision.wakeAt = min(decision.wakeAt ?? deadline, deadline) }
         if decision.starts.isEmpty, running.isEmpty, pending.isEmpty {
-            decision.finish = RunFinished(status: .failed, result: nil, error: stallError(), at: now)
+            if let source = wakeSources.first {
+                decision.waiting = source
+            } else {
+                decision.finish = RunFinished(status: .failed, result: nil, error: stallError(), at: now)
+            }
         }
         return decision
     }
@@ -290,6 +374,10 @@ struct RunStateMachine: Sendable {
     func runningExecution(_ id: Int) -> (step: AnyStep, triggers: [JournaledEvent], attempt: Int)? {
         running[id].map { (graph.steps[$0.step], $0.triggers, $0.attempt) }
     }
+
+    /// What could still wake an idle run: open waits, timers, delayed events, unfinished children. None exist
+    /// yet (the waits issue adds them), so an idle run has nothing to wait for and stalls.
+    private var wakeSources: [String] { [] }
 
     private func allowedAttempts(step: AnyStep, execution: Int) -> Int {
         step.options.retry.maxAttempts + extraAttempts[execution, default: 0]
