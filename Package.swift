@@ -43,8 +43,7 @@ let package = Package(
         .target(
             name: "CairnInventory",
             dependencies: [
-                "Cairn", "CairnSQLite", "CairnCLI", .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Cairn", "CairnSQLite", "CairnCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
         ),

@@ -1,10 +1,9 @@
 public import Cairn
-public import CairnSQLite
-public import GRDB
+import Foundation
 
 /// One inventory decision: written to the ledger inside the commit of the step that decided it, so a
 /// resumed run never writes it twice (the ledger also refuses a second row for one execution).
-public struct LedgerEntry: SQLiteCommitEffect, Equatable {
+public struct LedgerEntry: DatabaseEffect, Equatable {
     /// What the decision does to the stock.
     public enum Decision: String, Codable, Sendable {
         /// Buy `orderQuantity` more units.
@@ -31,20 +30,23 @@ public struct LedgerEntry: SQLiteCommitEffect, Equatable {
 
     /// Inserts the ledger row and moves the stock. A clear-out reads the stock inside the same
     /// transaction, so the quantity it removes is the quantity on hand at its commit.
-    public func apply(_ db: Database, origin: CommitOrigin) throws {
-        let onHand = try Int.fetchOne(db, sql: "SELECT quantity FROM stock_level WHERE sku = ?", arguments: [sku]) ?? 0
-        let quantity = decision == .order ? Self.orderQuantity : -onHand
+    public func apply(in transaction: any CommitTransaction, origin: CommitOrigin) throws {
+        let onHand = try transaction.query("SELECT quantity FROM stock_level WHERE sku = ?", [.text(sku)]).first?.first?.integer ?? 0
+        let quantity = decision == .order ? Int64(Self.orderQuantity) : -onHand
         guard let trigger = origin.triggers.first else {
             throw CairnError(.internalInconsistency, "ledger entry of step '\(origin.step)' has no decision event", step: origin.step)
         }
-        try db.execute(sql: """
+        func optional(_ text: String?) -> SQLValue { text.map(SQLValue.text) ?? .null }
+        try transaction.execute("""
             INSERT INTO ledger_entry (sku, decision, quantity, round, run_id, execution_id, step, decision_seq, decision_event,
                                       vote_online, vote_offline, vote_trend, at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
-            """, arguments: [sku, decision.rawValue, quantity, round, origin.runID.description, origin.executionID, origin.step,
-                             trigger.seq, trigger.name, votes?.online.rawValue, votes?.offline.rawValue, votes?.trend.rawValue])
-        try db.execute(sql: """
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, [.text(sku), .text(decision.rawValue), .integer(quantity), .integer(Int64(round)), .text(origin.runID.description),
+                  .integer(Int64(origin.executionID)), .text(origin.step), .integer(Int64(trigger.seq)), .text(trigger.name),
+                  optional(votes?.online.rawValue), optional(votes?.offline.rawValue), optional(votes?.trend.rawValue),
+                  .text(origin.at.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)))])
+        try transaction.execute("""
             INSERT INTO stock_level (sku, quantity) VALUES (?, ?) ON CONFLICT (sku) DO UPDATE SET quantity = quantity + excluded.quantity
-            """, arguments: [sku, quantity])
+            """, [.text(sku), .integer(quantity)])
     }
 }

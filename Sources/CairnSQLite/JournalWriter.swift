@@ -78,12 +78,12 @@ struct JournalWriter {
         }
         let origin = finish.origin(in: run)
         for effect in finish.effects {
-            guard let effect = effect as? any SQLiteCommitEffect else {
+            guard let effect = effect as? any DatabaseEffect else {
                 throw CairnError(.unsupportedEffect, "step '\(finish.step)' committed a \(type(of: effect)), which the SQLite journal "
-                    + "cannot apply: make it conform to SQLiteCommitEffect", step: finish.step)
+                    + "cannot apply: make it a DatabaseEffect", step: finish.step)
             }
             do {
-                try effect.apply(db, origin: origin)
+                try effect.apply(in: SQLiteTransaction(db: db), origin: origin)
             } catch let error as DatabaseError where Self.isStorageFailure(error) {
                 throw error  // the disk, not the effect: the whole append fails
             } catch {

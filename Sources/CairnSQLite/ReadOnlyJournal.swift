@@ -1,40 +1,12 @@
 public import Cairn
-public import Foundation
+import Foundation
 import GRDB
 
 /// A read-only connection to a journal for inspection commands: it never writes, and it refuses any
 /// statement that could (`cairn sql` runs users' SQL through it).
 public final class ReadOnlyJournal: InspectableJournal {
     /// One value of a result row.
-    public enum Value: Sendable, Equatable, Encodable {
-        case null
-        case integer(Int64)
-        case real(Double)
-        case text(String)
-        case blob(Data)
-
-        /// The value as text for tables and CSV; NULL as an empty string.
-        public var text: String {
-            switch self {
-            case .null: ""
-            case .integer(let value): String(value)
-            case .real(let value): String(value)
-            case .text(let value): value
-            case .blob(let data): data.base64EncodedString()
-            }
-        }
-
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            switch self {
-            case .null: try container.encodeNil()
-            case .integer(let value): try container.encode(value)
-            case .real(let value): try container.encode(value)
-            case .text(let value): try container.encode(value)
-            case .blob(let data): try container.encode(data.base64EncodedString())
-            }
-        }
-    }
+    public typealias Value = SQLValue
 
     /// The rows of one statement.
     public struct Result: Sendable {
@@ -160,15 +132,7 @@ public final class ReadOnlyJournal: InspectableJournal {
     private static func fetch(_ statement: Statement, arguments: StatementArguments) throws -> Result {
         let columns = statement.columnNames
         let rows = try Row.fetchAll(statement, arguments: arguments).map { row in
-            Array(row.databaseValues).map { value -> Value in
-                switch value.storage {
-                case .null: .null
-                case .int64(let number): .integer(number)
-                case .double(let number): .real(number)
-                case .string(let text): .text(text)
-                case .blob(let data): .blob(data)
-                }
-            }
+            Array(row.databaseValues.map(SQLValue.init))
         }
         return Result(columns: columns, rows: rows)
     }

@@ -239,14 +239,14 @@ struct JournalFileTests {
 }
 
 /// Writes a stock row; refuses on the attempts listed.
-struct StockEffect: SQLiteCommitEffect {
+struct StockEffect: DatabaseEffect {
     struct Refused: Error {}
     let sku: String
     let refuseAttempts: Set<Int>
 
-    func apply(_ db: Database, origin: CommitOrigin) throws {
+    func apply(in transaction: any CommitTransaction, origin: CommitOrigin) throws {
         if refuseAttempts.contains(origin.attempt) { throw Refused() }
-        try db.execute(sql: "INSERT INTO stock_level (sku, quantity) VALUES (?, 1)", arguments: [sku])
+        try transaction.execute("INSERT INTO stock_level (sku, quantity) VALUES (?, 1)", [.text(sku)])
     }
 }
 

@@ -196,7 +196,7 @@ public struct ExecutionFinished: Sendable {
 
     /// Where the commit's effects come from.
     public func origin(in run: RunID) -> CommitOrigin {
-        CommitOrigin(runID: run, executionID: executionID, step: step, attempt: attempt, triggers: triggers)
+        CommitOrigin(runID: run, executionID: executionID, step: step, attempt: attempt, triggers: triggers, at: at)
     }
 }
 
