@@ -6,15 +6,16 @@ import Foundation
 struct Sql: CairnSubcommand {
     static let configuration = CommandConfiguration(
         commandName: "sql",
-        abstract: "Query the journal and the ledger with read-only SQL.",
+        abstract: "Query the journal, and the views of plugged-in domains, with read-only SQL.",
         discussion: """
             Query the documented views — runs, events, step_executions, side_effects, clock, and those of the \
-            plugged-in domains, like decisions, ledger and stock — (`cairn sql --schema` describes every column). Any statement that could write is refused, whatever \
-            it is and wherever it hides (after a `;` too); nothing runs then. Queries never block running steps.
+            plugged-in domains (`cairn sql --schema` describes every column). Any statement that could write is \
+            refused, whatever it is and wherever it hides (after a `;` too); nothing runs then. Queries never block \
+            running steps.
 
             Examples:
               cairn sql "SELECT status, COUNT(*) FROM runs GROUP BY status"
-              cairn sql --csv "SELECT * FROM decisions WHERE sku = 'Apple'"
+              cairn sql --csv "SELECT seq, name, step FROM events WHERE run_id = '<run>' ORDER BY seq"
             """
     )
 
