@@ -42,6 +42,30 @@ public enum JournalConformance {
         }
     }
 
+    /// Journals over one store, as separate processes would open it: each call a new owner, with the lease
+    /// duration given.
+    public typealias LeasingFactory = @Sendable (_ leaseTTL: Duration) throws -> any LeasingJournal
+
+    /// The rules of ``LeasingJournal``, for backends that share a run between processes.
+    public enum LeaseRule: String, CaseIterable, Sendable, CustomTestStringConvertible {
+        case liveLeaseRefusesTakeover = "a live lease refuses another owner's takeover with runOwned, changing nothing"
+        case fencing = "an owner whose lease was taken over can append and renew nothing more"
+        case expiryByDatabaseClock = "a lease that is not renewed expires by the store's clock, and the run can be taken over"
+        case cancelRequestReachesOwner = "a cancel request from another process is seen by the owner's next renewal"
+
+        public var testDescription: String { rawValue }
+    }
+
+    /// Checks one leasing rule against journals made by `make`, all over the same store.
+    public static func check(_ rule: LeaseRule, _ make: LeasingFactory) async throws {
+        switch rule {
+        case .liveLeaseRefusesTakeover: try await liveLeaseRefusesTakeover(make)
+        case .fencing: try await fencing(make)
+        case .expiryByDatabaseClock: try await expiryByDatabaseClock(make)
+        case .cancelRequestReachesOwner: try await cancelRequestReachesOwner(make)
+        }
+    }
+
     // MARK: Rules
 
     static func roundTrip(_ journal: any Journal) async throws {
@@ -154,6 +178,71 @@ public enum JournalConformance {
         #expect(running.status == .running && running.finishedAt == nil && running.resumes == 2)
         #expect(try await journal.runs(RunQuery(unfinishedOnly: true)).runs.map(\.runID) == [open])
         #expect(try await journal.summary(of: RunID()) == nil)
+    }
+}
+
+extension JournalConformance {
+    // MARK: Lease rules
+
+    /// A run started (and so owned) by a fresh owner, with the records of its first step to append later.
+    private static func ownedRun(_ owner: any LeasingJournal) async throws -> (RunID, [JournalRecord]) {
+        let run = RunID()
+        let records = SyntheticRun(run).completed()
+        try await owner.append([records[0]], for: run)
+        return (run, Array(records[1...]))
+    }
+
+    static func liveLeaseRefusesTakeover(_ make: LeasingFactory) async throws {
+        let first = try make(.seconds(600)), second = try make(.seconds(600))
+        let (run, rest) = try await ownedRun(first)
+        await #expect { try await second.takeOver(run) } throws: { ($0 as? CairnError)?.code == .runOwned }
+        // The refusal changed nothing: the owner still writes, the other still cannot.
+        try await first.append([rest[0]], for: run)
+        await #expect { try await second.append([rest[1]], for: run) } throws: { ($0 as? CairnError)?.code == .leaseLost }
+        #expect(try await first.records(for: run).count == 2)
+        try await first.takeOver(run)  // an owner taking over its own live run keeps it
+        try await first.append([rest[1]], for: run)
+    }
+
+    static func fencing(_ make: LeasingFactory) async throws {
+        let first = try make(.seconds(600)), second = try make(.seconds(600))
+        let (run, rest) = try await ownedRun(first)
+        await first.releaseLease(of: run)  // as if it had expired: the owner is slow, not gone
+        try await second.takeOver(run)
+        await #expect { try await first.append([rest[0]], for: run) } throws: { ($0 as? CairnError)?.code == .leaseLost }
+        #expect(try await second.records(for: run).count == 1, "the fenced append wrote nothing")
+        try await second.append([rest[0]], for: run)
+        #expect(try await second.renewLease(of: run) == false)
+        // The first owner, taking over again while the second holds a live lease, is refused too.
+        await #expect { try await first.takeOver(run) } throws: { ($0 as? CairnError)?.code == .runOwned }
+    }
+
+    static func expiryByDatabaseClock(_ make: LeasingFactory) async throws {
+        let first = try make(.milliseconds(300)), second = try make(.seconds(600))
+        let (run, rest) = try await ownedRun(first)
+        // No renewal: the lease runs out by the store's clock, whichever process reads it. Waiting is on the
+        // observable outcome (the takeover succeeding), bounded, not on a guessed delay.
+        let giveUp = ContinuousClock.now + .seconds(30)
+        while true {
+            do {
+                try await second.takeOver(run)
+                break
+            } catch let error as CairnError where error.code == .runOwned && ContinuousClock.now < giveUp {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        await #expect { _ = try await first.renewLease(of: run) } throws: { ($0 as? CairnError)?.code == .leaseLost }
+        await #expect { try await first.append([rest[0]], for: run) } throws: { ($0 as? CairnError)?.code == .leaseLost }
+        try await second.append([rest[0]], for: run)
+    }
+
+    static func cancelRequestReachesOwner(_ make: LeasingFactory) async throws {
+        let owner = try make(.seconds(600))
+        let requester = try #require(try make(.seconds(600)) as? any CancelRequestingJournal, "a leasing journal takes cancel requests")
+        let (run, _) = try await ownedRun(owner)
+        #expect(try await owner.renewLease(of: run) == false)
+        try await requester.requestCancel(of: run)
+        #expect(try await owner.renewLease(of: run) == true)
     }
 }
 

@@ -10,4 +10,11 @@ struct SQLiteJournalConformanceTests {
         let directory = try TemporaryDirectory()
         try await JournalConformance.check(rule) { try SQLiteJournal(path: directory.path("j.sqlite")) }
     }
+
+    /// Each journal is another owner (its own id), as another process opening the same file would be.
+    @Test(arguments: JournalConformance.LeaseRule.allCases)
+    func leasing(rule: JournalConformance.LeaseRule) async throws {
+        let directory = try TemporaryDirectory()
+        try await JournalConformance.check(rule) { ttl in try SQLiteJournal(path: directory.path("j.sqlite"), leaseTTL: ttl) }
+    }
 }
