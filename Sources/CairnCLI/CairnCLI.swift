@@ -19,7 +19,7 @@ public enum CairnCLI {
     /// Parses the process's arguments, runs the command and exits with the contract's exit code.
     public static func main(plugins: [CairnPlugin]) async {
         await $plugins.withValue(plugins) {
-            await CairnCommand.main()
+            await CairnCommand.mainReportingInOneLine()
         }
     }
 
@@ -72,6 +72,30 @@ public struct CairnCommand: AsyncParsableCommand {
     @OptionGroup public var global: GlobalOptions
 
     public init() {}
+
+    /// ArgumentParser's `main`, except that a usage error is one line on stderr — what was wrong, and where
+    /// the help is — like every other error of the contract. Help and version still print in full.
+    static func mainReportingInOneLine() async {
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+            } else if !(error is ExitCode) {
+                var message = message(for: error).split(whereSeparator: \.isNewline).joined(separator: "; ")
+                if message.hasSuffix(".") { message.removeLast() }
+                let help = fullMessage(for: error).firstMatch(of: /See '(cairn[^']*)'/).map { String($0.1) } ?? "cairn --help"
+                _ = Exit.fail(message: "\(message); see \(help)", code: code.rawValue)
+            }
+            exit(withError: code)
+        }
+    }
 }
 
 /// A `cairn` subcommand: the journal options, the environment and the one-sentence error handling are
@@ -98,6 +122,7 @@ public protocol CairnSubcommand: AsyncParsableCommand {
 extension CairnSubcommand {
     public func run() async throws {
         let environment = try CommandEnvironment(options, root: root.global)
+        defer { environment.closeJournals() }
         do {
             try await run(in: environment)
         } catch let exit as ExitCode {

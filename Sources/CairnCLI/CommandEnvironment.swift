@@ -3,6 +3,7 @@ public import Cairn
 public import CairnSQLite
 import Foundation
 import Logging
+import Synchronization
 
 /// The journal a command writes through: every capability the CLI uses, and no storage type.
 typealias CommandJournal = LeasingJournal & InspectableJournal & CancelRequestingJournal
@@ -12,10 +13,13 @@ public struct CommandEnvironment {
     let options: GlobalOptions
     /// Where the command prints.
     public let output: Output
+    /// The journals opened for writing, closed (checkpointed) when the command ends.
+    private let opened = OpenedJournals()
 
     init(_ local: GlobalOptions, root: GlobalOptions) throws {
         options = local.merged(over: root)
         output = Output(json: options.json)
+        _ = try options.leaseDuration  // a bad CAIRN_LEASE_TTL is refused by every command, not only by writing ones
         guard let level = Logger.Level(rawValue: options.level) else {
             throw ValidationError("Unknown log level '\(options.level)': use trace, debug, info, notice, warning, error or critical.")
         }
@@ -31,7 +35,14 @@ public struct CommandEnvironment {
 
     /// Opens the journal, creating it when needed.
     func journal() throws -> any CommandJournal {
-        try SQLiteJournal(path: options.databasePath, leaseTTL: try options.leaseDuration, extensions: CairnCLI.journalExtensions)
+        let journal = try SQLiteJournal(path: options.databasePath, leaseTTL: try options.leaseDuration, extensions: CairnCLI.journalExtensions)
+        opened.add(journal)
+        return journal
+    }
+
+    /// Closes the journals the command opened for writing, leaving each file complete without its WAL.
+    func closeJournals() {
+        opened.closeAll()
     }
 
     /// Opens a journal that must exist already (for commands that only read or change existing runs).
@@ -70,6 +81,19 @@ public struct CommandEnvironment {
     public func runID(_ text: String) throws -> RunID {
         guard let id = RunID(text) else { throw ValidationError("'\(text)' is not a run id: expected a UUID such as 6f1c…-….") }
         return id
+    }
+}
+
+/// The journals a command opened for writing.
+private final class OpenedJournals: Sendable {
+    private let journals = Mutex<[SQLiteJournal]>([])
+
+    func add(_ journal: SQLiteJournal) {
+        journals.withLock { $0.append(journal) }
+    }
+
+    func closeAll() {
+        for journal in journals.withLock({ $0 }) { journal.close() }
     }
 }
 

@@ -16,8 +16,8 @@ public struct GlobalOptions: ParsableArguments {
     var logLevel: String?
 
     @Option(name: .long, help: ArgumentHelp("Seconds a run's lease lasts without renewal. Default: $CAIRN_LEASE_TTL, or 15.",
-                                            valueName: "seconds"))
-    var leaseTTL: Double?
+                                            valueName: "seconds"), transform: Seconds.parse)
+    var leaseTTL: Seconds?
 
     /// These options where given, else the root command's.
     func merged(over root: GlobalOptions) -> GlobalOptions {
@@ -35,11 +35,13 @@ public struct GlobalOptions: ParsableArguments {
 
     var leaseDuration: Duration {
         get throws {
-            let text = ProcessInfo.processInfo.environment["CAIRN_LEASE_TTL"]
-            guard let seconds = leaseTTL ?? text.flatMap(Double.init) ?? (text == nil ? 15 : nil), seconds >= 1 else {
-                throw ValidationError("The lease TTL must be a number of seconds, at least 1.")
+            if let leaseTTL {
+                guard leaseTTL.value >= 1 else { throw Seconds.invalid(String(leaseTTL.value), for: "--lease-ttl", least: 1) }
+                return leaseTTL.duration
             }
-            return .milliseconds(Int64(seconds * 1000))
+            guard let text = ProcessInfo.processInfo.environment["CAIRN_LEASE_TTL"] else { return .seconds(15) }
+            guard let seconds = Seconds(text), seconds.value >= 1 else { throw Seconds.invalid(text, for: "CAIRN_LEASE_TTL", least: 1) }
+            return seconds.duration
         }
     }
 

@@ -19,14 +19,19 @@ final class GroupCommitter: Sendable {
     private struct State {
         var jobs: [Job] = []
         var stopped = false
+        var files: JournalFileWatch
+        /// Set once the files were found deleted or replaced: no commit is reported durable after that.
+        var lost: (any Error)?
     }
 
     private let pool: DatabasePool
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     private let wake = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
 
-    init(pool: DatabasePool) {
+    init(pool: DatabasePool, files: JournalFileWatch) {
         self.pool = pool
+        state = Mutex(State(files: files))
         let thread = Thread { [self] in loop() }
         thread.name = "cairn-committer"
         thread.start()
@@ -48,10 +53,21 @@ final class GroupCommitter: Sendable {
         }
     }
 
-    /// Lets queued jobs finish, then stops the thread.
-    func stop() {
-        state.withLock { $0.stopped = true }
+    /// Whether the journal and WAL are still the files the writer opened.
+    var filesIntact: Bool { state.withLock { $0.lost == nil } }
+
+    /// Lets queued jobs finish, then stops the thread and waits for it. Returns false when it had been
+    /// stopped already.
+    @discardableResult
+    func stop() -> Bool {
+        let first = state.withLock { state in
+            defer { state.stopped = true }
+            return !state.stopped
+        }
+        guard first else { return false }
         wake.signal()
+        finished.wait()
+        return true
     }
 
     private func loop() {
@@ -62,13 +78,17 @@ final class GroupCommitter: Sendable {
                 return (state.jobs, state.stopped)
             }
             if !jobs.isEmpty { run(jobs) }
-            if stopped { return }
+            if stopped {
+                finished.signal()
+                return
+            }
         }
     }
 
     private func run(_ jobs: [Job]) {
         var results = [Result<Void, any Error>](repeating: .success(()), count: jobs.count)
         do {
+            if let lost = state.withLock({ $0.lost }) { throw lost }
             try pool.writeWithoutTransaction { db in
                 try db.inTransaction(.immediate) {
                     for (index, job) in jobs.enumerated() {
@@ -86,6 +106,15 @@ final class GroupCommitter: Sendable {
                 }
             }
             CrashPoint.reach("after-commit")
+            let lost = state.withLock { state -> (any Error)? in
+                do {
+                    try state.files.check()
+                } catch {
+                    state.lost = error
+                }
+                return state.lost
+            }
+            if let lost { results = Array(repeating: .failure(lost), count: jobs.count) }
         } catch {
             // The whole transaction failed: every job fails, with the first job's own error when one
             // caused it (a full disk inside a savepoint aborts the transaction it belongs to).

@@ -13,43 +13,59 @@ public final class ReadOnlyJournal: InspectableJournal {
         public let columns: [String]
         public let rows: [[Value]]
 
-        /// The rows as dictionaries keyed by column.
+        /// The rows as dictionaries keyed by column. A name that repeats (`SELECT 1 AS a, 2 AS a`, a join
+        /// of tables with the same column) is keyed `a`, `a_2`, `a_3` … in column order.
         public var records: [[String: Value]] {
-            rows.map { Dictionary(uniqueKeysWithValues: zip(columns, $0)) }
+            let keys = Self.distinct(columns)
+            return rows.map { Dictionary(uniqueKeysWithValues: zip(keys, $0)) }
+        }
+
+        static func distinct(_ names: [String]) -> [String] {
+            var taken = Set<String>()
+            return names.map { name in
+                var key = name, suffix = 1
+                while taken.contains(key) {
+                    suffix += 1
+                    key = "\(name)_\(suffix)"
+                }
+                taken.insert(key)
+                return key
+            }
         }
     }
 
     public let path: String
     private let queue: DatabaseQueue
 
-    /// Opens the journal at `path` read-only, after making sure it exists and is not from a newer Cairn.
-    ///
-    /// A journal at an older schema is brought to this binary's first, when the file can be written; one
-    /// that cannot be written (a read-only file or mount) is read only when it is at this binary's schema.
+    /// Opens the journal at `path` read-only. Nothing is created, migrated, checkpointed or switched to WAL:
+    /// a journal on a read-only mount, or an immutable file, is read as it is.
+    /// - Throws: ``CairnError`` `file-not-found` when there is no journal (no file, or an empty one);
+    ///   `journal-too-new`; `journal-unavailable` for a database of something else, or a journal at an older
+    ///   schema (a writing command, such as `cairn db migrate`, brings it up to date).
     public init(path: String, extensions: [JournalExtension] = []) throws {
-        guard FileManager.default.fileExists(atPath: path) else {
+        self.path = path
+        guard case .journal(let applied) = try JournalFile.contents(path) else {
             throw CairnError(.fileNotFound, "no journal at \(path); pass --db, or start a run first")
         }
-        self.path = path
-        var configuration = Configuration()
-        configuration.readonly = true
-        configuration.busyMode = .timeout(30)
+        try JournalMigrator.refuseNewer(applied: Set(applied), path: path, extensions)
+        guard JournalMigrator.isCurrent(applied: Set(applied), extensions) else {
+            throw CairnError(.journalUnavailable, "journal \(path) is at an older schema (\(applied.last ?? "")) than this binary's "
+                + "(\(JournalMigrator.knownMigrations(extensions).last ?? "")), and reading never migrates it; run cairn db migrate --db \(path) first")
+        }
+        queue = try JournalFile.openReadOnly(path)
+    }
+
+    /// Writes a consistent copy of the journal to `destination`, a new file (private to its owner), while
+    /// runs may be writing to it: SQLite's `VACUUM INTO`, in one read transaction.
+    public func backup(to destination: String) throws {
+        guard !FileManager.default.fileExists(atPath: destination) else {
+            throw CairnError(.invalidInput, "\(destination) exists already; back up to a new file")
+        }
+        try JournalFile.createPrivately(destination)
         do {
-            queue = try DatabaseQueue(path: path, configuration: configuration)
-            let applied = try queue.read { db in
-                try db.tableExists("grdb_migrations") ? try JournalMigrator.migrator(extensions).appliedIdentifiers(db) : []
-            }
-            try JournalMigrator.refuseNewer(applied: applied, path: path, extensions)
-            if !JournalMigrator.isCurrent(applied: applied, extensions) {
-                guard access(path, W_OK) == 0 else {
-                    throw CairnError(.journalUnavailable, "journal \(path) is at an older schema and cannot be written to bring it to "
-                        + "this binary's; open a writable copy with --db")
-                }
-                _ = try SQLiteJournal(path: path, extensions: extensions)  // migrates, then closes
-            }
-        } catch let error as CairnError {
-            throw error
+            try queue.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [destination]) }
         } catch {
+            try? FileManager.default.removeItem(atPath: destination)
             throw SQLiteJournal.describe(error)
         }
     }

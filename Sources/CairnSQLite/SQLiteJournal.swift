@@ -25,9 +25,10 @@ public final class SQLiteJournal: LeasingJournal, InspectableJournal, CancelRequ
     /// The lease epoch this journal holds per run; every commit for the run checks it.
     private let held = Mutex<[RunID: Int]>([:])
 
-    /// Opens (creating and migrating when needed) the journal at `path`.
+    /// Opens (creating and migrating when needed) the journal at `path`. A new journal is created readable
+    /// and writable by its owner only.
     /// - Throws: ``CairnError`` `journal-too-new` for a journal from a newer Cairn, `journal-unavailable`
-    ///   when the file cannot be opened or is not a journal.
+    ///   when the file cannot be opened or written, or is not a journal (it is then left as it was).
     public init(path: String, leaseTTL: Duration = .seconds(15), owner: String? = nil, extensions: [JournalExtension] = []) throws {
         self.path = path
         self.leaseTTL = leaseTTL
@@ -37,6 +38,15 @@ public final class SQLiteJournal: LeasingJournal, InspectableJournal, CancelRequ
         configuration.busyMode = .timeout(30)
         configuration.foreignKeysEnabled = true
         do {
+            // Look before opening for writing: opening switches the file to WAL, which must not happen to a
+            // database that is not a journal, nor to a file that cannot be written.
+            switch try JournalFile.contents(path) {
+            case .none: try JournalFile.createPrivately(path)
+            case .journal: break
+            }
+            guard JournalFile.isWritable(path) else {
+                throw CairnError(.journalUnavailable, "the journal \(path) is read-only; inspect it, or open a writable copy with --db")
+            }
             pool = try DatabasePool(path: path, configuration: configuration)
             // DatabasePool sets its writer to synchronous=NORMAL after prepareDatabase: set FULL afterwards.
             try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
@@ -46,7 +56,19 @@ public final class SQLiteJournal: LeasingJournal, InspectableJournal, CancelRequ
         } catch {
             throw CairnError(.journalUnavailable, "cannot open journal \(path): \(Self.describe(error))")
         }
-        committer = GroupCommitter(pool: pool)
+        committer = GroupCommitter(pool: pool, files: JournalFileWatch(path: path))
+    }
+
+    /// Lets pending commits finish, copies the write-ahead log into the journal file and closes it, so that
+    /// the file alone holds every run (a copy of it is complete). Later calls do nothing.
+    public func close() {
+        guard committer.stop() else { return }
+        // A passive checkpoint never waits for other processes' readers; what it copies is in the file.
+        try? pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_checkpoint(PASSIVE)") }
+        try? pool.close()
+        // The pool closes its writer before its (read-only) readers, so none of them is a last connection
+        // that may delete the WAL; one more plain connection is, when no other process has the journal open.
+        if committer.filesIntact { try? DatabaseQueue(path: path).close() }
     }
 
     deinit { committer.stop() }

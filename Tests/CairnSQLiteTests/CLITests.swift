@@ -177,7 +177,7 @@ struct CLITests {
         }
         let result = try await cairn(["run", "hello", "--db", db])
         #expect(result.status == 1)
-        #expect(result.stderr.lowercased().contains("the journal is read-only"))
+        #expect(result.stderr.lowercased().contains("is read-only"))
         #expect(result.stderr.split(separator: "\n").count == 1)
         let read = try await cairn(["sql", "--db", db, "--json", "SELECT workflow FROM runs"])  // inspecting still works
         #expect(read.status == 0, "\(read.stderr)")

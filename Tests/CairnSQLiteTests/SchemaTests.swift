@@ -11,14 +11,6 @@ struct SchemaTests {
     /// hello run, a completed feedback monitor (2 ledger rows), and a complex monitor killed at `after-commit:6`.
     static let interruptedRun = "00000000-0000-4000-8000-000000000003"
 
-    func fixtureCopy() throws -> (TemporaryDirectory, String) {
-        let directory = try TemporaryDirectory()
-        let path = directory.path("wave1.sqlite")
-        try FileManager.default.copyItem(at: repositoryRoot.appendingPathComponent("Tests/Fixtures/wave1-journal.sqlite"),
-                                         to: URL(fileURLWithPath: path))
-        return (directory, path)
-    }
-
     @Test("a journal written by the previous release opens, migrates and resumes its interrupted run")
     func previousReleaseResumes() async throws {
         let (_, path) = try fixtureCopy()

@@ -185,3 +185,12 @@ struct BackgroundRun {
         return BackgroundRun(directory: directory, db: db, id: id, process: process)
     }
 }
+
+/// A copy of `Tests/Fixtures/wave1-journal.sqlite` (see ``SchemaTests``) in a fresh directory.
+func fixtureCopy() throws -> (TemporaryDirectory, String) {
+    let directory = try TemporaryDirectory()
+    let path = directory.path("wave1.sqlite")
+    try FileManager.default.copyItem(at: repositoryRoot.appendingPathComponent("Tests/Fixtures/wave1-journal.sqlite"),
+                                     to: URL(fileURLWithPath: path))
+    return (directory, path)
+}

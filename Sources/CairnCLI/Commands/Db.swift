@@ -5,8 +5,8 @@ import Foundation
 
 struct Db: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Look after the journal file: its status, a consistency check, migrations.",
-        subcommands: [Status.self, Check.self, Migrate.self]
+        abstract: "Look after the journal file: its status, a consistency check, a backup, migrations.",
+        subcommands: [Status.self, Check.self, Backup.self, Migrate.self]
     )
 
     struct Status: CairnSubcommand {
@@ -86,9 +86,30 @@ struct Db: AsyncParsableCommand {
         }
     }
 
+    struct Backup: CairnSubcommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Copy the journal to a new file, consistent even while runs are writing to it.",
+            discussion: "A plain cp of the journal is complete only when no process has it open; this copies one snapshot (SQLite's VACUUM INTO).")
+
+        @Argument(help: ArgumentHelp("The new file (it must not exist).", valueName: "path"))
+        var destination: String
+
+        @OptionGroup var options: GlobalOptions
+        @ParentCommand var root: CairnCommand
+
+        func run(in environment: CommandEnvironment) async throws {
+            try environment.readOnlyJournal().backup(to: destination)
+            if environment.output.json {
+                environment.output.json(["path": environment.journalPath, "backup": destination])
+            } else {
+                environment.output.line("journal \(environment.journalPath) backed up to \(destination)")
+            }
+        }
+    }
+
     struct Migrate: CairnSubcommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create the journal or bring it to this binary's schema (every command also does this on open).")
+            abstract: "Create the journal or bring it to this binary's schema (every writing command also does this on open).")
 
         /// `db migrate --json`.
         struct Document: Encodable {

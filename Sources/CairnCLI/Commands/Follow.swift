@@ -25,11 +25,15 @@ struct Follow: CairnSubcommand {
     @OptionGroup var options: GlobalOptions
     @ParentCommand var root: CairnCommand
 
+    func validate() throws {
+        if from < 1 { throw ValidationError("--from must be at least 1 (the first progress position)") }
+    }
+
     func run(in environment: CommandEnvironment) async throws {
         let id = try environment.runID(run)
         let journal = try environment.readOnlyJournal()
         let output = environment.output
-        var position = max(1, from)
+        var position = from
         while true {
             let summary = try await environment.summary(of: id, in: journal)
             let page = try await journal.streamedEvents(for: id, from: position, limit: 256)

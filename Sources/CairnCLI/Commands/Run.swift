@@ -26,8 +26,8 @@ struct Run: CairnSubcommand {
     @Option(help: ArgumentHelp("The run's id (a UUID); a new one when absent.", valueName: "run"))
     var id: String?
 
-    @Option(help: ArgumentHelp("Ends the run as timed_out after this many seconds.", valueName: "seconds"))
-    var timeout: Double?
+    @Option(help: ArgumentHelp("Ends the run as timed_out after this many seconds.", valueName: "seconds"), transform: Seconds.parse)
+    var timeout: Seconds?
 
     @OptionGroup var options: GlobalOptions
     @ParentCommand var root: CairnCommand
@@ -46,7 +46,7 @@ struct Run: CairnSubcommand {
             }
             throw ExitCode(await follower.drive(try await registration.resume(engine, runID)))
         }
-        let options = RunOptions(id: runID, timeout: timeout.map { .milliseconds(Int64($0 * 1000)) })
+        let options = RunOptions(id: runID, timeout: timeout?.duration)
         throw ExitCode(await follower.drive(try await registration.start(engine, json, options)))
     }
 

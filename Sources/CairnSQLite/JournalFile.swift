@@ -1,0 +1,95 @@
+import Cairn
+import Foundation
+import GRDB
+
+/// The journal's file on disk: what is at its path, found without changing anything there; creating it
+/// private to its owner; opening it read-only, on a read-only mount too.
+enum JournalFile {
+    /// What a path holds.
+    enum Contents {
+        /// No file, or an empty (0-byte) one: a journal only once a writing command creates it.
+        case none
+        /// A Cairn journal, with the migrations applied to it.
+        case journal(applied: [String])
+    }
+
+    /// What is at `path`, read without creating, migrating or changing the journal mode of anything.
+    /// - Throws: ``CairnError`` `journal-unavailable` for a file that is not SQLite, or an SQLite database
+    ///   of something else.
+    static func contents(_ path: String) throws -> Contents {
+        guard let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int, size > 0 else { return .none }
+        let queue = try openReadOnly(path)
+        defer { try? queue.close() }
+        let applied = try read(queue) { db in
+            let applied = try JournalMigrator.applied(db)
+            try JournalMigrator.refuseForeign(db, applied: Set(applied), path: path)
+            return applied
+        }
+        return applied.isEmpty ? .none : .journal(applied: applied)
+    }
+
+    /// Creates an empty file at `path` readable and writable by its owner only (the journal holds inputs,
+    /// results and the ledger); SQLite gives the WAL and shared-memory files the same mode. An existing file
+    /// is left as it is.
+    static func createPrivately(_ path: String) throws {
+        let descriptor = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw CairnError(.journalUnavailable, "cannot create journal \(path): \(String(cString: strerror(errno))); check the directory")
+        }
+        close(descriptor)
+    }
+
+    /// A read-only connection to `path`. Where SQLite cannot open it so (a WAL journal on a read-only mount,
+    /// or an immutable file, whose shared-memory index cannot be created), the file is opened as immutable:
+    /// nothing can be writing to it then.
+    static func openReadOnly(_ path: String) throws -> DatabaseQueue {
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(30)
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            try queue.read { db in _ = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sqlite_master") }
+            return queue
+        } catch let error as DatabaseError where isWritable(path) == false && error.resultCode != .SQLITE_NOTADB {
+            return try DatabaseQueue(path: immutableURI(path), configuration: configuration)
+        } catch {
+            throw SQLiteJournal.describe(error)
+        }
+    }
+
+    /// Whether this process could write the file and create files beside it.
+    static func isWritable(_ path: String) -> Bool {
+        let directory = (path as NSString).deletingLastPathComponent
+        return access(path, W_OK) == 0 && access(directory.isEmpty ? "." : directory, W_OK) == 0
+    }
+
+    private static func immutableURI(_ path: String) -> String {
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove(charactersIn: "?#%")
+        return "file:\(absolute.addingPercentEncoding(withAllowedCharacters: allowed) ?? absolute)?immutable=1"
+    }
+
+    private static func read<T>(_ queue: DatabaseQueue, _ body: (Database) throws -> T) throws -> T {
+        do {
+            return try queue.read(body)
+        } catch let error as CairnError {
+            throw error
+        } catch {
+            throw SQLiteJournal.describe(error)
+        }
+    }
+
+    /// A file's identity (device and inode), to notice a journal or WAL deleted or replaced under a writer.
+    struct Identity: Equatable {
+        let device: UInt64
+        let inode: UInt64
+
+        init?(_ path: String) {
+            var info = stat()
+            guard stat(path, &info) == 0 else { return nil }
+            device = UInt64(info.st_dev)
+            inode = UInt64(info.st_ino)
+        }
+    }
+}

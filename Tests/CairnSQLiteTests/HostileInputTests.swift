@@ -1,0 +1,68 @@
+import Cairn
+import Foundation
+import Testing
+
+/// Every command fed values a user could type by mistake or on purpose: none may kill the process with a
+/// signal or print a backtrace; each gets one line on stderr and the contract's exit code.
+@Suite("Hostile command-line input", .timeLimit(.minutes(3)))
+struct HostileInputTests {
+    struct Case: CustomTestStringConvertible, Sendable {
+        let arguments: [String]
+        let environment: [String: String]
+        let status: Int32
+
+        init(_ arguments: [String], _ status: Int32, environment: [String: String] = [:]) {
+            self.arguments = arguments
+            self.status = status
+            self.environment = environment
+        }
+
+        var testDescription: String { (environment.map { "\($0)=\($1) " }.joined() + arguments.joined(separator: " ")) }
+    }
+
+    /// `RUN` stands for the id of a finished run in the journal.
+    static let cases: [Case] = [
+        Case(["run", "hello", "--timeout", "inf"], 64), Case(["run", "hello", "--timeout", "nan"], 64),
+        Case(["run", "hello", "--timeout", "1e30"], 64), Case(["run", "hello", "--timeout", "-1"], 64),
+        Case(["run", "hello", "--timeout", "0"], 64), Case(["run", "hello", "--timeout", "abc"], 64),
+        Case(["--lease-ttl", "1e30", "list"], 64), Case(["list", "--lease-ttl", "inf"], 64), Case(["list", "--lease-ttl", "0.5"], 64),
+        Case(["list"], 64, environment: ["CAIRN_LEASE_TTL": "inf"]), Case(["list"], 64, environment: ["CAIRN_LEASE_TTL": "nan"]),
+        Case(["run", "hello"], 64, environment: ["CAIRN_LEASE_TTL": "-3"]),
+        Case(["list", "--limit", "0"], 64), Case(["list", "--limit", "99999999999999999999"], 64), Case(["list", "--offset=-1"], 64),
+        Case(["list", "--status", "weird"], 64), Case(["--log-level", "loud", "list"], 64),
+        Case(["follow", "RUN", "--from=-1"], 64), Case(["follow", "RUN", "--from", "0"], 64),
+        Case(["fork", "RUN", "--at=-3"], 65), Case(["fork", "RUN", "--at", "99999999"], 65),
+        Case(["show", "not-a-uuid"], 64), Case(["show", "00000000-0000-4000-8000-00000000dead"], 66),
+        Case(["run", "hello", "--input", "{bad"], 65), Case(["run", "hello", "--input", "@/no/such/file"], 66),
+        Case(["run", "no-such-workflow"], 64), Case(["no-such-command"], 64),
+        Case(["sql", "SELECT 1 AS a, 2 AS a", "--json"], 0), Case(["sql", "DELETE FROM run"], 65),
+    ]
+
+    @Test(arguments: cases)
+    func refusedInOneLine(_ hostile: Case) async throws {
+        let directory = try TemporaryDirectory()
+        let db = directory.path("j.sqlite")
+        let made = try await cairn(["run", "hello", "--db", db, "--json"])
+        let run = try #require(jsonObject(made.lines.last ?? "")["runId"] as? String)
+        let arguments = hostile.arguments.map { $0 == "RUN" ? run : $0 } + ["--db", db]
+        let result = try await cairn(arguments, environment: hostile.environment)
+        #expect(!result.killedBySignal, "\(result.stderr)")
+        #expect(!result.stderr.contains("Fatal error") && !result.stderr.contains("Backtrac"), "\(result.stderr)")
+        #expect(result.status == hostile.status, "\(result.stderr)")
+        if hostile.status != 0 {
+            let lines = result.stderr.split(separator: "\n")
+            #expect(lines.count == 1 && lines[0].hasPrefix("cairn: "), "\(result.stderr)")
+        }
+    }
+
+    @Test("--json sql with repeated column names keys them a, a_2, a_3 in column order")
+    func repeatedColumns() async throws {
+        let directory = try TemporaryDirectory()
+        let db = directory.path("j.sqlite")
+        _ = try await cairn(["run", "hello", "--db", db])
+        let result = try await cairn(["sql", "--json", "--db", db, "SELECT 1 AS a, 2 AS a, 3 AS a, 4 AS b"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Int]])
+        #expect(rows == [["a": 1, "a_2": 2, "a_3": 3, "b": 4]])
+    }
+}
