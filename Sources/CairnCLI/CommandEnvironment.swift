@@ -13,13 +13,16 @@ public struct CommandEnvironment {
     let options: GlobalOptions
     /// Where the command prints.
     public let output: Output
+    private let payloadLimit: PayloadLimit
     /// The journals opened for writing, closed (checkpointed) when the command ends.
     private let opened = OpenedJournals()
 
     init(_ local: GlobalOptions, root: GlobalOptions) throws {
         options = local.merged(over: root)
         output = Output(json: options.json)
-        _ = try options.leaseDuration  // a bad CAIRN_LEASE_TTL is refused by every command, not only by writing ones
+        // Bad values in the environment are refused by every command, not only by the ones that use them.
+        _ = try options.leaseDuration
+        payloadLimit = try options.payloadLimit
         guard let level = Logger.Level(rawValue: options.level) else {
             throw ValidationError("Unknown log level '\(options.level)': use trace, debug, info, notice, warning, error or critical.")
         }
@@ -59,7 +62,7 @@ public struct CommandEnvironment {
     }
 
     func engine(_ journal: any Journal) -> Engine {
-        Engine(journal: journal, logger: Logger(label: "cairn"))
+        Engine(journal: journal, configuration: EngineConfiguration(payloadLimit: payloadLimit), logger: Logger(label: "cairn"))
     }
 
     /// The registered workflow called `name`.
@@ -102,13 +105,23 @@ public struct Output: Sendable {
     /// Whether the command prints JSON (`--json`).
     public let json: Bool
 
+    /// Prints human-readable text, control characters from workflow data escaped (``TerminalText``).
     public func line(_ text: String) {
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        write(TerminalText.safe(text, keepingNewlines: true))
     }
 
-    /// One JSON document on one line, in the read model's spelling (``CairnJSON``).
+    /// One JSON document on one line, in the read model's spelling (``CairnJSON``), exactly.
     public func json(_ value: some Encodable) {
         guard let text = try? CairnJSON.text(value) else { return }
-        line(text)
+        write(text)
+    }
+
+    /// Prints a line exactly as given (CSV and JSON, whose quoting is their own).
+    func exact(_ text: String) {
+        write(text)
+    }
+
+    private func write(_ text: String) {
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
     }
 }

@@ -37,7 +37,9 @@ enum Exit {
     }
 
     static func fail(message: String, code: Int32) -> ExitCode {
-        let sentence = message.prefix(1).uppercased() + message.dropFirst()
+        // One line, whatever the message carries from workflow data (a step's error, an SKU).
+        let safe = TerminalText.safe(message)
+        let sentence = safe.prefix(1).uppercased() + safe.dropFirst()
         FileHandle.standardError.write(Data("cairn: \(sentence)\n".utf8))
         return ExitCode(code)
     }

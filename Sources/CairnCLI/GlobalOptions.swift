@@ -1,4 +1,5 @@
 public import ArgumentParser
+import Cairn
 import Foundation
 
 /// Options every command accepts, before or after the command's name.
@@ -19,6 +20,10 @@ public struct GlobalOptions: ParsableArguments {
                                             valueName: "seconds"), transform: Seconds.parse)
     var leaseTTL: Seconds?
 
+    @Option(name: .long, help: ArgumentHelp("The largest input or event payload a run may journal, in bytes. Default: $CAIRN_MAX_PAYLOAD, or 1048576 (1 MiB).",
+                                            valueName: "bytes"))
+    var maxPayload: Int?
+
     /// These options where given, else the root command's.
     func merged(over root: GlobalOptions) -> GlobalOptions {
         var merged = self
@@ -26,6 +31,7 @@ public struct GlobalOptions: ParsableArguments {
         merged.json = json || root.json
         merged.logLevel = logLevel ?? root.logLevel
         merged.leaseTTL = leaseTTL ?? root.leaseTTL
+        merged.maxPayload = maxPayload ?? root.maxPayload
         return merged
     }
 
@@ -42,6 +48,17 @@ public struct GlobalOptions: ParsableArguments {
             guard let text = ProcessInfo.processInfo.environment["CAIRN_LEASE_TTL"] else { return .seconds(15) }
             guard let seconds = Seconds(text), seconds.value >= 1 else { throw Seconds.invalid(text, for: "CAIRN_LEASE_TTL", least: 1) }
             return seconds.duration
+        }
+    }
+
+    var payloadLimit: PayloadLimit {
+        get throws {
+            let text = ProcessInfo.processInfo.environment["CAIRN_MAX_PAYLOAD"]
+            guard let bytes = maxPayload ?? text.map({ Int($0) ?? 0 }) else { return .standard }
+            guard (1024...(1 << 30)).contains(bytes) else {
+                throw ValidationError("\(maxPayload == nil ? "CAIRN_MAX_PAYLOAD" : "--max-payload") must be a number of bytes from 1024 to 1073741824 (1 GiB); '\(maxPayload.map(String.init) ?? text ?? "")' is not")
+            }
+            return PayloadLimit(bytes: bytes)
         }
     }
 

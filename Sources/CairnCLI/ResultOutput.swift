@@ -74,7 +74,7 @@ extension Output {
         func field(_ text: String) -> String {
             text.contains { ",\"\n\r".contains($0) } ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
         }
-        line(result.columns.map(field).joined(separator: ","))
-        for row in result.rows { line(row.map { field($0.text) }.joined(separator: ",")) }
+        exact(result.columns.map(field).joined(separator: ","))
+        for row in result.rows { exact(row.map { field($0.text) }.joined(separator: ",")) }
     }
 }

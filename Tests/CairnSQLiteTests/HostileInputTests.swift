@@ -6,7 +6,7 @@ import Testing
 /// signal or print a backtrace; each gets one line on stderr and the contract's exit code.
 @Suite("Hostile command-line input", .timeLimit(.minutes(3)))
 struct HostileInputTests {
-    struct Case: CustomTestStringConvertible, Sendable {
+    struct Case: Sendable {
         let arguments: [String]
         let environment: [String: String]
         let status: Int32
@@ -36,22 +36,28 @@ struct HostileInputTests {
         Case(["run", "hello", "--input", "{bad"], 65), Case(["run", "hello", "--input", "@/no/such/file"], 66),
         Case(["run", "no-such-workflow"], 64), Case(["no-such-command"], 64),
         Case(["sql", "SELECT 1 AS a, 2 AS a", "--json"], 0), Case(["sql", "DELETE FROM run"], 65),
+        Case(["run", "hello", "--max-payload", "5"], 64), Case(["list"], 64, environment: ["CAIRN_MAX_PAYLOAD": "lots"]),
     ]
 
-    @Test(arguments: cases)
-    func refusedInOneLine(_ hostile: Case) async throws {
+    /// One journal, the cases one after another: thirty processes at once would load the machine enough to
+    /// upset the timing of other suites' signal tests.
+    @Test("every hostile value gets one line on stderr and the contract's exit code, never a signal or a backtrace")
+    func refusedInOneLine() async throws {
         let directory = try TemporaryDirectory()
         let db = directory.path("j.sqlite")
         let made = try await cairn(["run", "hello", "--db", db, "--json"])
         let run = try #require(jsonObject(made.lines.last ?? "")["runId"] as? String)
-        let arguments = hostile.arguments.map { $0 == "RUN" ? run : $0 } + ["--db", db]
-        let result = try await cairn(arguments, environment: hostile.environment)
-        #expect(!result.killedBySignal, "\(result.stderr)")
-        #expect(!result.stderr.contains("Fatal error") && !result.stderr.contains("Backtrac"), "\(result.stderr)")
-        #expect(result.status == hostile.status, "\(result.stderr)")
-        if hostile.status != 0 {
-            let lines = result.stderr.split(separator: "\n")
-            #expect(lines.count == 1 && lines[0].hasPrefix("cairn: "), "\(result.stderr)")
+        for hostile in Self.cases {
+            let arguments = hostile.arguments.map { $0 == "RUN" ? run : $0 } + ["--db", db]
+            let result = try await cairn(arguments, environment: hostile.environment)
+            let context = "\(hostile.testDescription): \(result.stderr)"
+            #expect(!result.killedBySignal, "\(context)")
+            #expect(!result.stderr.contains("Fatal error") && !result.stderr.contains("Backtrac"), "\(context)")
+            #expect(result.status == hostile.status, "\(context)")
+            if hostile.status != 0 {
+                let lines = result.stderr.split(separator: "\n")
+                #expect(lines.count == 1 && lines[0].hasPrefix("cairn: "), "\(context)")
+            }
         }
     }
 
@@ -64,5 +70,18 @@ struct HostileInputTests {
         #expect(result.status == 0, "\(result.stderr)")
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Int]])
         #expect(rows == [["a": 1, "a_2": 2, "a_3": 3, "b": 4]])
+    }
+
+    @Test("an input over the payload limit (1 MiB) exits 65 naming its field and the limit; --max-payload raises it")
+    func inputOverLimit() async throws {
+        let directory = try TemporaryDirectory()
+        let db = directory.path("j.sqlite"), file = directory.path("big.json")
+        let input = try JSONSerialization.data(withJSONObject: ["sku": String(repeating: "A", count: 2 << 20), "cycles": 1, "delayMs": 0])
+        try input.write(to: URL(fileURLWithPath: file))
+        let refused = try await cairn(["run", "feedback-monitor", "--db", db, "--input", "@" + file])
+        #expect(refused.status == 65)
+        #expect(refused.stderr.contains("field 'sku' alone is 2.0 MiB") && refused.stderr.contains("over the payload limit of 1.0 MiB"), "\(refused.stderr)")
+        let raised = try await cairn(["run", "feedback-monitor", "--db", db, "--input", "@" + file, "--max-payload", "\(8 << 20)"])
+        #expect(raised.status == 0, "\(raised.stderr)")
     }
 }

@@ -26,6 +26,7 @@ public final class WorkflowContext: Sendable {
     private let recordedSideEffects: [String: Data]
     private let journalSideEffect: @Sendable (SideEffect) async throws -> Void
     private let clock: any EngineClock
+    private let payloadLimit: PayloadLimit
     private let state: Mutex<State>
 
     struct State {
@@ -50,6 +51,7 @@ public final class WorkflowContext: Sendable {
         committedStore: [String: Data],
         recordedSideEffects: [String: Data],
         logger: Logger,
+        payloadLimit: PayloadLimit,
         replaying recordedValues: [RecordedValue]? = nil,
         journalSideEffect: @escaping @Sendable (SideEffect) async throws -> Void
     ) {
@@ -63,6 +65,7 @@ public final class WorkflowContext: Sendable {
         self.recordedSideEffects = recordedSideEffects
         self.journalSideEffect = journalSideEffect
         self.clock = clock
+        self.payloadLimit = payloadLimit
         var logger = logger
         logger[metadataKey: LoggingKeys.stepName] = "\(step.name)"
         logger[metadataKey: LoggingKeys.executionID] = "\(executionID)"
@@ -87,13 +90,13 @@ public final class WorkflowContext: Sendable {
                 event: E.eventName
             )
         }
-        let payload = try Self.encode(event)
+        let payload = try encode(event, "event '\(E.eventName)' sent by step '\(stepName)'")
         try mutate { $0.effects.sent.append((E.eventName, payload, event)) }
     }
 
     /// Writes `event` to the run's progress stream (`RunHandle.events`), at this step's commit.
     public func writeToStream<E: Event>(_ event: E) throws {
-        let payload = try Self.encode(event)
+        let payload = try encode(event, "progress event '\(E.eventName)' written by step '\(stepName)'")
         try mutate { $0.effects.streamed.append((E.eventName, payload)) }
     }
 
@@ -115,7 +118,7 @@ public final class WorkflowContext: Sendable {
     }
 
     func setStoreValue<Value>(_ value: Value, for key: StoreKey<Value>) throws {
-        let data = try Self.encode(value)
+        let data = try encode(value, "store key '\(key.name)' set by step '\(stepName)'")
         try mutate { state in
             if state.effects.storeWrites.updateValue(data, forKey: key.name) == nil {
                 state.effects.storeWriteOrder.append(key.name)
@@ -197,7 +200,7 @@ public final class WorkflowContext: Sendable {
         }
         let result = try await body()
         CrashPoint.reach("in-side-effect")
-        let effect = SideEffect(executionID: executionID, attempt: attempt, key: key, result: try Self.encode(result), at: clock.now)
+        let effect = SideEffect(executionID: executionID, attempt: attempt, key: key, result: try encode(result, "side effect '\(key)' of step '\(stepName)'"), at: clock.now)
         try await journalSideEffect(effect)
         CrashPoint.reach("after-side-effect")
         state.withLock { $0.effects.sideEffects.append(effect) }
@@ -232,6 +235,13 @@ public final class WorkflowContext: Sendable {
             }
             return try body(&state)
         }
+    }
+
+    /// `value` as JSON, refused when over the run's payload limit.
+    func encode(_ value: some Encodable, _ what: @autoclosure () -> String) throws -> Data {
+        let data = try Self.encode(value)
+        try payloadLimit.check(data, what())
+        return data
     }
 
     static func encode(_ value: some Encodable) throws -> Data {

@@ -42,11 +42,13 @@ public final class Engine: Sendable {
         }
         let now = clock.now
         let start = StartEvent(input)
+        let payload = try WorkflowContext.encode(start)
+        try configuration.payloadLimit.check(payload, "the input of workflow '\(W.name)'", within: "input")
         let record = RunStarted(
             runID: runID, workflow: W.name, fingerprint: graph.fingerprint, shape: graph.shape,
             version: workflow.version, seed: options.seed,
             deadline: options.timeout.map { now.addingTimeInterval($0.seconds) }, at: now,
-            start: JournaledEvent(seq: 1, name: StartEvent<W.Input>.eventName, payload: try WorkflowContext.encode(start),
+            start: JournaledEvent(seq: 1, name: StartEvent<W.Input>.eventName, payload: payload,
                                   executionID: nil, value: start))
         var machine = RunStateMachine(graph: graph)
         try await journal.append([.runStarted(record)], for: runID)

@@ -4,10 +4,13 @@ public struct EngineConfiguration: Sendable {
     public var cancellationGrace: Duration
     /// How long in-flight steps get to commit after an interrupt.
     public var interruptGrace: Duration
+    /// The largest payload (input, event, store value, side-effect result) a run may journal.
+    public var payloadLimit: PayloadLimit
 
-    public init(cancellationGrace: Duration = .seconds(1), interruptGrace: Duration = .seconds(5)) {
+    public init(cancellationGrace: Duration = .seconds(1), interruptGrace: Duration = .seconds(5), payloadLimit: PayloadLimit = .standard) {
         self.cancellationGrace = cancellationGrace
         self.interruptGrace = interruptGrace
+        self.payloadLimit = payloadLimit
     }
 }
 

@@ -228,6 +228,7 @@ struct RunDriver: Sendable {
             committedStore: machine.store,
             recordedSideEffects: machine.sideEffects[start.executionID] ?? [:],
             logger: logger,
+            payloadLimit: configuration.payloadLimit,
             journalSideEffect: { [journal, runID] effect in try await journal.append([.sideEffect(effect)], for: runID) }
         )
         let events = triggers.compactMap(\.value)
@@ -253,7 +254,7 @@ struct RunDriver: Sendable {
         switch result {
         case .success(let event):
             do {
-                outcome = .returned(try event.map { ($0.eventNameOfInstance, try WorkflowContext.encode($0), $0) }, effects)
+                outcome = .returned(try event.map { ($0.eventNameOfInstance, try context.encode($0, "event '\($0.eventNameOfInstance)' returned by step '\(step.name)'"), $0) }, effects)
             } catch {
                 outcome = .threw(error)
             }

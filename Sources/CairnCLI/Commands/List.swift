@@ -63,15 +63,20 @@ struct List: CairnSubcommand {
     }
 }
 
-/// A plain text table: columns padded to their widest cell.
+/// A plain text table: cells made terminal-safe and cut to ``cellLimit`` columns, columns padded to their
+/// widest cell by display width.
 struct Table {
+    /// The most columns a cell takes; longer values end in `…` (`--json` and `--csv` print them whole).
+    static let cellLimit = 80
+
     let header: [String]
     let rows: [[String]]
 
     var lines: [String] {
-        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
-        return ([header] + rows).map { row in
-            zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
+        let cells = ([header] + rows).map { row in row.map { TerminalText.abbreviated(TerminalText.safe($0), to: Self.cellLimit) } }
+        let widths = header.indices.map { column in cells.map { TerminalText.width($0[column]) }.max() ?? 0 }
+        return cells.map { row in
+            zip(row, widths).map { TerminalText.padded($0, to: $1) }.joined(separator: "  ")
                 .trimmingCharacters(in: .whitespaces)
         }
     }
