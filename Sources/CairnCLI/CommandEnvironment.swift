@@ -121,7 +121,12 @@ public struct Output: Sendable {
         write(text)
     }
 
+    /// Prints text exactly, with no newline added (a document written in pieces).
+    func piece(_ text: String) {
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+
     private func write(_ text: String) {
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        piece(text + "\n")
     }
 }

@@ -71,10 +71,7 @@ extension Output {
 
     /// Prints query rows as CSV (RFC 4180 quoting).
     func csv(_ result: ReadOnlyJournal.Result) {
-        func field(_ text: String) -> String {
-            text.contains { ",\"\n\r".contains($0) } ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
-        }
-        exact(result.columns.map(field).joined(separator: ","))
-        for row in result.rows { exact(row.map { field($0.text) }.joined(separator: ",")) }
+        exact(result.columns.map(CSV.field).joined(separator: ","))
+        for row in result.rows { exact(row.map { CSV.field($0.text) }.joined(separator: ",")) }
     }
 }

@@ -22,7 +22,9 @@ enum TerminalText {
 
     /// The columns `text` takes on a terminal.
     static func width(_ text: String) -> Int {
-        text.unicodeScalars.reduce(0) { $0 + width($1) }
+        let utf8 = text.utf8
+        if utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return utf8.count }  // printable ASCII: a column a byte
+        return text.unicodeScalars.reduce(0) { $0 + width($1) }
     }
 
     /// `text` cut to at most `limit` columns, ending in `…` when it was longer.

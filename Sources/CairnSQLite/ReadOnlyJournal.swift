@@ -20,7 +20,8 @@ public final class ReadOnlyJournal: InspectableJournal {
             return rows.map { Dictionary(uniqueKeysWithValues: zip(keys, $0)) }
         }
 
-        static func distinct(_ names: [String]) -> [String] {
+        /// Column names made distinct keys, as ``records`` uses them.
+        public static func distinct(_ names: [String]) -> [String] {
             var taken = Set<String>()
             return names.map { name in
                 var key = name, suffix = 1
@@ -35,7 +36,7 @@ public final class ReadOnlyJournal: InspectableJournal {
     }
 
     public let path: String
-    private let queue: DatabaseQueue
+    let queue: DatabaseQueue
 
     /// Opens the journal at `path` read-only. Nothing is created, migrated, checkpointed or switched to WAL:
     /// a journal on a read-only mount, or an immutable file, is read as it is.
@@ -80,37 +81,6 @@ public final class ReadOnlyJournal: InspectableJournal {
         try read { db in try Self.fetch(try db.makeStatement(sql: sql), arguments: StatementArguments(arguments)) }
     }
 
-    /// Runs a user's SQL: every statement must only read, or nothing runs at all.
-    /// - Throws: ``CairnError`` `invalid-input` naming the statement that would write or does not parse.
-    public func userQuery(_ sql: String) throws -> [Result] {
-        try read { db in
-            var statements: [Statement] = []
-            do {
-                let cursor = try db.allStatements(sql: sql)
-                while let statement = try cursor.next() { statements.append(statement) }
-            } catch let error as DatabaseError {
-                throw CairnError(.invalidInput, "the SQL does not parse: \(error.message ?? "\(error)")")
-            }
-            guard !statements.isEmpty else { throw CairnError(.invalidInput, "there is no SQL statement to run") }
-            for statement in statements {
-                try Self.requireReadOnly(statement)
-            }
-            return try statements.map { try Self.fetch($0, arguments: StatementArguments()) }
-        }
-    }
-
-    /// Only statements that start like a query and that SQLite itself calls read-only may run.
-    /// `sqlite3_stmt_readonly` alone is not enough: it calls ATTACH read-only, and a read-only connection
-    /// still lets `VACUUM INTO` write a file.
-    private static func requireReadOnly(_ statement: Statement) throws {
-        let text = statement.sql.trimmingCharacters(in: .whitespacesAndNewlines)
-        let keyword = text.prefix { $0.isLetter }.uppercased()
-        guard ["SELECT", "WITH", "VALUES", "EXPLAIN", "PRAGMA"].contains(keyword), statement.isReadonly else {
-            throw CairnError(.invalidInput, "refused: `\(text.prefix(60))` could change the journal; cairn sql only reads "
-                + "(SELECT, WITH, VALUES, EXPLAIN, read-only PRAGMA)")
-        }
-    }
-
     // MARK: Reading runs
 
     public func records(for run: RunID) async throws -> [JournalRecord] {
@@ -133,7 +103,7 @@ public final class ReadOnlyJournal: InspectableJournal {
         try read { db in try RunListing.summary(db, run) }
     }
 
-    private func read<T>(_ body: (Database) throws -> T) throws -> T {
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
         do {
             return try queue.read(body)
         } catch let error as CairnError {

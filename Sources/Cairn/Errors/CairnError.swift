@@ -64,6 +64,8 @@ public struct CairnError: Error, CustomStringConvertible, Sendable {
         public static let unknownWorkflow = Code("unknown-workflow")
         /// The run's input does not decode as the workflow's input.
         public static let invalidInput = Code("invalid-input")
+        /// A user's query ran past its time limit and was stopped.
+        public static let queryTimedOut = Code("query-timed-out")
     }
 
     /// What kind of failure.

@@ -72,12 +72,22 @@ struct Table {
     let header: [String]
     let rows: [[String]]
 
-    var lines: [String] {
-        let cells = ([header] + rows).map { row in row.map { TerminalText.abbreviated(TerminalText.safe($0), to: Self.cellLimit) } }
-        let widths = header.indices.map { column in cells.map { TerminalText.width($0[column]) }.max() ?? 0 }
-        return cells.map { row in
+    /// Each column's width: its widest cell.
+    var widths: [Int] {
+        header.indices.map { column in cells.map { TerminalText.width($0[column]) }.max() ?? 0 }
+    }
+
+    var lines: [String] { lines(widths: widths) }
+
+    /// The header and rows padded to `widths` (a table printed a page at a time keeps its first page's).
+    func lines(widths: [Int]) -> [String] {
+        cells.map { row in
             zip(row, widths).map { TerminalText.padded($0, to: $1) }.joined(separator: "  ")
                 .trimmingCharacters(in: .whitespaces)
         }
+    }
+
+    private var cells: [[String]] {
+        ([header] + rows).map { row in row.map { TerminalText.abbreviated(TerminalText.safe($0), to: Self.cellLimit) } }
     }
 }

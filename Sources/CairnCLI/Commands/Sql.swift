@@ -28,6 +28,9 @@ struct Sql: CairnSubcommand {
     @Flag(help: "Print CSV.")
     var csv = false
 
+    @Option(help: ArgumentHelp("Stop the query after this many seconds. Default: 30.", valueName: "seconds"), transform: Seconds.parse)
+    var timeout: Seconds?
+
     @OptionGroup var options: GlobalOptions
     @ParentCommand var root: CairnCommand
 
@@ -38,10 +41,8 @@ struct Sql: CairnSubcommand {
     func run(in environment: CommandEnvironment) async throws {
         let output = environment.output
         if schema { return printSchema(output) }
-        let results = try environment.readOnlyJournal().userQuery(query ?? "")
-        for result in results {
-            if csv { output.csv(result) } else { output.rows(result) }
-        }
+        var printer = QueryPrinter(output.json ? .json : csv ? .csv : .table, output)
+        try environment.readOnlyJournal().userQuery(query ?? "", timeout: timeout?.duration ?? .seconds(30)) { printer.take($0) }
     }
     /// `sql --schema --json`: one entry per view.
     struct ViewDocument: Encodable {
