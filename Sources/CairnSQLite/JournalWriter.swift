@@ -47,6 +47,11 @@ struct JournalWriter {
             // The takeover, for audits: who owns the run from here, under which lease epoch.
             let lease = try Row.fetchOne(db.cachedStatement(sql: "SELECT owner, epoch FROM lease WHERE run_id = ?"), arguments: [id])
             let detail = lease.map { ResumeDetail(owner: $0["owner"], epoch: $0["epoch"]) }
+            // A fixed binary reopening a dead letter (RunFinished.isDeadLetter): the run is running again.
+            try run(sql: """
+                UPDATE run SET status = 'running', result = NULL, error = NULL, finished_at = NULL
+                WHERE run_id = ? AND status = 'failed' AND json_extract(error, '$.code') = 'unrebuildable'
+                """, arguments: [id])
             try log(position, .runResumed, detail: try detail.map { try json($0) }, at: resumed.at)
         case .runFinished(let finished):
             try run(sql: "UPDATE run SET status = ?, result = ?, error = ?, finished_at = ? WHERE run_id = ?",

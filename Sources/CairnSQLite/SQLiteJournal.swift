@@ -123,10 +123,12 @@ public final class SQLiteJournal: LeasingJournal, InspectableJournal, CancelRequ
     public func takeOver(_ run: RunID) async throws {
         let owner = owner, ttl = leaseTTL.seconds
         let epoch = try await committer.submitting { db -> Int? in
-            guard let runRow = try Row.fetchOne(db, sql: "SELECT status FROM run WHERE run_id = ?", arguments: [run.description]) else {
-                throw CairnError(.runNotFound, "no run \(run) in journal \(self.path)")
-            }
-            if try runRow.coded(RunStatus.self, "status", in: "run \(run)").isTerminal { return nil }
+            let runRow = try Row.fetchOne(db, sql: "SELECT status, json_extract(error, '$.code') AS code FROM run WHERE run_id = ?",
+                                          arguments: [run.description])
+            guard let runRow else { throw CairnError(.runNotFound, "no run \(run) in journal \(self.path)") }
+            // An ended run is not leased; a dead letter is, so that a fixed binary may reopen it.
+            let deadLetter = (runRow["code"] as String?) == CairnError.Code.unrebuildable.description
+            if try runRow.coded(RunStatus.self, "status", in: "run \(run)").isTerminal, !deadLetter { return nil }
             let row = try Row.fetchOne(db, sql: "SELECT owner, epoch, expires_at, \(Self.dbNow) AS now FROM lease WHERE run_id = ?",
                                        arguments: [run.description])
             if let row, row["owner"] as String != owner, (row["expires_at"] as Double) > (row["now"] as Double) {

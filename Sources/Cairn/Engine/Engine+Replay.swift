@@ -43,7 +43,7 @@ extension Engine {
         var storeAtStart: [Int: [String: Data]] = [:]
         var matched = 0
         var forkedAt: Int?
-        for record in try await (reader ?? journal).records(for: runID).map({ try decoded($0, graph: graph) }) {
+        for record in try await (reader ?? journal).records(for: runID).map({ try Self.decoded($0, graph: graph) }) {
             switch record {
             case .runStarted(let started):
                 forkedAt = started.origin?.seq

@@ -66,14 +66,19 @@ public final class Engine: Sendable {
     /// Executions that started and never committed run again as their next attempt; committed ones never
     /// run again. A run that already ended returns a handle whose result is the recorded outcome.
     /// - Throws: ``CairnError`` when the run is unknown or was started by an incompatible workflow version.
-    public func resume<W: Workflow>(_ workflow: W, run runID: RunID) async throws -> RunHandle<W.Output> {
+    ///
+    /// A run whose journal this binary cannot rebuild (an undecodable payload, an unknown event, a record out
+    /// of order, no start) becomes a dead letter: it is journaled `failed` with code
+    /// ``CairnError/Code/unrebuildable`` and the precise reason, once, and this throws that error. With
+    /// `retryingDeadLetter`, a dead letter that this binary can rebuild is reopened and driven on.
+    public func resume<W: Workflow>(_ workflow: W, run runID: RunID, retryingDeadLetter: Bool = false) async throws -> RunHandle<W.Output> {
         let graph = workflow.graph
         try graph.validate()
         let leasing = journal as? any LeasingJournal
         try await leasing?.takeOver(runID)
         CrashPoint.reach("during-resume")
         do {
-            var machine = try await rebuild(runID, graph: graph)
+            var machine = try await rebuildOrBury(runID, graph: graph)
             guard let started = machine.started else {
                 throw CairnError(.internalInconsistency, "run \(runID) has no start record")
             }
@@ -83,7 +88,7 @@ public final class Engine: Sendable {
             if started.fingerprint != graph.fingerprint, !workflow.compatibleFingerprints.contains(started.fingerprint) {
                 throw CairnError(.fingerprintMismatch, FingerprintChange(old: started.shape, new: graph.shape).sentence(runID: runID))
             }
-            if machine.finished == nil {
+            if machine.finished == nil || (retryingDeadLetter && machine.finished?.isDeadLetter == true) {
                 let resumed = JournalRecord.runResumed(RunResumed(at: clock.now))
                 try await journal.append([resumed], for: runID)
                 try machine.apply(resumed)
@@ -114,19 +119,78 @@ public final class Engine: Sendable {
     }
 
     /// Feeds a run's journal records to a new state machine.
+    /// The run's state machine, fed every record of its journal.
+    /// - Throws: ``CairnError`` `unrebuildable` naming the record that could not be read or applied.
     func rebuild(_ runID: RunID, graph: WorkflowGraph) async throws -> RunStateMachine {
+        try await Self.rebuild(runID, graph: graph, from: journal)
+    }
+
+    /// Why the run's journal cannot be rebuilt into a run of `graph`, or `nil` when it can (`cairn db check`).
+    public static func rebuildProblem(of runID: RunID, graph: WorkflowGraph, in reader: any JournalReader) async -> String? {
+        do {
+            _ = try await rebuild(runID, graph: graph, from: reader)
+            return nil
+        } catch {
+            return (error as? CairnError)?.message ?? String(describing: error)
+        }
+    }
+
+    static func rebuild(_ runID: RunID, graph: WorkflowGraph, from reader: any JournalReader) async throws -> RunStateMachine {
         var machine = RunStateMachine(graph: graph)
-        for record in try await journal.records(for: runID) {
-            try machine.apply(try decoded(record, graph: graph))
+        let records: [JournalRecord]
+        do {
+            records = try await reader.records(for: runID)
+        } catch let error as CairnError where error.code == .journalDamaged {
+            throw CairnError(.unrebuildable, "run \(runID) cannot be rebuilt: \(error.message)")
+        }
+        guard case .runStarted? = records.first else {
+            throw CairnError(.unrebuildable, "run \(runID) cannot be rebuilt: its journal does not begin with its start (it has \(records.count) records)")
+        }
+        for (index, record) in records.enumerated() {
+            do {
+                try machine.apply(try Self.decoded(record, graph: graph))
+            } catch {
+                let reason = (error as? CairnError)?.message ?? String(describing: error)
+                throw CairnError(.unrebuildable, "run \(runID) cannot be rebuilt at its journal record \(index + 1) of \(records.count): \(reason)")
+            }
         }
         return machine
     }
 
-    func decoded(_ record: JournalRecord, graph: WorkflowGraph) throws -> JournalRecord {
+    /// ``rebuild(_:graph:)``, journaling an unfinished run that cannot be rebuilt as a dead letter. A run that
+    /// has ended (a dead letter already, or one damaged after it ended) is left as it is.
+    private func rebuildOrBury(_ runID: RunID, graph: WorkflowGraph) async throws -> RunStateMachine {
+        do {
+            return try await rebuild(runID, graph: graph)
+        } catch let error as CairnError where error.code == .unrebuildable {
+            if try await hasEnded(runID) { throw error }
+            let message = error.message + "; it is marked failed (a dead letter): fix the cause, then "
+                + "`cairn resume \(runID) --retry-broken`, or fork it before the damage"
+            let burial = RunFinished(status: .failed, result: nil, error: RunError(.unrebuildable, message), at: clock.now)
+            try await journal.append([.runFinished(burial)], for: runID)
+            throw CairnError(.unrebuildable, message)
+        }
+    }
+
+    /// Whether the run has ended, read from the run's summary where the journal keeps one (its records may
+    /// be what cannot be read).
+    private func hasEnded(_ runID: RunID) async throws -> Bool {
+        if let inspectable = journal as? any InspectableJournal, let summary = try await inspectable.summary(of: runID) {
+            return summary.finishedAt != nil
+        }
+        if case .runFinished? = try? await journal.records(for: runID).last { return true }
+        return false
+    }
+
+    static func decoded(_ record: JournalRecord, graph: WorkflowGraph) throws -> JournalRecord {
         func decode(_ event: JournaledEvent) throws -> JournaledEvent {
             guard event.value == nil else { return event }
             var event = event
-            event.value = try graph.decode(event.name, from: event.payload)
+            do {
+                event.value = try graph.decode(event.name, from: event.payload)
+            } catch let error as CairnError {
+                throw CairnError(error.code, "seq \(event.seq): \(error.message)")
+            }
             return event
         }
         return try record.mapEvents(decode)

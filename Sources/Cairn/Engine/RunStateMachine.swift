@@ -92,6 +92,7 @@ struct RunStateMachine: Sendable {
             for id in interrupted.abandoned { extraAttempts[id, default: 0] += 1 }
             requeueRunning(notBefore: nil)
         case .runResumed:
+            if finished?.isDeadLetter == true { finished = nil }  // a fixed binary reopening a dead letter
             applyResume()
         case .runFinished(let finished):
             self.finished = finished

@@ -64,6 +64,10 @@ public struct CairnError: Error, CustomStringConvertible, Sendable {
         public static let unknownWorkflow = Code("unknown-workflow")
         /// The run's input does not decode as the workflow's input.
         public static let invalidInput = Code("invalid-input")
+        /// The run's journal cannot be rebuilt into a run by this binary (an undecodable payload, an unknown
+        /// event, a record out of order): the run is a dead letter, journaled `failed` with this code, and a
+        /// fixed binary may reopen it (`cairn resume RUN --retry-broken`).
+        public static let unrebuildable = Code("unrebuildable")
         /// A user's query ran past its time limit and was stopped.
         public static let queryTimedOut = Code("query-timed-out")
     }

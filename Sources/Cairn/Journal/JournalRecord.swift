@@ -278,6 +278,10 @@ public struct RunFinished: Sendable {
         self.error = error
         self.at = at
     }
+
+    /// A dead letter: the run failed because its journal could not be rebuilt. It is the one ending a
+    /// later `runResumed` reopens (a fixed binary retrying it).
+    public var isDeadLetter: Bool { status == .failed && error?.code == .unrebuildable }
 }
 
 extension RecordedValue {

@@ -71,7 +71,9 @@ extension RunSummary {
         for record in records {
             switch record {
             case .runFinished(let end): finished = end
-            case .runResumed: resumes += 1
+            case .runResumed:
+                resumes += 1
+                if finished?.isDeadLetter == true { finished = nil }
             default: break
             }
         }

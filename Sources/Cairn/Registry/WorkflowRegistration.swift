@@ -15,8 +15,8 @@ public struct WorkflowRegistration: Sendable {
     public let graph: WorkflowGraph
     /// Starts a run from its input as JSON; throws ``CairnError`` `invalid-input` naming the field when it does not decode.
     public let start: @Sendable (Engine, Data, RunOptions) async throws -> AnyRunHandle
-    /// Resumes a run from its journal.
-    public let resume: @Sendable (Engine, RunID) async throws -> AnyRunHandle
+    /// Resumes a run from its journal; `true` reopens a dead letter (``Engine/resume(_:run:retryingDeadLetter:)``).
+    public let resume: @Sendable (Engine, RunID, Bool) async throws -> AnyRunHandle
     /// Re-executes a run's committed steps against its journal (``Engine/replayCheck(_:run:)``).
     public let replayCheck: @Sendable (Engine, RunID, any JournalReader) async throws -> ReplayReport
     /// Forks a run at an event, optionally patched (``Engine/fork(_:run:at:patch:)``).
@@ -34,7 +34,7 @@ public struct WorkflowRegistration: Sendable {
             }
             return AnyRunHandle(try await engine.start(workflow, input: input, options: options))
         }
-        resume = { engine, run in AnyRunHandle(try await engine.resume(workflow, run: run)) }
+        resume = { engine, run, retry in AnyRunHandle(try await engine.resume(workflow, run: run, retryingDeadLetter: retry)) }
         replayCheck = { engine, run, reader in try await engine.replayCheck(workflow, run: run, from: reader) }
         fork = { engine, run, seq, patch in
             let fork = try await engine.fork(workflow, run: run, at: seq, patch: patch)

@@ -68,6 +68,10 @@ public struct WorkflowGraph: Sendable {
                     + "resume it with the workflow version that started it"
             )
         }
-        return try JSONDecoder().decode(type, from: payload)
+        do {
+            return try JSONDecoder().decode(type, from: payload)
+        } catch {
+            throw CairnError(.codingFailed, "its event '\(name)' does not decode as \(type): \(InputError.describe(error))")
+        }
     }
 }

@@ -54,7 +54,7 @@ struct Db: AsyncParsableCommand {
 
     struct Check: CairnSubcommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check the journal: seq gaps, orphans, each domain's own checks, SQLite's integrity. Exits 1 on a problem.")
+            abstract: "Check the journal: seq gaps, orphans, each domain's own checks, SQLite's integrity, and that every run rebuilds. Exits 1 on a problem.")
 
         /// `db check --json`.
         struct Document: Encodable {
@@ -76,13 +76,28 @@ struct Db: AsyncParsableCommand {
             }
             let integrity = try journal.rows("PRAGMA integrity_check").rows.map { $0.first?.text ?? "" }
             if integrity != ["ok"] { problems += integrity.map { "sqlite integrity: \($0)" } }
+            problems += try await Self.unrebuildableRuns(journal)
             let output = environment.output
             if output.json {
                 output.json(Document(ok: problems.isEmpty, problems: problems))
             } else {
-                output.line(problems.isEmpty ? "ok: \(checks.count + 1) checks passed" : problems.joined(separator: "\n"))
+                output.line(problems.isEmpty ? "ok: \(checks.count + 2) checks passed" : problems.joined(separator: "\n"))
             }
             if !problems.isEmpty { throw ExitCode(Exit.runFailed) }
+        }
+
+        /// Every run of a registered workflow fed through the state machine, as resume would: undecodable
+        /// payloads, unknown events and impossible records, each with its run and record.
+        private static func unrebuildableRuns(_ journal: ReadOnlyJournal) async throws -> [String] {
+            let graphs = Dictionary(CairnCLI.workflows.map { ($0.name, $0.graph) }, uniquingKeysWith: { first, _ in first })
+            var problems: [String] = []
+            for run in try await journal.allRuns(RunQuery(limit: 500)) {
+                guard let graph = graphs[run.workflow] else { continue }  // a workflow this binary does not have
+                if let problem = await Engine.rebuildProblem(of: run.runID, graph: graph, in: journal) {
+                    problems.append("run rebuild: \(problem)")
+                }
+            }
+            return problems
         }
     }
 

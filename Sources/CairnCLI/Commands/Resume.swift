@@ -10,10 +10,15 @@ struct Resume: CairnSubcommand {
             A run is resumed from its journal alone: steps that committed never run again; steps that started \
             and never committed run again as their next attempt.
 
+            A run whose journal this binary cannot rebuild (an undecodable payload, an unknown event, a record \
+            out of order) is a dead letter: it is journaled failed, with error code unrebuildable and the record \
+            at fault, and reported once. A binary with the cause fixed reopens it with --retry-broken.
+
             Examples:
               cairn resume 6f1c2d3e-0000-4000-8000-000000000001
               cairn resume --all           # runs still owned by a live process are reported as skipped
               cairn resume --all --wait    # waits for those leases to expire, then takes them over too
+              cairn resume 6f1c2d3e-0000-4000-8000-000000000001 --retry-broken
             """
     )
 
@@ -26,12 +31,16 @@ struct Resume: CairnSubcommand {
     @Flag(help: "With --all: wait for runs held by other processes until their leases expire.")
     var wait = false
 
+    @Flag(help: "Reopen a dead letter (a run failed as unrebuildable) once this binary can rebuild it.")
+    var retryBroken = false
+
     @OptionGroup var options: GlobalOptions
     @ParentCommand var root: CairnCommand
 
     func validate() throws {
         if all == (run != nil) { throw ValidationError("Pass a run id or --all, not both and not neither.") }
         if wait && !all { throw ValidationError("--wait goes with --all.") }
+        if retryBroken && all { throw ValidationError("--retry-broken goes with one run id.") }
     }
 
     func run(in environment: CommandEnvironment) async throws {
@@ -43,7 +52,7 @@ struct Resume: CairnSubcommand {
             let summary = try await environment.summary(of: id, in: journal)
             let registration = try environment.workflow(named: summary.workflow)
             let follower = RunFollower(output: environment.output, workflow: summary.workflow, signals: signals)
-            throw ExitCode(await follower.drive(try await registration.resume(engine, id)))
+            throw ExitCode(await follower.drive(try await registration.resume(engine, id, retryBroken)))
         }
         throw ExitCode(try await resumeAll(journal, engine, environment, signals))
     }
@@ -62,12 +71,15 @@ struct Resume: CairnSubcommand {
             for summary in pending {
                 do {
                     let registration = try environment.workflow(named: summary.workflow)
-                    let run = try await registration.resume(engine, summary.runID)
+                    let run = try await registration.resume(engine, summary.runID, false)
                     signals.attach(run)
                     runs.append((summary, run))
                 } catch let error as CairnError where error.code == .runOwned {
                     held.append(summary)
                     if !wait { Self.report(RunOutcome(runID: summary.runID, status: "skipped", error: RunError(error.code, error.message)), output) }
+                } catch let error as CairnError where error.code == .unrebuildable {
+                    // A dead letter: journaled failed, reported here once; later --all runs no longer see it.
+                    Self.report(RunOutcome(runID: summary.runID, status: RunStatus.failed.rawValue, error: RunError(error.code, error.message)), output)
                 } catch {
                     let cairn = error as? CairnError
                     Self.report(RunOutcome(runID: summary.runID, status: "not-resumed",

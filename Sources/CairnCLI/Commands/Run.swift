@@ -44,7 +44,7 @@ struct Run: CairnSubcommand {
             guard existing.workflow == workflow else {
                 throw CairnError(.runExists, "run \(runID) exists already and belongs to workflow '\(existing.workflow)'")
             }
-            throw ExitCode(await follower.drive(try await registration.resume(engine, runID)))
+            throw ExitCode(await follower.drive(try await registration.resume(engine, runID, false)))
         }
         let options = RunOptions(id: runID, timeout: timeout?.duration)
         throw ExitCode(await follower.drive(try await registration.start(engine, json, options)))
