@@ -14,7 +14,8 @@ import Synchronization
 public final class SQLiteJournal: LeasingJournal, InspectableJournal, CancelRequestingJournal {
     /// The file's path.
     public let path: String
-    /// This process's identity as a lease owner: host, pid and a random suffix.
+    /// This process's identity as a lease owner: host, pid, boot and start time, and a random suffix
+    /// (``LeaseOwner``).
     public let owner: String
     /// How long a lease lasts without renewal.
     public let leaseTTL: Duration
@@ -33,7 +34,7 @@ public final class SQLiteJournal: LeasingJournal, InspectableJournal, CancelRequ
         self.path = path
         self.leaseTTL = leaseTTL
         self.extensions = extensions
-        self.owner = owner ?? "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8).lowercased())"
+        self.owner = owner ?? LeaseOwner.current().description
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)
         configuration.foreignKeysEnabled = true
@@ -131,7 +132,9 @@ public final class SQLiteJournal: LeasingJournal, InspectableJournal, CancelRequ
             if try runRow.coded(RunStatus.self, "status", in: "run \(run)").isTerminal, !deadLetter { return nil }
             let row = try Row.fetchOne(db, sql: "SELECT owner, epoch, expires_at, \(Self.dbNow) AS now FROM lease WHERE run_id = ?",
                                        arguments: [run.description])
-            if let row, row["owner"] as String != owner, (row["expires_at"] as Double) > (row["now"] as Double) {
+            // A live lease refuses, unless its owner is provably gone (a process of this host that no longer runs).
+            if let row, row["owner"] as String != owner, (row["expires_at"] as Double) > (row["now"] as Double),
+               LeaseOwner(row["owner"] as String)?.isProvablyGone != true {
                 let expiry = Date(timeIntervalSince1970: row["expires_at"])
                 let seconds = Int(((row["expires_at"] as Double) - (row["now"] as Double)).rounded(.up))
                 throw CairnError(

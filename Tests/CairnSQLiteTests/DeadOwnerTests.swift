@@ -1,0 +1,38 @@
+@testable import CairnSQLite
+import Foundation
+import GRDB
+import Testing
+
+/// A lease whose owner is provably gone (a process of this host that no longer runs) does not make a
+/// resumer wait for its expiry; a live owner, or one on another host, still does.
+@Suite("Dead owners", .timeLimit(.minutes(2)))
+struct DeadOwnerTests {
+    @Test("after SIGKILL, resume on the same host takes the run over at once, though its lease has 10 minutes left")
+    func killedOwnerIsTakenOverAtOnce() async throws {
+        let run = try await BackgroundRun.start(
+            "feedback-monitor", input: #"{"sku": "Apple", "cycles": 8, "delayMs": 200}"#, leaseTTL: 600, journaled: 4)
+        run.process.signal(SIGKILL)
+        _ = await run.process.finish()
+        let expires = try withJournalDatabase(run.db) { try Double.fetchOne($0, sql: "SELECT expires_at - (SELECT now FROM clock) FROM lease") }
+        #expect((expires ?? 0) > 500, "the lease is still live")
+        let resumed = try await cairn(["resume", run.id, "--db", run.db])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        try checkJournal(run.db, run: run.id, cycles: 8)
+    }
+
+    @Test("an owner is gone when its pid does not run, or runs with another start time; alive when it is this process")
+    func provablyGone() throws {
+        let me = LeaseOwner.current()
+        #expect(LeaseOwner(me.description) == me)
+        #expect(!me.isProvablyGone)
+        let host = ProcessInfo.processInfo.hostName
+        let incarnation = try #require(me.incarnation)
+        let boot = incarnation.split(separator: ".")[0]
+        #expect(LeaseOwner(host: host, pid: me.pid, incarnation: "\(boot).1", suffix: "x").isProvablyGone, "pid reused")
+        #expect(LeaseOwner(host: host, pid: me.pid, incarnation: "00000000.\(incarnation.split(separator: ".")[1])", suffix: "x").isProvablyGone,
+                "another boot")
+        #expect(LeaseOwner(host: host, pid: Int32.max, incarnation: "\(boot).1", suffix: "x").isProvablyGone, "no such pid")
+        #expect(!LeaseOwner(host: "elsewhere", pid: Int32.max, incarnation: "\(boot).1", suffix: "x").isProvablyGone, "other hosts: TTL rules")
+        #expect(LeaseOwner("vm:3026:fb96c41b") == nil, "an older release's owner: TTL rules")
+    }
+}
