@@ -55,7 +55,9 @@ extension Engine {
 
     /// The prefix without the attempts that had not committed by the cut: in the fork those executions
     /// start afresh, as first attempts of its own. Side effects stay with every execution that committed
-    /// (a later attempt may have committed on an earlier attempt's memoised result); the others go.
+    /// (a later attempt may have committed on an earlier attempt's memoised result); the others go. The
+    /// origin's interruptions and resumes go too: they happened to its processes, not to the fork (and,
+    /// with no unfinished attempt left, they change nothing the fork rebuilds).
     private static func withoutUnfinishedAttempts(_ records: [JournalRecord]) -> [JournalRecord] {
         var finished: Set<[Int]> = []
         for case .executionFinished(let finish) in records { finished.insert([finish.executionID, finish.attempt]) }
@@ -64,6 +66,7 @@ extension Engine {
             switch record {
             case .executionStarted(let start): finished.contains([start.executionID, start.attempt])
             case .sideEffect(let effect): committed.contains(effect.executionID)
+            case .runInterrupted, .runResumed: false
             default: true
             }
         }

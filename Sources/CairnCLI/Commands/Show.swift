@@ -68,8 +68,10 @@ struct Show: CairnSubcommand {
         for fork in forks { output.line("  fork         \(fork.runID) at seq \(fork.originSeq ?? 0) (\(fork.displayStatus))") }
         output.line("")
         output.line("timeline:")
+        // A fork's copied prefix keeps the origin's times, all before the fork was made.
+        let copied = summary.originRunID.map { " (copied from \($0.description.prefix(8)))" } ?? ""
         for entry in detail.timeline {
-            output.line("  \(Timestamp.text(entry.at))  \(Self.describe(entry))")
+            output.line("  \(Timestamp.text(entry.at))  \(Self.describe(entry))\(entry.at < summary.createdAt ? copied : "")")
         }
         if !detail.sideEffects.isEmpty {
             output.line("")
