@@ -76,6 +76,21 @@ public final class ReadOnlyJournal: InspectableJournal {
         try read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid") }
     }
 
+    /// What SQLite's `integrity_check` finds, a line each (none when the file is sound). Damage bad enough to
+    /// stop the check part-way is listed too, after what it found until then.
+    public func integrityProblems() -> [String] {
+        var lines: [String] = []
+        do {
+            try queue.read { db in
+                let rows = try String.fetchCursor(db, sql: "PRAGMA integrity_check")
+                while let row = try rows.next() { lines += row.split(separator: "\n").map(String.init) }
+            }
+        } catch {
+            lines.append("the check stopped: \((error as? DatabaseError)?.message ?? "\(error)")")
+        }
+        return lines == ["ok"] ? [] : lines.filter { !$0.hasPrefix("*** in database") }
+    }
+
     /// Runs SQL written by Cairn itself (with text arguments, which SQLite converts to the column's type).
     public func rows(_ sql: String, _ arguments: [String?] = []) throws -> Result {
         try read { db in try Self.fetch(try db.makeStatement(sql: sql), arguments: StatementArguments(arguments)) }

@@ -41,7 +41,7 @@ public final class SQLiteJournal: LeasingJournal, InspectableJournal, CancelRequ
         do {
             // Look before opening for writing: opening switches the file to WAL, which must not happen to a
             // database that is not a journal, nor to a file that cannot be written.
-            switch try JournalFile.contents(path) {
+            switch try JournalFile.contents(path, checkingIntegrity: true) {
             case .none: try JournalFile.createPrivately(path)
             case .journal: break
             }
@@ -211,8 +211,15 @@ public final class SQLiteJournal: LeasingJournal, InspectableJournal, CancelRequ
             return CairnError(.journalUnavailable, "the file is not a Cairn journal (not an SQLite database); pass another --db")
         case .SQLITE_IOERR, .SQLITE_CANTOPEN:
             return CairnError(.journalUnavailable, "the journal cannot be read or written (\(error.message ?? "I/O error")); check the file and its disk")
+        case .SQLITE_CORRUPT:
+            return CairnError(.journalDamaged, "the journal is damaged (\(error.message ?? "malformed")); run cairn db check to see the damage, "
+                + "and restore a copy made with cairn db backup")
+        case .SQLITE_CONSTRAINT:
+            return error  // a commit effect's own violation: its step's error, said by the effect's caller
         default:
-            return error
+            // One line, without the statement GRDB appends: what SQLite said, and where to look.
+            return CairnError(.journalUnavailable, "the journal could not be used (SQLite error \(error.resultCode.rawValue): "
+                + "\(error.message ?? "unknown")); run cairn db check")
         }
     }
 }

@@ -104,9 +104,9 @@ struct CLITests {
 
     @Test("Ctrl-C interrupts: the run is left resumable, listed as interrupted, and resume finishes it")
     func interruptAndResume() async throws {
-        // Long enough (≥ 2.5 s) that a loaded machine still signals it mid-run.
+        // Long enough (≥ 4 s) that a loaded machine (the suite runs processes in parallel) still signals it mid-run.
         let run = try await BackgroundRun.start(
-            "feedback-monitor", input: #"{"sku": "Apple", "cycles": 10, "delayMs": 250, "seed": 42}"#, journaled: 4)
+            "feedback-monitor", input: #"{"sku": "Apple", "cycles": 16, "delayMs": 250, "seed": 42}"#, journaled: 4)
         let (directory, db, id, process) = (run.directory, run.db, run.id, run.process)
         process.signal(SIGINT)
         let result = await process.finish()
@@ -116,10 +116,10 @@ struct CLITests {
         #expect(listed.stdout.contains(id))
         let resumed = try await cairn(["resume", id, "--db", db, "--json"])
         #expect(resumed.status == 0)
-        try checkJournal(db, run: id, cycles: 10)
+        try checkJournal(db, run: id, cycles: 16)
         // The interrupted and resumed run decided exactly what an uninterrupted run with the same seed decides.
         let reference = try await cairn(["run", "feedback-monitor", "--db", directory.path("ref.sqlite"), "--json",
-                                         "--input", #"{"sku": "Apple", "cycles": 10, "delayMs": 0, "seed": 42}"#])
+                                         "--input", #"{"sku": "Apple", "cycles": 16, "delayMs": 0, "seed": 42}"#])
         let resumedResult = jsonObject(resumed.lines.last ?? "")["result"] as? NSDictionary
         #expect(resumedResult != nil)
         #expect(resumedResult == jsonObject(reference.lines.last ?? "")["result"] as? NSDictionary)

@@ -36,13 +36,9 @@ struct DeadLetterTests {
         }
     }
 
-    /// A feedback monitor killed after its sixth record, its lease released (as if it had expired). Long
-    /// enough (≥ 3 s) that a loaded machine still kills it mid-run.
+    /// A feedback monitor killed at its sixth commit, its lease released (as if it had expired).
     func killedRun() async throws -> BackgroundRun {
-        let run = try await BackgroundRun.start("feedback-monitor", input: #"{"sku": "Apple", "cycles": 12, "delayMs": 250}"#, journaled: 6)
-        run.process.signal(SIGKILL)
-        _ = await run.process.finish()
-        try #require(try withJournalDatabase(run.db) { try String.fetchOne($0, sql: "SELECT status FROM run") } == "running")
+        let run = try await BackgroundRun.crashed("feedback-monitor", input: #"{"sku": "Apple", "cycles": 12, "delayMs": 10}"#, at: "after-commit:6")
         try await database(run.db).write { try $0.execute(sql: "UPDATE lease SET expires_at = 0") }
         return run
     }

@@ -9,15 +9,13 @@ import Testing
 struct DeadOwnerTests {
     @Test("after SIGKILL, resume on the same host takes the run over at once, though its lease has 10 minutes left")
     func killedOwnerIsTakenOverAtOnce() async throws {
-        let run = try await BackgroundRun.start(
-            "feedback-monitor", input: #"{"sku": "Apple", "cycles": 8, "delayMs": 200}"#, leaseTTL: 600, journaled: 4)
-        run.process.signal(SIGKILL)
-        _ = await run.process.finish()
+        let run = try await BackgroundRun.crashed(
+            "feedback-monitor", input: #"{"sku": "Apple", "cycles": 16, "delayMs": 10}"#, at: "after-commit:4", leaseTTL: 600)
         let expires = try withJournalDatabase(run.db) { try Double.fetchOne($0, sql: "SELECT expires_at - (SELECT now FROM clock) FROM lease") }
         #expect((expires ?? 0) > 500, "the lease is still live")
         let resumed = try await cairn(["resume", run.id, "--db", run.db])
         #expect(resumed.status == 0, "\(resumed.stderr)")
-        try checkJournal(run.db, run: run.id, cycles: 8)
+        try checkJournal(run.db, run: run.id, cycles: 16)
     }
 
     @Test("an owner is gone when its pid does not run, or runs with another start time; alive when it is this process")

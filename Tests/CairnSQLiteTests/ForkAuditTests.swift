@@ -6,9 +6,8 @@ import Testing
 struct ForkAuditTests {
     @Test("a fork of a resumed run counts only its own resumes, copies no 'run resumed' row, and marks its copied prefix")
     func forkOfResumedRun() async throws {
-        let run = try await BackgroundRun.start("feedback-monitor", input: #"{"sku": "Apple", "cycles": 10, "delayMs": 250, "seed": 7}"#, journaled: 8)
-        run.process.signal(SIGKILL)
-        _ = await run.process.finish()
+        let run = try await BackgroundRun.crashed("feedback-monitor", input: #"{"sku": "Apple", "cycles": 12, "delayMs": 10, "seed": 7}"#,
+                                                  at: "after-commit:8")
         #expect(try await cairn(["resume", run.id, "--db", run.db]).status == 0)
         let origin = try await cairn(["show", run.id, "--db", run.db, "--json"])
         #expect((jsonObject(origin.stdout)["run"] as? [String: Any])?["resumes"] as? Int == 1)

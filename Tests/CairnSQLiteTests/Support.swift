@@ -194,3 +194,18 @@ func fixtureCopy() throws -> (TemporaryDirectory, String) {
                                      to: URL(fileURLWithPath: path))
     return (directory, path)
 }
+
+extension BackgroundRun {
+    /// Runs `workflow` on a fresh journal until it kills itself with SIGKILL at crash point `at` (such as
+    /// `after-commit:6`): mid-run however loaded the machine is, unlike a signal sent on a timer.
+    static func crashed(_ workflow: String, input: String, at point: String, leaseTTL: Int? = nil) async throws -> BackgroundRun {
+        let directory = try TemporaryDirectory()
+        let db = directory.path("j.sqlite")
+        let id = RunID().description
+        let ttl = leaseTTL.map { ["--lease-ttl", "\($0)"] } ?? []
+        let process = try spawnCairn(["run", workflow, "--db", db, "--id", id, "--input", input] + ttl, environment: ["CAIRN_CRASH_AT": point])
+        let result = await process.finish()
+        try #require(result.killedBySignal, "the run reached \(point): \(result.stderr)")
+        return BackgroundRun(directory: directory, db: db, id: id, process: process)
+    }
+}

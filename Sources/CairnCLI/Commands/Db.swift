@@ -69,14 +69,21 @@ struct Db: AsyncParsableCommand {
             let journal = try environment.readOnlyJournal()
             let checks = JournalChecks.core + CairnCLI.journalExtensions.flatMap(\.checks)
             var problems: [String] = []
-            for check in checks {
-                for row in try journal.rows(check.sql).rows {
-                    problems.append("\(check.name): \(row.map(\.text).joined(separator: " "))")
+            // A check that cannot run on a damaged file is itself a problem listed, never the end of the check.
+            func listing(_ name: String, _ body: () async throws -> [String]) async {
+                do {
+                    problems += try await body()
+                } catch {
+                    problems.append("\(name): could not run: \(error)")
                 }
             }
-            let integrity = try journal.rows("PRAGMA integrity_check").rows.map { $0.first?.text ?? "" }
-            if integrity != ["ok"] { problems += integrity.map { "sqlite integrity: \($0)" } }
-            problems += try await Self.unrebuildableRuns(journal)
+            let integrity = journal.integrityProblems()
+            problems += integrity.map { "sqlite integrity: \($0)" }
+            for check in checks {
+                await listing(check.name) { try journal.rows(check.sql).rows.map { "\(check.name): \($0.map(\.text).joined(separator: " "))" } }
+            }
+            // On a file SQLite finds damaged, every run's rebuild would fail the same way: the integrity rows say it.
+            if integrity.isEmpty { await listing("run rebuild") { try await Self.unrebuildableRuns(journal) } }
             let output = environment.output
             if output.json {
                 output.json(Document(ok: problems.isEmpty, problems: problems))
