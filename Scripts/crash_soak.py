@@ -4,6 +4,7 @@ import concurrent.futures
 import json
 import os
 import random
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -56,6 +57,35 @@ def check(db, run_id, cycles, expected):
     return problems
 
 
+def dead_letter(binary, db, run_id):
+    """Makes an interrupted run unrebuildable (an event name its workflow does not know), checks it becomes
+    a dead letter reported once, then repairs it and reopens it with --retry-broken.
+    Returns whether it damaged the run, and a problem or None."""
+    with sqlite3.connect(db) as c:
+        row = c.execute("SELECT r.status, e.name FROM run r JOIN event e ON e.run_id = r.run_id AND e.seq = 2 WHERE r.run_id = ?",
+                        (run_id,)).fetchone()
+        if not row or row[0] != "running":
+            return False, None  # nothing to damage yet, or the run ended before the kill
+        name = row[1]
+        c.execute("UPDATE event SET name = 'soak.unknown-event' WHERE run_id = ? AND seq = 2", (run_id,))
+    resumed = cairn(binary, ["resume", "--all", "--wait", "--db", db, "--lease-ttl", "1"])
+    if resumed.returncode != 0 or f"{run_id}  failed" not in resumed.stdout:
+        return True, f"resume --all exited {resumed.returncode}: {resumed.stdout.strip()} {resumed.stderr.strip()}"
+    with sqlite3.connect(db) as c:
+        code = c.execute("SELECT status, json_extract(error, '$.code') FROM run WHERE run_id = ?", (run_id,)).fetchone()
+        ends = c.execute("SELECT COUNT(*) FROM journal WHERE run_id = ? AND kind = 'run_finished'", (run_id,)).fetchone()[0]
+    if code != ("failed", "unrebuildable") or ends != 1:
+        return True, f"status {code}, {ends} run_finished records"
+    if cairn(binary, ["db", "check", "--db", db]).returncode != 1:
+        return True, "db check did not report the dead letter"
+    with sqlite3.connect(db) as c:
+        c.execute("UPDATE event SET name = ? WHERE run_id = ? AND seq = 2", (name, run_id))
+    reopened = cairn(binary, ["resume", run_id, "--retry-broken", "--db", db, "--lease-ttl", "1"])
+    if reopened.returncode != 0:
+        return True, f"resume --retry-broken exited {reopened.returncode}: {reopened.stderr.strip()}"
+    return True, None
+
+
 def scenario(binary, index, seed):
     rng = random.Random(seed)
     workflow = rng.choice(["feedback-monitor", "complex-feedback-monitor"])
@@ -79,6 +109,12 @@ def scenario(binary, index, seed):
                 process.send_signal(signal.SIGKILL)
                 process.wait()
                 kills.append(f"random {delay:.2f}s")
+        if os.path.exists(db) and rng.random() < 0.2:
+            damaged, problem = dead_letter(binary, db, run_id)
+            if problem:
+                return False, f"#{index} {workflow} {kills}: dead letter: {problem}"
+            if damaged:
+                kills.append("dead letter")
         if os.path.exists(db):
             resumed = cairn(binary, ["resume", "--all", "--wait", "--db", db, "--lease-ttl", "1"])
             if resumed.returncode != 0:
@@ -88,7 +124,12 @@ def scenario(binary, index, seed):
             again = cairn(binary, command)
             if again.returncode != 0:
                 return False, f"#{index} {workflow} {kills}: rerun exited {again.returncode}: {again.stderr.strip()}"
-        problems = check(db, run_id, cycles, reference(binary, workflow, payload, directory))
+        expected = reference(binary, workflow, payload, directory)
+        problems = check(db, run_id, cycles, expected)
+        # The main file alone, copied once every process has exited, holds the whole run.
+        copy = os.path.join(directory, "copy.sqlite")
+        shutil.copyfile(db, copy)
+        problems += [f"copy: {p}" for p in check(copy, run_id, cycles, expected)]
         return not problems, f"#{index} {workflow} cycles={cycles} kills={kills}: {'; '.join(problems) or 'ok'}"
 
 
