@@ -43,6 +43,12 @@ public struct CommandEnvironment {
         return journal
     }
 
+    /// Gives up the leases of the journals opened for writing at once (for a process exiting mid-run).
+    var releaseLeasesNow: @Sendable () -> Void {
+        let opened = self.opened
+        return { opened.releaseLeasesNow() }
+    }
+
     /// Closes the journals the command opened for writing, leaving each file complete without its WAL.
     func closeJournals() {
         opened.closeAll()
@@ -93,6 +99,10 @@ private final class OpenedJournals: Sendable {
 
     func add(_ journal: SQLiteJournal) {
         journals.withLock { $0.append(journal) }
+    }
+
+    func releaseLeasesNow() {
+        for journal in journals.withLock({ $0 }) { journal.releaseLeasesNow() }
     }
 
     func closeAll() {

@@ -37,8 +37,12 @@ final class SignalInterrupter: Sendable {
     }
 
     private let state = Mutex(State())
+    private let beforeForcedExit: @Sendable () -> Void
 
-    init() {
+    /// - Parameter beforeForcedExit: run on the second signal, before the process exits without waiting
+    ///   for its runs (the CLI gives up their leases, so a resumer need not wait for them to expire).
+    init(beforeForcedExit: @escaping @Sendable () -> Void = {}) {
+        self.beforeForcedExit = beforeForcedExit
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { return }
         signalPipe = fds[1]
@@ -90,7 +94,10 @@ final class SignalInterrupter: Sendable {
             defer { state.signalled = true }
             return (state.runs, state.signalled)
         }
-        if again { exit(Exit.interrupted) }
+        if again {
+            beforeForcedExit()
+            exit(Exit.interrupted)
+        }
         runs.forEach(interrupt)
     }
 

@@ -172,6 +172,21 @@ public final class SQLiteJournal: LeasingJournal, InspectableJournal, CancelRequ
         }
     }
 
+    /// Gives up every lease this journal holds, at once and without the committer, for a process about to
+    /// exit without finishing its runs (a second Ctrl-C): a resumer need not wait for them to expire.
+    public func releaseLeasesNow() {
+        let held = self.held.withLock { held in
+            defer { held = [:] }
+            return held
+        }
+        for (run, epoch) in held {
+            try? pool.write { db in
+                try db.execute(sql: "UPDATE lease SET expires_at = \(Self.dbNow) - 1 WHERE run_id = ? AND owner = ? AND epoch = ?",
+                               arguments: [run.description, owner, epoch])
+            }
+        }
+    }
+
     /// The database clock, in unix seconds: the `clock` view, the one definition the views use too.
     static let dbNow = "(SELECT now FROM clock)"
 

@@ -18,6 +18,31 @@ struct DeadOwnerTests {
         try checkJournal(run.db, run: run.id, cycles: 16)
     }
 
+    @Test("a second Ctrl-C exits at once and gives the lease up: it does not stand for its 10 minutes")
+    func secondSignalReleasesTheLease() async throws {
+        let run = try await BackgroundRun.start(
+            "feedback-monitor", input: #"{"sku": "Apple", "cycles": 4, "delayMs": 3000}"#, leaseTTL: 600, journaled: 2)
+        run.process.signal(SIGINT)
+        // Signals are not queued: the second must come after the first was taken, which the process says.
+        let stderr = run.process.stderr.fileHandleForReading
+        let acknowledged = await Task.detached {
+            var seen = Data()
+            while !String(decoding: seen, as: UTF8.self).contains("interrupting run") {
+                let chunk = stderr.availableData
+                if chunk.isEmpty { return false }
+                seen += chunk
+            }
+            return true
+        }.value
+        #expect(acknowledged)
+        run.process.signal(SIGINT)
+        let result = await run.process.finish()
+        #expect(result.status == 130, "\(result.stderr)")
+        #expect(!result.stdout.contains("resume it with"), "the second signal did not wait for the in-flight step")
+        let left = try withJournalDatabase(run.db) { try Double.fetchOne($0, sql: "SELECT expires_at - (SELECT now FROM clock) FROM lease") }
+        #expect((left ?? 1) < 0, "the lease was given up")
+    }
+
     @Test("an owner is gone when its pid does not run, or runs with another start time; alive when it is this process")
     func provablyGone() throws {
         let me = LeaseOwner.current()

@@ -31,7 +31,7 @@ struct Fork: CairnSubcommand {
     @ParentCommand var root: CairnCommand
 
     func run(in environment: CommandEnvironment) async throws {
-        let signals = SignalInterrupter()
+        let signals = SignalInterrupter(beforeForcedExit: environment.releaseLeasesNow)
         let id = try environment.runID(run)
         let journal = try environment.existingJournal()
         let summary = try await environment.summary(of: id, in: journal)

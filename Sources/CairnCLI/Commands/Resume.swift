@@ -44,7 +44,7 @@ struct Resume: CairnSubcommand {
     }
 
     func run(in environment: CommandEnvironment) async throws {
-        let signals = SignalInterrupter()
+        let signals = SignalInterrupter(beforeForcedExit: environment.releaseLeasesNow)
         let journal = try environment.existingJournal()
         let engine = environment.engine(journal)
         if let run {

@@ -33,7 +33,7 @@ struct Run: CairnSubcommand {
     @ParentCommand var root: CairnCommand
 
     func run(in environment: CommandEnvironment) async throws {
-        let signals = SignalInterrupter()
+        let signals = SignalInterrupter(beforeForcedExit: environment.releaseLeasesNow)
         let registration = try environment.workflow(named: workflow)
         let json = try readInput()
         let runID = try id.map(environment.runID)
