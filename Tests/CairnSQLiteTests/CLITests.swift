@@ -182,6 +182,8 @@ struct CLITests {
         let read = try await cairn(["sql", "--db", db, "--json", "SELECT workflow FROM runs"])  // inspecting still works
         #expect(read.status == 0, "\(read.stderr)")
         #expect(read.stdout.contains("\"workflow\":\"hello\""))
+        let listed = try await cairn(["list", "--db", db])
+        #expect(listed.status == 0 && listed.stdout.contains("hello"), "\(listed.stderr)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: db)) == before)
     }
 }

@@ -43,6 +43,23 @@ struct DeadOwnerTests {
         #expect((left ?? 1) < 0, "the lease was given up")
     }
 
+    @Test("after a process stopped by a full disk, resume takes the run over at once once there is room",
+          .enabled(if: ReadOnlyMount.available, "mounting a tmpfs needs privileges this machine lacks"))
+    func fullDiskOwnerIsTakenOverAtOnce() async throws {
+        let disk = try ReadOnlyMount(size: "1m")
+        defer { disk.remove() }
+        let db = disk.path("j.sqlite")
+        let sku = String(repeating: "A", count: 20_000)
+        let input = String(decoding: try JSONSerialization.data(withJSONObject: ["sku": sku, "cycles": 200, "delayMs": 0]), as: UTF8.self)
+        let full = try await cairn(["run", "feedback-monitor", "--db", db, "--lease-ttl", "600", "--input", input])
+        #expect(full.status == 1 && full.stderr.contains("disk holding the journal is full"), "\(full.stderr)")
+        let id = try #require(try withJournalDatabase(db) { try String.fetchOne($0, sql: "SELECT run_id FROM run WHERE status = 'running'") })
+        try disk.resize("64m")
+        let resumed = try await cairn(["resume", id, "--db", db])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        try checkJournal(db, run: id, cycles: 200)
+    }
+
     @Test("an owner is gone when its pid does not run, or runs with another start time; alive when it is this process")
     func provablyGone() throws {
         let me = LeaseOwner.current()

@@ -164,9 +164,9 @@ struct ReadOnlyMount {
         return true
     }()
 
-    init() throws {
+    init(size: String = "8m") throws {
         directory = try TemporaryDirectory()
-        guard Self.mount(["-t", "tmpfs", "-o", "size=8m", "none", directory.url.path]) else {
+        guard Self.mount(["-t", "tmpfs", "-o", "size=\(size)", "none", directory.url.path]) else {
             throw CairnError(.journalUnavailable, "cannot mount a tmpfs")
         }
     }
@@ -175,6 +175,10 @@ struct ReadOnlyMount {
 
     func makeReadOnly() throws {
         try #require(Self.mount(["-o", "remount,ro", directory.url.path]), "remounting read-only failed")
+    }
+
+    func resize(_ size: String) throws {
+        try #require(Self.mount(["-o", "remount,size=\(size)", directory.url.path]), "resizing the tmpfs failed")
     }
 
     func remove() {
