@@ -13,6 +13,7 @@ public struct CommandEnvironment {
     let options: GlobalOptions
     /// Where the command prints.
     public let output: Output
+    private let leaseTTL: Duration
     private let payloadLimit: PayloadLimit
     /// The journals opened for writing, closed (checkpointed) when the command ends.
     private let opened = OpenedJournals()
@@ -21,7 +22,7 @@ public struct CommandEnvironment {
         options = local.merged(over: root)
         output = Output(json: options.json)
         // Bad values in the environment are refused by every command, not only by the ones that use them.
-        _ = try options.leaseDuration
+        leaseTTL = try options.leaseDuration
         payloadLimit = try options.payloadLimit
         guard let level = Logger.Level(rawValue: options.level) else {
             throw ValidationError("Unknown log level '\(options.level)': use trace, debug, info, notice, warning, error or critical.")
@@ -38,7 +39,7 @@ public struct CommandEnvironment {
 
     /// Opens the journal, creating it when needed.
     func journal() throws -> any CommandJournal {
-        let journal = try SQLiteJournal(path: options.databasePath, leaseTTL: try options.leaseDuration, extensions: CairnCLI.journalExtensions)
+        let journal = try SQLiteJournal(path: options.databasePath, leaseTTL: leaseTTL, extensions: CairnCLI.journalExtensions)
         opened.add(journal)
         return journal
     }

@@ -20,9 +20,14 @@ enum JournalFile {
     /// - Throws: ``CairnError`` `journal-unavailable` for a file that is not SQLite, or an SQLite database
     ///   of something else; `journal-damaged`.
     static func contents(_ path: String, checkingIntegrity: Bool = false) throws -> Contents {
-        guard let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int, size > 0 else { return .none }
+        guard hasData(path) else { return .none }
         let queue = try openReadOnly(path)
         defer { try? queue.close() }
+        return try contents(of: queue, path: path, checkingIntegrity: checkingIntegrity)
+    }
+
+    /// ``contents(_:checkingIntegrity:)`` of a file open already (read-only).
+    static func contents(of queue: DatabaseQueue, path: String, checkingIntegrity: Bool = false) throws -> Contents {
         let applied = try read(queue) { db in
             let applied = try JournalMigrator.applied(db)
             try JournalMigrator.refuseForeign(db, applied: Set(applied), path: path)
@@ -30,6 +35,11 @@ enum JournalFile {
             return applied
         }
         return applied.isEmpty ? .none : .journal(applied: applied)
+    }
+
+    /// Whether there is a file at `path` with anything in it (a 0-byte file is no journal yet).
+    static func hasData(_ path: String) -> Bool {
+        ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0) > 0
     }
 
     /// Creates an empty file at `path` readable and writable by its owner only (the journal holds inputs,

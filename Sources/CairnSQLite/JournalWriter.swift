@@ -50,8 +50,8 @@ struct JournalWriter {
             // A fixed binary reopening a dead letter (RunFinished.isDeadLetter): the run is running again.
             try run(sql: """
                 UPDATE run SET status = 'running', result = NULL, error = NULL, finished_at = NULL
-                WHERE run_id = ? AND status = 'failed' AND json_extract(error, '$.code') = 'unrebuildable'
-                """, arguments: [id])
+                WHERE run_id = ? AND status = 'failed' AND json_extract(error, '$.code') = ?
+                """, arguments: [id, CairnError.Code.unrebuildable.description])
             try log(position, .runResumed, detail: try detail.map { try json($0) }, at: resumed.at)
         case .runFinished(let finished):
             try run(sql: "UPDATE run SET status = ?, result = ?, error = ?, finished_at = ? WHERE run_id = ?",

@@ -45,15 +45,15 @@ public final class ReadOnlyJournal: InspectableJournal {
     ///   schema (a writing command, such as `cairn db migrate`, brings it up to date).
     public init(path: String, extensions: [JournalExtension] = []) throws {
         self.path = path
-        guard case .journal(let applied) = try JournalFile.contents(path) else {
-            throw CairnError(.fileNotFound, "no journal at \(path); pass --db, or start a run first")
-        }
+        let noJournal = CairnError(.fileNotFound, "no journal at \(path); pass --db, or start a run first")
+        guard JournalFile.hasData(path) else { throw noJournal }
+        queue = try JournalFile.openReadOnly(path)
+        guard case .journal(let applied) = try JournalFile.contents(of: queue, path: path) else { throw noJournal }
         try JournalMigrator.refuseNewer(applied: Set(applied), path: path, extensions)
         guard JournalMigrator.isCurrent(applied: Set(applied), extensions) else {
             throw CairnError(.journalUnavailable, "journal \(path) is at an older schema (\(applied.last ?? "")) than this binary's "
                 + "(\(JournalMigrator.knownMigrations(extensions).last ?? "")), and reading never migrates it; run cairn db migrate --db \(path) first")
         }
-        queue = try JournalFile.openReadOnly(path)
     }
 
     /// Writes a consistent copy of the journal to `destination`, a new file (private to its owner), while

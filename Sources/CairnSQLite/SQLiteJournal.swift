@@ -166,10 +166,7 @@ public final class SQLiteJournal: LeasingJournal, InspectableJournal, CancelRequ
     public func releaseLease(of run: RunID) async {
         guard let epoch = held.withLock({ $0.removeValue(forKey: run) }) else { return }
         let owner = owner
-        try? await committer.submit { db in
-            try db.execute(sql: "UPDATE lease SET expires_at = \(Self.dbNow) - 1 WHERE run_id = ? AND owner = ? AND epoch = ?",
-                           arguments: [run.description, owner, epoch])
-        }
+        try? await committer.submit { db in try Self.expireLease(db, run: run, owner: owner, epoch: epoch) }
     }
 
     /// Gives up every lease this journal holds, at once and without the committer, for a process about to
@@ -180,11 +177,14 @@ public final class SQLiteJournal: LeasingJournal, InspectableJournal, CancelRequ
             return held
         }
         for (run, epoch) in held {
-            try? pool.write { db in
-                try db.execute(sql: "UPDATE lease SET expires_at = \(Self.dbNow) - 1 WHERE run_id = ? AND owner = ? AND epoch = ?",
-                               arguments: [run.description, owner, epoch])
-            }
+            try? pool.write { db in try Self.expireLease(db, run: run, owner: owner, epoch: epoch) }
         }
+    }
+
+    /// Ends this owner's lease of the run now, so that another process may take it over at once.
+    private static func expireLease(_ db: Database, run: RunID, owner: String, epoch: Int) throws {
+        try db.execute(sql: "UPDATE lease SET expires_at = \(dbNow) - 1 WHERE run_id = ? AND owner = ? AND epoch = ?",
+                       arguments: [run.description, owner, epoch])
     }
 
     /// The database clock, in unix seconds: the `clock` view, the one definition the views use too.

@@ -176,12 +176,18 @@ struct BackgroundRun {
 
     /// Starts `workflow` and returns once the run has journaled `records` records (a step is in flight).
     static func start(_ workflow: String, input: String, leaseTTL: Int? = nil, journaled records: Int) async throws -> BackgroundRun {
+        let run = try spawn(workflow, input: input, leaseTTL: leaseTTL)
+        try await waitUntil("the run has journaled \(records) records") { journalLength(run.db, run: run.id) >= records }
+        return run
+    }
+
+    /// `cairn run` of `workflow` on a fresh journal, with a new id.
+    private static func spawn(_ workflow: String, input: String, leaseTTL: Int?, environment: [String: String] = [:]) throws -> BackgroundRun {
         let directory = try TemporaryDirectory()
         let db = directory.path("j.sqlite")
         let id = RunID().description
         let ttl = leaseTTL.map { ["--lease-ttl", "\($0)"] } ?? []
-        let process = try spawnCairn(["run", workflow, "--db", db, "--id", id, "--input", input] + ttl)
-        try await waitUntil("the run has journaled \(records) records") { journalLength(db, run: id) >= records }
+        let process = try spawnCairn(["run", workflow, "--db", db, "--id", id, "--input", input] + ttl, environment: environment)
         return BackgroundRun(directory: directory, db: db, id: id, process: process)
     }
 }
@@ -199,13 +205,9 @@ extension BackgroundRun {
     /// Runs `workflow` on a fresh journal until it kills itself with SIGKILL at crash point `at` (such as
     /// `after-commit:6`): mid-run however loaded the machine is, unlike a signal sent on a timer.
     static func crashed(_ workflow: String, input: String, at point: String, leaseTTL: Int? = nil) async throws -> BackgroundRun {
-        let directory = try TemporaryDirectory()
-        let db = directory.path("j.sqlite")
-        let id = RunID().description
-        let ttl = leaseTTL.map { ["--lease-ttl", "\($0)"] } ?? []
-        let process = try spawnCairn(["run", workflow, "--db", db, "--id", id, "--input", input] + ttl, environment: ["CAIRN_CRASH_AT": point])
-        let result = await process.finish()
+        let run = try spawn(workflow, input: input, leaseTTL: leaseTTL, environment: ["CAIRN_CRASH_AT": point])
+        let result = await run.process.finish()
         try #require(result.killedBySignal, "the run reached \(point): \(result.stderr)")
-        return BackgroundRun(directory: directory, db: db, id: id, process: process)
+        return run
     }
 }

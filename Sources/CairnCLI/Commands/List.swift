@@ -69,12 +69,16 @@ struct Table {
     /// The most columns a cell takes; longer values end in `…` (`--json` and `--csv` print them whole).
     static let cellLimit = 80
 
-    let header: [String]
-    let rows: [[String]]
+    /// The header, then the rows, each cell as printed.
+    private let cells: [[String]]
+
+    init(header: [String], rows: [[String]]) {
+        cells = ([header] + rows).map { row in row.map { TerminalText.abbreviated(TerminalText.safe($0), to: Self.cellLimit) } }
+    }
 
     /// Each column's width: its widest cell.
     var widths: [Int] {
-        header.indices.map { column in cells.map { TerminalText.width($0[column]) }.max() ?? 0 }
+        cells[0].indices.map { column in cells.map { TerminalText.width($0[column]) }.max() ?? 0 }
     }
 
     var lines: [String] { lines(widths: widths) }
@@ -85,9 +89,5 @@ struct Table {
             zip(row, widths).map { TerminalText.padded($0, to: $1) }.joined(separator: "  ")
                 .trimmingCharacters(in: .whitespaces)
         }
-    }
-
-    private var cells: [[String]] {
-        ([header] + rows).map { row in row.map { TerminalText.abbreviated(TerminalText.safe($0), to: Self.cellLimit) } }
     }
 }
