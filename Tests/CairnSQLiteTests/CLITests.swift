@@ -127,7 +127,7 @@ struct CLITests {
 
     @Test("cancel is terminal: an interrupted run is cancelled at once, an ended one is refused")
     func cancel() async throws {
-        let run = try await BackgroundRun.start("feedback-monitor", input: #"{"sku": "Apple", "cycles": 10, "delayMs": 300}"#, journaled: 4)
+        let run = try await BackgroundRun.start("feedback-monitor", input: #"{"sku": "Apple", "cycles": 16, "delayMs": 300}"#, journaled: 4)
         let (db, id, process) = (run.db, run.id, run.process)
         process.signal(SIGINT)
         _ = await process.finish()

@@ -21,7 +21,8 @@ struct DeadOwnerTests {
     @Test("a second Ctrl-C exits at once and gives the lease up: it does not stand for its 10 minutes")
     func secondSignalReleasesTheLease() async throws {
         let run = try await BackgroundRun.start(
-            "feedback-monitor", input: #"{"sku": "Apple", "cycles": 4, "delayMs": 3000}"#, leaseTTL: 600, journaled: 2)
+            "feedback-monitor", input: #"{"sku": "Apple", "cycles": 4, "delayMs": 20000}"#, leaseTTL: 600, journaled: 4)
+        // Four records: the first step committed and the second (20 s of simulated I/O) is in flight.
         run.process.signal(SIGINT)
         // Signals are not queued: the second must come after the first was taken, which the process says.
         let stderr = run.process.stderr.fileHandleForReading

@@ -41,7 +41,7 @@ struct JournalFileOperationTests {
 
     @Test("deleting the WAL under a live run stops it with one sentence and exit 1, never 'completed'")
     func walDeletedMidRun() async throws {
-        let run = try await BackgroundRun.start("feedback-monitor", input: #"{"sku": "Apple", "cycles": 30, "delayMs": 100}"#, journaled: 6)
+        let run = try await BackgroundRun.start("feedback-monitor", input: #"{"sku": "Apple", "cycles": 60, "delayMs": 100}"#, journaled: 6)
         try FileManager.default.removeItem(atPath: run.db + "-wal")
         let result = await run.process.finish()
         #expect(result.status == 1, "\(result.stdout)")
@@ -52,7 +52,7 @@ struct JournalFileOperationTests {
 
     @Test("deleting the journal under a live run stops it too, and does not create an empty journal in its place")
     func journalDeletedMidRun() async throws {
-        let run = try await BackgroundRun.start("feedback-monitor", input: #"{"sku": "Apple", "cycles": 30, "delayMs": 100}"#, journaled: 6)
+        let run = try await BackgroundRun.start("feedback-monitor", input: #"{"sku": "Apple", "cycles": 60, "delayMs": 100}"#, journaled: 6)
         try FileManager.default.removeItem(atPath: run.db)
         let result = await run.process.finish()
         #expect(result.status == 1 && result.stderr.contains("was deleted or replaced"), "\(result.stderr)")
