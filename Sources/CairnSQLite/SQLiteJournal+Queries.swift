@@ -22,7 +22,19 @@ extension SQLiteJournal {
 /// Listing runs from the `runs` view, where "interrupted" and the database clock are defined: every filter
 /// and the page are applied in SQL, so a filter never sees a truncated list.
 enum RunListing {
+    /// Interrupted as listed: the view's rule (no live lease), or a lease whose owner is on this host and
+    /// provably gone (``LeaseOwner/isProvablyGone``) — `resume` takes such a run over at once, so `list` and
+    /// `show` say so at once too, not when the lease expires.
+    private static let interrupted = "(interrupted = 1 OR (finished_at IS NULL AND cairn_owner_gone(owner)))"
+
+    private static let ownerGone = DatabaseFunction("cairn_owner_gone", argumentCount: 1, pure: false) { values in
+        (String.fromDatabaseValue(values[0])).flatMap(LeaseOwner.init)?.isProvablyGone ?? false
+    }
+
+    private static let columns = "*, \(interrupted) AS listed_interrupted"
+
     static func page(_ db: Database, _ query: RunQuery) throws -> RunPage {
+        db.add(function: ownerGone)
         var conditions: [String] = []
         var arguments = StatementArguments()
         if !query.statuses.isEmpty {
@@ -33,7 +45,7 @@ enum RunListing {
                     any.append("status = ?")
                     arguments += [status.rawValue]
                 case .interrupted:
-                    any.append("interrupted = 1")
+                    any.append(interrupted)
                 }
             }
             conditions.append("(" + any.joined(separator: " OR ") + ")")
@@ -50,19 +62,20 @@ enum RunListing {
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM runs \(filter)", arguments: arguments) ?? 0
         let rows = try Row.fetchAll(
-            db, sql: "SELECT * FROM runs \(filter) ORDER BY created_at DESC, run_id DESC LIMIT ? OFFSET ?",
+            db, sql: "SELECT \(columns) FROM runs \(filter) ORDER BY created_at DESC, run_id DESC LIMIT ? OFFSET ?",
             arguments: arguments + [max(0, query.limit), max(0, query.offset)])
         return RunPage(runs: try rows.map(summary), total: total)
     }
 
     static func summary(_ db: Database, _ run: RunID) throws -> RunSummary? {
-        try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE run_id = ?", arguments: [run.description]).map(summary)
+        db.add(function: ownerGone)
+        return try Row.fetchOne(db, sql: "SELECT \(columns) FROM runs WHERE run_id = ?", arguments: [run.description]).map(summary)
     }
 
     private static func summary(_ row: Row) throws -> RunSummary {
         let id: String = row["run_id"]
         guard let runID = RunID(id) else { throw CairnError(.journalDamaged, "the journal has a run whose id '\(id)' is not a UUID") }
-        let interrupted: Bool = row["interrupted"]
+        let interrupted: Bool = row["listed_interrupted"]
         let finishedAt = try Timestamp.date(row["finished_at"] as String?)
         return RunSummary(
             runID: runID, workflow: row["workflow"], version: row["version"], fingerprint: row["fingerprint"],

@@ -7,12 +7,16 @@ import Testing
 /// resumer wait for its expiry; a live owner, or one on another host, still does.
 @Suite("Dead owners", .timeLimit(.minutes(2)))
 struct DeadOwnerTests {
-    @Test("after SIGKILL, resume on the same host takes the run over at once, though its lease has 10 minutes left")
+    @Test("after SIGKILL, list and show say interrupted and resume takes the run over at once, though its lease has 10 minutes left")
     func killedOwnerIsTakenOverAtOnce() async throws {
         let run = try await BackgroundRun.crashed(
             "feedback-monitor", input: #"{"sku": "Apple", "cycles": 16, "delayMs": 10}"#, at: "after-commit:4", leaseTTL: 600)
         let expires = try withJournalDatabase(run.db) { try Double.fetchOne($0, sql: "SELECT expires_at - (SELECT now FROM clock) FROM lease") }
         #expect((expires ?? 0) > 500, "the lease is still live")
+        let listed = try await cairn(["list", "--status", "interrupted", "--db", run.db])
+        #expect(listed.status == 0 && listed.stdout.contains(String(run.id.prefix(8))), "\(listed.stdout)\(listed.stderr)")
+        let shown = try await cairn(["--json", "show", run.id, "--db", run.db])
+        #expect(shown.stdout.contains(#""status":"interrupted""#) || shown.stdout.contains(#""status" : "interrupted""#), "\(shown.stdout)")
         let resumed = try await cairn(["resume", run.id, "--db", run.db])
         #expect(resumed.status == 0, "\(resumed.stderr)")
         try checkJournal(run.db, run: run.id, cycles: 16)
