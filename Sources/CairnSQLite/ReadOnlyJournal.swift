@@ -65,6 +65,7 @@ public final class ReadOnlyJournal: InspectableJournal {
         try JournalFile.createPrivately(destination)
         do {
             try queue.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [destination]) }
+            try JournalWriterMark.clear(in: destination)
         } catch {
             try? FileManager.default.removeItem(atPath: destination)
             throw SQLiteJournal.describe(error)
@@ -89,6 +90,12 @@ public final class ReadOnlyJournal: InspectableJournal {
             lines.append("the check stopped: \((error as? DatabaseError)?.message ?? "\(error)")")
         }
         return lines == ["ok"] ? [] : lines.filter { !$0.hasPrefix("*** in database") }
+    }
+
+    /// What is wrong with the files beside the journal: a write-ahead log missing while the journal names a
+    /// writer (``JournalWriterMark``), or `nil`.
+    public func fileProblem() throws -> String? {
+        try read { db in try JournalWriterMark.missingLog(db, path: path) }
     }
 
     /// Runs SQL written by Cairn itself (with text arguments, which SQLite converts to the column's type).

@@ -52,6 +52,7 @@ public final class SQLiteJournal: LeasingJournal, InspectableJournal, CancelRequ
             // DatabasePool sets its writer to synchronous=NORMAL after prepareDatabase: set FULL afterwards.
             try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
             try JournalMigrator.migrate(pool, path: path, extensions: extensions)
+            try JournalWriterMark.add(self.owner, in: pool)
         } catch let error as CairnError {
             throw error
         } catch {
@@ -64,6 +65,7 @@ public final class SQLiteJournal: LeasingJournal, InspectableJournal, CancelRequ
     /// the file alone holds every run (a copy of it is complete). Later calls do nothing.
     public func close() {
         guard committer.stop() else { return }
+        try? JournalWriterMark.remove(owner, in: pool)
         // A passive checkpoint never waits for other processes' readers; what it copies is in the file.
         try? pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_checkpoint(PASSIVE)") }
         try? pool.close()

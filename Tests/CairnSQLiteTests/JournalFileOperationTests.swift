@@ -39,6 +39,30 @@ struct JournalFileOperationTests {
         #expect(again.status == 65 && again.stderr.contains("exists already"))
     }
 
+    @Test("db check reports a copy of the main file taken while a run writes (its WAL left behind); the live journal checks ok")
+    func copyWithoutItsLogIsReported() async throws {
+        let run = try await BackgroundRun.start("feedback-monitor", input: #"{"sku": "Apple", "cycles": 20, "delayMs": 200}"#, journaled: 6)
+        defer { run.process.signal(SIGKILL) }
+        let copy = run.directory.path("copy.sqlite")
+        try FileManager.default.copyItem(atPath: run.db, toPath: copy)
+        let live = try await cairn(["db", "check", "--db", run.db])
+        #expect(live.status == 0, "\(live.stdout)")
+        // Reading the copy first creates an empty log beside it: that must not hide the loss.
+        #expect(try await cairn(["list", "--db", copy]).status == 0)
+        let checked = try await cairn(["db", "check", "--db", copy])
+        #expect(checked.status == 1 && checked.stdout.contains("write-ahead log \(copy)-wal is missing"), "\(checked.stdout)")
+        #expect(checked.stdout.contains("cairn db backup"))
+    }
+
+    @Test("db check reports a journal whose WAL was deleted after its writer was killed")
+    func logDeletedAfterCrashIsReported() async throws {
+        let run = try await BackgroundRun.crashed("feedback-monitor", input: #"{"sku": "Apple", "cycles": 8, "delayMs": 1}"#, at: "after-commit:4")
+        try FileManager.default.removeItem(atPath: run.db + "-wal")
+        try? FileManager.default.removeItem(atPath: run.db + "-shm")
+        let checked = try await cairn(["db", "check", "--db", run.db])
+        #expect(checked.status == 1 && checked.stdout.contains("-wal is missing"), "\(checked.stdout)")
+    }
+
     @Test("deleting the WAL under a live run stops it with one sentence and exit 1, never 'completed'")
     func walDeletedMidRun() async throws {
         let run = try await BackgroundRun.start("feedback-monitor", input: #"{"sku": "Apple", "cycles": 60, "delayMs": 100}"#, journaled: 6)

@@ -79,6 +79,7 @@ struct Db: AsyncParsableCommand {
             }
             let integrity = journal.integrityProblems()
             problems += integrity.map { "sqlite integrity: \($0)" }
+            await listing("journal file") { try journal.fileProblem().map { ["journal file: \($0)"] } ?? [] }
             for check in checks {
                 await listing(check.name) { try journal.rows(check.sql).rows.map { "\(check.name): \($0.map(\.text).joined(separator: " "))" } }
             }
@@ -88,7 +89,7 @@ struct Db: AsyncParsableCommand {
             if output.json {
                 output.json(Document(ok: problems.isEmpty, problems: problems))
             } else {
-                output.line(problems.isEmpty ? "ok: \(checks.count + 2) checks passed" : problems.joined(separator: "\n"))
+                output.line(problems.isEmpty ? "ok: \(checks.count + 3) checks passed" : problems.joined(separator: "\n"))
             }
             if !problems.isEmpty { throw ExitCode(Exit.runFailed) }
         }
