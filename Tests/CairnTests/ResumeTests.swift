@@ -47,6 +47,21 @@ struct ResumeTests {
         #expect(events.filter { $0.name == TradeEvent.eventName }.count == 2)
     }
 
+    @Test("thirty events queued to a one-worker step keep their order across a crash: the re-run item goes first, as uninterrupted",
+          arguments: [3, 5, 9, 14, 22, 30])
+    func queueOrderSurvivesCrash(appends: Int) async throws {
+        let workflow = TestWorkflow(Int.self, [Int].self) {
+            FunctionStep("fan") { (start: StartEvent<Int>, context) -> Tick? in
+                for n in 1..<start.input { try context.send(Tick(n: n)) }
+                return Tick(n: start.input)
+            }
+            FunctionStep("one", workers: 1) { (tick: Tick, context) -> Part? in Part(value: tick.n) }
+            CountedJoinStep("all", count: 30, of: Part.self) { (parts, context) -> StopEvent<[Int]>? in StopEvent(parts.map(\.value)) }
+        }
+        let (order, _) = try await crashAndResume(workflow, input: 30, appends: appends)
+        #expect(order == Array(1...30))
+    }
+
     @Test("a side effect journaled before the crash is not paid again on resume")
     func sideEffectSurvivesCrash() async throws {
         let calls = Calls()

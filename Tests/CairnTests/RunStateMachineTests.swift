@@ -122,6 +122,25 @@ struct RunStateMachineTests {
         #expect(decision.starts.map(\.attempt) == [2])
     }
 
+    @Test("an attempt abandoned by an interrupt under maxAttempts: .max does not overflow the budget when its process later dies")
+    func unboundedBudgetSurvivesInterrupt() throws {
+        let graph = TestWorkflow(Int.self, [Int].self) {
+            FunctionStep("forever", retry: RetryPolicy(maxAttempts: .max)) { (start: StartEvent<Int>, context) -> StopEvent<[Int]>? in nil }
+        }.graph
+        var machine = RunStateMachine(graph: graph)
+        try machine.apply(.runStarted(RunStarted(
+            runID: RunID(), workflow: "test", fingerprint: graph.fingerprint, shape: graph.shape, version: nil, seed: nil,
+            deadline: nil, at: now, start: event(1, StartEvent(0), by: nil))))
+        try apply(machine.decide(at: now).starts.map { .executionStarted($0) }, to: &machine)
+        try machine.apply(.runInterrupted(RunInterrupted(abandoned: [1], reason: "test", at: now)))
+        try machine.apply(.runResumed(RunResumed(at: now)))
+        let second = machine.decide(at: now).starts
+        #expect(second.map(\.attempt) == [2])
+        try apply(second.map { .executionStarted($0) }, to: &machine)
+        try machine.apply(.runResumed(RunResumed(at: now)))  // the process died during attempt 2
+        #expect(machine.decide(at: now).starts.map(\.attempt) == [3])
+    }
+
     @Test("the run deadline ends the run as timed out, even with work in flight")
     func deadline() throws {
         var machine = RunStateMachine(graph: graph)

@@ -13,6 +13,9 @@ struct RunStateMachine: Sendable {
         let triggers: [JournaledEvent]
         var attempt: Int
         var notBefore: Date?
+
+        /// The journal position at which it became due: its last trigger. The queue is kept in this order.
+        var dueSeq: Int { triggers.map(\.seq).max() ?? 0 }
     }
 
     /// An attempt that started and has not finished.
@@ -174,7 +177,7 @@ struct RunStateMachine: Sendable {
         message: String
     ) {
         if let retryAt {
-            pending.append(Candidate(
+            enqueue(Candidate(
                 executionID: finish.executionID, step: run.step, triggers: run.triggers,
                 attempt: finish.attempt + 1, notBefore: retryAt))
         } else if failure == nil {
@@ -184,9 +187,16 @@ struct RunStateMachine: Sendable {
         }
     }
 
+    /// Queues a candidate at its place by ``Candidate/dueSeq``, so that an execution re-run after a crash, an
+    /// interrupt or a failed attempt goes before work that became due after it, as in a run never stopped.
+    private mutating func enqueue(_ candidate: Candidate) {
+        let place = pending.lastIndex { $0.dueSeq <= candidate.dueSeq }.map { $0 + 1 } ?? 0
+        pending.insert(candidate, at: place)
+    }
+
     private mutating func requeueRunning(notBefore: Date?) {
         for (id, run) in running.sorted(by: { $0.key < $1.key }) {
-            pending.append(Candidate(
+            enqueue(Candidate(
                 executionID: id, step: run.step, triggers: run.triggers, attempt: run.attempt + 1, notBefore: notBefore))
             runningPerStep[run.step] -= 1
         }
@@ -249,7 +259,7 @@ struct RunStateMachine: Sendable {
         for index in graph.subscribers[event.name] ?? [] {
             let step = graph.steps[index]
             guard let join = step.join else {
-                pending.append(Candidate(executionID: nil, step: index, triggers: [event], attempt: 1, notBefore: nil))
+                enqueue(Candidate(executionID: nil, step: index, triggers: [event], attempt: 1, notBefore: nil))
                 continue
             }
             guard let value = event.value else { throw inconsistency("event \(event.seq) was not decoded") }
@@ -262,7 +272,7 @@ struct RunStateMachine: Sendable {
                     set += group[requirement.name]!.prefix(requirement.count)
                     group[requirement.name]!.removeFirst(requirement.count)
                 }
-                pending.append(Candidate(executionID: nil, step: index, triggers: set, attempt: 1, notBefore: nil))
+                enqueue(Candidate(executionID: nil, step: index, triggers: set, attempt: 1, notBefore: nil))
             }
             buffers[index, default: [:]][key] = group.contains { !$0.value.isEmpty } ? group : nil
         }
@@ -381,7 +391,9 @@ struct RunStateMachine: Sendable {
     private var wakeSources: [String] { [] }
 
     private func allowedAttempts(step: AnyStep, execution: Int) -> Int {
-        step.options.retry.maxAttempts + extraAttempts[execution, default: 0]
+        // Saturating: `maxAttempts: .max` plus an attempt abandoned by an interrupt must not trap.
+        let (sum, overflow) = step.options.retry.maxAttempts.addingReportingOverflow(extraAttempts[execution, default: 0])
+        return overflow ? .max : sum
     }
 
     private func stallError() -> RunError {

@@ -37,10 +37,13 @@ public struct RetryPolicy: Sendable {
     /// runs again on resume.
     public static var standard: RetryPolicy { RetryPolicy(maxAttempts: 3) }
 
-    /// The wait after failed attempt number `attempt` (1-based).
+    /// The wait after failed attempt number `attempt` (1-based): never negative, never past `maxBackoff`
+    /// (nor past a year, whatever the policy says), so no attempt count or factor makes it trap.
     public func backoff(after attempt: Int) -> Duration {
         let factor = pow(multiplier, Double(max(0, attempt - 1)))
-        let seconds = min(initialBackoff.seconds * factor, maxBackoff.seconds)
+        let bound = min(maxBackoff.seconds, 365 * 86_400)
+        let wanted = initialBackoff.seconds * factor
+        let seconds = wanted.isNaN ? bound : max(0, min(wanted, bound))
         return .milliseconds(Int64((seconds * 1000).rounded()))
     }
 
