@@ -53,6 +53,50 @@ struct ValidationTests {
         #expect(workflow.graph.problems.contains { $0.contains("no step can reach 'cairn.stop'") })
     }
 
+    @Test("the stop out of reach is reported alongside other problems, not only when nothing else is wrong")
+    func unreachableStopWithOtherProblems() {
+        let workflow = TestWorkflow(Int.self, [Int].self) {
+            FunctionStep("start", workers: 0) { (start: StartEvent<Int>, context) -> Tick? in nil }
+            FunctionStep("tick") { (tick: Tick, context) -> Tick? in nil }
+        }
+        let problems = workflow.graph.problems
+        #expect(problems.contains { $0.contains("has 0 workers") })
+        #expect(problems.contains { $0.contains("no step can reach 'cairn.stop'") })
+    }
+
+    @Test("an island, an exit-less cycle, a step consuming the stop event and an empty join are each refused by name")
+    func flowProblems() {
+        let workflow = TestWorkflow(Int.self, [Int].self) {
+            FunctionStep("begin") { (start: StartEvent<Int>, context) -> OneOf2<StopEvent<[Int]>, Tick>? in nil }
+            FunctionStep("spin") { (tick: Tick, context) -> Tick? in nil }  // an exit-less cycle
+            FunctionStep("island") { (tock: Tock, context) -> Tock? in nil }  // X -> X, never started
+            FunctionStep("after") { (stop: StopEvent<[Int]>, context) -> Done? in nil }
+            FunctionStep("done") { (done: Done, context) -> StopEvent<[Int]>? in nil }
+            JoinStep("empty") { (context) -> StopEvent<[Int]>? in nil }
+        }
+        let problems = workflow.graph.problems
+        let expected = [
+            "step 'spin' is a dead end: nothing it emits ('test.tick') can lead to 'cairn.stop'",
+            "step 'island' can never run: no path from 'cairn.start' emits any of 'test.tock'",
+            "step 'after' consumes 'cairn.stop'",
+            "join 'empty' waits for no event types",
+        ]
+        for fragment in expected {
+            #expect(problems.contains { $0.contains(fragment) }, "missing: \(fragment)\nin: \(problems)")
+        }
+        #expect(!problems.contains { $0.contains("'begin'") }, "\(problems)")
+    }
+
+    @Test("a step that emits nothing (NoEvent) is a sink that ends its path, not a dead end")
+    func sinkIsValid() throws {
+        let workflow = TestWorkflow(Int.self, [Int].self) {
+            FunctionStep("begin") { (start: StartEvent<Int>, context) -> OneOf2<StopEvent<[Int]>, Tick>? in nil }
+            FunctionStep("relay") { (tick: Tick, context) -> Tock? in nil }
+            FunctionStep("log") { (tock: Tock, context) -> NoEvent? in nil }
+        }
+        try workflow.graph.validate()
+    }
+
     @Test("two event types with one name are refused")
     func duplicateEventNames() {
         struct Twin: Event { static let eventName = "test.tick" }

@@ -6,9 +6,7 @@ extension WorkflowGraph {
         problems += badOptions()
         problems += startAndStopProblems()
         problems += unmatchedEvents()
-        if problems.isEmpty, !stopIsReachable() {
-            problems.append("no step can reach '\(stopType.eventName)' from '\(startType.eventName)': the run could never finish")
-        }
+        problems += flowProblems()
         return problems
     }
 
@@ -58,6 +56,9 @@ extension WorkflowGraph {
                 problems.append("step '\(step.name)' allows \(step.options.retry.maxAttempts) attempts: it needs at least 1")
             }
             guard let join = step.join else { continue }
+            if join.required.isEmpty {
+                problems.append("join '\(step.name)' waits for no event types: give it at least one")
+            }
             for requirement in join.required where requirement.count < 1 {
                 problems.append("join '\(step.name)' waits for \(requirement.count) '\(requirement.name)' events: it needs at least 1")
             }
@@ -106,19 +107,70 @@ extension WorkflowGraph {
         return problems
     }
 
-    private func stopIsReachable() -> Bool {
+    /// Problems of the flow as a whole: the stop out of reach, a step that can never run (an island), a step
+    /// from which no path leads to the stop (a dead end, such as a loop without an exit), a step that
+    /// consumes the stop event. A step already reported for an event nobody emits or consumes is not
+    /// reported again. A sink (a step emitting ``NoEvent``, run for its effects) ends its path.
+    private func flowProblems() -> [String] {
+        var problems: [String] = []
+        let stopName = stopType.eventName
+        for step in steps where step.consumedNames.contains(stopName) {
+            problems.append("step '\(step.name)' consumes '\(stopName)': the run ends at its stop event, so the step would never run")
+        }
+        let fired = stepsReachableFromStart()
+        if !fired.reachedEvents.contains(stopName) {
+            problems.append("no step can reach '\(stopName)' from '\(startType.eventName)': the run could never finish")
+        }
+        let emittedSomewhere = Set(steps.flatMap(\.emittedNames)).union([startType.eventName])
+        let consumedSomewhere = Set(steps.flatMap(\.consumedNames)).union([stopName])
+        let ending = stepsThatCanEnd()
+        for (index, step) in steps.enumerated() where !step.consumedNames.contains(stopName) {
+            if !fired.steps.contains(index) {
+                // A step waiting for an event nobody emits is already reported by name.
+                guard step.consumedNames.allSatisfy(emittedSomewhere.contains), !step.consumedNames.isEmpty else { continue }
+                problems.append("step '\(step.name)' can never run: no path from '\(startType.eventName)' emits "
+                    + (step.isJoin ? "all of " : "any of ") + step.consumedNames.map { "'\($0)'" }.joined(separator: ", "))
+            } else if !ending.contains(index), step.emittedNames.allSatisfy(consumedSomewhere.contains) {
+                problems.append("step '\(step.name)' is a dead end: nothing it emits ("
+                    + step.emittedNames.map { "'\($0)'" }.joined(separator: ", ")
+                    + ") can lead to '\(stopName)', so a run that reaches it loops or stalls")
+            }
+        }
+        return problems
+    }
+
+    /// The steps that can fire in some run, and the event names such runs can emit.
+    private func stepsReachableFromStart() -> (steps: Set<Int>, reachedEvents: Set<String>) {
         var reachable: Set<String> = [startType.eventName]
+        var fired: Set<Int> = []
         var changed = true
         while changed {
             changed = false
-            for step in steps {
+            for (index, step) in steps.enumerated() where !fired.contains(index) && !step.consumedNames.isEmpty {
                 let fires = step.isJoin
                     ? step.consumedNames.allSatisfy(reachable.contains)
                     : step.consumedNames.contains(where: reachable.contains)
                 guard fires else { continue }
-                for name in step.emittedNames where reachable.insert(name).inserted { changed = true }
+                fired.insert(index)
+                changed = true
+                reachable.formUnion(step.emittedNames)
             }
         }
-        return reachable.contains(stopType.eventName)
+        return (fired, reachable)
+    }
+
+    /// The steps from which some path ends: at the stop event, or at a sink.
+    private func stepsThatCanEnd() -> Set<Int> {
+        let stopName = stopType.eventName
+        var ending: Set<Int> = Set(steps.indices.filter { steps[$0].emits.isEmpty || steps[$0].emittedNames.contains(stopName) })
+        var changed = true
+        while changed {
+            changed = false
+            for (index, step) in steps.enumerated() where !ending.contains(index) {
+                let leadsOn = step.emittedNames.contains { name in (subscribers[name] ?? []).contains(where: ending.contains) }
+                if leadsOn { ending.insert(index); changed = true }
+            }
+        }
+        return ending
     }
 }
