@@ -132,6 +132,24 @@ struct JournalFileOperationTests {
         #expect(try withJournalDatabase(db) { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM run WHERE status = 'completed'") } == 20)
     }
 
+    @Test("twenty processes starting one new run id at once: one run; each returns it (exit 0) or names its live owner (exit 3)")
+    func concurrentStartOfOneID() async throws {
+        let directory = try TemporaryDirectory()
+        let db = directory.path("race.sqlite")
+        #expect(try await cairn(["db", "migrate", "--db", db]).status == 0)
+        let id = UUID().uuidString.lowercased()
+        let processes = try (0..<20).map { _ in
+            try spawnCairn(["run", "hello", "--db", db, "--id", id, "--input", #"{"name": "Ada"}"#])
+        }
+        for process in processes {
+            let result = await process.finish()
+            #expect(result.status == 0 || (result.status == 3 && result.stderr.contains("is owned by")), "\(result.status): \(result.stderr)")
+            #expect(!result.stderr.contains("UNIQUE") && !result.stderr.contains("exists already"), "\(result.stderr)")
+            if result.status == 0 { #expect(result.stdout.contains("Hello, Ada"), "\(result.stdout)") }
+        }
+        #expect(try withJournalDatabase(db) { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM run") } == 1)
+    }
+
     @Test("journal, WAL and shared-memory files are created private to their owner (0600)")
     func privateFiles() async throws {
         let directory = try TemporaryDirectory()

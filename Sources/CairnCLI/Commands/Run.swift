@@ -40,14 +40,22 @@ struct Run: CairnSubcommand {
         let journal = try environment.journal()
         let engine = environment.engine(journal)
         let follower = RunFollower(output: environment.output, workflow: workflow, signals: signals)
-        if let runID, let existing = try await journal.summary(of: runID) {
-            guard existing.workflow == workflow else {
-                throw CairnError(.runExists, "run \(runID) exists already and belongs to workflow '\(existing.workflow)'")
+        /// The run of this id that exists already, resumed if it was interrupted (exit 3 while a live process owns it).
+        func existing(_ runID: RunID, _ summary: RunSummary) async throws -> Never {
+            guard summary.workflow == workflow else {
+                throw CairnError(.runExists, "run \(runID) exists already and belongs to workflow '\(summary.workflow)'")
             }
             throw ExitCode(await follower.drive(try await registration.resume(engine, runID, false)))
         }
+        if let runID, let summary = try await journal.summary(of: runID) { try await existing(runID, summary) }
         let options = RunOptions(id: runID, timeout: timeout?.duration)
-        throw ExitCode(await follower.drive(try await registration.start(engine, json, options)))
+        do {
+            throw ExitCode(await follower.drive(try await registration.start(engine, json, options)))
+        } catch let error as CairnError where error.code == .runExists {
+            // Another process started this id between the look-up and the start: return its run.
+            guard let runID, let summary = try await journal.summary(of: runID) else { throw error }
+            try await existing(runID, summary)
+        }
     }
 
     private func readInput() throws -> Data {
