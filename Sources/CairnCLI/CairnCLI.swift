@@ -86,7 +86,8 @@ public struct CairnCommand: AsyncParsableCommand {
         } catch {
             let code = exitCode(for: error)
             if code == .success {
-                print(fullMessage(for: error))
+                let text = fullMessage(for: error)  // help or version; a command's own success says nothing more
+                if !text.isEmpty { print(text) }
             } else if !(error is ExitCode) {
                 var message = message(for: error).split(whereSeparator: \.isNewline).joined(separator: "; ")
                 if message.hasSuffix(".") { message.removeLast() }

@@ -27,6 +27,7 @@ struct CLITests {
         let result = try await cairn(["run", "feedback-monitor", "--db", directory.path("j.sqlite"), "--json",
                                       "--input", #"{"sku": "Apple", "cycles": 2, "delayMs": 0, "seed": 42}"#])
         #expect(result.status == 0)
+        #expect(!result.stdout.contains("\n\n"), "a blank line is not JSON Lines")
         let objects = result.lines.map(jsonObject)
         #expect(objects.dropLast().allSatisfy { $0["type"] as? String == "event" })
         #expect(objects.dropLast().count == 7)

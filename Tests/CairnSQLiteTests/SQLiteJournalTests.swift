@@ -8,6 +8,35 @@ import Testing
 
 @Suite("SQLite journal", .timeLimit(.minutes(2)))
 struct SQLiteJournalTests {
+    @Test("a run's outcome read back from the journal is exactly what its caller saw: a string stays a string, an error its object")
+    func exactOutcomes() async throws {
+        struct Echo: Workflow {
+            typealias Input = String
+            typealias Output = String
+            static let name = "echo"
+            var steps: [AnyStep] {
+                FunctionStep("echo", retry: .none) { (start: StartEvent<String>, context) -> StopEvent<String>? in
+                    if start.input == "fail" { throw CairnError(.invalidInput, "told to fail") }
+                    return StopEvent(start.input)
+                }
+            }
+        }
+        let directory = try TemporaryDirectory()
+        let journal = try SQLiteJournal(path: directory.path("j.sqlite"))
+        defer { journal.close() }
+        let engine = Engine(journal: journal)
+        for input in ["111", "null", "{\"a\": 1}", "true"] {
+            let handle = try await engine.start(Echo(), input: input)
+            #expect(try await handle.result == input)
+            let summary = try #require(try await journal.summary(of: handle.runID))
+            #expect(summary.result == .string(input))
+            #expect(try CairnJSON.text(RunOutcome(summary)).contains(try CairnJSON.text(JSONValue.string(input))))
+        }
+        let failing = try await engine.start(Echo(), input: "fail")
+        let seen = try await #require(throws: RunError.self) { try await failing.result }
+        #expect(try #require(try await journal.summary(of: failing.runID)).error == seen)
+    }
+
     @Test("the writer runs with synchronous=FULL and WAL")
     func durabilitySettings() throws {
         let directory = try TemporaryDirectory()

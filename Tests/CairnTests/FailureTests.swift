@@ -41,6 +41,7 @@ struct FailureTests {
             let error = error as? RunError
             return error?.code == .stepFailed && error?.step == "doomed" && error?.event == "cairn.start"
                 && error?.message.contains("failed on attempt 2 handling 'cairn.start' (seq 1): Flaky()") == true
+                && error?.message.contains("no attempts are left (2 of 2)") == true
         }
         #expect(await handle.status == .failed)
     }
@@ -55,7 +56,11 @@ struct FailureTests {
                 throw Unfixable()
             }
         }
-        await #expect(throws: RunError.self) { try await Engine().run(workflow, input: 0) }
+        await #expect {
+            try await Engine().run(workflow, input: 0)
+        } throws: { error in
+            (error as? RunError)?.message.contains("its retry policy does not retry this error (attempt 1 of 5)") == true
+        }
         #expect(calls.count("strict") == 1)
     }
 

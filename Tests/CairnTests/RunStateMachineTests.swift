@@ -149,6 +149,16 @@ struct RunStateMachineTests {
         #expect(machine.decide(at: now.addingTimeInterval(10)).finish?.status == .timedOut)
     }
 
+    @Test("a run timeout names its timeout and each step still running, with its event")
+    func deadlineNamesWhatWasRunning() throws {
+        var machine = RunStateMachine(graph: graph)
+        try machine.apply(started(deadline: now.addingTimeInterval(10)))
+        try apply(machine.decide(at: now).starts.map { .executionStarted($0) }, to: &machine)
+        let message = try #require(machine.decide(at: now.addingTimeInterval(10)).finish?.error?.message)
+        #expect(message.contains("outlived its timeout of 10 s"), "\(message)")
+        #expect(message.contains("still running: step 'fan' on 'cairn.start' (seq 1)"), "\(message)")
+    }
+
     // MARK: The lifecycle: the driver's inputs in, the decision out
 
     func runningFan() throws -> RunStateMachine {

@@ -181,8 +181,12 @@ struct RunStateMachine: Sendable {
                 executionID: finish.executionID, step: run.step, triggers: run.triggers,
                 attempt: finish.attempt + 1, notBefore: retryAt))
         } else if failure == nil {
+            let allowed = allowedAttempts(step: graph.steps[run.step], execution: finish.executionID)
+            let why = finish.attempt < allowed
+                ? "its retry policy does not retry this error (attempt \(finish.attempt) of \(allowed))"
+                : "no attempts are left (\(finish.attempt) of \(allowed))"
             failure = RunError(
-                code, message + ". No attempts are left: fix the cause, then start a new run.",
+                code, message + ". The run fails: \(why); fix the cause, then start a new run.",
                 step: finish.step, event: run.triggers.first?.name)
         }
     }
@@ -296,8 +300,7 @@ struct RunStateMachine: Sendable {
         if let deadline = started?.deadline, now >= deadline {
             decision.finish = RunFinished(
                 status: .timedOut, result: nil,
-                error: RunError(.runTimedOut, "run outlived its timeout at \(deadline); \(running.count) step(s) were still running. "
-                    + "Give the run a longer timeout or make its steps faster."),
+                error: RunError(.runTimedOut, timeoutSentence(deadline: deadline)),
                 at: now)
             return decision
         }
@@ -410,6 +413,17 @@ struct RunStateMachine: Sendable {
             .stalled,
             "run stalled: nothing can run and no step emitted '\(graph.stopType.eventName)' (\(detail)). "
                 + "Check that every path of the workflow ends in a stop event.")
+    }
+
+    /// Why a run timed out: its timeout, and which executions were still running on which events.
+    private func timeoutSentence(deadline: Date) -> String {
+        let timeout = started.map { deadline.timeIntervalSince($0.at) }.map { String(format: " of %.3g s", $0) } ?? ""
+        let stillRunning = running.sorted { $0.key < $1.key }.map { _, run in
+            "step '\(graph.steps[run.step].name)' on \(describe(run.triggers))"
+        }
+        return "run outlived its timeout\(timeout) at \(deadline)"
+            + (stillRunning.isEmpty ? "" : "; still running: " + stillRunning.joined(separator: ", "))
+            + ". Give the run a longer timeout or make its steps faster."
     }
 
     private func describe(_ triggers: [JournaledEvent]) -> String {

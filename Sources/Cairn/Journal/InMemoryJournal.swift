@@ -10,13 +10,10 @@ public final class InMemoryJournal: InspectableJournal, Journal {
         var records: [JournalRecord] = []
         var streamed: [StreamedEvent] = []
         var effects: [(origin: CommitOrigin, effect: any CommitEffect)] = []
-        /// Position in creation order, for newest-first listings.
-        let order: Int
     }
 
     private struct State {
         var runs: [RunID: Run] = [:]
-        var created = 0
     }
 
     private let state = Mutex(State())
@@ -33,8 +30,7 @@ public final class InMemoryJournal: InspectableJournal, Journal {
                 guard case .runStarted? = records.first, starts == 1 else {
                     throw CairnError(.runNotFound, "no run \(run) in this journal: a run's first append begins with its start")
                 }
-                state.created += 1
-                state.runs[run] = Run(order: state.created)
+                state.runs[run] = Run()
             }
             state.runs[run]!.records += records  // in place: a copy would make appends O(history)
             for case .executionFinished(let finished) in records {
@@ -64,7 +60,10 @@ public final class InMemoryJournal: InspectableJournal, Journal {
 
     public func runs(_ query: RunQuery) async throws -> RunPage {
         let matching = state.withLock { state in
-            state.runs.values.sorted { $0.order > $1.order }.compactMap(Self.summary).filter(query.matches)
+            // Newest first by start time, then by id: the order of every journal's listing.
+            state.runs.values.compactMap(Self.summary).filter(query.matches).sorted {
+                ($0.createdAt, $0.runID.description) > ($1.createdAt, $1.runID.description)
+            }
         }
         return RunPage(runs: Array(matching.dropFirst(max(0, query.offset)).prefix(max(0, query.limit))), total: matching.count)
     }
