@@ -22,12 +22,14 @@ enum OutcomeColumn: String, DatabaseValueConvertible {
     case completed
     case failed
     case timedOut = "timed_out"
+    case abandoned
 
     init(_ outcome: ExecutionFinished.Outcome) {
         switch outcome {
         case .completed: self = .completed
         case .failed: self = .failed
         case .timedOut: self = .timedOut
+        case .abandoned: self = .abandoned
         }
     }
 }

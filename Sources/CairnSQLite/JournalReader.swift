@@ -66,6 +66,7 @@ struct JournalReader {
         let outcome: ExecutionFinished.Outcome = switch try row.coded(OutcomeColumn.self, "outcome", in: "record \(position) of run \(run)") {
         case .completed: .completed
         case .timedOut: .timedOut(retryAt: retryAt)
+        case .abandoned: .abandoned
         case .failed: .failed(message: row["error"] ?? "", retryAt: retryAt)
         }
         let detail = try decode(FinishDetail.self, row["detail"])

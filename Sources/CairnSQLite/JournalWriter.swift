@@ -66,6 +66,7 @@ struct JournalWriter {
         case .completed: (nil, nil)
         case .failed(let message, let retryAt): (message, retryAt)
         case .timedOut(let retryAt): (nil, retryAt)
+        case .abandoned: (nil, nil)
         }
         let detail = FinishDetail(startedAt: finish.startedAt.timeIntervalSince1970, recorded: finish.recorded)
         try log(position, .executionFinished, execution: finish.executionID, step: finish.step, attempt: finish.attempt,

@@ -37,6 +37,45 @@ struct SQLiteJournalTests {
         #expect(try #require(try await journal.summary(of: failing.runID)).error == seen)
     }
 
+    @Test("a step still running when another reaches the stop is recorded abandoned, with its attempt, and cancelled")
+    func runEndAbandonsWhatIsRunning() async throws {
+        struct Fast: Event { static let eventName = "test.fast" }
+        struct Slow: Event { static let eventName = "test.slow" }
+        struct Race: Workflow {
+            typealias Input = Int
+            typealias Output = Int
+            static let name = "race"
+            let cancelled: Gate
+            var steps: [AnyStep] {
+                FunctionStep("fork") { (start: StartEvent<Int>, context) -> OneOf2<Fast, Slow>? in
+                    try context.send(Slow())
+                    return .init(Fast())
+                }
+                FunctionStep("fast") { (fast: Fast, context) -> StopEvent<Int>? in StopEvent(1) }
+                FunctionStep("slow") { [cancelled] (slow: Slow, context) -> StopEvent<Int>? in
+                    do { try await Task.sleep(for: .seconds(3_600)) } catch { cancelled.open() }
+                    return nil
+                }
+            }
+        }
+        let directory = try TemporaryDirectory()
+        let path = directory.path("j.sqlite")
+        let journal = try SQLiteJournal(path: path)
+        defer { journal.close() }
+        let cancelled = Gate()
+        let handle = try await Engine(journal: journal).start(Race(cancelled: cancelled), input: 0)
+        #expect(try await handle.result == 1)
+        await cancelled.wait()  // the abandoned attempt was cancelled, not left sleeping
+        let rows = try withJournalDatabase(path) {
+            try Row.fetchAll($0, sql: "SELECT step, attempt, outcome FROM step_executions WHERE run_id = ? ORDER BY execution_id",
+                             arguments: [handle.runID.description])
+        }
+        #expect(rows.map { "\($0["step"] as String):\($0["attempt"] as Int):\($0["outcome"] as String)" }
+            == ["fork:1:completed", "slow:1:abandoned", "fast:1:completed"])
+        let resumed = try await Engine(journal: journal).resume(Race(cancelled: Gate()), run: handle.runID)
+        #expect(try await resumed.result == 1)  // the journal rebuilds: the ended run is returned as it is
+    }
+
     @Test("the writer runs with synchronous=FULL and WAL")
     func durabilitySettings() throws {
         let directory = try TemporaryDirectory()

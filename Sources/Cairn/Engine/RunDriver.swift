@@ -82,7 +82,7 @@ struct RunDriver: Sendable {
     private mutating func step() async throws -> DriverOutcome? {
         let decision = machine.decide(at: clock.now)
         if let finish = decision.finish {
-            try await journal([.runFinished(finish)])
+            try await journal(machine.abandonRecords(at: finish.at).map { .executionFinished($0) } + [.runFinished(finish)])
             logger.debug("run \(finish.status.rawValue)")
             return .finished(finish)
         }
@@ -196,8 +196,10 @@ struct RunDriver: Sendable {
         signal.notify()
     }
 
-    /// Drops the handles of attempts the machine no longer has running.
+    /// Drops the handles of attempts the machine no longer has running, cancelling any still at work (an
+    /// attempt abandoned as its run ended).
     private mutating func pruneHandles() {
+        for (id, handle) in handles where machine.running[id]?.attempt != handle.context.attempt { handle.task.cancel() }
         handles = handles.filter { machine.running[$0.key]?.attempt == $0.value.context.attempt }
     }
 
@@ -284,6 +286,8 @@ struct RunDriver: Sendable {
             logger.info("step '\(record.step)' failed: \(message)\(retryAt.map { "; retry at \($0)" } ?? "")", metadata: metadata)
         case .timedOut(let retryAt):
             logger.info("step '\(record.step)' timed out\(retryAt.map { "; retry at \($0)" } ?? "")", metadata: metadata)
+        case .abandoned:
+            logger.debug("step '\(record.step)' abandoned: its run ended while it ran", metadata: metadata)
         }
     }
 }

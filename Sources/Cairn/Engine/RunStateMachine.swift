@@ -166,6 +166,8 @@ struct RunStateMachine: Sendable {
             let sentence = "step '\(step.name)' timed out on attempt \(finish.attempt) handling \(describe(run.triggers))"
                 + (step.options.timeout.map { " (timeout \($0))" } ?? "")
             retryOrFail(finish, run: run, retryAt: retryAt, code: .stepTimedOut, message: sentence)
+        case .abandoned:
+            break  // the run is ending: nothing runs again, nothing is delivered
         }
     }
 
@@ -342,6 +344,16 @@ struct RunStateMachine: Sendable {
             }
         }
         return decision
+    }
+
+    /// The records that close the attempts still running as their run ends, so none is left unfinished.
+    func abandonRecords(at now: Date) -> [ExecutionFinished] {
+        running.sorted { $0.key < $1.key }.map { id, run in
+            ExecutionFinished(
+                executionID: id, step: graph.steps[run.step].name, attempt: run.attempt,
+                triggers: run.triggers.map { ($0.name, $0.seq) }, outcome: .abandoned, emitted: [], streamed: [],
+                storeWrites: [], recorded: [], effects: [], startedAt: run.startedAt, at: now)
+        }
     }
 
     /// The journal record for an attempt's end: seqs and stream positions assigned, retry decided.

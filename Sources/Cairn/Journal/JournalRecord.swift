@@ -156,6 +156,9 @@ public struct ExecutionFinished: Sendable {
         case failed(message: String, retryAt: Date?)
         /// The attempt outlived the step timeout and was abandoned.
         case timedOut(retryAt: Date?)
+        /// The attempt was still running when its run ended (another step reached the stop, or the run was
+        /// cancelled, timed out or failed): whatever it returns later is discarded, and it never runs again.
+        case abandoned
     }
 
     public let executionID: Int

@@ -120,6 +120,8 @@ public struct TimelineEntry: Sendable, Equatable, Codable {
             error = message
         case .timedOut:
             outcome = "timed_out"
+        case .abandoned:
+            outcome = "abandoned"
         }
     }
 }

@@ -45,7 +45,7 @@ public enum JournalViews {
             ("started_at", "When the attempt started."),
             ("finished_at", "When it ended; NULL if it never did (its process died)."),
             ("duration_s", "Seconds the attempt took."),
-            ("outcome", "completed, failed, timed_out, or unfinished."),
+            ("outcome", "completed, failed, timed_out, abandoned (still running when its run ended; it never runs again), or unfinished (its process died, or the run was interrupted: it runs again on resume)."),
             ("error", "The error of a failed attempt."),
             ("retry_at", "When the next attempt was due, for a failed or timed-out attempt."),
         ]),
