@@ -108,7 +108,7 @@ struct JournalFileOperationTests {
     func emptyFile() async throws {
         let directory = try TemporaryDirectory()
         let db = directory.path("empty.sqlite")
-        FileManager.default.createFile(atPath: db, contents: Data())
+        #expect(FileManager.default.createFile(atPath: db, contents: Data()))
         for command in [["list"], ["sql", "SELECT 1"], ["db", "status"], ["db", "check"]] {
             let result = try await cairn(command + ["--db", db])
             #expect(result.status == 66 && result.stderr.lowercased().contains("no journal at"), "\(command): \(result.stderr)")

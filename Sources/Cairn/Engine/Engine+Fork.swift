@@ -44,11 +44,13 @@ extension Engine {
             runID: forkID, workflow: start.workflow, fingerprint: start.fingerprint, shape: start.shape, version: start.version,
             seed: start.seed, deadline: start.deadline.map { now.addingTimeInterval($0.timeIntervalSince(start.at)) }, at: now,
             start: start.start, origin: (original, seq)))
-        try await journal.append(records, for: forkID)
+        guard let inbox = live.claim(forkID) else { throw CairnError(.internalInconsistency, "fork \(forkID) is claimed already") }
         do {
-            return Fork(handle: launch(try await rebuild(forkID, graph: graph), runID: forkID), note: note)
+            try await journal.append(records, for: forkID)
+            return Fork(handle: launch(try await rebuild(forkID, graph: graph), runID: forkID, inbox: inbox), note: note)
         } catch {
             await (journal as? any LeasingJournal)?.releaseLease(of: forkID)
+            live.release(forkID)
             throw error
         }
     }

@@ -18,6 +18,8 @@ public final class Engine: Sendable {
     /// Where runs read the time and wait for it.
     public let clock: any EngineClock
     let logger: Logger
+    /// The runs this engine drives.
+    let live = LiveRuns()
 
     public init(
         journal: any Journal = InMemoryJournal(),
@@ -51,9 +53,17 @@ public final class Engine: Sendable {
             start: JournaledEvent(seq: 1, name: StartEvent<W.Input>.eventName, payload: payload,
                                   executionID: nil, value: start))
         var machine = RunStateMachine(graph: graph)
-        try await journal.append([.runStarted(record)], for: runID)
-        try machine.apply(.runStarted(record))
-        return launch(machine, runID: runID)
+        guard let inbox = live.claim(runID) else {
+            throw CairnError(.runExists, "run \(runID) exists already: this engine is driving it")
+        }
+        do {
+            try await journal.append([.runStarted(record)], for: runID)
+            try machine.apply(.runStarted(record))
+        } catch {
+            live.release(runID)
+            throw error
+        }
+        return launch(machine, runID: runID, inbox: inbox)
     }
 
     /// Starts a run and waits for its result.
@@ -65,7 +75,8 @@ public final class Engine: Sendable {
     ///
     /// Executions that started and never committed run again as their next attempt; committed ones never
     /// run again. A run that already ended returns a handle whose result is the recorded outcome.
-    /// - Throws: ``CairnError`` when the run is unknown or was started by an incompatible workflow version.
+    /// - Throws: ``CairnError`` when the run is unknown or was started by an incompatible workflow version;
+    ///   `run-owned` when this engine (or, on a leasing journal, another live process) drives it already.
     ///
     /// A run whose journal this binary cannot rebuild (an undecodable payload, an unknown event, a record out
     /// of order, no start) becomes a dead letter: it is journaled `failed` with code
@@ -74,8 +85,17 @@ public final class Engine: Sendable {
     public func resume<W: Workflow>(_ workflow: W, run runID: RunID, retryingDeadLetter: Bool = false) async throws -> RunHandle<W.Output> {
         let graph = workflow.graph
         try graph.validate()
+        guard let inbox = live.claim(runID) else {
+            throw CairnError(.runOwned, "run \(runID) is being driven by this engine already: use the handle that started "
+                + "or resumed it, or wait for its result")
+        }
         let leasing = journal as? any LeasingJournal
-        try await leasing?.takeOver(runID)
+        do {
+            try await leasing?.takeOver(runID)
+        } catch {
+            live.release(runID)
+            throw error
+        }
         CrashPoint.reach("during-resume")
         do {
             var machine = try await rebuildOrBury(runID, graph: graph)
@@ -93,17 +113,26 @@ public final class Engine: Sendable {
                 try await journal.append([resumed], for: runID)
                 try machine.apply(resumed)
             }
-            return launch(machine, runID: runID)
+            return launch(machine, runID: runID, inbox: inbox)
         } catch {
             await leasing?.releaseLease(of: runID)
+            live.release(runID)
             throw error
         }
     }
 
-    /// Cancels a run that no live process owns: terminal and journaled. (A run a live process owns is
-    /// cancelled by that process: ``RunHandle/cancel()``, or a cancel request through a leasing journal.)
-    /// - Throws: ``CairnError`` `run-owned` when a live process owns it, `run-ended` when it has ended already.
+    /// Cancels a run: terminal and journaled. A run this engine drives is cancelled by its driver (its
+    /// handle ends `cancelled`), and this returns once that is journaled; a run another live process owns is
+    /// cancelled by that process (``RunHandle/cancel()``, or a cancel request through a leasing journal).
+    /// - Throws: ``CairnError`` `run-owned` when another live process owns it, `run-ended` when it has ended already.
     public func cancel(run runID: RunID) async throws {
+        if let driver = live.driver(of: runID) {
+            driver.inbox.send(.control(.cancel))
+            if case .finished(let finished)? = await driver.task?.value, finished.status != .cancelled {
+                throw CairnError(.runEnded, "run \(runID) has already ended \(finished.status.rawValue); there is nothing to cancel")
+            }
+            return
+        }
         let leasing = journal as? any LeasingJournal
         try await leasing?.takeOver(runID)
         do {
@@ -196,16 +225,22 @@ public final class Engine: Sendable {
         return try record.mapEvents(decode)
     }
 
-    func launch<Output>(_ machine: RunStateMachine, runID: RunID) -> RunHandle<Output> {
+    /// Starts the driver of a run claimed in ``live`` with `inbox`; the claim is given up when it stops.
+    func launch<Output>(_ machine: RunStateMachine, runID: RunID, inbox: DriverInbox) -> RunHandle<Output> {
         var logger = logger
         logger[metadataKey: LoggingKeys.runID] = "\(runID)"
         logger[metadataKey: LoggingKeys.workflow] = "\(machine.graph.name)"
-        let inbox = DriverInbox()
         let signal = ChangeSignal()
         var driver = RunDriver(
             machine: machine, runID: runID, journal: journal, configuration: configuration, clock: clock,
             logger: logger, signal: signal, inbox: inbox)
-        let task = Task { await driver.drive() }
+        let live = live
+        let task = Task {
+            let outcome = await driver.drive()
+            live.release(runID)
+            return outcome
+        }
+        live.driving(runID, task: task)
         return RunHandle(runID: runID, task: task, inbox: inbox, journal: journal, signal: signal)
     }
 }
