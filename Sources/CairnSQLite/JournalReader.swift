@@ -32,7 +32,9 @@ struct JournalReader {
                 guard let start = events[position]?.first else { throw damaged("its start event is missing") }
                 return .runStarted(RunStarted(
                     runID: run, workflow: runRow["workflow"], fingerprint: runRow["fingerprint"], shape: runRow["shape"],
-                    version: runRow["version"], seed: (runRow["seed"] as Int64?).map { UInt64(bitPattern: $0) },
+                    version: runRow["version"],
+                    patches: try (row["detail"] as String?).map { try decode(StartDetail.self, $0).patches } ?? [],
+                    seed: (runRow["seed"] as Int64?).map { UInt64(bitPattern: $0) },
                     deadline: try Timestamp.date(runRow["deadline"] as String?), at: at, start: event(start),
                     origin: (runRow["origin_run_id"] as String?).flatMap(RunID.init).map { ($0, runRow["origin_seq"] as Int? ?? 0) }))
             case .executionStarted:

@@ -28,7 +28,8 @@ struct JournalWriter {
                                  started.seed.map { Int64(bitPattern: $0) }, text(started.start.payload), RunStatus.running.rawValue,
                                  started.deadline.map(Timestamp.text), Timestamp.text(started.at),
                                  started.origin?.run.description, started.origin?.seq])
-            try log(position, .runStarted, at: started.at)
+            try log(position, .runStarted, detail: started.patches.isEmpty ? nil : try json(StartDetail(patches: started.patches)),
+                    at: started.at)
             try insert(started.start, position: position, at: started.at)
         case .executionStarted(let start):
             try log(position, .executionStarted, execution: start.executionID, step: start.step, attempt: start.attempt,
@@ -130,6 +131,11 @@ struct JournalWriter {
     private func text(_ data: Data) -> String { String(decoding: data, as: UTF8.self) }
 
     private func json(_ value: some Encodable) throws -> String { text(try JSONEncoder().encode(value)) }
+}
+
+/// `journal.detail` of a `run_started` row, when the run has patches.
+struct StartDetail: Codable {
+    let patches: [String]
 }
 
 /// `journal.detail` of an `execution_finished` row.

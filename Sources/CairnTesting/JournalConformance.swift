@@ -79,7 +79,9 @@ public enum JournalConformance {
         #expect(read.flatMap(\.events).map(\.payload) == written.flatMap(\.events).map(\.payload))
         let finish = try #require(read.compactMap(\.finishedExecution).first)
         #expect(finish.outcome == .completed && finish.streamed.count == 2 && finish.storeWrites.map(\.key) == ["k"])
-        #expect(finish.recorded == [.random(42)])
+        #expect(finish.recorded == [.random(42), .patch(id: "p1", applied: true)])
+        guard case .runStarted(let started)? = read.first else { throw CairnError(.internalInconsistency, "no start read back") }
+        #expect(started.version == "v1" && started.patches == ["p1", "p2"])
         guard case .sideEffect(let effect)? = read.first(where: { $0.kindName == "sideEffect" }) else {
             Issue.record("the side effect did not come back")
             return
@@ -262,7 +264,8 @@ struct SyntheticRun {
 
     func started(resumes: Int = 0) -> [JournalRecord] {
         let start = JournaledEvent(seq: 1, name: "cairn.start", payload: Data(#"{"input":{"sku":"Apple"}}"#.utf8), executionID: nil, value: nil)
-        return [.runStarted(RunStarted(runID: run, workflow: workflow, fingerprint: "f", shape: "s", version: "v1", seed: 7,
+        return [.runStarted(RunStarted(runID: run, workflow: workflow, fingerprint: "f", shape: "s", version: "v1",
+                                       patches: ["p1", "p2"], seed: 7,
                                        deadline: nil, at: at, start: start, origin: origin))]
             + (0..<resumes).map { _ in .runResumed(RunResumed(at: at)) }
     }
@@ -276,7 +279,7 @@ struct SyntheticRun {
             .executionFinished(ExecutionFinished(
                 executionID: 1, step: "only", attempt: 1, triggers: [("cairn.start", 1)], outcome: .completed, emitted: [stop],
                 streamed: (1...max(1, streamed)).map { StreamedEvent(position: $0, name: "p", payload: Data(#"{"n":\#($0)}"#.utf8), step: "only") },
-                storeWrites: [StoreWrite(key: "k", value: Data("1".utf8))], recorded: [.random(42)], effects: [],
+                storeWrites: [StoreWrite(key: "k", value: Data("1".utf8))], recorded: [.random(42), .patch(id: "p1", applied: true)], effects: [],
                 startedAt: at, at: later)),
             .runFinished(RunFinished(status: .completed, result: stop.payload, error: nil, at: later)),
         ]

@@ -127,7 +127,7 @@ struct ResumeTests {
         } throws: { error in
             let text = String(describing: error)
             return (error as? CairnError)?.code == .fingerprintMismatch
-                && text.contains("was: b step(test.tick)->(cairn.stop)") && text.contains("now: b2 step(test.tick)->(cairn.stop)")
+                && text.contains("step 'b' was renamed 'b2'")
         }
         // The journal is untouched by the refusal.
         #expect(try await journal.records(for: handle.runID).count == 2)

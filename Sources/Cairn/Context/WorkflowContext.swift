@@ -20,7 +20,11 @@ public final class WorkflowContext: Sendable {
     public let triggers: [(name: String, seq: Int)]
     /// A logger stamped with run, step, execution and attempt.
     public let logger: Logger
+    /// The version of the workflow that started the run (``Workflow/version``), which may be older than
+    /// the code running this step when the run was resumed under a compatible version.
+    public let workflowVersion: String?
 
+    private let runPatches: Set<String>
     private let declaredEmits: Set<String>
     private let committedStore: [String: Data]
     private let recordedSideEffects: [String: Data]
@@ -46,6 +50,7 @@ public final class WorkflowContext: Sendable {
         executionID: Int,
         attempt: Int,
         triggers: [(name: String, seq: Int)],
+        run started: RunStarted?,
         randomSeed: UInt64,
         clock: any EngineClock,
         committedStore: [String: Data],
@@ -60,6 +65,8 @@ public final class WorkflowContext: Sendable {
         self.executionID = executionID
         self.attempt = attempt
         self.triggers = triggers
+        self.workflowVersion = started?.version
+        self.runPatches = Set(started?.patches ?? [])
         self.declaredEmits = Set(step.emittedNames)
         self.committedStore = committedStore
         self.recordedSideEffects = recordedSideEffects
@@ -131,38 +138,50 @@ public final class WorkflowContext: Sendable {
     /// The current time, journaled.
     public var now: Date {
         let fresh = clock.now
-        if case .now(let date) = journaled("now", { _ in .now(fresh) }) { return date }
+        if case .now(let date) = journaled({ _ in .now(fresh) }) { return date }
         return fresh
     }
 
     /// A new UUID, journaled.
     public func uuid() -> UUID {
-        if case .uuid(let uuid) = journaled("uuid", { _ in .uuid(UUID()) }) { return uuid }
+        if case .uuid(let uuid) = journaled({ _ in .uuid(UUID()) }) { return uuid }
         return UUID()
     }
 
     /// A random 64-bit value, journaled. Seeded runs draw the same values for the same step and event.
     public func randomBits() -> UInt64 {
-        if case .random(let bits) = journaled("random", { .random($0.generator.next()) }) { return bits }
+        if case .random(let bits) = journaled({ .random($0.generator.next()) }) { return bits }
         return 0
     }
 
     /// Draws a fresh value and records it; when replaying, hands back the recorded value instead.
-    private func journaled(_ kind: String, _ fresh: (inout State) -> RecordedValue) -> RecordedValue {
+    private func journaled(_ fresh: (inout State) -> RecordedValue) -> RecordedValue {
         state.withLock { state in
             var value = fresh(&state)
             if var replay = state.replay {
-                if let recorded = replay.first, recorded.kind == kind {
+                if let recorded = replay.first, recorded.slot == value.slot {
                     value = recorded
                     replay.removeFirst()
                 } else if state.divergence == nil {
-                    state.divergence = "read \(kind) where the recorded attempt read \(replay.first.map(\.kind) ?? "nothing more")"
+                    state.divergence = "read \(value.slot) where the recorded attempt read \(replay.first.map(\.slot) ?? "nothing more")"
                 }
                 state.replay = replay
             }
             state.effects.recorded.append(value)
             return value
         }
+    }
+
+    /// Whether the run was started by code that has the patch `id` (listed in ``Workflow/patches``): true for
+    /// runs started since the patch shipped, false for older runs still in flight, so one binary can serve
+    /// both. The answer is journaled with the step's commit and handed back on resume and replay.
+    ///
+    /// ```swift
+    /// let price = context.patched("vat-included") ? gross : net * 1.2
+    /// ```
+    public func patched(_ id: String) -> Bool {
+        if case .patch(_, let applied) = journaled({ _ in .patch(id: id, applied: runPatches.contains(id)) }) { return applied }
+        return false
     }
 
     /// A random number in `0..<1`, journaled.

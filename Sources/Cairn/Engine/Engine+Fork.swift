@@ -19,13 +19,9 @@ extension Engine {
     public func fork<W: Workflow>(_ workflow: W, run original: RunID, at seq: Int, patch: Data? = nil) async throws -> Fork<W.Output> {
         let graph = workflow.graph
         try graph.validate()
-        var records = try await journal.records(for: original)
-        guard case .runStarted(let started)? = records.first else {
-            throw CairnError(.internalInconsistency, "run \(original) has no start record")
-        }
-        guard started.workflow == W.name else {
-            throw CairnError(.fingerprintMismatch, "run \(original) belongs to workflow '\(started.workflow)', not '\(W.name)'")
-        }
+        let (origin, originRecords) = try await Self.startedRecords(of: original, from: journal)
+        var records = originRecords
+        try workflow.checkCanDrive(origin, graph: graph, doing: "forked")
         guard let cut = records.firstIndex(where: { $0.events.contains { $0.seq == seq } }) else {
             let last = records.flatMap(\.events).map(\.seq).max() ?? 1
             throw CairnError(.invalidInput, "run \(original) has no event \(seq): its events are 1…\(last)")
@@ -40,14 +36,24 @@ extension Engine {
         guard case .runStarted(let start) = records[0] else { throw CairnError(.internalInconsistency, "run \(original) has no start") }
         let forkID = RunID()
         let now = clock.now
+        // The fork is a run of today's code: its fingerprint and version; the origin's patches, since its
+        // prefix was made by the origin's code.
         records[0] = .runStarted(RunStarted(
-            runID: forkID, workflow: start.workflow, fingerprint: start.fingerprint, shape: start.shape, version: start.version,
-            seed: start.seed, deadline: start.deadline.map { now.addingTimeInterval($0.timeIntervalSince(start.at)) }, at: now,
+            runID: forkID, workflow: W.name, fingerprint: graph.fingerprint, shape: graph.shape, version: workflow.version,
+            patches: origin.patches, seed: start.seed,
+            deadline: start.deadline.map { now.addingTimeInterval($0.timeIntervalSince(start.at)) }, at: now,
             start: start.start, origin: (original, seq)))
+        let machine: RunStateMachine
+        do {
+            machine = try Self.rebuild(forkID, graph: graph, records: records)  // before anything is journaled
+        } catch let error as CairnError {
+            throw CairnError(.fingerprintMismatch, "run \(original) cannot be forked at event \(seq) by this code: "
+                + error.message.replacingOccurrences(of: "run \(forkID) cannot be rebuilt at its", with: "its"))
+        }
         guard let inbox = live.claim(forkID) else { throw CairnError(.internalInconsistency, "fork \(forkID) is claimed already") }
         do {
             try await journal.append(records, for: forkID)
-            return Fork(handle: launch(try await rebuild(forkID, graph: graph), runID: forkID, inbox: inbox), note: note)
+            return Fork(handle: launch(machine, runID: forkID, inbox: inbox), note: note)
         } catch {
             await (journal as? any LeasingJournal)?.releaseLease(of: forkID)
             live.release(forkID)

@@ -77,7 +77,7 @@ extension Engine {
         }
         let context = WorkflowContext(
             runID: runID, step: step, executionID: finish.executionID, attempt: attempt,
-            triggers: triggers.map { ($0.name, $0.seq) }, randomSeed: 0, clock: clock, committedStore: store,
+            triggers: triggers.map { ($0.name, $0.seq) }, run: machine.started, randomSeed: 0, clock: clock, committedStore: store,
             recordedSideEffects: machine.sideEffects[finish.executionID] ?? [:], logger: logger, payloadLimit: PayloadLimit(bytes: .max), replaying: finish.recorded,
             journalSideEffect: { _ in })
         let returned: (any Event)?

@@ -48,7 +48,7 @@ public final class Engine: Sendable {
         try configuration.payloadLimit.check(payload, "the input of workflow '\(W.name)'", within: "input")
         let record = RunStarted(
             runID: runID, workflow: W.name, fingerprint: graph.fingerprint, shape: graph.shape,
-            version: workflow.version, seed: options.seed,
+            version: workflow.version, patches: workflow.patches.sorted(), seed: options.seed,
             deadline: options.timeout.map { now.addingTimeInterval($0.seconds) }, at: now,
             start: JournaledEvent(seq: 1, name: StartEvent<W.Input>.eventName, payload: payload,
                                   executionID: nil, value: start))
@@ -98,15 +98,8 @@ public final class Engine: Sendable {
         }
         CrashPoint.reach("during-resume")
         do {
-            var machine = try await rebuildOrBury(runID, graph: graph)
-            guard let started = machine.started else {
-                throw CairnError(.internalInconsistency, "run \(runID) has no start record")
-            }
-            guard started.workflow == W.name else {
-                throw CairnError(.fingerprintMismatch, "run \(runID) belongs to workflow '\(started.workflow)', not '\(W.name)'")
-            }
-            if started.fingerprint != graph.fingerprint, !workflow.compatibleFingerprints.contains(started.fingerprint) {
-                throw CairnError(.fingerprintMismatch, FingerprintChange(old: started.shape, new: graph.shape).sentence(runID: runID))
+            var machine = try await rebuildOrBury(runID, graph: graph) { started in
+                try workflow.checkCanDrive(started, graph: graph, doing: "resumed")
             }
             if machine.finished == nil || (retryingDeadLetter && machine.finished?.isDeadLetter == true) {
                 let resumed = JournalRecord.runResumed(RunResumed(at: clock.now))
@@ -147,7 +140,6 @@ public final class Engine: Sendable {
         await leasing?.releaseLease(of: runID)
     }
 
-    /// Feeds a run's journal records to a new state machine.
     /// The run's state machine, fed every record of its journal.
     /// - Throws: ``CairnError`` `unrebuildable` naming the record that could not be read or applied.
     func rebuild(_ runID: RunID, graph: WorkflowGraph) async throws -> RunStateMachine {
@@ -165,16 +157,28 @@ public final class Engine: Sendable {
     }
 
     static func rebuild(_ runID: RunID, graph: WorkflowGraph, from reader: any JournalReader) async throws -> RunStateMachine {
-        var machine = RunStateMachine(graph: graph)
+        try rebuild(runID, graph: graph, records: try await startedRecords(of: runID, from: reader).records)
+    }
+
+    /// A run's records, which must begin with its start.
+    /// - Throws: ``CairnError`` `unrebuildable` when they cannot be read or do not begin with the start.
+    static func startedRecords(of runID: RunID, from reader: any JournalReader) async throws -> (started: RunStarted, records: [JournalRecord]) {
         let records: [JournalRecord]
         do {
             records = try await reader.records(for: runID)
         } catch let error as CairnError where error.code == .journalDamaged {
             throw CairnError(.unrebuildable, "run \(runID) cannot be rebuilt: \(error.message)")
         }
-        guard case .runStarted? = records.first else {
+        guard case .runStarted(let started)? = records.first else {
             throw CairnError(.unrebuildable, "run \(runID) cannot be rebuilt: its journal does not begin with its start (it has \(records.count) records)")
         }
+        return (started, records)
+    }
+
+    /// A state machine fed `records`, decoding their events as `graph`'s types.
+    /// - Throws: ``CairnError`` `unrebuildable` naming the record that could not be decoded or applied.
+    static func rebuild(_ runID: RunID, graph: WorkflowGraph, records: [JournalRecord]) throws -> RunStateMachine {
+        var machine = RunStateMachine(graph: graph)
         for (index, record) in records.enumerated() {
             do {
                 try machine.apply(try Self.decoded(record, graph: graph))
@@ -186,11 +190,14 @@ public final class Engine: Sendable {
         return machine
     }
 
-    /// ``rebuild(_:graph:)``, journaling an unfinished run that cannot be rebuilt as a dead letter. A run that
-    /// has ended (a dead letter already, or one damaged after it ended) is left as it is.
-    private func rebuildOrBury(_ runID: RunID, graph: WorkflowGraph) async throws -> RunStateMachine {
+    /// ``rebuild(_:graph:)`` after `check` accepted the run's start, journaling an unfinished run that cannot
+    /// be rebuilt as a dead letter. A run that has ended (a dead letter already, or one damaged after it
+    /// ended) is left as it is; a run `check` refuses is left untouched.
+    private func rebuildOrBury(_ runID: RunID, graph: WorkflowGraph, check: (RunStarted) throws -> Void) async throws -> RunStateMachine {
         do {
-            return try await rebuild(runID, graph: graph)
+            let (started, records) = try await Self.startedRecords(of: runID, from: journal)
+            try check(started)
+            return try Self.rebuild(runID, graph: graph, records: records)
         } catch let error as CairnError where error.code == .unrebuildable {
             if try await hasEnded(runID) { throw error }
             let message = error.message + "; it is marked failed (a dead letter): fix the cause, then "

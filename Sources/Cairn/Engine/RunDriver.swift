@@ -225,6 +225,7 @@ struct RunDriver: Sendable {
             executionID: start.executionID,
             attempt: attempt,
             triggers: triggers.map { ($0.name, $0.seq) },
+            run: machine.started,
             randomSeed: randomSeed(step: step, triggers: triggers, execution: start.executionID, attempt: attempt),
             clock: clock,
             committedStore: machine.store,

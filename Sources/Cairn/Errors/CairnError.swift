@@ -40,7 +40,8 @@ public struct CairnError: Error, CustomStringConvertible, Sendable {
         public static let runEnded = Code("run-ended")
         /// The journal holds an event name the workflow does not know.
         public static let unknownEventType = Code("unknown-event-type")
-        /// The run was started by a different version of the workflow.
+        /// The run was started by a version of the workflow this code may not drive: its steps (fingerprint) or its
+        /// declared version differ, and the workflow does not declare that one compatible.
         public static let fingerprintMismatch = Code("fingerprint-mismatch")
         /// The journal holds a record or value this binary cannot read: damage, or a newer writer.
         public static let journalDamaged = Code("journal-damaged")

@@ -100,6 +100,8 @@ public struct RunStarted: Sendable {
     /// The workflow's shape when the run started, to say what changed on a refused resume.
     public let shape: String
     public let version: String?
+    /// The patch ids of the code that started the run (``Workflow/patches``), sorted; a fork keeps its origin's.
+    public let patches: [String]
     /// Seed of `context.random`; `nil` draws from the system generator.
     public let seed: UInt64?
     /// Absolute end of the run's time budget.
@@ -111,14 +113,15 @@ public struct RunStarted: Sendable {
     public let origin: (run: RunID, seq: Int)?
 
     public init(
-        runID: RunID, workflow: String, fingerprint: String, shape: String, version: String?, seed: UInt64?, deadline: Date?,
-        at: Date, start: JournaledEvent, origin: (run: RunID, seq: Int)? = nil
+        runID: RunID, workflow: String, fingerprint: String, shape: String, version: String?, patches: [String] = [],
+        seed: UInt64?, deadline: Date?, at: Date, start: JournaledEvent, origin: (run: RunID, seq: Int)? = nil
     ) {
         self.runID = runID
         self.workflow = workflow
         self.fingerprint = fingerprint
         self.shape = shape
         self.version = version
+        self.patches = patches
         self.seed = seed
         self.deadline = deadline
         self.at = at
@@ -219,6 +222,8 @@ public enum RecordedValue: Sendable, Equatable {
     case now(Date)
     case random(UInt64)
     case uuid(UUID)
+    /// The answer of ``WorkflowContext/patched(_:)``.
+    case patch(id: String, applied: Bool)
 }
 
 /// Payload of ``JournalRecord/sideEffect(_:)``.
@@ -288,18 +293,19 @@ public struct RunFinished: Sendable {
 }
 
 extension RecordedValue {
-    /// `now`, `random` or `uuid`.
-    var kind: String {
+    /// What was read: `now`, `random`, `uuid` or `patch 'id'`. A replayed attempt must read the same slots in the same order.
+    var slot: String {
         switch self {
         case .now: "now"
         case .random: "random"
         case .uuid: "uuid"
+        case .patch(let id, _): "patch '\(id)'"
         }
     }
 }
 
 extension RecordedValue: Codable {
-    private enum CodingKeys: String, CodingKey { case now, random, uuid }
+    private enum CodingKeys: String, CodingKey { case now, random, uuid, patch, applied }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -307,6 +313,8 @@ extension RecordedValue: Codable {
             self = .now(Date(timeIntervalSince1970: now))
         } else if let random = try container.decodeIfPresent(String.self, forKey: .random), let bits = UInt64(random) {
             self = .random(bits)
+        } else if let patch = try container.decodeIfPresent(String.self, forKey: .patch) {
+            self = .patch(id: patch, applied: try container.decode(Bool.self, forKey: .applied))
         } else {
             self = .uuid(try container.decode(UUID.self, forKey: .uuid))
         }
@@ -318,6 +326,9 @@ extension RecordedValue: Codable {
         case .now(let date): try container.encode(date.timeIntervalSince1970, forKey: .now)
         case .random(let bits): try container.encode(String(bits), forKey: .random)  // JSON numbers lose 64-bit precision
         case .uuid(let uuid): try container.encode(uuid, forKey: .uuid)
+        case .patch(let id, let applied):
+            try container.encode(id, forKey: .patch)
+            try container.encode(applied, forKey: .applied)
         }
     }
 }

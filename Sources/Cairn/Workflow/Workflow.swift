@@ -19,10 +19,19 @@ public protocol Workflow: Sendable {
 
     /// The persisted workflow name; keep it stable once runs exist.
     static var name: String { get }
-    /// An optional version you give; recorded on every run next to the fingerprint.
+    /// An optional version you give; recorded on every run next to the fingerprint. A run started by another
+    /// version is resumed or forked only when that version is in ``compatibleVersions``; steps read the
+    /// run's version as ``WorkflowContext/workflowVersion``.
     var version: String? { get }
-    /// Fingerprints of earlier versions whose runs this version may resume.
+    /// Fingerprints of earlier shapes (steps and the event names they consume and emit) whose runs this code
+    /// may resume and fork.
     var compatibleFingerprints: Set<String> { get }
+    /// Earlier versions whose runs this code may resume and fork.
+    var compatibleVersions: Set<String> { get }
+    /// The patches this code has: recorded on every run it starts, so ``WorkflowContext/patched(_:)`` is true
+    /// for those runs and false for runs that older code started. Keep an id listed until no run without
+    /// it is left.
+    var patches: Set<String> { get }
     /// The steps, listed once.
     @StepsBuilder var steps: [AnyStep] { get }
 }
@@ -30,6 +39,8 @@ public protocol Workflow: Sendable {
 extension Workflow {
     public var version: String? { nil }
     public var compatibleFingerprints: Set<String> { [] }
+    public var compatibleVersions: Set<String> { [] }
+    public var patches: Set<String> { [] }
 
     /// The workflow's static graph: steps, event types and their links.
     public var graph: WorkflowGraph {
