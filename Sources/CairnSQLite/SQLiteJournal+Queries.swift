@@ -59,6 +59,10 @@ enum RunListing {
             conditions.append("origin_run_id = ?")
             arguments += [origin.description]
         }
+        if let since = query.since {
+            conditions.append("created_at >= ?")
+            arguments += [Timestamp.text(since)]
+        }
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM runs \(filter)", arguments: arguments) ?? 0
         let rows = try Row.fetchAll(

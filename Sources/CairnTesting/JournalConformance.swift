@@ -160,6 +160,8 @@ public enum JournalConformance {
         let every = try await journal.allRuns(RunQuery(statuses: [.status(.completed), .status(.failed)], limit: 400))
         #expect(every.count == 1_030 && Set(every.map(\.runID)).count == 1_030)
         #expect(try await journal.runs(RunQuery(unfinishedOnly: true)).total == 0)
+        let recent = try await journal.runs(RunQuery(since: base.addingTimeInterval(1_000), limit: 100))
+        #expect(recent.total == 30 && recent.runs.allSatisfy { $0.createdAt >= base.addingTimeInterval(1_000) }, "started since, inclusive")
     }
 
     static func summariesFromRecords(_ journal: any Journal & InspectableJournal) async throws {

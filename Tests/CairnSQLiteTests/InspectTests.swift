@@ -221,7 +221,8 @@ struct ReplayCommandTests {
         #expect(lines.last?["status"] as? String == "completed")
         let check = try await cairn(["replay", journal.resumed, "--db", journal.db, "--check"])
         #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
-        #expect(check.stdout.contains("no divergence: 13 committed step execution(s)"))
+        #expect(check.stdout.contains("13 recorded attempt(s) re-executed and matched"), "\(check.stdout)")
+        #expect(check.lines.last == "1 run(s) checked: 1 matched, 0 diverged, 0 could not be replayed, 0 skipped")
         let unknown = try await cairn(["replay", RunID().description, "--db", journal.db, "--check"])
         #expect(unknown.status == 66)
     }

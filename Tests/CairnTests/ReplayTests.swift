@@ -101,3 +101,106 @@ struct ForkEngineTests {
         await #expect(throws: CairnError.self) { _ = try await engine.fork(workflow, run: runID, at: 2, patch: Data(#"{"n": "x"}"#.utf8)) }
     }
 }
+
+/// `replay --check` re-executes failed attempts too, and checks many runs at once as a deploy gate.
+@Suite("replay --check of failures, and the deploy gate", .timeLimit(.minutes(1)))
+struct ReplayGateTests {
+    struct Refused: Error, CustomStringConvertible {
+        let why: String
+        var description: String { "refused: \(why)" }
+    }
+
+    /// One step: `fails(input, attempt)` says why it throws, or `nil` to finish with the input doubled.
+    static func workflow(name: String = "test", _ fails: @escaping @Sendable (Int, Int) -> String?) -> TestWorkflow<Int, [Int]> {
+        TestWorkflow(Int.self, [Int].self) {
+            FunctionStep("work", retry: RetryPolicy(maxAttempts: 2, initialBackoff: .milliseconds(1))) {
+                (start: StartEvent<Int>, context) -> StopEvent<[Int]>? in
+                if let why = fails(start.input, context.attempt) { throw Refused(why: why) }
+                return StopEvent([start.input * 2])
+            }
+        }
+    }
+
+    @Test("a failed attempt is re-executed: failing the same way matches; succeeding now, or failing otherwise, diverges")
+    func failedAttempts() async throws {
+        let engine = Engine()
+        let flaky = Self.workflow { _, attempt in attempt == 1 ? "flaky" : nil }
+        let handle = try await engine.start(flaky, input: 3)
+        #expect(try await handle.result == [6])
+        let same = try await engine.replayCheck(flaky, run: handle.runID)
+        #expect(same.divergence == nil && same.matchedExecutions == 2)  // the failed attempt and the committed one
+
+        let fixed = try await engine.replayCheck(Self.workflow { _, _ in nil }, run: handle.runID)
+        #expect(fixed.divergence?.attempt == 1 && fixed.divergence?.expected == "failed: refused: flaky")
+        #expect(fixed.divergence?.got == "completed, emitting cairn.stop")
+
+        let otherwise = try await engine.replayCheck(Self.workflow { _, attempt in attempt == 1 ? "busy" : nil }, run: handle.runID)
+        #expect(otherwise.divergence?.expected == "failed: refused: flaky" && otherwise.divergence?.got == "failed: refused: busy")
+    }
+
+    @Test("a run that failed says 'no divergence' only under code that still fails it")
+    func failedRun() async throws {
+        let engine = Engine()
+        let broken = Self.workflow { _, _ in "always" }
+        let handle = try await engine.start(broken, input: 1)
+        await #expect(throws: RunError.self) { _ = try await handle.result }
+        #expect(try await engine.replayCheck(broken, run: handle.runID).divergence == nil)
+        let report = try await engine.replayCheck(Self.workflow { _, _ in nil }, run: handle.runID)
+        #expect(report.divergence?.step == "work" && report.divergence?.got == "completed, emitting cairn.stop")
+    }
+
+    @Test("the gate checks every run: one of three diverges under changed code, one workflow is skipped, a renamed step cannot replay")
+    func gate() async throws {
+        let engine = Engine()
+        let recorded = Self.workflow { _, _ in nil }
+        var runs: [RunID] = []
+        for input in 1...3 {
+            let handle = try await engine.start(recorded, input: input)
+            _ = try await handle.result
+            runs.append(handle.runID)
+        }
+        let other = try await engine.start(HelloWorkflow(), input: HelloInput(name: "Ada"))
+        _ = try await other.result
+        let summaries = try await engine.journal.inspectable.allRuns(RunQuery(limit: 10))
+        #expect(summaries.count == 4)
+
+        // Today's code refuses input 2, which the recorded run accepted.
+        let gate = ReplayGate([WorkflowRegistration(Self.workflow { input, _ in input == 2 ? "two" : nil })], engine: engine)
+        var seen: [RunID] = []
+        let verdicts = await gate.check(summaries, in: engine.journal) { seen.append($0.runID) }
+        #expect(seen == summaries.map(\.runID), "progress reports each run as it is checked")
+        let byRun = Dictionary(uniqueKeysWithValues: verdicts.map { ($0.runID, $0.verdict) })
+        guard case .diverged(let divergence, _)? = byRun[runs[1]] else {
+            Issue.record("run 2 should diverge: \(String(describing: byRun[runs[1]]))")
+            return
+        }
+        #expect(divergence.expected.contains("cairn.stop") && divergence.got == "failed: refused: two")
+        for run in [runs[0], runs[2]] {
+            guard case .matched(1)? = byRun[run] else {
+                Issue.record("\(run) should match: \(String(describing: byRun[run]))")
+                continue
+            }
+        }
+        if case .skipped? = byRun[other.runID] {} else { Issue.record("hello is not registered: skipped") }
+        #expect(verdicts.filter(\.verdict.fails).count == 1)
+
+        let divergingFirst = [runs[1], runs[0], runs[2]].compactMap { run in summaries.first { $0.runID == run } }
+        let stopped = await gate.check(divergingFirst, in: engine.journal, failFast: true)
+        #expect(stopped.map(\.runID) == [runs[1]], "fail-fast stops at the first failure")
+
+        let renamed = TestWorkflow(Int.self, [Int].self) {
+            FunctionStep("work2") { (start: StartEvent<Int>, context) -> StopEvent<[Int]>? in StopEvent([start.input * 2]) }
+        }
+        let verdict = await ReplayGate([WorkflowRegistration(renamed)], engine: engine).check(runs[0], workflow: "test", in: engine.journal)
+        guard case .unreplayable(let reason) = verdict.verdict else {
+            Issue.record("a renamed step cannot replay: \(verdict.verdict)")
+            return
+        }
+        #expect(reason.contains("work"), "\(reason)")
+    }
+}
+
+extension Journal {
+    /// The journal as an inspectable one (the in-memory journal is).
+    var inspectable: any InspectableJournal { self as! any InspectableJournal }
+}

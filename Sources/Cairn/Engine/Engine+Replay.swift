@@ -19,19 +19,21 @@ public struct ReplayDivergence: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// The outcome of ``Engine/replayCheck(_:run:)``.
+/// The outcome of ``Engine/replayCheck(_:run:from:)``.
 public struct ReplayReport: Sendable {
-    /// How many committed executions were re-executed and matched before the first divergence.
+    /// How many attempts (committed, or failed) were re-executed and matched before the first divergence.
     public let matchedExecutions: Int
     /// The first divergence; `nil` when today's code reproduces the run.
     public let divergence: ReplayDivergence?
 }
 
 extension Engine {
-    /// Re-executes every committed step execution of a run against its recorded trigger events, store
-    /// snapshot, `now`/`random`/`uuid` values and memoised side effects, and compares what it emits, streams
-    /// and stores with the journal. Nothing is written: commit effects (database writes) are dropped, and a
-    /// side effect the recorded attempt did not make is not called.
+    /// Re-executes every committed step execution and every failed attempt of a run against its recorded
+    /// trigger events, store snapshot, `now`/`random`/`uuid`/`patched` values and memoised side effects, and
+    /// compares the outcome with the journal: what a committed one emits, streams and stores; that a failed
+    /// one fails again, with the same error. Nothing is written: commit effects (database writes) are
+    /// dropped, and a side effect the recorded attempt did not make is not called. Attempts that timed out or
+    /// were abandoned are not re-executed (their outcome depended on time, not on the code).
     ///
     /// Use it to check that today's code still explains yesterday's decisions. In a fork, the commit that
     /// journaled the event it was forked at is taken as given (that event may have been edited).
@@ -53,7 +55,7 @@ extension Engine {
             case .executionStarted(let start):
                 try machine.apply(record)
                 storeAtStart[start.executionID] = machine.store
-            case .executionFinished(let finish) where finish.outcome == .completed:
+            case .executionFinished(let finish) where finish.isReplayable:
                 if let divergence = try await reexecute(finish, machine: machine, store: storeAtStart[finish.executionID] ?? machine.store, runID: runID) {
                     return ReplayReport(matchedExecutions: matched, divergence: divergence)
                 }
@@ -75,16 +77,25 @@ extension Engine {
             ReplayDivergence(step: step.name, executionID: finish.executionID, attempt: attempt,
                              event: triggers.first?.name ?? "", seq: triggers.first?.seq ?? 0, expected: expected, got: got)
         }
+        // Failed attempts journaled before failures recorded their values read nothing back: they draw fresh ones.
+        let failedBeforeRecording = finish.outcome != .completed && finish.recorded.isEmpty
         let context = WorkflowContext(
             runID: runID, step: step, executionID: finish.executionID, attempt: attempt,
             triggers: triggers.map { ($0.name, $0.seq) }, run: machine.started, randomSeed: 0, clock: clock, committedStore: store,
-            recordedSideEffects: machine.sideEffects[finish.executionID] ?? [:], logger: logger, payloadLimit: PayloadLimit(bytes: .max), replaying: finish.recorded,
-            journalSideEffect: { _ in })
+            recordedSideEffects: machine.sideEffects[finish.executionID] ?? [:], logger: logger, payloadLimit: PayloadLimit(bytes: .max),
+            replaying: failedBeforeRecording ? nil : finish.recorded, journalSideEffect: { _ in })
         let returned: (any Event)?
         do {
             returned = try await step.body(triggers.compactMap(\.value), context)
         } catch {
-            return diverged("completed", "threw \(error)")
+            let got = "failed: \(error)"
+            guard case .failed(let message, _) = finish.outcome else { return diverged(Self.completion(finish.emitted.map(\.name)), got) }
+            return "failed: \(message)" == got ? context.replayDivergence.map { diverged("the recorded journaled values", $0) }
+                : diverged("failed: \(message)", got)
+        }
+        if case .failed(let message, _) = finish.outcome {
+            let emitted = context.seal().sent.map(\.name) + (returned.map { [$0.eventNameOfInstance] } ?? [])
+            return diverged("failed: \(message)", Self.completion(emitted))
         }
         let effects = context.seal()
         if let divergence = context.replayDivergence { return diverged("the recorded journaled values", divergence) }
@@ -108,7 +119,24 @@ extension Engine {
         return nil
     }
 
+    /// An attempt that completed, emitting the events named.
+    private static func completion(_ emitted: [String]) -> String {
+        "completed, emitting \(emitted.isEmpty ? "nothing" : emitted.joined(separator: ", "))"
+    }
+
     private static func describe(_ event: (String, Data)?) -> String {
         event.map { "\($0.0) \(String(decoding: $0.1, as: UTF8.self))" } ?? "no event"
+    }
+}
+
+extension ExecutionFinished {
+    /// Whether `replay --check` re-executes this attempt: its outcome came from the code and its recorded
+    /// inputs alone — not from time (timed out, abandoned) or from the database (a refused commit effect).
+    var isReplayable: Bool {
+        switch outcome {
+        case .completed: true
+        case .failed(let message, _): !CommitEffectError.describes(message)
+        case .timedOut, .abandoned: false
+        }
     }
 }

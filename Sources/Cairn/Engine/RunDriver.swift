@@ -118,7 +118,8 @@ struct RunDriver: Sendable {
             case .attemptAbandoned(let id, let attempt):
                 guard machine.isAbandonable(execution: id, attempt: attempt), let context = handles[id]?.context else { continue }
                 let sealed = context.seal()
-                let abandoned = AttemptResult(executionID: id, attempt: attempt, outcome: .timedOut, sideEffects: sealed.sideEffects)
+                let abandoned = AttemptResult(executionID: id, attempt: attempt, outcome: .timedOut, sideEffects: sealed.sideEffects,
+                                              recorded: sealed.recorded)
                 if let accepted = machine.accept(abandoned) { finished.append(accepted) }
             case .control(.cancel):
                 machine.requestCancel()
@@ -176,7 +177,8 @@ struct RunDriver: Sendable {
                 guard let index = results.firstIndex(where: { $0.executionID == refused.executionID && $0.attempt == refused.attempt }),
                       case .returned = results[index].outcome else { throw refused }
                 results[index] = AttemptResult(
-                    executionID: refused.executionID, attempt: refused.attempt, outcome: .threw(refused), sideEffects: results[index].sideEffects)
+                    executionID: refused.executionID, attempt: refused.attempt, outcome: .threw(refused), sideEffects: results[index].sideEffects,
+                    recorded: results[index].recorded)
                 continue
             }
             machine = batch.machine
@@ -264,7 +266,8 @@ struct RunDriver: Sendable {
         case .failure(let error):
             outcome = .threw(error)
         }
-        return AttemptResult(executionID: context.executionID, attempt: context.attempt, outcome: outcome, sideEffects: effects.sideEffects)
+        return AttemptResult(executionID: context.executionID, attempt: context.attempt, outcome: outcome, sideEffects: effects.sideEffects,
+                             recorded: effects.recorded)
     }
 
     /// Seeded runs: the same seed, step and trigger payloads give the same values. Unseeded runs: a seed

@@ -245,7 +245,8 @@ struct RunStateMachine: Sendable {
         guard isCurrent(execution: result.executionID, attempt: result.attempt) else { return nil }
         settling.insert(result.executionID)
         guard pastTimeout.contains(result.executionID) else { return result }
-        return AttemptResult(executionID: result.executionID, attempt: result.attempt, outcome: .timedOut, sideEffects: result.sideEffects)
+        return AttemptResult(executionID: result.executionID, attempt: result.attempt, outcome: .timedOut, sideEffects: result.sideEffects,
+                             recorded: result.recorded)
     }
 
     private func isCurrent(execution: Int, attempt: Int) -> Bool {
@@ -365,7 +366,6 @@ struct RunStateMachine: Sendable {
         var emitted: [JournaledEvent] = []
         var streamed: [StreamedEvent] = []
         var writes: [StoreWrite] = []
-        var recorded: [RecordedValue] = []
         var effects: [any CommitEffect] = []
         let outcome: ExecutionFinished.Outcome
         switch attempt.outcome {
@@ -381,7 +381,6 @@ struct RunStateMachine: Sendable {
                 StreamedEvent(position: nextStreamPosition + offset, name: event.name, payload: event.payload, step: step.name)
             }
             writes = attemptEffects.storeWriteOrder.map { StoreWrite(key: $0, value: attemptEffects.storeWrites[$0]!) }
-            recorded = attemptEffects.recorded
             effects = attemptEffects.commitEffects
         case .threw(let error):
             let retryable = step.options.retry.allowsRetry(of: error) && !(error is CairnError)
@@ -392,7 +391,7 @@ struct RunStateMachine: Sendable {
         return ExecutionFinished(
             executionID: attempt.executionID, step: step.name, attempt: attempt.attempt,
             triggers: (run?.triggers ?? []).map { ($0.name, $0.seq) }, outcome: outcome,
-            emitted: emitted, streamed: streamed, storeWrites: writes, recorded: recorded, effects: effects,
+            emitted: emitted, streamed: streamed, storeWrites: writes, recorded: attempt.recorded, effects: effects,
             startedAt: run?.startedAt ?? now, at: now)
     }
 
@@ -460,4 +459,7 @@ struct AttemptResult: Sendable {
     let outcome: Outcome
     /// Side effects the attempt journaled while it ran.
     let sideEffects: [SideEffect]
+    /// Every `now`, `random`, `uuid` and `patched` value the attempt read, whatever its outcome: replay
+    /// re-executes failed attempts too.
+    var recorded: [RecordedValue] = []
 }

@@ -14,5 +14,10 @@ public struct CommitEffectError: Error, CustomStringConvertible, Sendable {
         self.reason = reason
     }
 
-    public var description: String { "the commit effect of step '\(step)' was refused: \(reason)" }
+    public var description: String { "\(Self.prefix)\(step)' was refused: \(reason)" }
+
+    private static let prefix = "the commit effect of step '"
+
+    /// Whether a journaled failure message is one of these: a refusal by the database, not by the step's code.
+    static func describes(_ message: String) -> Bool { message.hasPrefix(prefix) }
 }

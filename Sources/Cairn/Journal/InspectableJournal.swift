@@ -1,3 +1,5 @@
+public import Foundation
+
 /// A journal that lists runs and summarises them: what `list`, `show`, `resume --all` and (later) the
 /// worker and the HTTP API read. Filtering and paging happen in the journal, before any limit.
 public protocol InspectableJournal: JournalReader {
@@ -65,18 +67,21 @@ public struct RunQuery: Sendable, Equatable {
     public var unfinishedOnly: Bool
     /// Only forks of this run.
     public var forkedFrom: RunID?
+    /// Only runs started at this time or later.
+    public var since: Date?
     /// The page: at most `limit` runs, after skipping `offset`.
     public var limit: Int
     public var offset: Int
 
     public init(
-        statuses: Set<Status> = [], workflow: String? = nil, unfinishedOnly: Bool = false, forkedFrom: RunID? = nil, limit: Int = 50,
-        offset: Int = 0
+        statuses: Set<Status> = [], workflow: String? = nil, unfinishedOnly: Bool = false, forkedFrom: RunID? = nil, since: Date? = nil,
+        limit: Int = 50, offset: Int = 0
     ) {
         self.statuses = statuses
         self.workflow = workflow
         self.unfinishedOnly = unfinishedOnly
         self.forkedFrom = forkedFrom
+        self.since = since
         self.limit = limit
         self.offset = offset
     }
@@ -87,6 +92,7 @@ public struct RunQuery: Sendable, Equatable {
             && (workflow == nil || summary.workflow == workflow)
             && (!unfinishedOnly || summary.finishedAt == nil)
             && (forkedFrom == nil || summary.originRunID == forkedFrom)
+            && (since.map { summary.createdAt >= $0 } ?? true)
     }
 }
 
