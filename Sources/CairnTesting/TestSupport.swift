@@ -97,20 +97,6 @@ public final class FaultInjectingJournal: Journal {
     public func contains(_ run: RunID) async throws -> Bool { try await base.contains(run) }
 }
 
-extension JournalRecord {
-    /// The started executions' step names, for assertions.
-    public var startedStep: String? {
-        if case .executionStarted(let start) = self { return start.step }
-        return nil
-    }
-
-    /// The finished execution, for assertions.
-    public var finishedExecution: ExecutionFinished? {
-        if case .executionFinished(let finish) = self { return finish }
-        return nil
-    }
-}
-
 extension Array where Element == JournalRecord {
     /// Every journaled event, in order.
     public var events: [JournaledEvent] { flatMap(\.events) }

@@ -1,4 +1,5 @@
 import Cairn
+import CairnSQLite
 import Foundation
 import GRDB
 import Testing
@@ -186,5 +187,25 @@ struct CLITests {
         let listed = try await cairn(["list", "--db", db])
         #expect(listed.status == 0 && listed.stdout.contains("hello"), "\(listed.stderr)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: db)) == before)
+    }
+}
+
+@Suite("cairn resume --all and other binaries' runs", .timeLimit(.minutes(1)))
+struct ResumeAllTests {
+    @Test("resume --all reports a run of a workflow this binary does not register as skipped, leaves it untouched and exits 0")
+    func unregisteredWorkflowSkipped() async throws {
+        let directory = try TemporaryDirectory()
+        let db = directory.path("shared.sqlite")
+        let run = RunID()
+        let journal = try SQLiteJournal(path: db)
+        let start = JournaledEvent(seq: 1, name: "cairn.start", payload: Data(#"{"input":1}"#.utf8), executionID: nil, value: nil)
+        try await journal.append([.runStarted(RunStarted(runID: run, workflow: "elsewhere", fingerprint: "f", shape: "s", version: nil,
+                                                         seed: nil, deadline: nil, at: Date(), start: start))], for: run)
+        journal.close()
+        let all = try await cairn(["resume", "--all", "--db", db])
+        #expect(all.status == 0, "\(all.stdout)\(all.stderr)")
+        #expect(all.stdout.contains("\(run)  skipped  (workflow 'elsewhere' is not registered in this binary"), "\(all.stdout)")
+        let records = try withJournalDatabase(db) { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM journal WHERE run_id = ?", arguments: [run.description]) }
+        #expect(records == 1)
     }
 }

@@ -31,7 +31,7 @@ struct HostileInputTests {
         Case(["list", "--limit", "0"], 64), Case(["list", "--limit", "99999999999999999999"], 64), Case(["list", "--offset=-1"], 64),
         Case(["list", "--status", "weird"], 64), Case(["--log-level", "loud", "list"], 64),
         Case(["follow", "RUN", "--from=-1"], 64), Case(["follow", "RUN", "--from", "0"], 64),
-        Case(["fork", "RUN", "--at=-3"], 65), Case(["fork", "RUN", "--at", "99999999"], 65),
+        Case(["fork", "RUN", "--at=-3"], 64), Case(["fork", "RUN", "--at", "99999999"], 65),
         Case(["show", "not-a-uuid"], 64), Case(["show", "00000000-0000-4000-8000-00000000dead"], 66),
         Case(["run", "hello", "--input", "{bad"], 65), Case(["run", "hello", "--input", "@/no/such/file"], 66),
         Case(["run", "no-such-workflow"], 64), Case(["no-such-command"], 64),

@@ -293,4 +293,20 @@ struct ForkTests {
         #expect(badPatch.status == 65)
         #expect(try withJournalDatabase(journal.db) { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM run") } == runs)
     }
+
+    @Test("fork --step forks at a step's first trigger; --from-failure with no failure, or two ways at once, is refused in one line")
+    func forkAtStepOrFailure() async throws {
+        let journal = try await InspectedJournal.make()
+        let atStep = try await cairn(["fork", journal.clean, "--step", "get_feedback", "--db", journal.db])
+        #expect(atStep.status == 0, "\(atStep.stderr)")
+        #expect(atStep.lines.first?.hasPrefix("fork ") == true && atStep.lines.first?.hasSuffix("at seq 2") == true, "\(atStep.stdout)")
+        let runs = try withJournalDatabase(journal.db) { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM run") }
+        let noFailure = try await cairn(["fork", journal.clean, "--from-failure", "--db", journal.db])
+        #expect(noFailure.status == 65 && noFailure.stderr.contains("has no failed step execution"), "\(noFailure.stderr)")
+        for arguments in [["--at", "2", "--step", "begin"], [], ["--at", "0"]] {
+            let refused = try await cairn(["fork", journal.clean, "--db", journal.db] + arguments)
+            #expect(refused.status == 64 && refused.stderr.split(separator: "\n").count == 1, "\(arguments): \(refused.stderr)")
+        }
+        #expect(try withJournalDatabase(journal.db) { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM run") } == runs)
+    }
 }

@@ -100,6 +100,37 @@ struct ForkEngineTests {
         #expect(try await engine.resume(workflow, run: runID).result == [7])
         await #expect(throws: CairnError.self) { _ = try await engine.fork(workflow, run: runID, at: 2, patch: Data(#"{"n": "x"}"#.utf8)) }
     }
+
+    @Test("fork at the last failure runs the failed step afresh under today's code; at a step, from that step's first trigger")
+    func forkAtFailureAndStep() async throws {
+        let engine = Engine()
+        let broken = TestWorkflow(Int.self, [Int].self) {
+            FunctionStep("tick") { (start: StartEvent<Int>, context) -> Tick? in Tick(n: start.input) }
+            FunctionStep("done", retry: .none) { (tick: Tick, context) -> StopEvent<[Int]>? in
+                throw CairnError(.invalidInput, "tick \(tick.n) is not accepted")
+            }
+        }
+        let failed = try await engine.start(broken, input: 5)
+        await #expect(throws: RunError.self) { _ = try await failed.result }
+        let fixed = TestWorkflow(Int.self, [Int].self) {
+            FunctionStep("tick") { (start: StartEvent<Int>, context) -> Tick? in Tick(n: start.input) }
+            FunctionStep("done") { (tick: Tick, context) -> StopEvent<[Int]>? in StopEvent([tick.n, 1]) }
+        }
+        let retried = try await engine.fork(fixed, run: failed.runID, at: .lastFailure)
+        #expect(retried.seq == 2)  // done's trigger: the Tick
+        #expect(try await retried.handle.result == [5, 1])
+
+        let fromTick = try await engine.fork(fixed, run: retried.handle.runID, at: .firstExecution(ofStep: "tick"))
+        #expect(fromTick.seq == 1)
+        #expect(try await fromTick.handle.result == [5, 1])
+
+        await #expect { _ = try await engine.fork(fixed, run: retried.handle.runID, at: .lastFailure) } throws: { error in
+            (error as? CairnError)?.code == .invalidInput && "\(error)".contains("has no failed step execution")
+        }
+        await #expect { _ = try await engine.fork(fixed, run: retried.handle.runID, at: .firstExecution(ofStep: "nope")) } throws: { error in
+            (error as? CairnError)?.code == .invalidInput && "\(error)".contains("never ran step 'nope'; its steps ran: done, tick")
+        }
+    }
 }
 
 /// `replay --check` re-executes failed attempts too, and checks many runs at once as a deploy gate.

@@ -4,8 +4,53 @@ public import Foundation
 public struct Fork<Output: Codable & Sendable>: Sendable {
     /// The new run, live.
     public let handle: RunHandle<Output>
+    /// The event seq it was forked at.
+    public let seq: Int
     /// Set when the event forked at was journaled by a commit that journaled later events too.
     public let note: String?
+}
+
+/// Where a fork starts: at an event, or at the event that triggered an execution worth running again.
+public enum ForkPoint: Sendable, Equatable, ExpressibleByIntegerLiteral {
+    /// At event `seq`.
+    case seq(Int)
+    /// At the trigger of the last execution whose attempt failed or timed out: the fork runs it afresh.
+    case lastFailure
+    /// At the trigger of the first execution of the step: the fork runs that step, and what follows, afresh.
+    case firstExecution(ofStep: String)
+
+    public init(integerLiteral seq: Int) { self = .seq(seq) }
+
+    /// The event seq this point names in `records` (a run's journal).
+    /// - Throws: ``CairnError`` `invalid-input` when the run has no such execution.
+    func seq(in records: [JournalRecord], of run: RunID) throws -> Int {
+        switch self {
+        case .seq(let seq):
+            return seq
+        case .lastFailure:
+            let failed = records.compactMap { record -> ExecutionFinished? in
+                guard case .executionFinished(let finish) = record else { return nil }
+                switch finish.outcome {
+                case .failed, .timedOut: return finish
+                case .completed, .abandoned: return nil
+                }
+            }.last
+            guard let seq = failed?.triggers.first?.seq else {
+                throw CairnError(.invalidInput, "run \(run) has no failed step execution to fork from: give --at SEQ or --step NAME")
+            }
+            return seq
+        case .firstExecution(let step):
+            let first = records.lazy.compactMap { record -> ExecutionStarted? in
+                guard case .executionStarted(let start) = record, start.step == step else { return nil }
+                return start
+            }.first
+            guard let seq = first?.triggers.first else {
+                let steps = Set(records.compactMap(\.startedStep)).sorted()
+                throw CairnError(.invalidInput, "run \(run) never ran step '\(step)'; its steps ran: \(steps.joined(separator: ", "))")
+            }
+            return seq
+        }
+    }
 }
 
 extension Engine {
@@ -13,15 +58,19 @@ extension Engine {
     /// optionally with that event edited, and drives it live. The fork's effects are real and its own; it
     /// records its origin (run and seq).
     ///
-    /// - Parameter patch: a JSON merge patch (RFC 7386) applied to the payload of event `seq` — for seq 1,
-    ///   the start event, `{"input": {…}}` edits the input.
-    /// - Throws: ``CairnError`` `invalid-input` when the run has no event `seq` or the patched event does not decode.
-    public func fork<W: Workflow>(_ workflow: W, run original: RunID, at seq: Int, patch: Data? = nil) async throws -> Fork<W.Output> {
+    /// - Parameters:
+    ///   - point: the event to fork at (`at: 8`), or the trigger of the last failed execution or of a step's first.
+    ///   - patch: a JSON merge patch (RFC 7386) applied to the payload of that event — for seq 1, the start
+    ///     event, `{"input": {…}}` edits the input.
+    /// - Throws: ``CairnError`` `invalid-input` when the run has no such event or the patched event does not decode;
+    ///   `fingerprint-mismatch` when this code may not drive the run, or cannot rebuild its prefix.
+    public func fork<W: Workflow>(_ workflow: W, run original: RunID, at point: ForkPoint, patch: Data? = nil) async throws -> Fork<W.Output> {
         let graph = workflow.graph
         try graph.validate()
         let (origin, originRecords) = try await Self.startedRecords(of: original, from: journal)
-        var records = originRecords
         try workflow.checkCanDrive(origin, graph: graph, doing: "forked")
+        let seq = try point.seq(in: originRecords, of: original)
+        var records = originRecords
         guard let cut = records.firstIndex(where: { $0.events.contains { $0.seq == seq } }) else {
             let last = records.flatMap(\.events).map(\.seq).max() ?? 1
             throw CairnError(.invalidInput, "run \(original) has no event \(seq): its events are 1…\(last)")
@@ -53,7 +102,7 @@ extension Engine {
         guard let inbox = live.claim(forkID) else { throw CairnError(.internalInconsistency, "fork \(forkID) is claimed already") }
         do {
             try await journal.append(records, for: forkID)
-            return Fork(handle: launch(machine, runID: forkID, inbox: inbox), note: note)
+            return Fork(handle: launch(machine, runID: forkID, inbox: inbox), seq: seq, note: note)
         } catch {
             await (journal as? any LeasingJournal)?.releaseLease(of: forkID)
             live.release(forkID)

@@ -34,6 +34,18 @@ extension JournalRecord {
         }
     }
 
+    /// The step of an execution start; `nil` for other records.
+    public var startedStep: String? {
+        if case .executionStarted(let start) = self { return start.step }
+        return nil
+    }
+
+    /// The attempt's end of an execution finish; `nil` for other records.
+    public var finishedExecution: ExecutionFinished? {
+        if case .executionFinished(let finish) = self { return finish }
+        return nil
+    }
+
     /// The events the record journals.
     public var events: [JournaledEvent] {
         switch self {

@@ -17,10 +17,11 @@ public struct WorkflowRegistration: Sendable {
     public let start: @Sendable (Engine, Data, RunOptions) async throws -> AnyRunHandle
     /// Resumes a run from its journal; `true` reopens a dead letter (``Engine/resume(_:run:retryingDeadLetter:)``).
     public let resume: @Sendable (Engine, RunID, Bool) async throws -> AnyRunHandle
-    /// Re-executes a run's committed steps against its journal (``Engine/replayCheck(_:run:)``).
+    /// Re-executes a run's recorded attempts against its journal (``Engine/replayCheck(_:run:from:)``).
     public let replayCheck: @Sendable (Engine, RunID, any JournalReader) async throws -> ReplayReport
-    /// Forks a run at an event, optionally patched (``Engine/fork(_:run:at:patch:)``).
-    public let fork: @Sendable (Engine, RunID, Int, Data?) async throws -> (run: AnyRunHandle, note: String?)
+    /// Forks a run at an event, optionally patched (``Engine/fork(_:run:at:patch:)``): the new run, the seq it
+    /// was forked at, and a note when that event's commit journaled later events too.
+    public let fork: @Sendable (Engine, RunID, ForkPoint, Data?) async throws -> (run: AnyRunHandle, seq: Int, note: String?)
 
     public init<W: Workflow>(_ workflow: W) {
         name = W.name
@@ -36,9 +37,9 @@ public struct WorkflowRegistration: Sendable {
         }
         resume = { engine, run, retry in AnyRunHandle(try await engine.resume(workflow, run: run, retryingDeadLetter: retry)) }
         replayCheck = { engine, run, reader in try await engine.replayCheck(workflow, run: run, from: reader) }
-        fork = { engine, run, seq, patch in
-            let fork = try await engine.fork(workflow, run: run, at: seq, patch: patch)
-            return (AnyRunHandle(fork.handle), fork.note)
+        fork = { engine, run, point, patch in
+            let fork = try await engine.fork(workflow, run: run, at: point, patch: patch)
+            return (AnyRunHandle(fork.handle), fork.seq, fork.note)
         }
     }
 }

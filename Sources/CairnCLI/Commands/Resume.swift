@@ -16,7 +16,7 @@ struct Resume: CairnSubcommand {
 
             Examples:
               cairn resume 6f1c2d3e-0000-4000-8000-000000000001
-              cairn resume --all           # runs still owned by a live process are reported as skipped
+              cairn resume --all           # runs owned by a live process, or of workflows this binary lacks, are skipped
               cairn resume --all --wait    # waits for those leases to expire, then takes them over too
               cairn resume 6f1c2d3e-0000-4000-8000-000000000001 --retry-broken
             """
@@ -77,6 +77,10 @@ struct Resume: CairnSubcommand {
                 } catch let error as CairnError where error.code == .runOwned {
                     held.append(summary)
                     if !wait { Self.report(RunOutcome(runID: summary.runID, status: "skipped", error: RunError(error.code, error.message)), output) }
+                } catch let error as CairnError where error.code == .unknownWorkflow {
+                    // Another binary's run (another package sharing the journal): untouched, and no failure of this one.
+                    let reason = "workflow '\(summary.workflow)' is not registered in this binary; resume it with the binary that has it"
+                    Self.report(RunOutcome(runID: summary.runID, status: "skipped", error: RunError(error.code, reason)), output)
                 } catch let error as CairnError where error.code == .unrebuildable {
                     // A dead letter: journaled failed, reported here once; later --all runs no longer see it.
                     Self.report(RunOutcome(runID: summary.runID, status: RunStatus.failed.rawValue, error: RunError(error.code, error.message)), output)
