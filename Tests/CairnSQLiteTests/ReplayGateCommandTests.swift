@@ -64,3 +64,36 @@ struct ReplayGateCommandTests {
         #expect(try await cairn(["replay", "--check", id, RunID().description, "--db", db]).status == 66)
     }
 }
+
+@Suite("cairn export and import", .timeLimit(.minutes(2)))
+struct ExportImportCommandTests {
+    @Test("a run exported from one journal and imported into another replays clean there, writes no ledger rows, and imports once")
+    func acrossJournals() async throws {
+        let directory = try TemporaryDirectory()
+        let production = directory.path("production.sqlite"), test = directory.path("test.sqlite")
+        let run = try await cairn(["run", "feedback-monitor", "--input", "@-", "--db", production, "--json"],
+                                  stdin: Data(#"{"sku": "Apple", "cycles": 2, "delayMs": 0, "seed": 3}"#.utf8))
+        #expect(run.status == 0, "input read from a pipe: \(run.stderr)")
+        let id = try #require(run.lines.last.flatMap { jsonObject($0)["runId"] as? String })
+        let exported = try await cairn(["export", id, "--db", production])
+        #expect(exported.status == 0 && exported.lines.count == 1)
+        let archive = try #require(jsonObject(exported.stdout)["records"] as? [[String: Any]])
+        #expect(archive.first?["kind"] as? String == "runStarted")
+
+        let imported = try await cairn(["import", "-", "--db", test], stdin: Data(exported.stdout.utf8))
+        #expect(imported.status == 0 && imported.stdout.contains("imported run \(id) (feedback-monitor, completed"), "\(imported.stderr)")
+        let check = try await cairn(["replay", "--check", id, "--db", test])
+        #expect(check.status == 0, "\(check.stdout)")
+        let shown = try await cairn(["show", id, "--db", test, "--json"])
+        #expect((jsonObject(shown.stdout)["run"] as? [String: Any])?["status"] as? String == "completed", "\(shown.stdout.prefix(300))")
+        let ledger = try withJournalDatabase(test) { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM ledger") }
+        #expect(ledger == 0, "an import applies no database effects")
+
+        let again = try await cairn(["import", "-", "--db", test], stdin: Data(exported.stdout.utf8))
+        #expect(again.status == 1 && again.stderr.contains("exists already"))
+        let garbage = try await cairn(["import", "-", "--db", test], stdin: Data("[1, 2]".utf8))
+        #expect(garbage.status == 65 && garbage.stderr.split(separator: "\n").count == 1, "\(garbage.stderr)")
+        let missing = try await cairn(["import", directory.path("nope.json"), "--db", test])
+        #expect(missing.status == 66)
+    }
+}

@@ -40,8 +40,8 @@ struct ProcessResult {
 }
 
 /// Runs `cairn` with `arguments` and extra environment, waiting for it to end.
-func cairn(_ arguments: [String], environment: [String: String] = [:]) async throws -> ProcessResult {
-    let process = try spawnCairn(arguments, environment: environment)
+func cairn(_ arguments: [String], environment: [String: String] = [:], stdin: Data? = nil) async throws -> ProcessResult {
+    let process = try spawnCairn(arguments, environment: environment, stdin: stdin)
     return await process.finish()
 }
 
@@ -73,7 +73,8 @@ final class CairnProcess: Sendable {
     }
 }
 
-func spawnCairn(_ arguments: [String], environment: [String: String] = [:]) throws -> CairnProcess {
+/// With `stdin`, the process reads it through a pipe (closed after it); else it reads nothing.
+func spawnCairn(_ arguments: [String], environment: [String: String] = [:], stdin: Data? = nil) throws -> CairnProcess {
     let process = Process()
     process.executableURL = cairnBinary
     process.arguments = arguments
@@ -85,8 +86,13 @@ func spawnCairn(_ arguments: [String], environment: [String: String] = [:]) thro
     let stdout = Pipe(), stderr = Pipe()
     process.standardOutput = stdout
     process.standardError = stderr
-    process.standardInput = FileHandle.nullDevice
+    let input = Pipe()
+    process.standardInput = stdin == nil ? FileHandle.nullDevice : input
     try process.run()
+    if let stdin {
+        try input.fileHandleForWriting.write(contentsOf: stdin)
+        try input.fileHandleForWriting.close()
+    }
     return CairnProcess(process: process, stdout: stdout, stderr: stderr)
 }
 

@@ -20,7 +20,7 @@ struct Run: CairnSubcommand {
     @Argument(help: "The workflow's name.")
     var workflow: String
 
-    @Option(help: ArgumentHelp("The input as JSON, or @file to read it from a file. Default: {}.", valueName: "json|@file"))
+    @Option(help: ArgumentHelp("The input as JSON, or @file to read it from a file (@- for standard input). Default: {}.", valueName: "json|@file"))
     var input: String?
 
     @Option(help: ArgumentHelp("The run's id (a UUID); a new one when absent.", valueName: "run"))
@@ -61,10 +61,6 @@ struct Run: CairnSubcommand {
     private func readInput() throws -> Data {
         guard let input else { return Data("{}".utf8) }
         guard input.hasPrefix("@") else { return Data(input.utf8) }
-        let path = String(input.dropFirst())
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CairnError(.fileNotFound, "cannot read the input file \(path)")
-        }
-        return data
+        return try InputFile.read(String(input.dropFirst()))
     }
 }
