@@ -221,7 +221,9 @@ public final class SQLiteJournal: LeasingJournal, InspectableJournal, CancelRequ
         case .SQLITE_FULL:
             return CairnError(.journalUnavailable, "the disk holding the journal is full; free some space, then resume the run")
         case .SQLITE_BUSY, .SQLITE_LOCKED:
-            return CairnError(.journalUnavailable, "the journal is locked by another process; try again when it is done")
+            // Refused before anything was written: safe to try again (an I/O error at commit is not: whether
+            // that commit is durable is unknown, so the run stops and resume reads what is).
+            return CairnError(.journalBusy, "the journal is locked by another process; try again when it is done")
         case .SQLITE_READONLY:
             return CairnError(.journalUnavailable, "the journal is read-only; open a writable copy with --db")
         case .SQLITE_NOTADB:

@@ -6,11 +6,19 @@ public struct EngineConfiguration: Sendable {
     public var interruptGrace: Duration
     /// The largest payload (input, event, store value, side-effect result) a run may journal.
     public var payloadLimit: PayloadLimit
+    /// How often a driver tries an append the journal refused for a moment (``CairnError/Code/journalBusy``:
+    /// locked by another process past its busy timeout) before it stops, leaving the run resumable. Each
+    /// retry is logged at warning level.
+    public var journalRetry: RetryPolicy
 
-    public init(cancellationGrace: Duration = .seconds(1), interruptGrace: Duration = .seconds(5), payloadLimit: PayloadLimit = .standard) {
+    public init(
+        cancellationGrace: Duration = .seconds(1), interruptGrace: Duration = .seconds(5), payloadLimit: PayloadLimit = .standard,
+        journalRetry: RetryPolicy = RetryPolicy(maxAttempts: 6, initialBackoff: .milliseconds(50), maxBackoff: .seconds(2))
+    ) {
         self.cancellationGrace = cancellationGrace
         self.interruptGrace = interruptGrace
         self.payloadLimit = payloadLimit
+        self.journalRetry = journalRetry
     }
 }
 

@@ -172,7 +172,7 @@ struct RunDriver: Sendable {
             for result in results { try batch.stage(result, at: now) }
             let starts = try batch.startDue(at: now)
             do {
-                try await journal.append(batch.records, for: runID)
+                try await append(batch.records)
             } catch let refused as CommitEffectError {
                 guard let index = results.firstIndex(where: { $0.executionID == refused.executionID && $0.attempt == refused.attempt }),
                       case .returned = results[index].outcome else { throw refused }
@@ -192,10 +192,26 @@ struct RunDriver: Sendable {
     /// Appends to the journal, then applies to the machine: nothing is applied that is not journaled.
     private mutating func journal(_ records: [JournalRecord]) async throws {
         guard !records.isEmpty else { return }
-        try await journal.append(records, for: runID)
+        try await append(records)
         for record in records { try machine.apply(record) }
         pruneHandles()
         signal.notify()
+    }
+
+    /// Appends `records`, trying again when the journal was busy (nothing written) per the configured policy.
+    private func append(_ records: [JournalRecord]) async throws {
+        let policy = configuration.journalRetry
+        var attempt = 1
+        while true {
+            do {
+                return try await journal.append(records, for: runID)
+            } catch let error as CairnError where error.code == .journalBusy && attempt < policy.maxAttempts {
+                let delay = policy.backoff(after: attempt)
+                logger.warning("the journal refused an append (try \(attempt) of \(policy.maxAttempts)); trying again in \(delay): \(error.message)")
+                attempt += 1
+                try await clock.sleep(until: clock.now.addingTimeInterval(delay.seconds))
+            }
+        }
     }
 
     /// Drops the handles of attempts the machine no longer has running, cancelling any still at work (an

@@ -69,6 +69,9 @@ public struct CairnError: Error, CustomStringConvertible, Sendable {
         /// event, a record out of order): the run is a dead letter, journaled `failed` with this code, and a
         /// fixed binary may reopen it (`cairn resume RUN --retry-broken`).
         public static let unrebuildable = Code("unrebuildable")
+        /// The journal refused a write for a moment (locked by another process past its busy timeout); nothing
+        /// was written, and the same write may succeed when tried again.
+        public static let journalBusy = Code("journal-busy")
         /// The run was imported unfinished from an archive (``RunArchive``) and ends there; fork it to go on.
         public static let imported = Code("imported")
         /// A user's query ran past its time limit and was stopped.
