@@ -34,7 +34,8 @@ struct SQLiteJournalTests {
         }
         let failing = try await engine.start(Echo(), input: "fail")
         let seen = try await #require(throws: RunError.self) { try await failing.result }
-        #expect(try #require(try await journal.summary(of: failing.runID)).error == seen)
+        let readBack = try #require(try await journal.summary(of: failing.runID)).error
+        #expect(readBack == seen && readBack?.attempts == 1 && readBack?.failedAt != nil && readBack?.elapsedSeconds != nil)
     }
 
     @Test("a step still running when another reaches the stop is recorded abandoned, with its attempt, and cancelled")

@@ -180,8 +180,3 @@ extension ArchivedRecord.EventEntry {
         JournaledEvent(seq: seq, name: name, payload: payload.data, executionID: executionId, value: nil)
     }
 }
-
-extension JSONValue {
-    /// The value as compact JSON.
-    var data: Data { Data(text.utf8) }
-}

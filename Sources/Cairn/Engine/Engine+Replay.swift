@@ -131,11 +131,11 @@ extension Engine {
 
 extension ExecutionFinished {
     /// Whether `replay --check` re-executes this attempt: its outcome came from the code and its recorded
-    /// inputs alone — not from time (timed out, abandoned) or from the database (a refused commit effect).
+    /// inputs alone — not from time (timed out, abandoned), the database (a refused commit effect) or a crash.
     var isReplayable: Bool {
         switch outcome {
         case .completed: true
-        case .failed(let message, _): !CommitEffectError.describes(message)
+        case .failed(let message, _): !CommitEffectError.describes(message) && !message.hasPrefix(RunStateMachine.diedWithItsProcess)
         case .timedOut, .abandoned: false
         }
     }

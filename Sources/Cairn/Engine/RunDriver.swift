@@ -81,6 +81,10 @@ struct RunDriver: Sendable {
     /// Performs the machine's decision, then feeds it what arrived. Returns the outcome once the run stops.
     private mutating func step() async throws -> DriverOutcome? {
         let decision = machine.decide(at: clock.now)
+        if !decision.closes.isEmpty {
+            try await journal(decision.closes.map { .executionFinished($0) })
+            return nil
+        }
         if let finish = decision.finish {
             try await journal(machine.abandonRecords(at: finish.at).map { .executionFinished($0) } + [.runFinished(finish)])
             logger.debug("run \(finish.status.rawValue)")
@@ -142,7 +146,7 @@ struct RunDriver: Sendable {
         /// Stages an attempt's commit record (its side effects are journaled already).
         mutating func stage(_ result: AttemptResult, at now: Date) throws {
             for effect in result.sideEffects { try machine.apply(.sideEffect(effect)) }
-            let record = machine.finishRecord(for: result, at: now)
+            let record = try machine.finishRecord(for: result, at: now)
             try machine.apply(.executionFinished(record))
             records.append(.executionFinished(record))
         }

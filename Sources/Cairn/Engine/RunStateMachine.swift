@@ -33,6 +33,8 @@ struct RunStateMachine: Sendable {
         var finish: RunFinished?
         /// The run stops resumable: journal this and stop driving.
         var interrupt: RunInterrupted?
+        /// Attempts that died with their process and spent the budget: journal these failures first.
+        var closes: [ExecutionFinished] = []
         /// Nothing to do now, but the run has not ended: what it waits for. (Nothing can wake a run yet —
         /// external events, timers and child runs come with the waits issue — so today an idle run stalls.)
         var waiting: String?
@@ -61,6 +63,15 @@ struct RunStateMachine: Sendable {
     private(set) var sideEffects: [Int: [String: Data]] = [:]
     private var runningPerStep: [Int]
     private var extraAttempts: [Int: Int] = [:]
+    /// When each unfinished execution's first attempt started: its retry time limit and elapsed time count from it.
+    private var firstStartedAt: [Int: Date] = [:]
+    /// How many ``StepFailed`` events were delivered: failures the failure handler was given to recover.
+    private(set) var recoveries = 0
+    /// Executions whose last allowed attempt died with its process: failed by the next record ``decide(at:)`` asks for.
+    private var dead: Set<Int> = []
+
+    /// How the failure of an attempt that died with its process begins: such a failure is not replayed.
+    static let diedWithItsProcess = "it died with its process"
     /// Join buffers: per join step, per correlation key, per event name, events in arrival order.
     private var buffers: [Int: [JoinKey: [String: [JournaledEvent]]]] = [:]
     private var stopEvent: JournaledEvent?
@@ -102,21 +113,12 @@ struct RunStateMachine: Sendable {
         }
     }
 
-    /// A process took the run over: attempts that started and never finished died with their
-    /// process; they run again as their next attempt, which counts against the retry budget.
+    /// A process took the run over: attempts that started and never finished died with their process. They
+    /// run again as their next attempt, which counts against the retry budget; one whose budget is spent
+    /// stays running until ``decide(at:)`` has its failure journaled (for the failure handler, or to fail the run).
     private mutating func applyResume() {
-        for (id, run) in running.sorted(by: { $0.key < $1.key }) {
-            let step = graph.steps[run.step]
-            if run.attempt >= allowedAttempts(step: step, execution: id), failure == nil {
-                failure = RunError(
-                    .stepFailed,
-                    "step '\(step.name)' died with its process on attempt \(run.attempt) of "
-                        + "\(step.options.retry.maxAttempts) while handling \(describe(run.triggers)); "
-                        + "its retry budget is spent. Fix the step, then start a new run.",
-                    step: step.name,
-                    event: run.triggers.first?.name
-                )
-            }
+        for (id, run) in running where run.attempt >= allowedAttempts(step: graph.steps[run.step], execution: id) {
+            dead.insert(id)
         }
         requeueRunning(notBefore: nil)
     }
@@ -138,6 +140,7 @@ struct RunStateMachine: Sendable {
             step: candidate.step, triggers: candidate.triggers, attempt: start.attempt, startedAt: start.at)
         runningPerStep[candidate.step] += 1
         nextExecutionID = max(nextExecutionID, start.executionID + 1)
+        if firstStartedAt[start.executionID] == nil { firstStartedAt[start.executionID] = start.at }
     }
 
     private mutating func applyFinish(_ finish: ExecutionFinished) throws {
@@ -149,6 +152,7 @@ struct RunStateMachine: Sendable {
             )
         }
         running[finish.executionID] = nil
+        dead.remove(finish.executionID)
         pastTimeout.remove(finish.executionID)
         settling.remove(finish.executionID)
         runningPerStep[run.step] -= 1
@@ -156,41 +160,64 @@ struct RunStateMachine: Sendable {
         switch finish.outcome {
         case .completed:
             sideEffects[finish.executionID] = nil
+            firstStartedAt[finish.executionID] = nil
             for write in finish.storeWrites { store[write.key] = write.value }
             nextStreamPosition += finish.streamed.count
             for event in finish.emitted { try deliver(event) }
         case .failed(let message, let retryAt):
             let sentence = "step '\(step.name)' failed on attempt \(finish.attempt) handling \(describe(run.triggers)): \(message)"
-            retryOrFail(finish, run: run, retryAt: retryAt, code: .stepFailed, message: sentence)
+            try retryOrFail(finish, run: run, retryAt: retryAt, code: .stepFailed, message: sentence)
         case .timedOut(let retryAt):
             let sentence = "step '\(step.name)' timed out on attempt \(finish.attempt) handling \(describe(run.triggers))"
                 + (step.options.timeout.map { " (timeout \($0))" } ?? "")
-            retryOrFail(finish, run: run, retryAt: retryAt, code: .stepTimedOut, message: sentence)
+            try retryOrFail(finish, run: run, retryAt: retryAt, code: .stepTimedOut, message: sentence)
         case .abandoned:
-            break  // the run is ending: nothing runs again, nothing is delivered
+            firstStartedAt[finish.executionID] = nil  // the run is ending: nothing runs again, nothing is delivered
         }
     }
 
+    /// An attempt that did not complete: its next attempt is queued; or, its attempts spent, the failure is
+    /// handed to the failure handler (the ``StepFailed`` event its record journals) or fails the run.
     private mutating func retryOrFail(
         _ finish: ExecutionFinished,
         run: Running,
         retryAt: Date?,
         code: CairnError.Code,
         message: String
-    ) {
+    ) throws {
         if let retryAt {
             enqueue(Candidate(
                 executionID: finish.executionID, step: run.step, triggers: run.triggers,
                 attempt: finish.attempt + 1, notBefore: retryAt))
-        } else if failure == nil {
-            let allowed = allowedAttempts(step: graph.steps[run.step], execution: finish.executionID)
-            let why = finish.attempt < allowed
-                ? "its retry policy does not retry this error (attempt \(finish.attempt) of \(allowed))"
-                : "no attempts are left (\(finish.attempt) of \(allowed))"
-            failure = RunError(
-                code, message + ". The run fails: \(why); fix the cause, then start a new run.",
-                step: finish.step, event: run.triggers.first?.name)
+            return
         }
+        let firstStart = firstStartedAt.removeValue(forKey: finish.executionID) ?? run.startedAt
+        if !finish.emitted.isEmpty {
+            for event in finish.emitted { try deliver(event) }  // the StepFailed for the failure handler
+            return
+        }
+        guard failure == nil else { return }
+        let step = graph.steps[run.step]
+        let allowed = allowedAttempts(step: step, execution: finish.executionID)
+        let why: String
+        if finish.attempt >= allowed {
+            why = "no attempts are left (\(finish.attempt) of \(allowed))"
+        } else if let limit = step.options.retry.timeLimit,
+                  finish.at.addingTimeInterval(step.options.retry.backoff(after: finish.attempt).seconds) > firstStart.addingTimeInterval(limit.seconds) {
+            why = "its retry time limit of \(limit) would pass before attempt \(finish.attempt + 1)"
+        } else {
+            why = "its retry policy does not retry this error (attempt \(finish.attempt) of \(allowed))"
+        }
+        var handler = ""
+        if graph.hasFailureHandler {
+            handler = step.consumedNames.contains(StepFailed.eventName)
+                ? " (the failure handler itself failed)"
+                : " (the failure handler recovered \(recoveries) failure(s) of this run already, its recovery budget)"
+        }
+        failure = RunError(
+            code, message + ". The run fails: \(why)\(handler); fix the cause, then start a new run.",
+            step: finish.step, event: run.triggers.first?.name, attempts: finish.attempt,
+            elapsedSeconds: finish.at.timeIntervalSince(firstStart), failedAt: finish.at)
     }
 
     /// Queues a candidate at its place by ``Candidate/dueSeq``, so that an execution re-run after a crash, an
@@ -200,13 +227,14 @@ struct RunStateMachine: Sendable {
         pending.insert(candidate, at: place)
     }
 
+    /// Queues every running attempt's next attempt, but those of ``dead`` executions, which stay running.
     private mutating func requeueRunning(notBefore: Date?) {
-        for (id, run) in running.sorted(by: { $0.key < $1.key }) {
+        for (id, run) in running.sorted(by: { $0.key < $1.key }) where !dead.contains(id) {
             enqueue(Candidate(
                 executionID: id, step: run.step, triggers: run.triggers, attempt: run.attempt + 1, notBefore: notBefore))
             runningPerStep[run.step] -= 1
+            running[id] = nil
         }
-        running = [:]
         pastTimeout = []
         settling = []
     }
@@ -259,6 +287,7 @@ struct RunStateMachine: Sendable {
             throw inconsistency("event '\(event.name)' has seq \(event.seq) where \(nextSeq) was due")
         }
         nextSeq += 1
+        if event.name == StepFailed.eventName { recoveries += 1 }
         if event.name == graph.stopType.eventName {
             if stopEvent == nil { stopEvent = event }
             return
@@ -292,6 +321,10 @@ struct RunStateMachine: Sendable {
     func decide(at now: Date) -> Decision {
         var decision = Decision()
         if finished != nil { return decision }
+        if !dead.isEmpty {
+            decision.closes = dead.sorted().compactMap { deathRecord(of: $0, at: now) }
+            return decision
+        }
         if let stop = stopEvent {
             decision.finish = RunFinished(status: .completed, result: stop.payload, error: nil, at: now)
             return decision
@@ -357,12 +390,13 @@ struct RunStateMachine: Sendable {
         }
     }
 
-    /// The journal record for an attempt's end: seqs and stream positions assigned, retry decided.
-    func finishRecord(for attempt: AttemptResult, at now: Date) -> ExecutionFinished {
+    /// The journal record for an attempt's end: seqs and stream positions assigned, retry decided, and — when
+    /// the attempts are spent and the workflow has a failure handler with budget left — the ``StepFailed``
+    /// event it journals.
+    func finishRecord(for attempt: AttemptResult, at now: Date) throws -> ExecutionFinished {
         let run = running[attempt.executionID]
         let step = graph.steps[run?.step ?? 0]
-        let allowed = allowedAttempts(step: step, execution: attempt.executionID)
-        let retryAt = attempt.attempt < allowed ? now.addingTimeInterval(step.options.retry.backoff(after: attempt.attempt).seconds) : nil
+        let retryAt = nextAttemptTime(step: step, execution: attempt.executionID, after: attempt.attempt, at: now)
         var emitted: [JournaledEvent] = []
         var streamed: [StreamedEvent] = []
         var writes: [StoreWrite] = []
@@ -385,14 +419,60 @@ struct RunStateMachine: Sendable {
         case .threw(let error):
             let retryable = step.options.retry.allowsRetry(of: error) && !(error is CairnError)
             outcome = .failed(message: String(describing: error), retryAt: retryable ? retryAt : nil)
+            if !retryable || retryAt == nil {
+                emitted = try failureEvent(step: step, execution: attempt.executionID, code: .stepFailed, message: String(describing: error), at: now)
+            }
         case .timedOut:
             outcome = .timedOut(retryAt: retryAt)
+            if retryAt == nil {
+                let message = "timed out on attempt \(attempt.attempt)" + (step.options.timeout.map { " (timeout \($0))" } ?? "")
+                emitted = try failureEvent(step: step, execution: attempt.executionID, code: .stepTimedOut, message: message, at: now)
+            }
         }
         return ExecutionFinished(
             executionID: attempt.executionID, step: step.name, attempt: attempt.attempt,
             triggers: (run?.triggers ?? []).map { ($0.name, $0.seq) }, outcome: outcome,
             emitted: emitted, streamed: streamed, storeWrites: writes, recorded: attempt.recorded, effects: effects,
             startedAt: run?.startedAt ?? now, at: now)
+    }
+
+    /// When the attempt after `attempt` is due, or `nil` when none may follow: the attempts are spent, or
+    /// its backoff would end past the policy's time limit.
+    private func nextAttemptTime(step: AnyStep, execution: Int, after attempt: Int, at now: Date) -> Date? {
+        guard attempt < allowedAttempts(step: step, execution: execution) else { return nil }
+        let due = now.addingTimeInterval(step.options.retry.backoff(after: attempt).seconds)
+        if let limit = step.options.retry.timeLimit, let first = firstStartedAt[execution], due > first.addingTimeInterval(limit.seconds) {
+            return nil
+        }
+        return due
+    }
+
+    /// The ``StepFailed`` event for the failure handler, when the workflow has one, the failing step is not
+    /// the handler itself, and the recovery budget is not spent; else none (the failure fails the run).
+    private func failureEvent(step: AnyStep, execution: Int, code: CairnError.Code, message: String, at now: Date) throws
+        -> [JournaledEvent] {
+        guard graph.hasFailureHandler, !step.consumedNames.contains(StepFailed.eventName), recoveries < graph.recoveryBudget,
+              let run = running[execution] else { return [] }
+        let first = firstStartedAt[execution] ?? run.startedAt
+        let failed = StepFailed(
+            step: step.name, executionID: execution, attempt: run.attempt, code: code, message: message,
+            elapsedSeconds: now.timeIntervalSince(first), failedAt: now,
+            triggers: run.triggers.map { StepFailed.Trigger(name: $0.name, seq: $0.seq, payload: JSONValue(json: $0.payload) ?? .null) })
+        return [JournaledEvent(seq: nextSeq, name: StepFailed.eventName, payload: try WorkflowContext.encode(failed),
+                               executionID: execution, value: failed)]
+    }
+
+    /// The failure of a dead execution's last attempt, which died with its process: no retry, and the
+    /// ``StepFailed`` for the failure handler when there is one.
+    private func deathRecord(of execution: Int, at now: Date) -> ExecutionFinished? {
+        guard let run = running[execution] else { return nil }
+        let step = graph.steps[run.step]
+        let message = "\(Self.diedWithItsProcess) on attempt \(run.attempt) of \(allowedAttempts(step: step, execution: execution))"
+        return ExecutionFinished(
+            executionID: execution, step: step.name, attempt: run.attempt, triggers: run.triggers.map { ($0.name, $0.seq) },
+            outcome: .failed(message: message, retryAt: nil),
+            emitted: (try? failureEvent(step: step, execution: execution, code: .stepFailed, message: message, at: now)) ?? [],
+            streamed: [], storeWrites: [], recorded: [], effects: [], startedAt: run.startedAt, at: now)
     }
 
     /// The running attempt's trigger events and step, to start it.

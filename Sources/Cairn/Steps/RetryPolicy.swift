@@ -13,6 +13,10 @@ public struct RetryPolicy: Sendable {
     public var multiplier: Double
     /// Upper bound of the wait.
     public var maxBackoff: Duration
+    /// The most time an execution may take from its first attempt's start: no further attempt is made when
+    /// its backoff would end past it (the attempt that is running is not cut short; give the step a timeout
+    /// for that). `nil`: no limit but `maxAttempts`.
+    public var timeLimit: Duration?
     /// Decides whether an error may be retried.
     public var isRetryable: @Sendable (any Error) -> Bool
 
@@ -21,12 +25,14 @@ public struct RetryPolicy: Sendable {
         initialBackoff: Duration = .milliseconds(100),
         multiplier: Double = 2,
         maxBackoff: Duration = .seconds(30),
+        timeLimit: Duration? = nil,
         isRetryable: @escaping @Sendable (any Error) -> Bool = { _ in true }
     ) {
         self.maxAttempts = maxAttempts
         self.initialBackoff = initialBackoff
         self.multiplier = multiplier
         self.maxBackoff = maxBackoff
+        self.timeLimit = timeLimit
         self.isRetryable = isRetryable
     }
 

@@ -54,6 +54,9 @@ public enum JSONValue: Sendable, Equatable, Codable {
         return nil
     }
 
+    /// The value as compact JSON.
+    public var data: Data { Data(text.utf8) }
+
     /// Compact JSON text with sorted keys.
     public var text: String {
         let encoder = JSONEncoder()

@@ -32,6 +32,9 @@ public protocol Workflow: Sendable {
     /// for those runs and false for runs that older code started. Keep an id listed until no run without
     /// it is left.
     var patches: Set<String> { get }
+    /// How many step failures a failure handler (a step consuming ``StepFailed``) may recover in one run;
+    /// the next failure fails the run. Default 3.
+    var recoveryBudget: Int { get }
     /// The steps, listed once.
     @StepsBuilder var steps: [AnyStep] { get }
 }
@@ -41,6 +44,7 @@ extension Workflow {
     public var compatibleFingerprints: Set<String> { [] }
     public var compatibleVersions: Set<String> { [] }
     public var patches: Set<String> { [] }
+    public var recoveryBudget: Int { 3 }
 
     /// The workflow's static graph: steps, event types and their links.
     public var graph: WorkflowGraph {
@@ -48,7 +52,8 @@ extension Workflow {
             name: Self.name,
             steps: steps,
             startType: StartEvent<Input>.self,
-            stopType: StopEvent<Output>.self
+            stopType: StopEvent<Output>.self,
+            recoveryBudget: recoveryBudget
         )
     }
 }

@@ -52,6 +52,9 @@ extension WorkflowGraph {
             if step.options.workers < 1 {
                 problems.append("step '\(step.name)' has \(step.options.workers) workers: it needs at least 1")
             }
+            if let limit = step.options.retry.timeLimit, limit <= .zero {
+                problems.append("step '\(step.name)' has a retry time limit of \(limit): it must be more than zero")
+            }
             if step.options.retry.maxAttempts < 1 {
                 problems.append("step '\(step.name)' allows \(step.options.retry.maxAttempts) attempts: it needs at least 1")
             }
@@ -72,6 +75,9 @@ extension WorkflowGraph {
 
     private func startAndStopProblems() -> [String] {
         var problems: [String] = []
+        if recoveryBudget < 0 {
+            problems.append("the recovery budget is \(recoveryBudget): it must be 0 or more")
+        }
         let startName = startType.eventName
         if !steps.contains(where: { $0.consumes.contains { $0 == startType } }) {
             problems.append("no step consumes '\(startName)' (\(String(reflecting: startType))): nothing would run")
@@ -91,7 +97,7 @@ extension WorkflowGraph {
 
     private func unmatchedEvents() -> [String] {
         let consumed = Set(steps.flatMap(\.consumedNames))
-        let emitted = Set(steps.flatMap(\.emittedNames))
+        let emitted = Set(steps.flatMap(\.emittedNames)).union(engineEmitted)
         var problems: [String] = []
         var reported: Set<String> = []
         for step in steps {
@@ -121,7 +127,7 @@ extension WorkflowGraph {
         if !fired.reachedEvents.contains(stopName) {
             problems.append("no step can reach '\(stopName)' from '\(startType.eventName)': the run could never finish")
         }
-        let emittedSomewhere = Set(steps.flatMap(\.emittedNames)).union([startType.eventName])
+        let emittedSomewhere = Set(steps.flatMap(\.emittedNames)).union([startType.eventName]).union(engineEmitted)
         let consumedSomewhere = Set(steps.flatMap(\.consumedNames)).union([stopName])
         let ending = stepsThatCanEnd()
         for (index, step) in steps.enumerated() where !step.consumedNames.contains(stopName) {
@@ -154,6 +160,7 @@ extension WorkflowGraph {
                 fired.insert(index)
                 changed = true
                 reachable.formUnion(step.emittedNames)
+                reachable.formUnion(engineEmitted)  // a step that runs may fail
             }
         }
         return (fired, reachable)

@@ -16,12 +16,15 @@ public struct WorkflowGraph: Sendable {
     let eventTypes: [String: any Event.Type]
     /// Step indices subscribed to each event name, in declaration order.
     let subscribers: [String: [Int]]
+    /// How many step failures the failure handler may recover in one run (``Workflow/recoveryBudget``).
+    public let recoveryBudget: Int
 
-    init(name: String, steps: [AnyStep], startType: any Event.Type, stopType: any Event.Type) {
+    init(name: String, steps: [AnyStep], startType: any Event.Type, stopType: any Event.Type, recoveryBudget: Int = 3) {
         self.name = name
         self.steps = steps
         self.startType = startType
         self.stopType = stopType
+        self.recoveryBudget = recoveryBudget
         var types: [String: any Event.Type] = [startType.eventName: startType, stopType.eventName: stopType]
         var subscribers: [String: [Int]] = [:]
         for (index, step) in steps.enumerated() {
@@ -34,6 +37,12 @@ public struct WorkflowGraph: Sendable {
         self.eventTypes = types
         self.subscribers = subscribers
     }
+
+    /// Whether a step handles ``StepFailed``: then a step whose attempts are spent emits one instead of failing the run.
+    var hasFailureHandler: Bool { subscribers[StepFailed.eventName] != nil }
+
+    /// Events the engine emits on the steps' behalf: a consumed ``StepFailed`` (any step may fail).
+    var engineEmitted: Set<String> { hasFailureHandler ? [StepFailed.eventName] : [] }
 
     /// The step with the given name.
     public func step(named name: String) -> AnyStep? {
