@@ -83,3 +83,41 @@ struct ClockTests {
         gate.open()
     }
 }
+
+/// Times that could overflow: refused at validation or at start with a sentence, or slept in pieces.
+@Suite("Arithmetic that cannot trap", .timeLimit(.minutes(1)))
+struct OverflowTests {
+    @Test("step timeouts and retry time limits of zero or past a hundred years are validation problems, named")
+    func limitsValidated() {
+        let workflow = TestWorkflow(Int.self, Int.self) {
+            FunctionStep("forever", timeout: .seconds(Int64.max)) { (start: StartEvent<Int>, context) -> Tick? in Tick(n: 1) }
+            FunctionStep("never", retry: RetryPolicy(maxAttempts: .max, timeLimit: .zero)) { (tick: Tick, context) -> StopEvent<Int>? in
+                StopEvent(1)
+            }
+        }
+        let problems = workflow.graph.problems
+        #expect(problems.contains { $0.hasPrefix("the timeout of step 'forever' is") && $0.hasSuffix("at most a hundred years") })
+        #expect(problems.contains { $0.hasPrefix("the retry time limit of step 'never' is 0.0 seconds") }, "\(problems)")
+        #expect(problems.count == 2)
+    }
+
+    @Test("a run timeout past a hundred years is refused before anything is journaled")
+    func runTimeoutBounded() async throws {
+        let engine = Engine()
+        let workflow = TestWorkflow(Int.self, Int.self) {
+            FunctionStep("one") { (start: StartEvent<Int>, context) -> StopEvent<Int>? in StopEvent(1) }
+        }
+        let id = RunID()
+        await #expect { _ = try await engine.start(workflow, input: 0, options: RunOptions(id: id, timeout: .seconds(Int64.max))) } throws: {
+            ($0 as? CairnError)?.code == .invalidInput && "\($0)".contains("the run timeout is")
+        }
+        #expect(try await engine.journal.contains(id) == false)
+    }
+
+    @Test("the system clock sleeps toward a deadline however far, and stops when cancelled")
+    func farDeadline() async throws {
+        let sleeper = Task { try await SystemClock().sleep(until: Date(timeIntervalSinceNow: 1e19)) }  // 1e22 ms: past Int64
+        sleeper.cancel()
+        await #expect(throws: CancellationError.self) { try await sleeper.value }
+    }
+}

@@ -38,6 +38,7 @@ public final class Engine: Sendable {
     public func start<W: Workflow>(_ workflow: W, input: W.Input, options: RunOptions = RunOptions()) async throws -> RunHandle<W.Output> {
         let graph = workflow.graph
         try graph.validate()
+        if let problem = options.timeout?.limitProblem("the run timeout") { throw CairnError(.invalidInput, problem) }
         let runID = options.id ?? RunID()
         if try await journal.contains(runID) {
             throw CairnError(.runExists, "run \(runID) exists already: resume it, or start with another id")

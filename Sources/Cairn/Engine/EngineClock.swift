@@ -19,8 +19,10 @@ public struct SystemClock: EngineClock {
     public var now: Date { Date() }
 
     public func sleep(until deadline: Date) async throws {
-        let seconds = deadline.timeIntervalSinceNow
-        if seconds > 0 { try await Task.sleep(for: .milliseconds(Int64((seconds * 1000).rounded(.up)))) }
+        // A day at a time: any deadline, however far (or infinite), becomes a sleep that cannot overflow.
+        while case let seconds = deadline.timeIntervalSinceNow, seconds > 0 {
+            try await Task.sleep(for: .milliseconds(Int64((min(seconds, 86_400) * 1000).rounded(.up))))
+        }
         try Task.checkCancellation()
     }
 }

@@ -62,6 +62,16 @@ public struct RetryPolicy: Sendable {
 public protocol NonRetryableError: Error {}
 
 extension Duration {
+    /// The longest timeout or time limit the engine takes: a hundred years. Longer ones are refused with a
+    /// sentence, so no deadline computed from them leaves the dates the journal can write.
+    package static let longestLimit = Duration.seconds(100 * 366 * 86_400)
+
+    /// Why `self` cannot be a timeout or time limit (it must be more than zero and at most ``longestLimit``), or `nil`.
+    package func limitProblem(_ what: String) -> String? {
+        guard self <= .zero || self > Self.longestLimit else { return nil }
+        return "\(what) is \(self): it must be more than zero and at most a hundred years"
+    }
+
     /// The duration in seconds as a `Double`.
     package var seconds: Double {
         let (s, attoseconds) = components

@@ -52,8 +52,11 @@ extension WorkflowGraph {
             if step.options.workers < 1 {
                 problems.append("step '\(step.name)' has \(step.options.workers) workers: it needs at least 1")
             }
-            if let limit = step.options.retry.timeLimit, limit <= .zero {
-                problems.append("step '\(step.name)' has a retry time limit of \(limit): it must be more than zero")
+            if let problem = step.options.retry.timeLimit?.limitProblem("the retry time limit of step '\(step.name)'") {
+                problems.append(problem)
+            }
+            if let problem = step.options.timeout?.limitProblem("the timeout of step '\(step.name)'") {
+                problems.append(problem)
             }
             if step.options.retry.maxAttempts < 1 {
                 problems.append("step '\(step.name)' allows \(step.options.retry.maxAttempts) attempts: it needs at least 1")
