@@ -83,7 +83,7 @@ struct JournalReader {
 
     private func event(_ row: Row) -> JournaledEvent {
         JournaledEvent(seq: row["seq"], name: row["name"], payload: Data((row["payload"] as String).utf8),
-                       executionID: row["execution_id"], value: nil)
+                       executionID: row["execution_id"], target: row["target"], value: nil)
     }
 
     private func decode<T: Decodable>(_ type: T.Type, _ text: String?) throws -> T {

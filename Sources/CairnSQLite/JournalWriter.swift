@@ -107,8 +107,8 @@ struct JournalWriter {
 
     private func insert(_ event: JournaledEvent, position: Int, at: Date) throws {
         try run(sql: """
-            INSERT INTO event (run_id, seq, name, payload, execution_id, position, at) VALUES (?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [id, event.seq, event.name, text(event.payload), event.executionID, position, Timestamp.text(at)])
+            INSERT INTO event (run_id, seq, name, payload, execution_id, target, position, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [id, event.seq, event.name, text(event.payload), event.executionID, event.target, position, Timestamp.text(at)])
     }
 
     private func log(

@@ -77,6 +77,7 @@ public enum JournalConformance {
         #expect(read.map(\.kindName) == written.map(\.kindName))
         #expect(read.flatMap(\.events).map(\.seq) == written.flatMap(\.events).map(\.seq))
         #expect(read.flatMap(\.events).map(\.payload) == written.flatMap(\.events).map(\.payload))
+        #expect(read.flatMap(\.events).map(\.target) == [nil, "only"])
         let finish = try #require(read.compactMap(\.finishedExecution).first)
         #expect(finish.outcome == .completed && finish.streamed.count == 2 && finish.storeWrites.map(\.key) == ["k"])
         #expect(finish.recorded == [.random(42), .patch(id: "p1", applied: true)])
@@ -274,7 +275,8 @@ struct SyntheticRun {
 
     func completed(streamed: Int = 1) -> [JournalRecord] {
         let later = at.addingTimeInterval(0.5)
-        let stop = JournaledEvent(seq: 2, name: "cairn.stop", payload: Data(#"{"result":"done"}"#.utf8), executionID: 1, value: nil)
+        // A directed event's target must come back too (a stop is never directed; the journal does not care).
+        let stop = JournaledEvent(seq: 2, name: "cairn.stop", payload: Data(#"{"result":"done"}"#.utf8), executionID: 1, target: "only", value: nil)
         return started() + [
             .executionStarted(ExecutionStarted(executionID: 1, step: "only", attempt: 1, triggers: [1], at: at)),
             .sideEffect(SideEffect(executionID: 1, attempt: 1, key: "call#1", result: Data("7".utf8), at: at)),

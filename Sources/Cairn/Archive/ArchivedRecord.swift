@@ -52,6 +52,7 @@ public struct ArchivedRecord: Codable, Sendable {
         let name: String
         let payload: JSONValue
         let executionId: Int?
+        var target: String?
     }
 
     struct Trigger: Codable {
@@ -173,10 +174,11 @@ public struct ArchivedRecord: Codable, Sendable {
 
 extension ArchivedRecord.EventEntry {
     init(_ event: JournaledEvent) {
-        self.init(seq: event.seq, name: event.name, payload: JSONValue(json: event.payload) ?? .null, executionId: event.executionID)
+        self.init(seq: event.seq, name: event.name, payload: JSONValue(json: event.payload) ?? .null, executionId: event.executionID,
+                  target: event.target)
     }
 
     var journaled: JournaledEvent {
-        JournaledEvent(seq: seq, name: name, payload: payload.data, executionID: executionId, value: nil)
+        JournaledEvent(seq: seq, name: name, payload: payload.data, executionID: executionId, target: target, value: nil)
     }
 }

@@ -26,6 +26,7 @@ public final class WorkflowContext: Sendable {
 
     private let runPatches: Set<String>
     private let declaredEmits: Set<String>
+    private let consumersByEvent: [String: [String]]
     private let committedStore: [String: Data]
     private let recordedSideEffects: [String: Data]
     private let journalSideEffect: @Sendable (SideEffect) async throws -> Void
@@ -51,6 +52,7 @@ public final class WorkflowContext: Sendable {
         attempt: Int,
         triggers: [(name: String, seq: Int)],
         run started: RunStarted?,
+        graph: WorkflowGraph,
         randomSeed: UInt64,
         clock: any EngineClock,
         committedStore: [String: Data],
@@ -68,6 +70,7 @@ public final class WorkflowContext: Sendable {
         self.workflowVersion = started?.version
         self.runPatches = Set(started?.patches ?? [])
         self.declaredEmits = Set(step.emittedNames)
+        self.consumersByEvent = graph.consumersByEvent
         self.committedStore = committedStore
         self.recordedSideEffects = recordedSideEffects
         self.journalSideEffect = journalSideEffect
@@ -98,7 +101,25 @@ public final class WorkflowContext: Sendable {
             )
         }
         let payload = try encode(event, "event '\(E.eventName)' sent by step '\(stepName)'")
-        try mutate { $0.effects.sent.append((E.eventName, payload, event)) }
+        try mutate { $0.effects.sent.append(OutgoingEvent(name: E.eventName, payload: payload, value: event)) }
+    }
+
+    /// Emits `event` to the step named `step` alone (LlamaIndex's `send_event(ev, step=…)`), at this step's
+    /// commit: other steps subscribed to its type do not receive it.
+    /// - Throws: ``CairnError/Code/undeclaredEvent`` when this step did not declare the type in its `Output`,
+    ///   or `step` is not a step of the workflow that consumes it (the sentence lists those that do).
+    public func send<E: Event>(_ event: E, to step: String) throws {
+        guard declaredEmits.contains(E.eventName) else { return try send(event) }  // says what is undeclared
+        let consumers = consumersByEvent[E.eventName] ?? []
+        guard consumers.contains(step) else {
+            throw CairnError(
+                .undeclaredEvent,
+                "step '\(stepName)' sent '\(E.eventName)' to step '\(step)', which " + (consumers.isEmpty
+                    ? "no step consumes" : "does not consume it: send it to " + consumers.map { "'\($0)'" }.joined(separator: " or ")),
+                step: stepName, event: E.eventName)
+        }
+        let payload = try encode(event, "event '\(E.eventName)' sent by step '\(stepName)' to step '\(step)'")
+        try mutate { $0.effects.sent.append(OutgoingEvent(name: E.eventName, payload: payload, value: event, target: step)) }
     }
 
     /// Writes `event` to the run's progress stream (`RunHandle.events`), at this step's commit.
@@ -280,9 +301,19 @@ public final class WorkflowContext: Sendable {
     }
 }
 
+/// An event a step emits, before its commit gives it a seq.
+struct OutgoingEvent: Sendable {
+    let name: String
+    let payload: Data
+    /// The event itself; `nil` for one read back from the journal and not decoded.
+    let value: (any Event)?
+    /// The one step it goes to; `nil`: every subscriber.
+    var target: String? = nil
+}
+
 /// What one attempt did, handed to the scheduler at its commit.
 struct ExecutionEffects: Sendable {
-    var sent: [(name: String, payload: Data, value: any Event)] = []
+    var sent: [OutgoingEvent] = []
     var streamed: [(name: String, payload: Data)] = []
     var storeWrites: [String: Data] = [:]
     var storeWriteOrder: [String] = []

@@ -143,7 +143,7 @@ extension Engine {
             } catch {
                 throw CairnError(.invalidInput, "the patched event \(seq) ('\(event.name)') is not valid: \(error)")
             }
-            return JournaledEvent(seq: event.seq, name: event.name, payload: payload, executionID: event.executionID, value: nil)
+            return JournaledEvent(seq: event.seq, name: event.name, payload: payload, executionID: event.executionID, target: event.target, value: nil)
         }
         return try records.map { try $0.mapEvents(patched) }
     }

@@ -81,7 +81,7 @@ extension Engine {
         let failedBeforeRecording = finish.outcome != .completed && finish.recorded.isEmpty
         let context = WorkflowContext(
             runID: runID, step: step, executionID: finish.executionID, attempt: attempt,
-            triggers: triggers.map { ($0.name, $0.seq) }, run: machine.started, randomSeed: 0, clock: clock, committedStore: store,
+            triggers: triggers.map { ($0.name, $0.seq) }, run: machine.started, graph: machine.graph, randomSeed: 0, clock: clock, committedStore: store,
             recordedSideEffects: machine.sideEffects[finish.executionID] ?? [:], logger: logger, payloadLimit: PayloadLimit(bytes: .max),
             replaying: failedBeforeRecording ? nil : finish.recorded, journalSideEffect: { _ in })
         let returned: (any Event)?
@@ -99,12 +99,14 @@ extension Engine {
         }
         let effects = context.seal()
         if let divergence = context.replayDivergence { return diverged("the recorded journaled values", divergence) }
-        var got = effects.sent.map { ($0.name, $0.payload) }
-        if let returned { got.append((returned.eventNameOfInstance, try WorkflowContext.encode(returned))) }
-        let expected = finish.emitted.map { ($0.name, $0.payload) }
+        var got = effects.sent
+        if let returned {
+            got.append(OutgoingEvent(name: returned.eventNameOfInstance, payload: try WorkflowContext.encode(returned), value: returned))
+        }
+        let expected = finish.emitted.map { OutgoingEvent(name: $0.name, payload: $0.payload, value: $0.value, target: $0.target) }
         for index in 0..<max(expected.count, got.count) {
             let want = index < expected.count ? expected[index] : nil, have = index < got.count ? got[index] : nil
-            if want?.0 != have?.0 || !CanonicalJSON.same(want?.1, have?.1) {
+            if want?.name != have?.name || want?.target != have?.target || !CanonicalJSON.same(want?.payload, have?.payload) {
                 return diverged(Self.describe(want), Self.describe(have))
             }
         }
@@ -124,8 +126,8 @@ extension Engine {
         "completed, emitting \(emitted.isEmpty ? "nothing" : emitted.joined(separator: ", "))"
     }
 
-    private static func describe(_ event: (String, Data)?) -> String {
-        event.map { "\($0.0) \(String(decoding: $0.1, as: UTF8.self))" } ?? "no event"
+    private static func describe(_ event: OutgoingEvent?) -> String {
+        event.map { "\($0.name)\($0.target.map { " to '\($0)'" } ?? "") \(String(decoding: $0.payload, as: UTF8.self))" } ?? "no event"
     }
 }
 

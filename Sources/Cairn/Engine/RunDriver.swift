@@ -248,6 +248,7 @@ struct RunDriver: Sendable {
             attempt: attempt,
             triggers: triggers.map { ($0.name, $0.seq) },
             run: machine.started,
+            graph: machine.graph,
             randomSeed: randomSeed(step: step, triggers: triggers, execution: start.executionID, attempt: attempt),
             clock: clock,
             committedStore: machine.store,
@@ -279,7 +280,10 @@ struct RunDriver: Sendable {
         switch result {
         case .success(let event):
             do {
-                outcome = .returned(try event.map { ($0.eventNameOfInstance, try context.encode($0, "event '\($0.eventNameOfInstance)' returned by step '\(step.name)'"), $0) }, effects)
+                outcome = .returned(try event.map { event in
+                    let name = event.eventNameOfInstance
+                    return OutgoingEvent(name: name, payload: try context.encode(event, "event '\(name)' returned by step '\(step.name)'"), value: event)
+                }, effects)
             } catch {
                 outcome = .threw(error)
             }

@@ -292,7 +292,7 @@ struct RunStateMachine: Sendable {
             if stopEvent == nil { stopEvent = event }
             return
         }
-        for index in graph.subscribers[event.name] ?? [] {
+        for index in graph.subscribers[event.name] ?? [] where event.target == nil || graph.steps[index].name == event.target {
             let step = graph.steps[index]
             guard let join = step.join else {
                 enqueue(Candidate(executionID: nil, step: index, triggers: [event], attempt: 1, notBefore: nil))
@@ -409,7 +409,7 @@ struct RunStateMachine: Sendable {
             if let returned { events.append(returned) }
             emitted = events.enumerated().map { offset, event in
                 JournaledEvent(seq: nextSeq + offset, name: event.name, payload: event.payload,
-                               executionID: attempt.executionID, value: event.value)
+                               executionID: attempt.executionID, target: event.target, value: event.value)
             }
             streamed = attemptEffects.streamed.enumerated().map { offset, event in
                 StreamedEvent(position: nextStreamPosition + offset, name: event.name, payload: event.payload, step: step.name)
@@ -529,7 +529,7 @@ struct RunStateMachine: Sendable {
 /// How one attempt ended, as the driver saw it.
 struct AttemptResult: Sendable {
     enum Outcome: Sendable {
-        case returned((name: String, payload: Data, value: any Event)?, ExecutionEffects)
+        case returned(OutgoingEvent?, ExecutionEffects)
         case threw(any Error)
         case timedOut
     }

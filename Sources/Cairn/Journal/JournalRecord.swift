@@ -66,14 +66,17 @@ public struct JournaledEvent: Sendable {
     public let payload: Data
     /// The execution that emitted it; `nil` for the start event.
     public let executionID: Int?
+    /// The one step it was sent to (``WorkflowContext/send(_:to:)``); `nil`: every step subscribed to its type.
+    public let target: String?
     /// The decoded event; present while live, filled by decoding when a run is rebuilt.
     public var value: (any Event)?
 
-    public init(seq: Int, name: String, payload: Data, executionID: Int?, value: (any Event)?) {
+    public init(seq: Int, name: String, payload: Data, executionID: Int?, target: String? = nil, value: (any Event)?) {
         self.seq = seq
         self.name = name
         self.payload = payload
         self.executionID = executionID
+        self.target = target
         self.value = value
     }
 }

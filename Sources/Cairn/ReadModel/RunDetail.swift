@@ -71,6 +71,8 @@ public struct TimelineEntry: Sendable, Equatable, Codable {
     public struct EventRef: Sendable, Equatable, Codable {
         public let name: String
         public let seq: Int
+        /// The one step it was sent to; absent when every subscriber received it.
+        public var target: String?
     }
 
     public let kind: Kind
@@ -114,7 +116,7 @@ public struct TimelineEntry: Sendable, Equatable, Codable {
         switch finish.outcome {
         case .completed:
             outcome = "completed"
-            emitted = finish.emitted.map { EventRef(name: $0.name, seq: $0.seq) }
+            emitted = finish.emitted.map { EventRef(name: $0.name, seq: $0.seq, target: $0.target) }
         case .failed(let message, _):
             outcome = "failed"
             error = message

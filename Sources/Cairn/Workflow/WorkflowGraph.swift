@@ -16,6 +16,8 @@ public struct WorkflowGraph: Sendable {
     let eventTypes: [String: any Event.Type]
     /// Step indices subscribed to each event name, in declaration order.
     let subscribers: [String: [Int]]
+    /// The names of the steps subscribed to each event name, in declaration order.
+    let consumersByEvent: [String: [String]]
     /// How many step failures the failure handler may recover in one run (``Workflow/recoveryBudget``).
     public let recoveryBudget: Int
 
@@ -36,6 +38,7 @@ public struct WorkflowGraph: Sendable {
         }
         self.eventTypes = types
         self.subscribers = subscribers
+        self.consumersByEvent = subscribers.mapValues { $0.map { steps[$0].name } }
     }
 
     /// Whether a step handles ``StepFailed``: then a step whose attempts are spent emits one instead of failing the run.

@@ -96,7 +96,7 @@ struct Show: CairnSubcommand {
         case .attempt:
             let ended = (entry.outcome ?? "") + (entry.error.map { ": \($0)" } ?? "")
             let took = entry.durationSeconds.map { String(format: "%.3f s", $0) } ?? ""
-            let emitted = (entry.emitted ?? []).map { "\($0.name)#\($0.seq)" }.joined(separator: ", ")
+            let emitted = (entry.emitted ?? []).map { "\($0.name)#\($0.seq)" + ($0.target.map { " to \($0)" } ?? "") }.joined(separator: ", ")
             return "#\(entry.executionId ?? 0) \(entry.step ?? "") attempt \(entry.attempt ?? 0) on seq \(entry.triggers ?? [])"
                 + "  \(took)  \(ended)" + (emitted.isEmpty ? "" : "  → \(emitted)")
         case .interrupted:

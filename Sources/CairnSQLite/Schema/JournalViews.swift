@@ -34,6 +34,7 @@ public enum JournalViews {
             ("payload", "The event as JSON."),
             ("execution_id", "The step execution that emitted it; NULL for the start event."),
             ("step", "The step that emitted it."),
+            ("target", "The one step it was sent to (context.send(_:to:)); NULL when every subscribed step received it."),
             ("at", "When the emitting step committed."),
         ]),
         JournalView(name: "step_executions", summary: "One row per attempt of a step execution.", columns: [
