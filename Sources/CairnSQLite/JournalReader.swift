@@ -36,6 +36,7 @@ struct JournalReader {
                     patches: try (row["detail"] as String?).map { try decode(StartDetail.self, $0).patches } ?? [],
                     seed: (runRow["seed"] as Int64?).map { UInt64(bitPattern: $0) },
                     deadline: try Timestamp.date(runRow["deadline"] as String?), at: at, start: event(start),
+                    store: (writes[position] ?? []).map(storeWrite),
                     origin: (runRow["origin_run_id"] as String?).flatMap(RunID.init).map { ($0, runRow["origin_seq"] as Int? ?? 0) }))
             case .executionStarted:
                 return .executionStarted(ExecutionStarted(
@@ -77,8 +78,12 @@ struct JournalReader {
             triggers: try decode([TriggerRef].self, row["triggers"]).map { ($0.name, $0.seq) }, outcome: outcome,
             emitted: events.map(event),
             streamed: streamed.map { StreamedEvent(position: $0["stream_position"], name: $0["name"], payload: Data(($0["payload"] as String).utf8), step: $0["step"]) },
-            storeWrites: writes.map { StoreWrite(key: $0["key"], value: Data(($0["value"] as String).utf8)) },
+            storeWrites: writes.map(storeWrite),
             recorded: detail.recorded, effects: [], startedAt: Date(timeIntervalSince1970: detail.startedAt), at: at)
+    }
+
+    private func storeWrite(_ row: Row) -> StoreWrite {
+        StoreWrite(key: row["key"], value: Data((row["value"] as String).utf8))
     }
 
     private func event(_ row: Row) -> JournaledEvent {

@@ -31,6 +31,7 @@ struct JournalWriter {
             try log(position, .runStarted, detail: started.patches.isEmpty ? nil : try json(StartDetail(patches: started.patches)),
                     at: started.at)
             try insert(started.start, position: position, at: started.at)
+            try insert(started.store, position: position)
         case .executionStarted(let start):
             try log(position, .executionStarted, execution: start.executionID, step: start.step, attempt: start.attempt,
                     triggers: try json(start.triggers), at: start.at)
@@ -79,10 +80,7 @@ struct JournalWriter {
                 INSERT INTO stream_event (run_id, stream_position, name, payload, step, position) VALUES (?, ?, ?, ?, ?, ?)
                 """, arguments: [id, event.position, event.name, text(event.payload), event.step, position])
         }
-        for write in finish.storeWrites {
-            try run(sql: "INSERT INTO store_write (run_id, position, key, value) VALUES (?, ?, ?, ?)",
-                           arguments: [id, position, write.key, text(write.value)])
-        }
+        try insert(finish.storeWrites, position: position)
         let origin = finish.origin(in: run)
         for effect in finish.effects {
             guard let effect = effect as? any DatabaseEffect else {
@@ -103,6 +101,13 @@ struct JournalWriter {
     private static func isStorageFailure(_ error: DatabaseError) -> Bool {
         [.SQLITE_FULL, .SQLITE_IOERR, .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_READONLY, .SQLITE_CORRUPT, .SQLITE_NOTADB, .SQLITE_CANTOPEN]
             .contains(error.resultCode.primaryResultCode)
+    }
+
+    private func insert(_ writes: [StoreWrite], position: Int) throws {
+        for write in writes {
+            try run(sql: "INSERT INTO store_write (run_id, position, key, value) VALUES (?, ?, ?, ?)",
+                    arguments: [id, position, write.key, text(write.value)])
+        }
     }
 
     private func insert(_ event: JournaledEvent, position: Int, at: Date) throws {

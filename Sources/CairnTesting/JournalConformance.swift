@@ -83,6 +83,7 @@ public enum JournalConformance {
         #expect(finish.recorded == [.random(42), .patch(id: "p1", applied: true)])
         guard case .runStarted(let started)? = read.first else { throw CairnError(.internalInconsistency, "no start read back") }
         #expect(started.version == "v1" && started.patches == ["p1", "p2"])
+        #expect(started.store.map(\.key) == ["seeded"] && started.store.map(\.value) == [Data("[1]".utf8)])
         guard case .sideEffect(let effect)? = read.first(where: { $0.kindName == "sideEffect" }) else {
             Issue.record("the side effect did not come back")
             return
@@ -268,8 +269,8 @@ struct SyntheticRun {
     func started(resumes: Int = 0) -> [JournalRecord] {
         let start = JournaledEvent(seq: 1, name: "cairn.start", payload: Data(#"{"input":{"sku":"Apple"}}"#.utf8), executionID: nil, value: nil)
         return [.runStarted(RunStarted(runID: run, workflow: workflow, fingerprint: "f", shape: "s", version: "v1",
-                                       patches: ["p1", "p2"], seed: 7,
-                                       deadline: nil, at: at, start: start, origin: origin))]
+                                       patches: ["p1", "p2"], seed: 7, deadline: nil, at: at, start: start,
+                                       store: [StoreWrite(key: "seeded", value: Data("[1]".utf8))], origin: origin))]
             + (0..<resumes).map { _ in .runResumed(RunResumed(at: at)) }
     }
 

@@ -76,8 +76,14 @@ struct FailureTests {
                 return StopEvent([context.attempt])
             }
         }
-        let engine = Engine(configuration: EngineConfiguration(cancellationGrace: .milliseconds(20)))
+        // On a manual clock: attempt 2's own timeout cannot fire before it returns, however loaded the machine.
+        let clock = ManualClock()
+        let engine = Engine(configuration: EngineConfiguration(cancellationGrace: .milliseconds(20)), clock: clock)
         let handle = try await engine.start(workflow, input: 0)
+        for step in [0.05, 0.02, 0.001] {  // attempt 1's timeout, its grace period, the backoff before attempt 2
+            await clock.waitForSleepers(1)
+            clock.advance(by: step)
+        }
         #expect(try await handle.result == [2])
         let outcomes = try await engine.journal.records(for: handle.runID).compactMap(\.finishedExecution).map(\.outcome)
         guard case .timedOut(let retryAt) = outcomes.first else {

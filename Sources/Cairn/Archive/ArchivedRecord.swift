@@ -84,6 +84,7 @@ public struct ArchivedRecord: Codable, Sendable {
             (workflow, fingerprint, shape, version) = (started.workflow, started.fingerprint, started.shape, started.version)
             (patches, seed, deadline) = (started.patches, started.seed.map(String.init), started.deadline)
             (originRunId, originSeq, start) = (started.origin?.run, started.origin?.seq, EventEntry(started.start))
+            storeWrites = started.store.isEmpty ? nil : started.store.map { Write(key: $0.key, value: Self.json($0.value)) }
         case .executionStarted(let begun):
             self.init(kind: "executionStarted", at: begun.at)
             (executionId, step, attempt) = (begun.executionID, begun.step, begun.attempt)
@@ -132,7 +133,8 @@ public struct ArchivedRecord: Codable, Sendable {
             return .runStarted(RunStarted(
                 runID: run, workflow: try need(workflow, "workflow"), fingerprint: try need(fingerprint, "fingerprint"),
                 shape: try need(shape, "shape"), version: version, patches: patches ?? [], seed: seed, deadline: deadline, at: at,
-                start: try need(start, "start").journaled, origin: originRunId.map { ($0, originSeq ?? 0) }))
+                start: try need(start, "start").journaled, store: (storeWrites ?? []).map { StoreWrite(key: $0.key, value: $0.value.data) },
+                origin: originRunId.map { ($0, originSeq ?? 0) }))
         case "executionStarted":
             return .executionStarted(ExecutionStarted(
                 executionID: try need(executionId, "executionId"), step: try need(step, "step"), attempt: try need(attempt, "attempt"),

@@ -26,7 +26,7 @@ public final class WorkflowContext: Sendable {
 
     private let runPatches: Set<String>
     private let declaredEmits: Set<String>
-    private let consumersByEvent: [String: [String]]
+    private let graph: WorkflowGraph
     private let committedStore: [String: Data]
     private let recordedSideEffects: [String: Data]
     private let journalSideEffect: @Sendable (SideEffect) async throws -> Void
@@ -70,7 +70,7 @@ public final class WorkflowContext: Sendable {
         self.workflowVersion = started?.version
         self.runPatches = Set(started?.patches ?? [])
         self.declaredEmits = Set(step.emittedNames)
-        self.consumersByEvent = graph.consumersByEvent
+        self.graph = graph
         self.committedStore = committedStore
         self.recordedSideEffects = recordedSideEffects
         self.journalSideEffect = journalSideEffect
@@ -110,7 +110,7 @@ public final class WorkflowContext: Sendable {
     ///   or `step` is not a step of the workflow that consumes it (the sentence lists those that do).
     public func send<E: Event>(_ event: E, to step: String) throws {
         guard declaredEmits.contains(E.eventName) else { return try send(event) }  // says what is undeclared
-        let consumers = consumersByEvent[E.eventName] ?? []
+        let consumers = graph.consumersByEvent[E.eventName] ?? []
         guard consumers.contains(step) else {
             throw CairnError(
                 .undeclaredEvent,
@@ -140,16 +140,26 @@ public final class WorkflowContext: Sendable {
     public var store: Store { Store(context: self) }
 
     func storeValue<Value>(for key: StoreKey<Value>) throws -> Value? {
+        try graph.checkStoreKey(AnyStoreKey(key), usedBy: "step '\(stepName)'")
         let data = state.withLock { $0.effects.storeWrites[key.name] } ?? committedStore[key.name]
-        guard let data else { return nil }
+        guard let data, data != Data("null".utf8) else { return nil }
         return try Self.decode(Value.self, from: data, what: "store key '\(key.name)'")
     }
 
     func setStoreValue<Value>(_ value: Value, for key: StoreKey<Value>) throws {
-        let data = try encode(value, "store key '\(key.name)' set by step '\(stepName)'")
+        try graph.checkStoreKey(AnyStoreKey(key), usedBy: "step '\(stepName)'")
+        try write(try encode(value, "store key '\(key.name)' set by step '\(stepName)'"), to: key.name)
+    }
+
+    func removeStoreValue<Value>(for key: StoreKey<Value>) throws {
+        try graph.checkStoreKey(AnyStoreKey(key), usedBy: "step '\(stepName)'")
+        try write(Data("null".utf8), to: key.name)
+    }
+
+    private func write(_ data: Data, to key: String) throws {
         try mutate { state in
-            if state.effects.storeWrites.updateValue(data, forKey: key.name) == nil {
-                state.effects.storeWriteOrder.append(key.name)
+            if state.effects.storeWrites.updateValue(data, forKey: key) == nil {
+                state.effects.storeWriteOrder.append(key)
             }
         }
     }

@@ -33,11 +33,17 @@ public final class Engine: Sendable {
         self.logger = logger
     }
 
-    /// Validates `workflow`, journals a new run with `input`, and starts driving it.
-    /// - Throws: ``WorkflowValidationError`` listing every problem; ``CairnError`` when the id exists.
-    public func start<W: Workflow>(_ workflow: W, input: W.Input, options: RunOptions = RunOptions()) async throws -> RunHandle<W.Output> {
+    /// Validates `workflow`, journals a new run with `input` (and its store seeded with `store`), and starts
+    /// driving it.
+    /// - Throws: ``WorkflowValidationError`` listing every problem; ``CairnError`` when the id exists, or a
+    ///   seeded store key has another type than the workflow declares.
+    public func start<W: Workflow>(
+        _ workflow: W, input: W.Input, options: RunOptions = RunOptions(), store: StoreValues = StoreValues()
+    ) async throws -> RunHandle<W.Output> {
         let graph = workflow.graph
         try graph.validate()
+        for key in store.declared { try graph.checkStoreKey(key, usedBy: "the start of the run") }
+        for write in store.writes { try configuration.payloadLimit.check(write.value, "store key '\(write.key)' seeded at the start") }
         if let problem = options.timeout?.limitProblem("the run timeout") { throw CairnError(.invalidInput, problem) }
         let runID = options.id ?? RunID()
         if try await journal.contains(runID) {
@@ -52,7 +58,8 @@ public final class Engine: Sendable {
             version: workflow.version, patches: workflow.patches.sorted(), seed: options.seed,
             deadline: options.timeout.map { now.addingTimeInterval($0.seconds) }, at: now,
             start: JournaledEvent(seq: 1, name: StartEvent<W.Input>.eventName, payload: payload,
-                                  executionID: nil, value: start))
+                                  executionID: nil, value: start),
+            store: store.writes)
         var machine = RunStateMachine(graph: graph)
         guard let inbox = live.claim(runID) else {
             throw CairnError(.runExists, "run \(runID) exists already: this engine is driving it")

@@ -95,6 +95,7 @@ struct RunStateMachine: Sendable {
         case .runStarted(let started):
             guard self.started == nil else { throw inconsistency("the run was started twice") }
             self.started = started
+            applyStoreWrites(started.store)
             try deliver(started.start)
         case .executionStarted(let start):
             try applyStart(start)
@@ -111,6 +112,11 @@ struct RunStateMachine: Sendable {
         case .runFinished(let finished):
             self.finished = finished
         }
+    }
+
+    /// Publishes store writes: a write of JSON `null` removes its key.
+    private mutating func applyStoreWrites(_ writes: [StoreWrite]) {
+        for write in writes { store[write.key] = write.removes ? nil : write.value }
     }
 
     /// A process took the run over: attempts that started and never finished died with their process. They
@@ -161,7 +167,7 @@ struct RunStateMachine: Sendable {
         case .completed:
             sideEffects[finish.executionID] = nil
             firstStartedAt[finish.executionID] = nil
-            for write in finish.storeWrites { store[write.key] = write.value }
+            applyStoreWrites(finish.storeWrites)
             nextStreamPosition += finish.streamed.count
             for event in finish.emitted { try deliver(event) }
         case .failed(let message, let retryAt):

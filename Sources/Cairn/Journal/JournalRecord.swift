@@ -124,12 +124,14 @@ public struct RunStarted: Sendable {
     public let at: Date
     /// The start event, seq 1.
     public internal(set) var start: JournaledEvent
+    /// The store the run starts with (``StoreValues``), in the order set.
+    public let store: [StoreWrite]
     /// For a fork: the run it was forked from, and the event seq it was forked at.
     public let origin: (run: RunID, seq: Int)?
 
     public init(
         runID: RunID, workflow: String, fingerprint: String, shape: String, version: String?, patches: [String] = [],
-        seed: UInt64?, deadline: Date?, at: Date, start: JournaledEvent, origin: (run: RunID, seq: Int)? = nil
+        seed: UInt64?, deadline: Date?, at: Date, start: JournaledEvent, store: [StoreWrite] = [], origin: (run: RunID, seq: Int)? = nil
     ) {
         self.runID = runID
         self.workflow = workflow
@@ -141,6 +143,7 @@ public struct RunStarted: Sendable {
         self.deadline = deadline
         self.at = at
         self.start = start
+        self.store = store
         self.origin = origin
     }
 }

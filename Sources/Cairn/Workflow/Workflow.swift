@@ -35,6 +35,9 @@ public protocol Workflow: Sendable {
     /// How many step failures a failure handler (a step consuming ``StepFailed``) may recover in one run;
     /// the next failure fails the run. Default 3.
     var recoveryBudget: Int { get }
+    /// The store keys the steps use, with their value types: validation refuses one name with two types, and
+    /// a step that reads or writes a declared name as another type fails with a sentence. Optional.
+    var storeKeys: [AnyStoreKey] { get }
     /// The steps, listed once.
     @StepsBuilder var steps: [AnyStep] { get }
 }
@@ -45,6 +48,7 @@ extension Workflow {
     public var compatibleVersions: Set<String> { [] }
     public var patches: Set<String> { [] }
     public var recoveryBudget: Int { 3 }
+    public var storeKeys: [AnyStoreKey] { [] }
 
     /// The workflow's static graph: steps, event types and their links.
     public var graph: WorkflowGraph {
@@ -53,7 +57,8 @@ extension Workflow {
             steps: steps,
             startType: StartEvent<Input>.self,
             stopType: StopEvent<Output>.self,
-            recoveryBudget: recoveryBudget
+            recoveryBudget: recoveryBudget,
+            storeKeys: storeKeys
         )
     }
 }

@@ -78,6 +78,11 @@ extension WorkflowGraph {
 
     private func startAndStopProblems() -> [String] {
         var problems: [String] = []
+        for (name, keys) in Dictionary(grouping: storeKeys, by: \.name).sorted(by: { $0.key < $1.key })
+            where Set(keys.map(\.valueType)).count > 1 {
+            problems.append("store key '\(name)' is declared with \(Set(keys.map(\.valueType)).count) types ("
+                + Set(keys.map(\.valueType)).sorted().joined(separator: ", ") + "): one name, one type")
+        }
         if recoveryBudget < 0 {
             problems.append("the recovery budget is \(recoveryBudget): it must be 0 or more")
         }

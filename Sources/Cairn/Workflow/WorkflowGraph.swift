@@ -20,13 +20,22 @@ public struct WorkflowGraph: Sendable {
     let consumersByEvent: [String: [String]]
     /// How many step failures the failure handler may recover in one run (``Workflow/recoveryBudget``).
     public let recoveryBudget: Int
+    /// The store keys the workflow declares (``Workflow/storeKeys``).
+    public let storeKeys: [AnyStoreKey]
+    /// The value type of each declared store key name (the first, when validation finds two).
+    let storeKeyTypes: [String: String]
 
-    init(name: String, steps: [AnyStep], startType: any Event.Type, stopType: any Event.Type, recoveryBudget: Int = 3) {
+    init(
+        name: String, steps: [AnyStep], startType: any Event.Type, stopType: any Event.Type, recoveryBudget: Int = 3,
+        storeKeys: [AnyStoreKey] = []
+    ) {
         self.name = name
         self.steps = steps
         self.startType = startType
         self.stopType = stopType
         self.recoveryBudget = recoveryBudget
+        self.storeKeys = storeKeys
+        self.storeKeyTypes = Dictionary(storeKeys.map { ($0.name, $0.valueType) }, uniquingKeysWith: { first, _ in first })
         var types: [String: any Event.Type] = [startType.eventName: startType, stopType.eventName: stopType]
         var subscribers: [String: [Int]] = [:]
         for (index, step) in steps.enumerated() {
@@ -46,6 +55,13 @@ public struct WorkflowGraph: Sendable {
 
     /// Events the engine emits on the steps' behalf: a consumed ``StepFailed`` (any step may fail).
     var engineEmitted: Set<String> { hasFailureHandler ? [StepFailed.eventName] : [] }
+
+    /// Refuses `key` when the workflow declares its name with another value type.
+    func checkStoreKey(_ key: AnyStoreKey, usedBy user: String) throws {
+        guard let declared = storeKeyTypes[key.name], declared != key.valueType else { return }
+        throw CairnError(.codingFailed, "\(user) used store key '\(key.name)' as \(key.valueType), but workflow '\(name)' "
+            + "declares it as \(declared): use the declared key")
+    }
 
     /// The step with the given name.
     public func step(named name: String) -> AnyStep? {
