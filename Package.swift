@@ -73,10 +73,13 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // A `cairn` over workflows that tests need in a real process and the shipped domain has no shape for.
+        .executableTarget(name: "CairnFixtures", dependencies: ["Cairn", "CairnCLI"], path: "Tests/CairnFixtures", swiftSettings: strictSettings),
         .testTarget(
             name: "CairnSQLiteTests",
             dependencies: [
-                "Cairn", "CairnSQLite", "CairnInventory", "CairnCLI", "CairnTesting", .product(name: "GRDB", package: "GRDB.swift"),
+                "Cairn", "CairnSQLite", "CairnInventory", "CairnCLI", "CairnTesting", "CairnFixtures",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strictSettings
         ),

@@ -20,14 +20,19 @@ struct TemporaryDirectory {
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
 /// The `cairn` binary built next to the test bundle.
-let cairnBinary: URL = {
+let cairnBinary = builtBinary("cairn")
+
+/// `cairn` over the test fixtures' workflows (`Tests/CairnFixtures`), built next to the test bundle.
+let fixturesBinary = builtBinary("CairnFixtures")
+
+private func builtBinary(_ name: String) -> URL {
     let bundleDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     for candidate in [bundleDirectory, bundleDirectory.deletingLastPathComponent(), repositoryRoot.appendingPathComponent(".build/debug")] {
-        let url = candidate.appendingPathComponent("cairn")
+        let url = candidate.appendingPathComponent(name)
         if FileManager.default.isExecutableFile(atPath: url.path) { return url }
     }
-    return repositoryRoot.appendingPathComponent(".build/debug/cairn")
-}()
+    return repositoryRoot.appendingPathComponent(".build/debug/\(name)")
+}
 
 /// What a finished `cairn` process printed and how it ended.
 struct ProcessResult {
@@ -40,8 +45,9 @@ struct ProcessResult {
 }
 
 /// Runs `cairn` with `arguments` and extra environment, waiting for it to end.
-func cairn(_ arguments: [String], environment: [String: String] = [:], stdin: Data? = nil) async throws -> ProcessResult {
-    let process = try spawnCairn(arguments, environment: environment, stdin: stdin)
+func cairn(_ arguments: [String], environment: [String: String] = [:], stdin: Data? = nil, binary: URL = cairnBinary) async throws
+    -> ProcessResult {
+    let process = try spawnCairn(arguments, environment: environment, stdin: stdin, binary: binary)
     return await process.finish()
 }
 
@@ -74,9 +80,10 @@ final class CairnProcess: Sendable {
 }
 
 /// With `stdin`, the process reads it through a pipe (closed after it); else it reads nothing.
-func spawnCairn(_ arguments: [String], environment: [String: String] = [:], stdin: Data? = nil) throws -> CairnProcess {
+func spawnCairn(_ arguments: [String], environment: [String: String] = [:], stdin: Data? = nil, binary: URL = cairnBinary) throws
+    -> CairnProcess {
     let process = Process()
-    process.executableURL = cairnBinary
+    process.executableURL = binary
     process.arguments = arguments
     var env = ProcessInfo.processInfo.environment
     env["CAIRN_CRASH_AT"] = nil

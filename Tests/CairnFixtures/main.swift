@@ -1,0 +1,39 @@
+import Cairn
+import CairnCLI
+import Foundation
+
+/// Workflows for tests that need a real `cairn` process with something the shipped domain has no shape for.
+
+/// One Tick per item into a one-worker step, then a counted join of every Part: the join's array is the order
+/// in which the one-worker step committed its items — what a crash must not change.
+struct Fanout: Workflow {
+    static let items = 30
+
+    struct Item: Event {
+        static let eventName = "fixtures.item"
+        var n: Int
+    }
+
+    struct Done: Event {
+        static let eventName = "fixtures.done"
+        var n: Int
+    }
+
+    typealias Input = Empty
+    typealias Output = [Int]
+    static let name = "fanout"
+
+    var steps: [AnyStep] {
+        FunctionStep("fan") { (start: StartEvent<Empty>, context) -> Item? in
+            for n in 1..<Self.items { try context.send(Item(n: n)) }
+            return Item(n: Self.items)
+        }
+        FunctionStep("one", workers: 1) { (item: Item, context) -> Done? in
+            try await Task.sleep(for: .milliseconds(10))  // long enough for a kill at a random time to land among the items
+            return Done(n: item.n)
+        }
+        CountedJoinStep("all", count: Self.items, of: Done.self) { (done, context) -> StopEvent<[Int]>? in StopEvent(done.map(\.n)) }
+    }
+}
+
+await CairnCLI.main(workflows: [WorkflowRegistration(Fanout())])
