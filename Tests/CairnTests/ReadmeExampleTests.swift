@@ -49,11 +49,16 @@ struct ReadmeExampleTests {
 
     @Test("the README shows exactly the example compiled here")
     func readmeMatches() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
-        let source = try String(contentsOf: URL(fileURLWithPath: #filePath), encoding: .utf8)
-        let example = source.components(separatedBy: "// README example: begin\n")[1].components(separatedBy: "// README example: end")[0]
-        #expect(readme.contains("```swift\nimport Cairn\n\n" + example + "```"),
+        #expect(try readmeShows("example", of: #filePath, after: "import Cairn\n\n"),
                 "README.md's example drifted from Tests/CairnTests/ReadmeExampleTests.swift: copy the code between the markers")
     }
+}
+
+/// Whether README.md shows, in a Swift block, the code between `// README <name>: begin` and `end` in `file`.
+func readmeShows(_ name: String, of file: String, after prefix: String = "") throws -> Bool {
+    let root = URL(fileURLWithPath: file).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+    let source = try String(contentsOf: URL(fileURLWithPath: file), encoding: .utf8)
+    let code = source.components(separatedBy: "// README \(name): begin\n")[1].components(separatedBy: "// README \(name): end")[0]
+    return readme.contains("```swift\n" + prefix + code + "```")
 }

@@ -94,11 +94,7 @@ struct ReadmeGuideExampleTests {
 
     @Test("the README shows exactly the guide compiled here")
     func readmeMatches() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
-        let source = try String(contentsOf: URL(fileURLWithPath: #filePath), encoding: .utf8)
-        let guide = source.components(separatedBy: "// README guide: begin\n")[1].components(separatedBy: "// README guide: end")[0]
-        #expect(readme.contains("```swift\n" + guide + "```"),
+        #expect(try readmeShows("guide", of: #filePath),
                 "README.md's guide drifted from Tests/CairnTests/ReadmeGuideExampleTests.swift: copy the code between the markers")
     }
 }

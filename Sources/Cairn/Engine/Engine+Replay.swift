@@ -1,7 +1,7 @@
 import Foundation
 
 /// Where a re-executed step first did something other than what its run recorded.
-public struct ReplayDivergence: Sendable, Equatable, CustomStringConvertible {
+public struct ReplayDivergence: Sendable, Equatable, Codable, CustomStringConvertible {
     /// The step.
     public let step: String
     /// The execution and attempt that were re-executed.
@@ -16,6 +16,10 @@ public struct ReplayDivergence: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         "step '\(step)' (execution \(executionID), attempt \(attempt)) on '\(event)' seq \(seq) diverged: expected \(expected), got \(got)"
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case step, executionID = "executionId", attempt, event, seq, expected, got
     }
 }
 

@@ -209,7 +209,7 @@ struct RunStateMachine: Sendable {
         if finish.attempt >= allowed {
             why = "no attempts are left (\(finish.attempt) of \(allowed))"
         } else if let limit = step.options.retry.timeLimit,
-                  finish.at.addingTimeInterval(step.options.retry.backoff(after: finish.attempt).seconds) > firstStart.addingTimeInterval(limit.seconds) {
+                  pastTimeLimit(step, firstStart: firstStart, due: finish.at.addingTimeInterval(step.options.retry.backoff(after: finish.attempt).seconds)) {
             why = "its retry time limit of \(limit) would pass before attempt \(finish.attempt + 1)"
         } else {
             why = "its retry policy does not retry this error (attempt \(finish.attempt) of \(allowed))"
@@ -447,10 +447,14 @@ struct RunStateMachine: Sendable {
     private func nextAttemptTime(step: AnyStep, execution: Int, after attempt: Int, at now: Date) -> Date? {
         guard attempt < allowedAttempts(step: step, execution: execution) else { return nil }
         let due = now.addingTimeInterval(step.options.retry.backoff(after: attempt).seconds)
-        if let limit = step.options.retry.timeLimit, let first = firstStartedAt[execution], due > first.addingTimeInterval(limit.seconds) {
-            return nil
-        }
-        return due
+        return pastTimeLimit(step, firstStart: firstStartedAt[execution], due: due) ? nil : due
+    }
+
+    /// Whether an attempt due at `due` would start past the step's retry time limit, counted from the
+    /// execution's first start.
+    private func pastTimeLimit(_ step: AnyStep, firstStart: Date?, due: Date) -> Bool {
+        guard let limit = step.options.retry.timeLimit, let firstStart else { return false }
+        return due > firstStart.addingTimeInterval(limit.seconds)
     }
 
     /// The ``StepFailed`` event for the failure handler, when the workflow has one, the failing step is not

@@ -119,18 +119,8 @@ struct ReplayVerdictLine: Encodable {
     /// `matched`, `diverged`, `unreplayable` or `skipped`.
     let verdict: String
     let matchedExecutions: Int?
-    let divergence: Divergence?
+    let divergence: ReplayDivergence?
     let reason: String?
-
-    struct Divergence: Encodable {
-        let step: String
-        let executionId: Int
-        let attempt: Int
-        let event: String
-        let seq: Int
-        let expected: String
-        let got: String
-    }
 
     init(_ run: ReplayGate.RunVerdict) {
         runId = run.runID
@@ -139,9 +129,7 @@ struct ReplayVerdictLine: Encodable {
         case .matched(let executions):
             (verdict, matchedExecutions, divergence, reason) = ("matched", executions, nil, nil)
         case .diverged(let found, let matched):
-            (verdict, matchedExecutions, reason) = ("diverged", matched, nil)
-            divergence = Divergence(step: found.step, executionId: found.executionID, attempt: found.attempt, event: found.event,
-                                    seq: found.seq, expected: found.expected, got: found.got)
+            (verdict, matchedExecutions, divergence, reason) = ("diverged", matched, found, nil)
         case .unreplayable(let why):
             (verdict, matchedExecutions, divergence, reason) = ("unreplayable", nil, nil, why)
         case .skipped(let why):
