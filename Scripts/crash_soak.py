@@ -57,11 +57,18 @@ def check(db, run_id, cycles, expected):
     return problems
 
 
+def has_runs(connection):
+    """Whether the journal has its tables: a process killed while creating it leaves a file without them."""
+    return connection.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'run'").fetchone()[0] == 1
+
+
 def dead_letter(binary, db, run_id):
     """Makes an interrupted run unrebuildable (an event name its workflow does not know), checks it becomes
     a dead letter reported once, then repairs it and reopens it with --retry-broken.
     Returns whether it damaged the run, and a problem or None."""
     with sqlite3.connect(db) as c:
+        if not has_runs(c):
+            return False, None  # killed while the journal was being created: nothing to damage
         row = c.execute("SELECT r.status, e.name FROM run r JOIN event e ON e.run_id = r.run_id AND e.seq = 2 WHERE r.run_id = ?",
                         (run_id,)).fetchone()
         if not row or row[0] != "running":
@@ -119,7 +126,8 @@ def scenario(binary, index, seed):
             resumed = cairn(binary, ["resume", "--all", "--wait", "--db", db, "--lease-ttl", "1"])
             if resumed.returncode != 0:
                 return False, f"#{index} {workflow} {kills}: resume exited {resumed.returncode}: {resumed.stderr.strip()}"
-        exists = os.path.exists(db) and sqlite3.connect(db).execute("SELECT COUNT(*) FROM run WHERE run_id = ?", (run_id,)).fetchone()[0]
+        exists = os.path.exists(db) and has_runs(sqlite3.connect(db)) and \
+            sqlite3.connect(db).execute("SELECT COUNT(*) FROM run WHERE run_id = ?", (run_id,)).fetchone()[0]
         if not exists:  # the start never became durable: run it again with the same id
             again = cairn(binary, command)
             if again.returncode != 0:

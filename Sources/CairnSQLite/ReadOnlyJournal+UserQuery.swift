@@ -62,6 +62,8 @@ extension ReadOnlyJournal {
             let cursor = try db.allStatements(sql: sql)
             while let statement = try cursor.next() { statements.append(statement) }
         } catch let error as DatabaseError {
+            // SQLite refuses some writes while preparing them (a DELETE on a view, a pragma that sets): say so.
+            if let text = error.sql, startsLikeAWrite(text) { throw refusal(text) }
             throw CairnError(.invalidInput, "the SQL does not parse: \(error.message ?? "\(error)")")
         }
         guard !statements.isEmpty else { throw CairnError(.invalidInput, "there is no SQL statement to run") }
@@ -84,10 +86,29 @@ extension ReadOnlyJournal {
         let keyword = text.prefix { $0.isLetter }.uppercased()
         let pragma = keyword == "PRAGMA" ? text.dropFirst(6).trimmingCharacters(in: .whitespaces).lowercased() : ""
         let reportsSetting = settingQueries.contains(pragma.trimmingCharacters(in: CharacterSet(charactersIn: "; ")))
-        guard ["SELECT", "WITH", "VALUES", "EXPLAIN", "PRAGMA"].contains(keyword), statement.isReadonly || reportsSetting else {
-            throw CairnError(.invalidInput, "refused: `\(text.prefix(60))` could change the journal; cairn sql only reads "
-                + "(SELECT, WITH, VALUES, EXPLAIN, read-only PRAGMA)")
-        }
+        guard startsLikeAQuery(text), statement.isReadonly || reportsSetting else { throw refusal(text) }
+    }
+
+    /// Whether `sql` begins as a statement that may only read: a query, or a pragma given no value.
+    private static func startsLikeAQuery(_ sql: String) -> Bool {
+        let text = sql.trimmingCharacters(in: .whitespacesAndNewlines)
+        let keyword = text.prefix { $0.isLetter }.uppercased()
+        return ["SELECT", "WITH", "VALUES", "EXPLAIN"].contains(keyword) || (keyword == "PRAGMA" && !text.contains("="))
+    }
+
+    /// Whether `sql` begins as a statement that writes: SQLite may refuse it before it is ever checked.
+    private static func startsLikeAWrite(_ sql: String) -> Bool {
+        let text = sql.trimmingCharacters(in: .whitespacesAndNewlines)
+        let keyword = text.prefix { $0.isLetter }.uppercased()
+        let writing: Set<String> = ["INSERT", "UPDATE", "DELETE", "REPLACE", "UPSERT", "CREATE", "DROP", "ALTER", "ATTACH", "DETACH",
+                                    "VACUUM", "REINDEX", "ANALYZE", "BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"]
+        return writing.contains(keyword) || (keyword == "PRAGMA" && text.contains("="))
+    }
+
+    private static func refusal(_ sql: String) -> CairnError {
+        let text = sql.trimmingCharacters(in: .whitespacesAndNewlines)
+        return CairnError(.invalidInput, "refused: `\(text.prefix(60))` could change the journal; cairn sql only reads "
+            + "(SELECT, WITH, VALUES, EXPLAIN, read-only PRAGMA)")
     }
 
     /// `fts3_tokenizer` returns, and with two arguments accepts, a raw C pointer (Debian's SQLite is built

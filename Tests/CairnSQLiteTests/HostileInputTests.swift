@@ -61,6 +61,39 @@ struct HostileInputTests {
         }
     }
 
+    /// Refusals that must say, in words, what was wrong: the field, the expected kind, no Swift type names.
+    static let worded: [(arguments: [String], status: Int32, says: String)] = [
+        (["run", "feedback-monitor", "--input", #"{"sku": "A", "cycles": 2.5}"#], 65, "field 'cycles' must be an integer; 2.5 is not one"),
+        (["run", "feedback-monitor", "--input", #"{"sku": "A", "cycles": 1e30}"#], 65, "field 'cycles' must be an integer"),
+        (["run", "feedback-monitor", "--input", "[1]"], 65, "it must be a JSON object ({…}), not an array"),
+        (["run", "feedback-monitor", "--input", #""Apple""#], 65, "it must be a JSON object ({…}), not a string"),
+        (["run", "hello", "--input", #"{"name": "a", "name": "b"}"#], 65, "gives field 'name' twice; give it once"),
+        (["run", "hello", "--input", "nope"], 65, "it is not valid JSON (invalid value around character 1)"),
+        (["fork", "RUN", "--at", "-5"], 64, "--at takes an event seq, 1 or more; -5 is not one"),
+        (["fork", "RUN", "--at", "1", "--input-patch", #"{"input": {"name": 5}}"#], 65, "field 'input.name' must be a string"),
+        (["fork", "RUN", "--at", "1", "--input-patch", #"{"input": {}, "input": {}}"#], 65, "gives field 'input' twice"),
+        (["sql", "DELETE FROM runs"], 65, "could change the journal; cairn sql only reads"),
+        (["sql", "PRAGMA synchronous=OFF"], 65, "could change the journal; cairn sql only reads"),
+        (["sql", "SELEC 1"], 65, "The SQL does not parse"),
+    ]
+
+    @Test("refusals name the field and what it must be, in one sentence with no Swift type names")
+    func refusalsInWords() async throws {
+        let directory = try TemporaryDirectory()
+        let db = directory.path("j.sqlite")
+        let made = try await cairn(["run", "hello", "--db", db, "--json"])
+        let run = try #require(jsonObject(made.lines.last ?? "")["runId"] as? String)
+        for (arguments, status, says) in Self.worded {
+            let result = try await cairn(arguments.map { $0 == "RUN" ? run : $0 } + ["--db", db])
+            let context = "\(arguments.joined(separator: " ")): \(result.stderr)"
+            #expect(result.status == status && result.stderr.contains(says), "\(context)")
+            #expect(result.stderr.split(separator: "\n").count == 1, "\(context)")
+            for swiftism in ["Dictionary<", "DecodingError", "Debug description", "Usage:", "Error:"] {
+                #expect(!result.stderr.contains(swiftism), "\(context)")
+            }
+        }
+    }
+
     @Test("--json sql with repeated column names keys them a, a_2, a_3 in column order")
     func repeatedColumns() async throws {
         let directory = try TemporaryDirectory()

@@ -131,17 +131,19 @@ extension Engine {
 
     /// The records with event `seq`'s payload merge-patched, checked to decode as its type.
     private static func patching(_ records: [JournalRecord], seq: Int, patch: Data, graph: WorkflowGraph) throws -> [JournalRecord] {
-        guard let patchObject = try? JSONSerialization.jsonObject(with: patch, options: [.fragmentsAllowed]) else {
-            throw CairnError(.invalidInput, "the input patch is not valid JSON")
+        if let problem = InputError.syntaxProblem(in: patch) { throw CairnError(.invalidInput, "the input patch is not valid: \(problem)") }
+        let patchObject = try JSONSerialization.jsonObject(with: patch, options: [.fragmentsAllowed])
+        if let duplicate = JSONKeys.firstDuplicate(in: patch) {
+            throw CairnError(.invalidInput, "the input patch gives field '\(duplicate)' twice; give it once")
         }
         func patched(_ event: JournaledEvent) throws -> JournaledEvent {
             guard event.seq == seq else { return event }
             let original = try JSONSerialization.jsonObject(with: event.payload, options: [.fragmentsAllowed])
             let payload = try JSONSerialization.data(withJSONObject: mergePatch(original, patchObject), options: [.fragmentsAllowed, .sortedKeys])
             do {
-                _ = try graph.decode(event.name, from: payload)
+                _ = try JSONDecoder().decode(graph.eventType(event.name), from: payload)
             } catch {
-                throw CairnError(.invalidInput, "the patched event \(seq) ('\(event.name)') is not valid: \(error)")
+                throw CairnError(.invalidInput, "the patched event \(seq) ('\(event.name)') is not valid: \(InputError.describe(error, in: payload))")
             }
             return JournaledEvent(seq: event.seq, name: event.name, payload: payload, executionID: event.executionID, target: event.target, value: nil)
         }

@@ -27,12 +27,7 @@ public struct WorkflowRegistration: Sendable {
         name = W.name
         graph = workflow.graph
         start = { engine, json, options in
-            let input: W.Input
-            do {
-                input = try JSONDecoder().decode(W.Input.self, from: json)
-            } catch {
-                throw CairnError(.invalidInput, "the input of '\(W.name)' is not valid: \(InputError.describe(error))")
-            }
+            let input = try InputError.decode(W.Input.self, from: json, what: "the input of '\(W.name)'")
             return AnyRunHandle(try await engine.start(workflow, input: input, options: options))
         }
         resume = { engine, run, retry in AnyRunHandle(try await engine.resume(workflow, run: run, retryingDeadLetter: retry)) }
@@ -40,35 +35,6 @@ public struct WorkflowRegistration: Sendable {
         fork = { engine, run, point, patch in
             let fork = try await engine.fork(workflow, run: run, at: point, patch: patch)
             return (AnyRunHandle(fork.handle), fork.seq, fork.note)
-        }
-    }
-}
-
-/// Sentences for input that does not decode: which field, what was wrong.
-enum InputError {
-    static func describe(_ error: any Error) -> String {
-        guard let error = error as? DecodingError else { return String(describing: error) }
-        func path(_ keys: [any CodingKey]) -> String { keys.map(\.stringValue).joined(separator: ".") }
-        switch error {
-        case .keyNotFound(let key, let context):
-            return "field '\(path(context.codingPath + [key]))' is missing"
-        case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
-            return "field '\(path(context.codingPath))' must be \(typeName(type))"
-        case .dataCorrupted(let context):
-            if context.codingPath.isEmpty { return "it is not valid JSON (\(context.debugDescription))" }
-            return context.debugDescription
-        @unknown default:
-            return String(describing: error)
-        }
-    }
-
-    private static func typeName(_ type: Any.Type) -> String {
-        switch type {
-        case is String.Type: "a string"
-        case is Int.Type, is UInt64.Type, is Int64.Type: "an integer"
-        case is Double.Type: "a number"
-        case is Bool.Type: "true or false"
-        default: "a \(type)"
         }
     }
 }

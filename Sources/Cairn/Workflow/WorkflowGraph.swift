@@ -87,8 +87,9 @@ public struct WorkflowGraph: Sendable {
         return String(format: "%016llx", hash)
     }
 
-    /// Decodes a journaled payload into the event type registered under `name`.
-    func decode(_ name: String, from payload: Data) throws -> any Event {
+    /// The event type registered under `name`.
+    /// - Throws: ``CairnError`` `unknown-event-type` when the workflow has none.
+    func eventType(_ name: String) throws -> any Event.Type {
         guard let type = eventTypes[name] else {
             throw CairnError(
                 .unknownEventType,
@@ -96,6 +97,12 @@ public struct WorkflowGraph: Sendable {
                     + "resume it with the workflow version that started it"
             )
         }
+        return type
+    }
+
+    /// Decodes a journaled payload into the event type registered under `name`.
+    func decode(_ name: String, from payload: Data) throws -> any Event {
+        let type = try eventType(name)
         do {
             return try JSONDecoder().decode(type, from: payload)
         } catch {

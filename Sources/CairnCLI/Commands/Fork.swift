@@ -27,7 +27,7 @@ struct Fork: CairnSubcommand {
     @Argument(help: "The run to fork.")
     var run: String
 
-    @Option(help: ArgumentHelp("The event seq to fork at.", valueName: "seq"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("The event seq to fork at.", valueName: "seq"))
     var at: Int?
 
     @Flag(help: "Fork at the trigger of the last failed or timed-out execution.")
