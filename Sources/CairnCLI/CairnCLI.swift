@@ -60,6 +60,7 @@ public struct CairnCommand: AsyncParsableCommand {
                 64 usage error; 65 bad input data; 66 run or file not found; 3 run owned by a live process; \
                 4 journal newer than this binary; 130 interrupted (resumable).
                 """,
+            version: "cairn \(CairnRelease.version) (writes journal schema \(JournalMigrations.all.last?.identifier ?? "none"))",
             groupedSubcommands: [
                 CommandGroup(name: "Runs", subcommands: [Run.self, Resume.self, List.self, Cancel.self]),
                 CommandGroup(name: "Inspect", subcommands: [Show.self, Follow.self, Sql.self, Draw.self]),

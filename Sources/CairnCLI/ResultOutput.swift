@@ -38,7 +38,7 @@ extension Output {
     @discardableResult
     func outcome(_ outcome: RunOutcome) -> Int32 {
         if json { self.json(outcome) }
-        let took = outcome.durationSeconds.map { String(format: "%.1f s", $0) }
+        let took = outcome.durationSeconds.map(DurationText.format)
         if outcome.completed {
             if !json {
                 line("completed" + (took.map { " in \($0)" } ?? ""))

@@ -9,6 +9,8 @@ struct RunFollower {
     let output: Output
     let workflow: String
     let signals: SignalInterrupter
+    /// Where the run's duration is read once it ended: the one definition, finished − started.
+    let journal: any InspectableJournal
 
     /// Returns the exit code for the run's outcome.
     func drive(_ run: AnyRunHandle, started: Date = Date()) async -> Int32 {
@@ -20,7 +22,8 @@ struct RunFollower {
             FileHandle.standardError.write(Data("cairn: reading the run's progress failed: \(error)\n".utf8))
         }
         let end = await run.end()
-        return output.outcome(RunOutcome(runID: run.runID, end: end, seconds: Date().timeIntervalSince(started)))
+        let seconds = (try? await journal.summary(of: run.runID))??.durationSeconds ?? Date().timeIntervalSince(started)
+        return output.outcome(RunOutcome(runID: run.runID, end: end, seconds: seconds))
     }
 }
 

@@ -63,6 +63,14 @@ enum RunListing {
             conditions.append("created_at >= ?")
             arguments += [Timestamp.text(since)]
         }
+        if let until = query.until {
+            conditions.append("created_at < ?")
+            arguments += [Timestamp.text(until)]
+        }
+        if let prefix = query.idPrefix {
+            conditions.append("substr(run_id, 1, ?) = ?")  // a prefix match with no LIKE wildcards to escape
+            arguments += [prefix.count, prefix]
+        }
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM runs \(filter)", arguments: arguments) ?? 0
         let rows = try Row.fetchAll(

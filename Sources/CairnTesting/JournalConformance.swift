@@ -164,6 +164,11 @@ public enum JournalConformance {
         #expect(try await journal.runs(RunQuery(unfinishedOnly: true)).total == 0)
         let recent = try await journal.runs(RunQuery(since: base.addingTimeInterval(1_000), limit: 100))
         #expect(recent.total == 30 && recent.runs.allSatisfy { $0.createdAt >= base.addingTimeInterval(1_000) }, "started since, inclusive")
+        let window = try await journal.runs(RunQuery(since: base.addingTimeInterval(10), until: base.addingTimeInterval(20), limit: 100))
+        #expect(window.total == 10, "since inclusive, until exclusive")
+        let some = try #require(all.runs.first?.runID.description)
+        let prefixed = try await journal.runs(RunQuery(idPrefix: String(some.prefix(13)), limit: 100))
+        #expect(prefixed.runs.map(\.runID.description).contains(some) && prefixed.runs.allSatisfy { $0.runID.description.hasPrefix(some.prefix(13)) })
     }
 
     static func summariesFromRecords(_ journal: any Journal & InspectableJournal) async throws {

@@ -69,19 +69,25 @@ public struct RunQuery: Sendable, Equatable {
     public var forkedFrom: RunID?
     /// Only runs started at this time or later.
     public var since: Date?
+    /// Only runs started before this time.
+    public var until: Date?
+    /// Only runs whose id begins with this (lowercase hex digits and dashes).
+    public var idPrefix: String?
     /// The page: at most `limit` runs, after skipping `offset`.
     public var limit: Int
     public var offset: Int
 
     public init(
         statuses: Set<Status> = [], workflow: String? = nil, unfinishedOnly: Bool = false, forkedFrom: RunID? = nil, since: Date? = nil,
-        limit: Int = 50, offset: Int = 0
+        until: Date? = nil, idPrefix: String? = nil, limit: Int = 50, offset: Int = 0
     ) {
         self.statuses = statuses
         self.workflow = workflow
         self.unfinishedOnly = unfinishedOnly
         self.forkedFrom = forkedFrom
         self.since = since
+        self.until = until
+        self.idPrefix = idPrefix
         self.limit = limit
         self.offset = offset
     }
@@ -93,6 +99,8 @@ public struct RunQuery: Sendable, Equatable {
             && (!unfinishedOnly || summary.finishedAt == nil)
             && (forkedFrom == nil || summary.originRunID == forkedFrom)
             && (since.map { summary.createdAt >= $0 } ?? true)
+            && (until.map { summary.createdAt < $0 } ?? true)
+            && (idPrefix.map { summary.runID.description.hasPrefix($0) } ?? true)
     }
 }
 

@@ -58,7 +58,9 @@ public struct RunSummary: Sendable, Equatable {
     public var displayStatus: String { interrupted ? "interrupted" : status.rawValue }
 
     /// Seconds from start to end; `nil` while the run has not ended.
-    public var durationSeconds: Double? { finishedAt.map { $0.timeIntervalSince(createdAt) } }
+    public var durationSeconds: Double? {
+        finishedAt.map { ($0.timeIntervalSince(createdAt) * 1000).rounded() / 1000 }  // the journal's times are to the millisecond
+    }
 }
 
 extension RunSummary {

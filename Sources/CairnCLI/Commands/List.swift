@@ -10,19 +10,37 @@ struct List: CairnSubcommand {
             Status is one of pending, running, waiting, completed, failed, cancelled, timed_out — or \
             interrupted: running, but no live process owns it; `cairn resume` finishes it.
 
+            Filters combine; --status may be given several times (any of them matches). Times are a date \
+            (2026-12-01), a date and time (2026-12-01T09:30:00Z), or an age back from now (90m, 24h, 7d).
+
             Examples:
               cairn list
               cairn list --status interrupted --json
-              cairn list --workflow feedback-monitor
+              cairn list --status failed --status timed_out --since 24h
+              cairn list --workflow feedback-monitor --until 2026-12-01
+              cairn list --id 6f1c2d3e
               cairn list --limit 20 --offset 20
             """
     )
 
-    @Option(help: ArgumentHelp("Only runs with this status (interrupted included).", valueName: "status"))
-    var status: String?
+    @Option(help: ArgumentHelp("Only runs with this status (interrupted included); give it several times for any of them.",
+                               valueName: "status"))
+    var status: [String] = []
 
     @Option(help: ArgumentHelp("Only runs of this workflow.", valueName: "name"))
     var workflow: String?
+
+    @Option(help: ArgumentHelp("Only runs started at this time or later.", valueName: "time"), transform: PointInTime.parse)
+    var since: PointInTime?
+
+    @Option(help: ArgumentHelp("Only runs started before this time.", valueName: "time"), transform: PointInTime.parse)
+    var until: PointInTime?
+
+    @Option(help: ArgumentHelp("Only runs whose id begins with this.", valueName: "prefix"))
+    var id: String?
+
+    @Option(help: ArgumentHelp("Only forks of this run.", valueName: "run"))
+    var forkedFrom: String?
 
     @Option(help: ArgumentHelp("At most this many runs. Default: 50.", valueName: "n"))
     var limit: Int = 50
@@ -34,16 +52,22 @@ struct List: CairnSubcommand {
     @ParentCommand var root: CairnCommand
 
     func validate() throws {
-        if let status, RunQuery.Status(word: status) == nil {
+        for status in status where RunQuery.Status(word: status) == nil {
             throw ValidationError("Unknown status '\(status)': use one of \(RunQuery.Status.words.joined(separator: ", ")).")
         }
+        if let id, id.isEmpty || !id.lowercased().allSatisfy({ $0.isHexDigit || $0 == "-" }) || id.count > 36 {
+            throw ValidationError("--id takes the beginning of a run id (hex digits and dashes, such as 6f1c2d3e); '\(id)' is not one.")
+        }
+        if let since, let until, since.date >= until.date { throw ValidationError("--since must be before --until.") }
         if limit < 1 { throw ValidationError("--limit must be at least 1.") }
         if offset < 0 { throw ValidationError("--offset must be 0 or more.") }
     }
 
     func run(in environment: CommandEnvironment) async throws {
-        let query = RunQuery(statuses: Set([status.flatMap(RunQuery.Status.init(word:))].compactMap { $0 }), workflow: workflow,
-                             limit: limit, offset: offset)
+        let query = RunQuery(
+            statuses: Set(status.compactMap(RunQuery.Status.init(word:))), workflow: workflow,
+            forkedFrom: try forkedFrom.map(environment.runID), since: since?.date, until: until?.date, idPrefix: id?.lowercased(),
+            limit: limit, offset: offset)
         let page = try await environment.readOnlyJournal().runs(query)
         let output = environment.output
         if output.json { return output.json(page.runs) }
@@ -51,7 +75,7 @@ struct List: CairnSubcommand {
         let rows = page.runs.map { run in
             [run.runID.description, run.workflow + (run.originRunID.map { " (fork of \($0.description.prefix(8)))" } ?? ""),
              run.displayStatus, Self.time(run.createdAt),
-             String(format: "%.1f s", (run.finishedAt ?? Date()).timeIntervalSince(run.createdAt))]
+             DurationText.of(run)]
         }
         Table(header: ["RUN", "WORKFLOW", "STATUS", "STARTED", "DURATION"], rows: rows).lines.forEach(output.line)
         let shown = offset + page.runs.count

@@ -51,7 +51,7 @@ struct Resume: CairnSubcommand {
             let id = try environment.runID(run)
             let summary = try await environment.summary(of: id, in: journal)
             let registration = try environment.workflow(named: summary.workflow)
-            let follower = RunFollower(output: environment.output, workflow: summary.workflow, signals: signals)
+            let follower = RunFollower(output: environment.output, workflow: summary.workflow, signals: signals, journal: journal)
             throw ExitCode(await follower.drive(try await registration.resume(engine, id, retryBroken)))
         }
         throw ExitCode(try await resumeAll(journal, engine, environment, signals))
@@ -94,7 +94,7 @@ struct Resume: CairnSubcommand {
             if !runs.isEmpty, !output.json {
                 output.line("resuming \(runs.count) run(s): \(runs.map { "\($0.0.runID) (\($0.0.workflow))" }.joined(separator: ", "))")
             }
-            worst = max(worst, await finish(runs, output))
+            worst = max(worst, await finish(runs, journal, output))
             guard wait, !held.isEmpty else { break }
             let soonest = held.compactMap(\.leaseExpiresAt).min() ?? Date()
             if !output.json {
@@ -111,12 +111,14 @@ struct Resume: CairnSubcommand {
         return worst
     }
 
-    private func finish(_ runs: [(RunSummary, AnyRunHandle)], _ output: Output) async -> Int32 {
+    private func finish(_ runs: [(RunSummary, AnyRunHandle)], _ journal: some InspectableJournal, _ output: Output) async -> Int32 {
         await withTaskGroup(of: Int32.self) { group in
             for (_, run) in runs {
                 group.addTask {
                     let started = Date()
-                    let outcome = RunOutcome(runID: run.runID, end: await run.end(), seconds: Date().timeIntervalSince(started))
+                    let end = await run.end()
+                    let seconds = (try? await journal.summary(of: run.runID))??.durationSeconds ?? Date().timeIntervalSince(started)
+                    let outcome = RunOutcome(runID: run.runID, end: end, seconds: seconds)
                     Self.report(outcome, output)
                     return outcome.completed ? 0 : outcome.interrupted ? Exit.interrupted : Exit.runFailed
                 }

@@ -57,10 +57,9 @@ struct Show: CairnSubcommand {
                 progress: detail.progress.map(ProgressLine.init), forks: forks))
         }
         let status = summary.interrupted ? "interrupted (\(summary.status.rawValue), no live owner)" : summary.status.rawValue
-        let duration = (summary.finishedAt ?? Date()).timeIntervalSince(summary.createdAt)
         output.line("run \(id)")
         output.line("  workflow     \(summary.workflow)\(summary.version.map { " version \($0)" } ?? "")  fingerprint \(summary.fingerprint)")
-        output.line("  status       \(status), \(String(format: "%.3f", duration)) s, started \(Timestamp.text(summary.createdAt))")
+        output.line("  status       \(status), \(DurationText.of(summary)), started \(Timestamp.text(summary.createdAt))")
         output.line("  input        \(summary.input.text)")
         if let result = summary.result { output.line("  result       \(result.text)") }
         if let error = summary.error { output.line("  error        \(error.message)") }
@@ -95,7 +94,7 @@ struct Show: CairnSubcommand {
         switch entry.kind {
         case .attempt:
             let ended = (entry.outcome ?? "") + (entry.error.map { ": \($0)" } ?? "")
-            let took = entry.durationSeconds.map { String(format: "%.3f s", $0) } ?? ""
+            let took = entry.durationSeconds.map(DurationText.format) ?? ""
             let emitted = (entry.emitted ?? []).map { "\($0.name)#\($0.seq)" + ($0.target.map { " to \($0)" } ?? "") }.joined(separator: ", ")
             return "#\(entry.executionId ?? 0) \(entry.step ?? "") attempt \(entry.attempt ?? 0) on seq \(entry.triggers ?? [])"
                 + "  \(took)  \(ended)" + (emitted.isEmpty ? "" : "  → \(emitted)")
