@@ -9,16 +9,22 @@ public struct FeedbackMonitor: Workflow {
 
     /// Where feedback comes from.
     public var source: any FeedbackSource
+    /// `quiet-last-round`: the round after the last one no longer reports "begin" before the stop. Runs
+    /// started before it keep the old line (on resume and replay alike).
+    public var patches: Set<String>
 
-    public init(source: any FeedbackSource = SimulatedFeedback()) {
+    public init(source: any FeedbackSource = SimulatedFeedback(), patches: Set<String> = ["quiet-last-round"]) {
         self.source = source
+        self.patches = patches
     }
 
     public var steps: [AnyStep] {
         FunctionStep("begin") { (event: OneOf2<StartEvent<MonitorInput>, LoopEvent>, context)
             -> OneOf2<GetFeedbackEvent, StopEvent<MonitorReport>>? in
             let (input, round) = try MonitorSteps.beginRound(event, context)
-            try context.writeToStream(ProgressEvent(message: "round \(round): begin"))
+            if round <= input.cycles || !context.patched("quiet-last-round") {
+                try context.writeToStream(ProgressEvent(message: "round \(round): begin"))
+            }
             guard round <= input.cycles else { return .second(StopEvent(try MonitorSteps.report(input, context))) }
             return .first(GetFeedbackEvent(sku: input.sku, round: round))
         }

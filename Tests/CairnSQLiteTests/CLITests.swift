@@ -31,7 +31,7 @@ struct CLITests {
         #expect(!result.stdout.contains("\n\n"), "a blank line is not JSON Lines")
         let objects = result.lines.map(jsonObject)
         #expect(objects.dropLast().allSatisfy { $0["type"] as? String == "event" })
-        #expect(objects.dropLast().count == 7)
+        #expect(objects.dropLast().count == 6)  // three lines per round
         let outcome = try #require(objects.last)
         #expect(outcome["status"] as? String == "completed")
         #expect(RunID(outcome["runId"] as? String ?? "") != nil)

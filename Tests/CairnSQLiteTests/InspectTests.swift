@@ -132,10 +132,10 @@ struct InspectTests {
         let (a, b) = try await (first, second)
         _ = await run.process.finish()
         #expect(a.status == 0 && b.status == 0)
-        #expect(a.lines.filter { $0.hasPrefix("  ") }.count == 10)
+        #expect(a.lines.filter { $0.hasPrefix("  ") }.count == 9)
         #expect(a.lines.last?.hasPrefix("result: {") == true && a.lines.dropLast().last?.hasPrefix("completed in") == true)
         let events = b.lines.map(jsonObject).filter { $0["type"] as? String == "event" }
-        #expect(events.map { $0["position"] as? Int } == Array(3...10))
+        #expect(events.map { $0["position"] as? Int } == Array(3...9))
         #expect(jsonObject(b.lines.last ?? "")["status"] as? String == "completed")
     }
 

@@ -1,4 +1,5 @@
 import Cairn
+import CairnInventory
 import CairnTesting
 import Foundation
 import Testing
@@ -152,5 +153,33 @@ struct VersioningTests {
 enum InMemoryJournalRuns {
     static func count(_ engine: Engine) async throws -> Int {
         try await (engine.journal as? InMemoryJournal)?.runs(RunQuery()).total ?? -1
+    }
+}
+
+/// The shipped monitor's own patch: proof that one binary serves runs from before and after a change.
+@Suite("A patch in the shipped monitor", .timeLimit(.minutes(1)))
+struct MonitorPatchTests {
+    func progress(_ engine: Engine, _ run: RunID) async throws -> [String] {
+        try await engine.journal.streamedEvents(for: run, from: 1, limit: 100).compactMap { $0.decode(ProgressEvent.self)?.message }
+    }
+
+    @Test("a new run says no phantom 'begin' after its last round; a run started before the patch keeps it, resumed and replayed clean")
+    func quietLastRound() async throws {
+        let input = MonitorInput(sku: "Apple", cycles: 2, delayMs: 0, seed: 7)
+        let engine = Engine()
+        let today = try await engine.start(FeedbackMonitor(), input: input)
+        _ = try await today.result
+        #expect(try await progress(engine, today.runID).filter { $0.hasSuffix(": begin") } == ["round 1: begin", "round 2: begin"])
+
+        // Started by the release before the patch, its process killed after round 1's decision; resumed today.
+        let dying = FaultInjectingJournal(failAfter: 8)
+        let old = try await Engine(journal: dying).start(FeedbackMonitor(patches: []), input: input)
+        _ = try? await old.result
+        let resumed = try await Engine(journal: dying.base).resume(FeedbackMonitor(), run: old.runID)
+        _ = try await resumed.result
+        let oldProgress = try await progress(Engine(journal: dying.base), old.runID)
+        #expect(oldProgress.filter { $0.hasSuffix(": begin") } == ["round 1: begin", "round 2: begin", "round 3: begin"], "\(oldProgress)")
+        #expect(try await Engine(journal: dying.base).replayCheck(FeedbackMonitor(), run: old.runID).divergence == nil)
+        #expect(try await engine.replayCheck(FeedbackMonitor(), run: today.runID).divergence == nil)
     }
 }

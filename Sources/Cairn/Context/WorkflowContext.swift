@@ -186,14 +186,20 @@ public final class WorkflowContext: Sendable {
     }
 
     /// Draws a fresh value and records it; when replaying, hands back the recorded value instead.
+    ///
+    /// A `patched` answer follows from the run's start record alone, so replay does not hold code to the
+    /// patch checks its recorded attempt made: code that added a check replays an older attempt (whose record
+    /// has none) clean, and code that dropped one skips the recorded answer.
     private func journaled(_ fresh: (inout State) -> RecordedValue) -> RecordedValue {
         state.withLock { state in
             var value = fresh(&state)
             if var replay = state.replay {
+                let isPatch = if case .patch = value { true } else { false }
+                if !isPatch { while case .patch? = replay.first { replay.removeFirst() } }
                 if let recorded = replay.first, recorded.slot == value.slot {
                     value = recorded
                     replay.removeFirst()
-                } else if state.divergence == nil {
+                } else if !isPatch, state.divergence == nil {
                     state.divergence = "read \(value.slot) where the recorded attempt read \(replay.first.map(\.slot) ?? "nothing more")"
                 }
                 state.replay = replay
@@ -262,7 +268,8 @@ public final class WorkflowContext: Sendable {
     /// When replaying: how the attempt strayed from the recorded one, if it did (values it read).
     var replayDivergence: String? {
         state.withLock { state in
-            state.divergence ?? (state.replay?.isEmpty == false ? "read fewer journaled values than the recorded attempt" : nil)
+            let unread = state.replay?.filter { if case .patch = $0 { false } else { true } } ?? []
+            return state.divergence ?? (unread.isEmpty ? nil : "read fewer journaled values than the recorded attempt")
         }
     }
 
