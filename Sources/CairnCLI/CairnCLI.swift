@@ -93,7 +93,7 @@ public struct CairnCommand: AsyncParsableCommand {
                 var message = message(for: error).split(whereSeparator: \.isNewline).joined(separator: "; ")
                 if message.hasSuffix(".") { message.removeLast() }
                 let help = fullMessage(for: error).firstMatch(of: /See '(cairn[^']*)'/).map { String($0.1) } ?? "cairn --help"
-                _ = Exit.fail(message: "\(message); see \(help)", code: code.rawValue)
+                _ = Exit.fail(message: "\(message); see \(help)", code: code.rawValue, json: CommandLine.arguments.contains("--json"))
             }
             exit(withError: code)
         }
@@ -123,14 +123,15 @@ public protocol CairnSubcommand: AsyncParsableCommand {
 
 extension CairnSubcommand {
     public func run() async throws {
-        let environment = try CommandEnvironment(options, root: root.global)
-        defer { environment.closeJournals() }
+        let json = options.json || root.global.json
         do {
+            let environment = try CommandEnvironment(options, root: root.global)
+            defer { environment.closeJournals() }
             try await run(in: environment)
         } catch let exit as ExitCode {
             throw exit
         } catch {
-            throw Exit.fail(error)
+            throw Exit.fail(error, json: json)
         }
     }
 }

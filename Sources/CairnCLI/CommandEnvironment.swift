@@ -82,7 +82,8 @@ public struct CommandEnvironment {
     }
 
     /// The summary of a run that must exist.
-    func summary(of run: RunID, in journal: some InspectableJournal) async throws -> RunSummary {
+    /// - Throws: ``CairnError`` `run-not-found` (exit 66) when the journal has no such run.
+    public func summary(of run: RunID, in journal: some InspectableJournal) async throws -> RunSummary {
         guard let summary = try await journal.summary(of: run) else { throw CairnError(.runNotFound, "no run \(run) in \(journalPath)") }
         return summary
     }

@@ -30,17 +30,32 @@ enum Exit {
         }
     }
 
-    /// Prints `error` as one line on stderr and returns the exit to throw.
-    static func fail(_ error: any Error) -> ExitCode {
-        if let validation = error as? ValidationError { return fail(message: validation.message, code: usage) }
-        return fail(message: String(describing: error), code: code(for: error))
+    /// Prints `error` as one line on stderr (and, with `--json`, as an error document on stdout) and returns
+    /// the exit to throw.
+    static func fail(_ error: any Error, json: Bool = false) -> ExitCode {
+        if let validation = error as? ValidationError { return fail(message: validation.message, code: usage, json: json) }
+        return fail(message: String(describing: error), code: code(for: error), errorCode: (error as? CairnError)?.code.description,
+                    json: json)
     }
 
-    static func fail(message: String, code: Int32) -> ExitCode {
+    static func fail(message: String, code: Int32, errorCode: String? = nil, json: Bool = false) -> ExitCode {
         // One line, whatever the message carries from workflow data (a step's error, an SKU).
         let safe = TerminalText.safe(message)
         let sentence = safe.prefix(1).uppercased() + safe.dropFirst()
         FileHandle.standardError.write(Data("cairn: \(sentence)\n".utf8))
+        if json { Output(json: true).json(ErrorDocument(error: .init(code: errorCode ?? (code == usage ? "usage" : "failed"), message: message, exitCode: code))) }
         return ExitCode(code)
     }
+}
+
+/// What `--json` prints on stdout when a command is refused or fails, beside the sentence on stderr.
+struct ErrorDocument: Encodable {
+    struct Body: Encodable {
+        /// The error code (`invalid-input`, `run-not-found`, …), or `usage` for a command line that does not parse.
+        let code: String
+        let message: String
+        let exitCode: Int32
+    }
+
+    let error: Body
 }

@@ -142,12 +142,21 @@ struct CrashTests {
     func stopOutsideWriteTransaction(_ process: CairnProcess, db: String) async throws {
         for _ in 0..<200 {
             process.signal(SIGSTOP)
+            // kill(2) returns before the process stops: look at the lock only once the kernel says it is stopped.
+            try await waitUntil("the owner is stopped") { isStopped(process.pid) }
             if writeLockIsFree(db) { return }
             process.signal(SIGCONT)
             try await Task.sleep(for: .milliseconds(3))
         }
         Issue.record("could not stop the owner outside a write transaction")
     }
+}
+
+/// Whether the kernel has stopped process `pid` (state `T` in `/proc/PID/stat`).
+func isStopped(_ pid: Int32) -> Bool {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+          let state = stat.split(separator: ")").last?.split(separator: " ").first else { return false }
+    return state == "T" || state == "t"
 }
 
 /// Whether a writer could start a transaction on the file right now.

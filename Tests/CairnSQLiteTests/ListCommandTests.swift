@@ -54,3 +54,61 @@ struct ListCommandTests {
                 "\(result.stdout)\(result.stderr)")
     }
 }
+
+@Suite("cairn cancel of several runs, and JSON on every refusal", .timeLimit(.minutes(2)))
+struct CancelCommandTests {
+    /// A journal with two interrupted feedback-monitor runs (their processes SIGKILLed after the first commit).
+    func twoInterrupted() async throws -> (db: String, runs: [String], directory: TemporaryDirectory) {
+        let directory = try TemporaryDirectory()
+        let db = directory.path("cancel.sqlite")
+        var runs: [String] = []
+        for _ in 0..<2 {
+            let id = RunID().description
+            let killed = try await cairn(["run", "feedback-monitor", "--db", db, "--id", id, "--input", #"{"sku": "A", "delayMs": 0}"#],
+                                         environment: ["CAIRN_CRASH_AT": "after-commit:1"])
+            #expect(killed.killedBySignal)
+            runs.append(id)
+        }
+        return (db, runs, directory)
+    }
+
+    @Test("a selection of several runs needs --yes; then each is cancelled, one line each")
+    func selection() async throws {
+        let (db, runs, _) = try await twoInterrupted()
+        let refused = try await cairn(["cancel", "--status", "interrupted", "--db", db])
+        #expect(refused.status == 65 && refused.stderr.contains("matches 2 runs; add --yes"), "\(refused.stderr)")
+        let all = try await cairn(["cancel", "--status", "interrupted", "--yes", "--db", db, "--json"])
+        #expect(all.status == 0, "\(all.stderr)")
+        let outcomes = all.lines.map(jsonObject)
+        #expect(Set(outcomes.compactMap { $0["runId"] as? String }) == Set(runs) && outcomes.allSatisfy { $0["status"] as? String == "cancelled" })
+        let none = try await cairn(["cancel", "--status", "interrupted", "--db", db])
+        #expect(none.status == 0 && none.stdout.contains("no unfinished run matches"))
+    }
+
+    @Test("several ids: each cancelled; one that ended already is reported and makes the exit 1, the others are still cancelled")
+    func severalIDs() async throws {
+        let (db, runs, _) = try await twoInterrupted()
+        #expect(try await cairn(["cancel", runs[0], "--db", db]).status == 0)
+        let both = try await cairn(["cancel", runs[0], runs[1], "--db", db])
+        #expect(both.status == 1 && both.stderr.contains("Run \(runs[0]) has already ended cancelled"), "\(both.stderr)")
+        #expect(both.stdout.contains("run \(runs[1]) cancelled"), "\(both.stdout)")
+    }
+
+    @Test("with --json a refusal prints an error document on stdout beside the sentence; draw --json is a document; ledger of an unknown run is 66")
+    func jsonEverywhere() async throws {
+        let directory = try TemporaryDirectory()
+        let db = directory.path("json.sqlite")
+        let run = try await cairn(["run", "hello", "--db", db, "--json"])
+        let id = try #require(run.lines.last.flatMap { jsonObject($0)["runId"] as? String })
+        let ended = try await cairn(["cancel", id, "--db", db, "--json"])
+        let error = jsonObject(ended.stdout)["error"] as? [String: Any]
+        #expect(ended.status == 1 && error?["code"] as? String == "run-ended" && error?["exitCode"] as? Int == 1, "\(ended.stdout)")
+        let usage = try await cairn(["list", "--bogus", "--db", db, "--json"])
+        #expect(usage.status == 64 && (jsonObject(usage.stdout)["error"] as? [String: Any])?["code"] as? String == "usage")
+        let drawn = try await cairn(["draw", "hello", "--json"])
+        #expect(jsonObject(drawn.stdout)["format"] as? String == "mermaid"
+            && (jsonObject(drawn.stdout)["drawing"] as? String)?.hasPrefix("flowchart TD") == true)
+        let ledger = try await cairn(["ledger", "--run", RunID().description, "--db", db])
+        #expect(ledger.status == 66, "\(ledger.stdout)")
+    }
+}

@@ -26,7 +26,8 @@ public struct Drawing: Sendable {
         let visited: Bool
     }
 
-    let graph: WorkflowGraph
+    /// The workflow drawn.
+    public let graph: WorkflowGraph
     let trace: Trace?
 
     public init(_ graph: WorkflowGraph, trace: Trace? = nil) {

@@ -39,6 +39,14 @@ struct Draw: CairnSubcommand {
         if (workflow == nil) == (run == nil) { throw ValidationError("Pass a workflow, or --run with a run id.") }
     }
 
+    /// `draw --json`: the drawing as a field of one document.
+    struct Document: Encodable {
+        let workflow: String
+        let run: String?
+        let format: String
+        let drawing: String
+    }
+
     func run(in environment: CommandEnvironment) async throws {
         let drawing: Drawing
         if let run {
@@ -60,6 +68,9 @@ struct Draw: CairnSubcommand {
         case .mermaid: drawing.mermaid
         case .dot: drawing.dot
         case .html: drawing.html
+        }
+        if environment.output.json, output == nil {
+            return environment.output.json(Document(workflow: drawing.graph.name, run: run, format: format.rawValue, drawing: text))
         }
         guard let output else { return FileHandle.standardOutput.write(Data(text.utf8)) }
         do {

@@ -32,11 +32,12 @@ struct Ledger: CairnSubcommand {
 
     func run(in environment: CommandEnvironment) async throws {
         let journal = try environment.readOnlyJournal()
-        let runID = try run.map { try environment.runID($0).description }
+        let runID = try run.map { try environment.runID($0) }
+        if let runID { _ = try await environment.summary(of: runID, in: journal) }  // an unknown run is 66, not every SKU's stock
         let entries = try journal.rows("""
             SELECT entry_id, at, sku, decision, quantity, round, run_id, execution_id, step, decision_seq
             FROM ledger WHERE (?1 IS NULL OR sku = ?1) AND (?2 IS NULL OR run_id = ?2) ORDER BY entry_id
-            """, [sku, runID])
+            """, [sku, runID?.description])
         let stock = try journal.rows("SELECT sku, quantity FROM stock WHERE ?1 IS NULL OR sku = ?1 ORDER BY sku", [sku])
         let output = environment.output
         if output.json {
