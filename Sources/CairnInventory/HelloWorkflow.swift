@@ -14,6 +14,10 @@ public struct HelloInput: Codable, Sendable, Equatable {
     }
 }
 
+extension HelloInput: DescribedInput {
+    public static let fields = [InputField("name", "string", default: #""world""#, "who to greet")]
+}
+
 /// Carries the greeting from the first step to the second (the article's `SecondStepEvent`).
 public struct SecondStepEvent: Event {
     public static let eventName = "hello.second-step"

@@ -1,4 +1,4 @@
-import Cairn
+public import Cairn
 
 /// Input of `feedback-monitor` and `complex-feedback-monitor`.
 /// Unknown fields and out-of-range values are refused, naming the field.
@@ -40,6 +40,15 @@ public struct MonitorInput: Codable, Sendable, Equatable {
     }
 
     var delay: Duration { .milliseconds(delayMs) }
+}
+
+extension MonitorInput: DescribedInput {
+    public static let fields = [
+        InputField("sku", "non-empty string", required: true, "the SKU to watch"),
+        InputField("cycles", "integer 1…10000", default: "1", "decisions to take, one per cycle"),
+        InputField("delayMs", "integer 0…600000", default: "1000", "simulated I/O per call (ms)"),
+        InputField("seed", "integer", "makes the feedback deterministic"),
+    ]
 }
 
 /// What a monitor run did: one decision per cycle.

@@ -41,13 +41,29 @@ struct CLITests {
     @Test("every command has help")
     func help() async throws {
         for command in ["run", "resume", "list", "cancel", "show", "follow", "audit", "ledger", "sql", "draw", "replay", "fork", "diff",
-                        "db", "db status", "db check", "db migrate"] {
+                        "export", "import", "workflows", "db", "db status", "db check", "db migrate"] {
             let result = try await cairn(command.split(separator: " ").map(String.init) + ["--help"])
             #expect(result.status == 0, "\(command) --help")
             #expect(result.stdout.contains("USAGE: cairn \(command)"), "\(command) --help")
         }
         let root = try await cairn(["--help"])
         #expect(root.stdout.contains("Exit codes"))
+    }
+
+    @Test("run --help and a run with no workflow list the workflows with their input fields; workflows --json describes them")
+    func workflowsListed() async throws {
+        let help = try await cairn(["run", "--help"])
+        #expect(help.stdout.contains("Workflows and their inputs:") && help.stdout.contains(#""sku": non-empty string, required"#)
+            && help.stdout.contains(#""name": string, default "world""#), "\(help.stdout)")
+        let bare = try await cairn(["run"])
+        #expect(bare.status == 64 && bare.stderr.contains("Name the workflow to run: complex-feedback-monitor, feedback-monitor, hello"),
+                "\(bare.stderr)")
+        let described = try await cairn(["workflows", "--json"])
+        let workflows = try #require(try JSONSerialization.jsonObject(with: Data(described.stdout.utf8)) as? [[String: Any]])
+        #expect(workflows.compactMap { $0["name"] as? String } == ["complex-feedback-monitor", "feedback-monitor", "hello"])
+        let monitor = try #require(workflows.first { $0["name"] as? String == "feedback-monitor" })
+        #expect((monitor["inputFields"] as? [[String: Any]])?.first { $0["name"] as? String == "cycles" }?["default"] as? String == "1")
+        #expect((monitor["steps"] as? [[String: Any]])?.contains { $0["name"] as? String == "get_feedback" } == true)
     }
 
     @Test("bad input gets one sentence and the contract's exit code")

@@ -13,6 +13,12 @@ public struct WorkflowRegistration: Sendable {
     public let name: String
     /// The workflow's graph, for validation and drawing.
     public let graph: WorkflowGraph
+    /// The workflow's version (``Workflow/version``).
+    public let version: String?
+    /// The input's fields when its type describes them (``DescribedInput``); else `nil`, and ``inputKind`` says what it is.
+    public let inputFields: [InputField]?
+    /// What the input is, in words: `a JSON object`, `an integer`, `a string`, ….
+    public let inputKind: String
     /// Starts a run from its input as JSON; throws ``CairnError`` `invalid-input` naming the field when it does not decode.
     public let start: @Sendable (Engine, Data, RunOptions) async throws -> AnyRunHandle
     /// Resumes a run from its journal; `true` reopens a dead letter (``Engine/resume(_:run:retryingDeadLetter:)``).
@@ -26,6 +32,9 @@ public struct WorkflowRegistration: Sendable {
     public init<W: Workflow>(_ workflow: W) {
         name = W.name
         graph = workflow.graph
+        version = workflow.version
+        inputFields = (W.Input.self as? any DescribedInput.Type)?.fields
+        inputKind = InputError.kindName(of: W.Input.self)
         start = { engine, json, options in
             let input = try InputError.decode(W.Input.self, from: json, what: "the input of '\(W.name)'")
             return AnyRunHandle(try await engine.start(workflow, input: input, options: options))

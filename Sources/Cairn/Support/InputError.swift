@@ -52,6 +52,18 @@ enum InputError {
         }
     }
 
+    /// What a value of `type` is in JSON, in words.
+    static func kindName(of type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Int.Type, is UInt64.Type, is Int64.Type, is Int32.Type, is UInt.Type: "an integer"
+        case is Double.Type, is Float.Type: "a number"
+        case is Bool.Type: "true or false"
+        case is any DescribedInput.Type: "a JSON object"
+        default: "JSON"
+        }
+    }
+
     private static func typeName(_ type: Any.Type) -> String {
         switch type {
         case is String.Type: "a string"

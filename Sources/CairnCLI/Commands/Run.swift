@@ -4,9 +4,13 @@ import CairnSQLite
 import Foundation
 
 struct Run: CairnSubcommand {
-    static let configuration = CommandConfiguration(
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(
         abstract: "Start a workflow run and drive it to its end, streaming its progress.",
         discussion: """
+            Workflows and their inputs:
+            \(WorkflowHelp.catalogue)
+
             Examples:
               cairn run hello --input '{"name": "Ada"}'
               cairn run feedback-monitor --input '{"sku": "Apple", "cycles": 3, "delayMs": 1000, "seed": 42}'
@@ -15,10 +19,11 @@ struct Run: CairnSubcommand {
             With --id of a run that exists already, that run is returned (resumed if it was interrupted) \
             instead of starting a second one.
             """
-    )
+        )
+    }
 
-    @Argument(help: "The workflow's name.")
-    var workflow: String
+    @Argument(help: "The workflow's name (see below, or cairn workflows).")
+    var workflow: String?
 
     @Option(help: ArgumentHelp("The input as JSON, or @file to read it from a file (@- for standard input). Default: {}.", valueName: "json|@file"))
     var input: String?
@@ -32,8 +37,15 @@ struct Run: CairnSubcommand {
     @OptionGroup var options: GlobalOptions
     @ParentCommand var root: CairnCommand
 
+    func validate() throws {
+        guard workflow == nil else { return }
+        throw ValidationError("name the workflow to run: \(CairnCLI.workflows.map(\.name).sorted().joined(separator: ", ")) "
+            + "(cairn run --help and cairn workflows show their inputs)")
+    }
+
     func run(in environment: CommandEnvironment) async throws {
         let signals = SignalInterrupter(beforeForcedExit: environment.releaseLeasesNow)
+        let workflow = self.workflow ?? ""
         let registration = try environment.workflow(named: workflow)
         let json = try readInput()
         let runID = try id.map(environment.runID)
