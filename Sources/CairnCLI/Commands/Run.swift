@@ -5,20 +5,21 @@ import Foundation
 
 struct Run: CairnSubcommand {
     static var configuration: CommandConfiguration {
-        CommandConfiguration(
-        abstract: "Start a workflow run and drive it to its end, streaming its progress.",
-        discussion: """
-            Workflows and their inputs:
-            \(WorkflowHelp.catalogue)
+        let workflow = CairnCLI.workflows.map(\.name).sorted().first ?? "WORKFLOW"
+        return CommandConfiguration(
+            abstract: "Start a workflow run and drive it to its end, streaming its progress.",
+            discussion: """
+                Workflows and their inputs:
+                \(WorkflowHelp.catalogue)
 
-            Examples:
-              cairn run hello --input '{"name": "Ada"}'
-              cairn run feedback-monitor --input '{"sku": "Apple", "cycles": 3, "delayMs": 1000, "seed": 42}'
-              cairn run complex-feedback-monitor --input @input.json --id 6f1c2d3e-0000-4000-8000-000000000001
+                Examples:
+                  cairn run \(workflow) --input '{…}'
+                  cairn run \(workflow) --input @input.json --id 6f1c2d3e-0000-4000-8000-000000000001
+                  echo '{…}' | cairn run \(workflow) --input @-
 
-            With --id of a run that exists already, that run is returned (resumed if it was interrupted) \
-            instead of starting a second one.
-            """
+                With --id of a run that exists already, that run is returned (resumed if it was interrupted) \
+                instead of starting a second one.
+                """
         )
     }
 
