@@ -27,7 +27,12 @@ public struct CommandEnvironment {
         guard let level = Logger.Level(rawValue: options.level) else {
             throw ValidationError("Unknown log level '\(options.level)': use trace, debug, info, notice, warning, error or critical.")
         }
+        guard ["text", "json"].contains(options.format) else {
+            throw ValidationError("Unknown log format '\(options.format)': use text or json.")
+        }
+        let json = options.format == "json"
         LoggingSystem.bootstrap { label in
+            guard !json else { return JSONLogHandler(label: label, logLevel: level) }
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler

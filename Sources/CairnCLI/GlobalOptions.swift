@@ -16,6 +16,10 @@ public struct GlobalOptions: ParsableArguments {
                                             valueName: "level"))
     var logLevel: String?
 
+    @Option(name: .long, help: ArgumentHelp("text, or json (one object per line, with run, step and attempt as keys). Default: $CAIRN_LOG_FORMAT, or text.",
+                                            valueName: "format"))
+    var logFormat: String?
+
     @Option(name: .long, help: ArgumentHelp("Seconds a run's lease lasts without renewal. Default: $CAIRN_LEASE_TTL, or 15.",
                                             valueName: "seconds"), transform: Seconds.parse)
     var leaseTTL: Seconds?
@@ -30,6 +34,7 @@ public struct GlobalOptions: ParsableArguments {
         merged.db = db ?? root.db
         merged.json = json || root.json
         merged.logLevel = logLevel ?? root.logLevel
+        merged.logFormat = logFormat ?? root.logFormat
         merged.leaseTTL = leaseTTL ?? root.leaseTTL
         merged.maxPayload = maxPayload ?? root.maxPayload
         return merged
@@ -63,4 +68,6 @@ public struct GlobalOptions: ParsableArguments {
     }
 
     var level: String { logLevel ?? ProcessInfo.processInfo.environment["CAIRN_LOG_LEVEL"] ?? "warning" }
+
+    var format: String { logFormat ?? ProcessInfo.processInfo.environment["CAIRN_LOG_FORMAT"] ?? "text" }
 }

@@ -50,6 +50,19 @@ struct CLITests {
         #expect(root.stdout.contains("Exit codes"))
     }
 
+    @Test("--log-format json writes one JSON object per log line, with the run, execution and attempt as keys")
+    func jsonLogs() async throws {
+        let directory = try TemporaryDirectory()
+        let run = try await cairn(["run", "hello", "--db", directory.path("j.sqlite"), "--log-level", "debug", "--log-format", "json", "--json"])
+        #expect(run.status == 0)
+        let id = try #require(run.lines.last.flatMap { jsonObject($0)["runId"] as? String })
+        let logs = run.stderr.split(separator: "\n").map { jsonObject(String($0)) }
+        #expect(!logs.isEmpty && logs.allSatisfy { $0["level"] as? String != nil && $0["message"] as? String != nil }, "\(run.stderr)")
+        #expect(logs.contains { $0["cairn.run.id"] as? String == id && $0["cairn.step.attempt"] as? String == "1" })
+        let refused = try await cairn(["list", "--log-format", "xml", "--db", directory.path("j.sqlite")])
+        #expect(refused.status == 64 && refused.stderr.contains("Unknown log format 'xml'"))
+    }
+
     @Test("run --help and a run with no workflow list the workflows with their input fields; workflows --json describes them")
     func workflowsListed() async throws {
         let help = try await cairn(["run", "--help"])
