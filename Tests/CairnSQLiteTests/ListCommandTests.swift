@@ -112,3 +112,40 @@ struct CancelCommandTests {
         #expect(ledger.status == 66, "\(ledger.stdout)")
     }
 }
+
+@Suite("Shell completion", .timeLimit(.minutes(1)))
+struct CompletionTests {
+    @Test("workflow names and run ids (from the journal named on the line) complete")
+    func completes() async throws {
+        let directory = try TemporaryDirectory()
+        let db = directory.path("complete.sqlite")
+        let run = try await cairn(["run", "hello", "--db", db, "--json"])
+        let id = try #require(run.lines.last.flatMap { jsonObject($0)["runId"] as? String })
+        let prefix = String(id.prefix(4))
+        // Bash with the generated script loaded, completing what a person typed.
+        func complete(_ line: String) throws -> [String] {
+            let words = line.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+            let index = line.split(separator: " ", omittingEmptySubsequences: false).count - 1
+            let script = """
+                source <("$CAIRN" --generate-completion-script bash)
+                COMP_WORDS=(\(words.map { "'\($0)'" }.joined(separator: " "))); COMP_CWORD=\(index)
+                COMP_LINE='\(line)'; COMP_POINT=${#COMP_LINE}; _cairn cairn '\(words.last ?? "")' '\(words[index - 1])'
+                printf '%s\\n' "${COMPREPLY[@]}"
+                """
+            let bash = Process()
+            bash.executableURL = URL(fileURLWithPath: "/bin/bash")
+            bash.arguments = ["-c", script]
+            let directory = cairnBinary.deletingLastPathComponent().path
+            bash.environment = ["CAIRN": cairnBinary.path, "CAIRN_DB": db, "PATH": "\(directory):/usr/bin:/bin"]
+            let out = Pipe()
+            bash.standardOutput = out
+            try bash.run()
+            bash.waitUntilExit()
+            return String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n").map(String.init)
+        }
+        #expect(try complete("cairn show \(prefix)") == [id])
+        #expect(try complete("cairn run f") == ["feedback-monitor"])
+        let script = try await cairn(["--generate-completion-script", "bash"])
+        #expect(script.status == 0 && script.stdout.contains("---completion show"))
+    }
+}

@@ -20,7 +20,7 @@ struct Cancel: CairnSubcommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("The runs to cancel.", valueName: "run"))
+    @Argument(help: ArgumentHelp("The runs to cancel.", valueName: "run"), completion: Completions.runs)
     var runs: [String] = []
 
     @Option(help: ArgumentHelp("Select the unfinished runs with this status (running, interrupted, pending, waiting); "

@@ -20,7 +20,7 @@ struct Draw: CairnSubcommand {
         case mermaid, dot, html
     }
 
-    @Argument(help: "The workflow (not needed with --run).")
+    @Argument(help: "The workflow (not needed with --run).", completion: Completions.workflows)
     var workflow: String?
 
     @Option(help: ArgumentHelp("Draw the path this run took: steps with their attempts and time, events with their counts.", valueName: "run"))

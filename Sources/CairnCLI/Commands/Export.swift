@@ -17,7 +17,7 @@ struct Export: CairnSubcommand {
             """
     )
 
-    @Argument(help: "The run to export.")
+    @Argument(help: "The run to export.", completion: Completions.runs)
     var run: String
 
     @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file (replaced whole, readable by you alone) instead of standard output.",

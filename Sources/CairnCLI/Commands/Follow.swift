@@ -16,7 +16,7 @@ struct Follow: CairnSubcommand {
             """
     )
 
-    @Argument(help: "The run.")
+    @Argument(help: "The run.", completion: Completions.runs)
     var run: String
 
     @Option(help: ArgumentHelp("Start at this progress position (1 is the first).", valueName: "position"))

@@ -24,7 +24,7 @@ struct Fork: CairnSubcommand {
             """
     )
 
-    @Argument(help: "The run to fork.")
+    @Argument(help: "The run to fork.", completion: Completions.runs)
     var run: String
 
     @Option(parsing: .unconditional, help: ArgumentHelp("The event seq to fork at.", valueName: "seq"))

@@ -25,7 +25,7 @@ struct Replay: CairnSubcommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("The run (with --check: one or more runs).", valueName: "run"))
+    @Argument(help: ArgumentHelp("The run (with --check: one or more runs).", valueName: "run"), completion: Completions.runs)
     var runs: [String] = []
 
     @Flag(help: "Re-execute the recorded steps and report where today's code diverges.")

@@ -22,7 +22,7 @@ struct Resume: CairnSubcommand {
             """
     )
 
-    @Argument(help: "The run to resume.")
+    @Argument(help: "The run to resume.", completion: Completions.runs)
     var run: String?
 
     @Flag(help: "Resume every unfinished run whose lease has expired.")

@@ -23,7 +23,7 @@ struct Run: CairnSubcommand {
         )
     }
 
-    @Argument(help: "The workflow's name (see below, or cairn workflows).")
+    @Argument(help: "The workflow's name (see below, or cairn workflows).", completion: Completions.workflows)
     var workflow: String?
 
     @Option(help: ArgumentHelp("The input as JSON, or @file to read it from a file (@- for standard input). Default: {}.", valueName: "json|@file"))

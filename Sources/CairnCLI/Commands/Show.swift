@@ -33,7 +33,7 @@ struct Show: CairnSubcommand {
         let at: Date
     }
 
-    @Argument(help: "The run.")
+    @Argument(help: "The run.", completion: Completions.runs)
     var run: String
 
     @OptionGroup var options: GlobalOptions

@@ -12,7 +12,7 @@ struct Workflows: CairnSubcommand {
             """
     )
 
-    @Argument(help: "Only this workflow.")
+    @Argument(help: "Only this workflow.", completion: Completions.workflows)
     var workflow: String?
 
     @OptionGroup var options: GlobalOptions
