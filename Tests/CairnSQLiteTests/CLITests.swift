@@ -55,7 +55,7 @@ struct CLITests {
         let directory = try TemporaryDirectory()
         let run = try await cairn(["run", "hello", "--db", directory.path("j.sqlite"), "--log-level", "debug", "--log-format", "json", "--json"])
         #expect(run.status == 0)
-        let id = try #require(run.lines.last.flatMap { jsonObject($0)["runId"] as? String })
+        let id = try run.runID()
         let logs = run.stderr.split(separator: "\n").map { jsonObject(String($0)) }
         #expect(!logs.isEmpty && logs.allSatisfy { $0["level"] as? String != nil && $0["message"] as? String != nil }, "\(run.stderr)")
         #expect(logs.contains { $0["cairn.run.id"] as? String == id && $0["cairn.step.attempt"] as? String == "1" })

@@ -13,7 +13,7 @@ struct ListCommandTests {
         var completed: [String] = []
         for _ in 0..<2 {
             let run = try await cairn(["run", "hello", "--db", db, "--json"])
-            completed.append(try #require(run.lines.last.flatMap { jsonObject($0)["runId"] as? String }))
+            completed.append(try run.runID())
         }
         let killed = RunID().description
         let crash = try await cairn(["run", "feedback-monitor", "--db", db, "--id", killed, "--input", #"{"sku": "A", "delayMs": 0}"#],
@@ -99,7 +99,7 @@ struct CancelCommandTests {
         let directory = try TemporaryDirectory()
         let db = directory.path("json.sqlite")
         let run = try await cairn(["run", "hello", "--db", db, "--json"])
-        let id = try #require(run.lines.last.flatMap { jsonObject($0)["runId"] as? String })
+        let id = try run.runID()
         let ended = try await cairn(["cancel", id, "--db", db, "--json"])
         let error = jsonObject(ended.stdout)["error"] as? [String: Any]
         #expect(ended.status == 1 && error?["code"] as? String == "run-ended" && error?["exitCode"] as? Int == 1, "\(ended.stdout)")
@@ -120,7 +120,7 @@ struct CompletionTests {
         let directory = try TemporaryDirectory()
         let db = directory.path("complete.sqlite")
         let run = try await cairn(["run", "hello", "--db", db, "--json"])
-        let id = try #require(run.lines.last.flatMap { jsonObject($0)["runId"] as? String })
+        let id = try run.runID()
         let prefix = String(id.prefix(4))
         // Bash with the generated script loaded, completing what a person typed.
         func complete(_ line: String) throws -> [String] {

@@ -14,7 +14,7 @@ struct ReplayGateCommandTests {
         for name in ["Ada", "Grace", "Edsger"] {
             let run = try await cairn(["run", "hello", "--input", #"{"name": "\#(name)"}"#, "--db", db, "--json"])
             #expect(run.status == 0, "\(run.stderr)")
-            runs.append(try #require(run.lines.last.flatMap { jsonObject($0)["runId"] as? String }))
+            runs.append(try run.runID())
         }
         let clean = try await cairn(["replay", "--check", "--all", "--db", db])
         #expect(clean.status == 0 && clean.lines.last == "3 run(s) checked: 3 matched, 0 diverged, 0 could not be replayed, 0 skipped",
@@ -55,7 +55,7 @@ struct ReplayGateCommandTests {
         let directory = try TemporaryDirectory()
         let db = directory.path("gate.sqlite")
         let run = try await cairn(["run", "hello", "--db", db, "--json"])
-        let id = try #require(run.lines.last.flatMap { jsonObject($0)["runId"] as? String })
+        let id = try run.runID()
         for arguments in [["replay", "--check"], ["replay", "--check", id, "--all"], ["replay", "--all"], ["replay", id, id],
                           ["replay", "--check", "--since", "yesterday"]] {
             let result = try await cairn(arguments + ["--db", db])
@@ -74,7 +74,7 @@ struct ExportImportCommandTests {
         let run = try await cairn(["run", "feedback-monitor", "--input", "@-", "--db", production, "--json"],
                                   stdin: Data(#"{"sku": "Apple", "cycles": 2, "delayMs": 0, "seed": 3}"#.utf8))
         #expect(run.status == 0, "input read from a pipe: \(run.stderr)")
-        let id = try #require(run.lines.last.flatMap { jsonObject($0)["runId"] as? String })
+        let id = try run.runID()
         let exported = try await cairn(["export", id, "--db", production])
         #expect(exported.status == 0 && exported.lines.count == 1)
         let archive = try #require(jsonObject(exported.stdout)["records"] as? [[String: Any]])

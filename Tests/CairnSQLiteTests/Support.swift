@@ -42,6 +42,11 @@ struct ProcessResult {
     let stderr: String
 
     var lines: [String] { stdout.split(separator: "\n").map(String.init) }
+
+    /// The run id of `run --json`'s last line, the outcome.
+    func runID(sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        try #require(lines.last.flatMap { jsonObject($0)["runId"] as? String }, "no outcome in: \(stdout)\(stderr)", sourceLocation: sourceLocation)
+    }
 }
 
 /// Runs `cairn` with `arguments` and extra environment, waiting for it to end.
