@@ -20,7 +20,7 @@ public struct CommandEnvironment {
 
     init(_ local: GlobalOptions, root: GlobalOptions) throws {
         options = local.merged(over: root)
-        output = Output(json: options.json)
+        output = Output(json: options.json, colour: !options.json && !options.noColor && Output.stdoutIsATerminalThatTakesColour)
         // Bad values in the environment are refused by every command, not only by the ones that use them.
         leaseTTL = try options.leaseDuration
         payloadLimit = try options.payloadLimit
@@ -121,6 +121,24 @@ private final class OpenedJournals: Sendable {
 public struct Output: Sendable {
     /// Whether the command prints JSON (`--json`).
     public let json: Bool
+    /// Whether status words are coloured: stdout is a terminal, `NO_COLOR` is unset, and no `--no-color`.
+    let colour: Bool
+
+    init(json: Bool, colour: Bool = false) {
+        self.json = json
+        self.colour = colour
+    }
+
+    static var stdoutIsATerminalThatTakesColour: Bool {
+        isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"].map(\.isEmpty) ?? true
+            && ProcessInfo.processInfo.environment["TERM"] != "dumb"
+    }
+
+    /// Prints a table, its status column (`statusColumn`) coloured when ``colour`` is on.
+    func table(_ table: Table, statusColumn: Int? = nil) {
+        guard colour, let statusColumn else { return table.lines.forEach(line) }
+        for text in table.lines(widths: table.widths, paint: [statusColumn: StatusColour.paint]) { exact(text) }
+    }
 
     /// Prints human-readable text, control characters from workflow data escaped (``TerminalText``).
     public func line(_ text: String) {

@@ -12,6 +12,9 @@ public struct GlobalOptions: ParsableArguments {
     @Flag(name: .long, help: "Print JSON instead of a table (one object per line for streaming commands).")
     var json = false
 
+    @Flag(name: .long, help: "No colour, even on a terminal (also: NO_COLOR set).")
+    var noColor = false
+
     @Option(name: .long, help: ArgumentHelp("trace, debug, info, notice, warning, error or critical. Default: $CAIRN_LOG_LEVEL, or warning.",
                                             valueName: "level"))
     var logLevel: String?
@@ -33,6 +36,7 @@ public struct GlobalOptions: ParsableArguments {
         var merged = self
         merged.db = db ?? root.db
         merged.json = json || root.json
+        merged.noColor = noColor || root.noColor
         merged.logLevel = logLevel ?? root.logLevel
         merged.logFormat = logFormat ?? root.logFormat
         merged.leaseTTL = leaseTTL ?? root.leaseTTL

@@ -149,3 +149,33 @@ struct CompletionTests {
         #expect(script.status == 0 && script.stdout.contains("---completion show"))
     }
 }
+
+@Suite("Colour on a terminal", .timeLimit(.minutes(1)))
+struct ColourTests {
+    /// `cairn` with its stdout on a pseudo-terminal (util-linux `script`), as a person sees it.
+    func onATerminal(_ arguments: [String], environment: [String: String] = [:]) throws -> String {
+        let script = Process()
+        script.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        script.arguments = ["-qc", ([cairnBinary.path] + arguments).map { "'\($0)'" }.joined(separator: " "), "/dev/null"]
+        // A terminal that takes colour, whatever this process runs under; NO_COLOR only when the test sets it.
+        script.environment = ProcessInfo.processInfo.environment.merging(environment.merging(["TERM": "xterm"]) { a, _ in a }) { $1 }
+            .filter { $0.key != "NO_COLOR" || environment[$0.key] != nil }
+        let out = Pipe()
+        script.standardOutput = out
+        script.standardInput = FileHandle.nullDevice
+        try script.run()
+        script.waitUntilExit()
+        return String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    }
+
+    @Test("status words are coloured on a terminal only: not in a pipe, not with NO_COLOR or --no-color")
+    func statusColour() async throws {
+        let directory = try TemporaryDirectory()
+        let db = directory.path("colour.sqlite")
+        _ = try await cairn(["run", "hello", "--db", db])
+        #expect(try onATerminal(["list", "--db", db]).contains("\u{1b}[32mcompleted\u{1b}[0m"))
+        #expect(!(try onATerminal(["list", "--db", db], environment: ["NO_COLOR": "1"])).contains("\u{1b}["))
+        #expect(!(try onATerminal(["list", "--db", db, "--no-color"])).contains("\u{1b}["))
+        #expect(!(try await cairn(["list", "--db", db])).stdout.contains("\u{1b}["))
+    }
+}

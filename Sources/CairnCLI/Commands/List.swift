@@ -77,7 +77,7 @@ struct List: CairnSubcommand {
              run.displayStatus, Self.time(run.createdAt),
              DurationText.of(run)]
         }
-        Table(header: ["RUN", "WORKFLOW", "STATUS", "STARTED", "DURATION"], rows: rows).lines.forEach(output.line)
+        output.table(Table(header: ["RUN", "WORKFLOW", "STATUS", "STARTED", "DURATION"], rows: rows), statusColumn: 2)
         let shown = offset + page.runs.count
         if shown < page.total { output.line("\(page.total - shown) more; see them with --offset \(shown)") }
     }
@@ -107,11 +107,14 @@ struct Table {
 
     var lines: [String] { lines(widths: widths) }
 
-    /// The header and rows padded to `widths` (a table printed a page at a time keeps its first page's).
-    func lines(widths: [Int]) -> [String] {
-        cells.map { row in
-            zip(row, widths).map { TerminalText.padded($0, to: $1) }.joined(separator: "  ")
-                .trimmingCharacters(in: .whitespaces)
+    /// The header and rows padded to `widths` (a table printed a page at a time keeps its first page's), the
+    /// rows' cells of the columns in `paint` passed through it once padded (colour codes take no width).
+    func lines(widths: [Int], paint: [Int: (String) -> String] = [:]) -> [String] {
+        cells.enumerated().map { index, row in
+            zip(row, widths).enumerated().map { column, cell in
+                let padded = TerminalText.padded(cell.0, to: cell.1)
+                return index > 0 ? paint[column].map { $0(padded) } ?? padded : padded
+            }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
         }
     }
 }
