@@ -78,6 +78,9 @@ public struct CairnCommand: AsyncParsableCommand {
     /// the help is — like every other error of the contract. Help and version still print in full.
     static func mainReportingInOneLine() async {
         do {
+            if let repeated = UsageErrors.repeatedOption(in: Array(CommandLine.arguments.dropFirst())) {
+                throw ValidationError(repeated)
+            }
             var command = try parseAsRoot()
             if var command = command as? any AsyncParsableCommand {
                 try await command.run()
@@ -90,7 +93,7 @@ public struct CairnCommand: AsyncParsableCommand {
                 let text = fullMessage(for: error)  // help or version; a command's own success says nothing more
                 if !text.isEmpty { print(text) }
             } else if !(error is ExitCode) {
-                var message = message(for: error).split(whereSeparator: \.isNewline).joined(separator: "; ")
+                var message = UsageErrors.reworded(message(for: error).split(whereSeparator: \.isNewline).joined(separator: "; "))
                 if message.hasSuffix(".") { message.removeLast() }
                 let help = fullMessage(for: error).firstMatch(of: /See '(cairn[^']*)'/).map { String($0.1) } ?? "cairn --help"
                 _ = Exit.fail(message: "\(message); see \(help)", code: code.rawValue, json: CommandLine.arguments.contains("--json"))

@@ -20,6 +20,7 @@ public struct CommandEnvironment {
 
     init(_ local: GlobalOptions, root: GlobalOptions) throws {
         options = local.merged(over: root)
+        try options.checkDatabasePath()
         output = Output(json: options.json, colour: !options.json && !options.noColor && Output.stdoutIsATerminalThatTakesColour)
         // Bad values in the environment are refused by every command, not only by the ones that use them.
         leaseTTL = try options.leaseDuration

@@ -48,6 +48,11 @@ public struct GlobalOptions: ParsableArguments {
         db ?? ProcessInfo.processInfo.environment["CAIRN_DB"] ?? "cairn.sqlite"
     }
 
+    /// Refuses an empty journal path, which would otherwise read as "no journal at ".
+    func checkDatabasePath() throws {
+        if databasePath.isEmpty { throw ValidationError("\(db == nil ? "CAIRN_DB" : "--db") is empty: give the journal's path") }
+    }
+
     var leaseDuration: Duration {
         get throws {
             if let leaseTTL {

@@ -135,11 +135,12 @@ struct CLITests {
 
     @Test("Ctrl-C interrupts: the run is left resumable, listed as interrupted, and resume finishes it")
     func interruptAndResume() async throws {
-        // Long enough (≥ 4 s) that a loaded machine (the suite runs processes in parallel) still signals it mid-run.
-        let run = try await BackgroundRun.start(
-            "feedback-monitor", input: #"{"sku": "Apple", "cycles": 16, "delayMs": 250, "seed": 42}"#, journaled: 4)
+        // Stopped at its second commit: the Ctrl-C lands mid-run however loaded the machine is.
+        let run = try await BackgroundRun.paused(
+            "feedback-monitor", input: #"{"sku": "Apple", "cycles": 16, "delayMs": 250, "seed": 42}"#, at: "after-commit:2")
         let (directory, db, id, process) = (run.directory, run.db, run.id, run.process)
         process.signal(SIGINT)
+        process.signal(SIGCONT)
         let result = await process.finish()
         #expect(result.status == 130, "\(result.stderr)")
         #expect(result.stdout.contains("resume it with: cairn resume \(id)"))
@@ -158,9 +159,10 @@ struct CLITests {
 
     @Test("cancel is terminal: an interrupted run is cancelled at once, an ended one is refused")
     func cancel() async throws {
-        let run = try await BackgroundRun.start("feedback-monitor", input: #"{"sku": "Apple", "cycles": 16, "delayMs": 300}"#, journaled: 4)
+        let run = try await BackgroundRun.paused("feedback-monitor", input: #"{"sku": "Apple", "cycles": 16, "delayMs": 300}"#, at: "after-commit:2")
         let (db, id, process) = (run.db, run.id, run.process)
         process.signal(SIGINT)
+        process.signal(SIGCONT)
         _ = await process.finish()
         let cancelled = try await cairn(["cancel", id, "--db", db])
         #expect(cancelled.status == 0)

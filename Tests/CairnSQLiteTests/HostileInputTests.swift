@@ -75,6 +75,15 @@ struct HostileInputTests {
         (["sql", "DELETE FROM runs"], 65, "could change the journal; cairn sql only reads"),
         (["sql", "PRAGMA synchronous=OFF"], 65, "could change the journal; cairn sql only reads"),
         (["sql", "SELEC 1"], 65, "The SQL does not parse"),
+        (["list", "--limit", "5", "--limit", "6"], 64, "--limit is given twice; give it once"),
+        (["list", "--db", "elsewhere.sqlite"], 64, "--db is given twice; give it once"),
+        (["list", "--limit", "1.5"], 64, "--limit takes a whole number; '1.5' is not one"),
+        (["list", "--unknown-option"], 64, "Unknown option '--unknown-option'"),
+        (["draw", "hello", "--format", "bogus"], 64, "--format takes one of 'mermaid', 'dot' or 'html'; 'bogus' is not one"),
+        (["show", ""], 64, "'' is not a run id"),
+        (["run", ""], 64, "Unknown workflow ''"),
+        (["sql", ""], 65, "There is no SQL statement to run"),
+        (["list", "--status", ""], 64, "Unknown status ''"),
     ]
 
     @Test("refusals name the field and what it must be, in one sentence with no Swift type names")
@@ -92,6 +101,8 @@ struct HostileInputTests {
                 #expect(!result.stderr.contains(swiftism), "\(context)")
             }
         }
+        let empty = try await cairn(["list"], environment: ["CAIRN_DB": ""])
+        #expect(empty.status == 64 && empty.stderr.contains("CAIRN_DB is empty: give the journal's path"), "\(empty.stderr)")
     }
 
     @Test("--json sql with repeated column names keys them a, a_2, a_3 in column order")

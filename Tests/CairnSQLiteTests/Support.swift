@@ -199,6 +199,14 @@ struct BackgroundRun {
         return run
     }
 
+    /// Starts `workflow` and returns once it has stopped itself at `point` (`CAIRN_PAUSE_AT`, SIGSTOP): a signal
+    /// sent now is handled at that place however loaded the machine is; `SIGCONT` lets it go on.
+    static func paused(_ workflow: String, input: String, at point: String) async throws -> BackgroundRun {
+        let run = try spawn(workflow, input: input, leaseTTL: nil, environment: ["CAIRN_PAUSE_AT": point])
+        try await waitUntil("the run stopped at \(point)") { isStopped(run.process.pid) }
+        return run
+    }
+
     /// `cairn run` of `workflow` on a fresh journal, with a new id.
     private static func spawn(_ workflow: String, input: String, leaseTTL: Int?, environment: [String: String] = [:]) throws -> BackgroundRun {
         let directory = try TemporaryDirectory()
