@@ -58,10 +58,11 @@ extension Output {
         return Exit.runFailed
     }
 
-    /// Prints query rows: a table, or with --json an array of objects.
-    public func rows(_ result: ReadOnlyJournal.Result, empty: String? = nil) {
+    /// Prints query rows: a table, or with --json an array of objects (keyed `camelCase` when asked, as
+    /// every document of the read model is; `cairn sql` keeps the user's column names).
+    public func rows(_ result: ReadOnlyJournal.Result, empty: String? = nil, camelCaseKeys: Bool = false) {
         if json {
-            self.json(result.records)
+            self.json(result.records(camelCase: camelCaseKeys))
         } else if result.rows.isEmpty {
             line(empty ?? "(no rows)")
         } else {

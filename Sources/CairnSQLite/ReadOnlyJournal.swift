@@ -15,9 +15,19 @@ public final class ReadOnlyJournal: InspectableJournal {
 
         /// The rows as dictionaries keyed by column. A name that repeats (`SELECT 1 AS a, 2 AS a`, a join
         /// of tables with the same column) is keyed `a`, `a_2`, `a_3` … in column order.
-        public var records: [[String: Value]] {
-            let keys = Self.distinct(columns)
+        public var records: [[String: Value]] { records(camelCase: false) }
+
+        /// ``records``, with `snake_case` column names keyed `camelCase` when asked (a domain command's JSON
+        /// speaks the read model's vocabulary; `cairn sql` keeps the user's column names).
+        public func records(camelCase: Bool) -> [[String: Value]] {
+            let keys = Self.distinct(camelCase ? columns.map(Self.camelCased) : columns)
             return rows.map { Dictionary(uniqueKeysWithValues: zip(keys, $0)) }
+        }
+
+        /// `run_id` → `runId`.
+        static func camelCased(_ name: String) -> String {
+            let parts = name.split(separator: "_")
+            return (parts.first.map(String.init) ?? "") + parts.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
         }
 
         /// Column names made distinct keys, as ``records`` uses them.

@@ -38,10 +38,10 @@ struct InspectTests {
         #expect(result.status == 0)
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
         #expect(rows.count == 4)  // 2 cycles per run, each exactly once despite the crash
-        let resumedRows = rows.filter { $0["run_id"] as? String == journal.resumed }
+        let resumedRows = rows.filter { $0["runId"] as? String == journal.resumed }  // the read model's camelCase keys
         #expect(resumedRows.count == 2)
-        #expect(resumedRows.allSatisfy { $0["resumed"] as? Int == 1 && $0["vote_online"] is String && $0["decision_event"] as? String == "inventory.trade" })
-        #expect(rows.filter { $0["run_id"] as? String == journal.clean }.allSatisfy { $0["resumed"] as? Int == 0 && $0["vote_online"] is NSNull })
+        #expect(resumedRows.allSatisfy { $0["resumed"] as? Int == 1 && $0["voteOnline"] is String && $0["decisionEvent"] as? String == "inventory.trade" })
+        #expect(rows.filter { $0["runId"] as? String == journal.clean }.allSatisfy { $0["resumed"] as? Int == 0 && $0["voteOnline"] is NSNull })
         let text = try await cairn(["audit", "Apple", "--db", journal.db])
         #expect(text.stdout.contains("votes: online"))
         #expect(text.stdout.contains("[resumed]"))

@@ -33,6 +33,9 @@ struct JSONVocabularyTests {
             (["export", run, "--db", db], "archive", false),
             (["import", archive, "--db", other], "runSummary", false),
             (["db", "check", "--db", db], "dbCheck", false),
+            (["db", "status", "--db", db], "dbStatus", false),
+            (["audit", "Apple", "--db", db], "audit", false),
+            (["ledger", "--db", db], "ledger", false),
             (["diff", run, forked, "--db", db], "diff", false),
         ]
         for (arguments, definition, perLine) in commands {

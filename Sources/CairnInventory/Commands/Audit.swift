@@ -39,7 +39,7 @@ struct Audit: CairnSubcommand {
             ORDER BY at, entry_id
             """, [sku, try since.map(Self.time), try until.map(Self.time)])
         let output = environment.output
-        if output.json { return output.rows(decisions) }
+        if output.json { return output.rows(decisions, camelCaseKeys: true) }
         guard !decisions.rows.isEmpty else { return output.line("no decisions for SKU '\(sku)'") }
         for record in decisions.records {
             let votes = [("online", "vote_online"), ("offline", "vote_offline"), ("trend", "vote_trend")]

@@ -41,7 +41,7 @@ struct Ledger: CairnSubcommand {
         let stock = try journal.rows("SELECT sku, quantity FROM stock WHERE ?1 IS NULL OR sku = ?1 ORDER BY sku", [sku])
         let output = environment.output
         if output.json {
-            output.json(Document(entries: entries.records, stock: stock.records))
+            output.json(Document(entries: entries.records(camelCase: true), stock: stock.records(camelCase: true)))
         } else {
             output.rows(entries, empty: "no ledger entries")
             output.line("")
