@@ -17,8 +17,18 @@ enum JournalWriterMark {
             try db.execute(sql: "INSERT OR REPLACE INTO journal_writer (owner, opened_at) VALUES (?, ?)",
                            arguments: [owner, Timestamp.text(Date())])
         }
-        try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_checkpoint(PASSIVE)") }
+        // Into the main file at once: a PASSIVE checkpoint skips frames past the snapshot of any reader of the
+        // moment (a `follow`, a poller), and a copy of the main file would then show no writer. FULL waits for
+        // those readers — at most `markWait` (they read briefly), so a long reader delays a start by that alone.
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA busy_timeout = \(Self.markWait)")
+            defer { try? db.execute(sql: "PRAGMA busy_timeout = \(SQLiteJournal.busyTimeoutMilliseconds)") }
+            _ = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(FULL)")
+        }
     }
+
+    /// How long, in milliseconds, a writer's open waits for readers to let its mark into the main file.
+    static let markWait = 2_000
 
     /// Removes `owner`'s mark; the caller checkpoints afterwards.
     static func remove(_ owner: String, in pool: DatabasePool) throws {

@@ -26,6 +26,9 @@ public final class SQLiteJournal: LeasingJournal, InspectableJournal, CancelRequ
     /// The lease epoch this journal holds per run; every commit for the run checks it.
     private let held = Mutex<[RunID: Int]>([:])
 
+    /// How long a writer waits for another process's lock before the journal is "busy".
+    static let busyTimeoutMilliseconds = 30_000
+
     /// Opens (creating and migrating when needed) the journal at `path`. A new journal is created readable
     /// and writable by its owner only.
     /// - Throws: ``CairnError`` `journal-too-new` for a journal from a newer Cairn, `journal-unavailable`
@@ -36,7 +39,7 @@ public final class SQLiteJournal: LeasingJournal, InspectableJournal, CancelRequ
         self.extensions = extensions
         self.owner = owner ?? LeaseOwner.current().description
         var configuration = Configuration()
-        configuration.busyMode = .timeout(30)
+        configuration.busyMode = .timeout(Double(Self.busyTimeoutMilliseconds) / 1000)
         configuration.foreignKeysEnabled = true
         do {
             // Look before opening for writing: opening switches the file to WAL, which must not happen to a
