@@ -81,7 +81,7 @@ struct Replay: CairnSubcommand {
 
     private func gate(_ runs: [RunSummary], in journal: ReadOnlyJournal, output: Output) async throws {
         let gate = ReplayGate(CairnCLI.workflows)
-        let verdicts = await gate.check(runs, in: journal, failFast: failFast) { print($0, output) }
+        let verdicts = await gate.check(runs, in: journal, failFast: failFast) { report($0, output) }
         let summary = ReplaySummaryLine(verdicts)
         if output.json {
             output.json(summary)
@@ -91,7 +91,7 @@ struct Replay: CairnSubcommand {
         if verdicts.contains(where: \.verdict.fails) { throw ExitCode(Exit.runFailed) }
     }
 
-    private func print(_ run: ReplayGate.RunVerdict, _ output: Output) {
+    private func report(_ run: ReplayGate.RunVerdict, _ output: Output) {
         if output.json { return output.json(ReplayVerdictLine(run)) }
         let head = "\(run.runID)  \(run.workflow)"
         switch run.verdict {
