@@ -36,6 +36,10 @@ struct JSONVocabularyTests {
             (["db", "status", "--db", db], "dbStatus", false),
             (["audit", "Apple", "--db", db], "audit", false),
             (["ledger", "--db", db], "ledger", false),
+            (["db", "backup", directory.path("backup.sqlite"), "--db", db], "dbBackup", false),
+            (["db", "migrate", "--db", db], "dbMigrate", false),
+            (["sql", "SELECT run_id, status FROM runs", "--db", db], "sqlRows", false),
+            (["sql", "--schema", "--db", db], "sqlSchema", false),
             (["diff", run, forked, "--db", db], "diff", false),
         ]
         for (arguments, definition, perLine) in commands {
