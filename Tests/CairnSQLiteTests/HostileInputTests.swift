@@ -105,6 +105,26 @@ struct HostileInputTests {
         #expect(empty.status == 64 && empty.stderr.contains("CAIRN_DB is empty: give the journal's path"), "\(empty.stderr)")
     }
 
+    @Test("every command refuses an unknown option, an option given twice and an empty argument: one line, the contract's code")
+    func everyCommandRefusesInOneLine() async throws {
+        let directory = try TemporaryDirectory()
+        let db = directory.path("j.sqlite")
+        let run = try await cairn(["run", "hello", "--db", db, "--json"]).runID()
+        let commands: [[String]] = [
+            ["run", "hello"], ["resume", run], ["list"], ["cancel", run], ["show", run], ["follow", run], ["sql", "SELECT 1"],
+            ["draw", "hello"], ["workflows"], ["replay", run], ["fork", run, "--at", "1"], ["diff", run, run], ["export", run],
+            ["import", "-"], ["audit", "Apple"], ["ledger"], ["db", "status"], ["db", "check"], ["db", "migrate"],
+        ]
+        for command in commands {
+            for (bad, status) in [(["--bogus"], Int32(64)), (["--lease-ttl", "5", "--lease-ttl", "6"], 64), (["--log-level", ""], 64)] {
+                let result = try await cairn(command + bad + ["--db", db])
+                let context = "\((command + bad).joined(separator: " ")): \(result.stderr)"
+                #expect(result.status == status && result.stderr.split(separator: "\n").count == 1 && result.stderr.hasPrefix("cairn: "), "\(context)")
+                #expect(!result.stderr.contains("Usage:") && !result.stderr.contains("Error:") && !result.killedBySignal, "\(context)")
+            }
+        }
+    }
+
     @Test("--json sql with repeated column names keys them a, a_2, a_3 in column order")
     func repeatedColumns() async throws {
         let directory = try TemporaryDirectory()
