@@ -62,6 +62,33 @@ struct ResumeTests {
         #expect(order == Array(1...30))
     }
 
+    @Test("thirty events queued to a one-worker step keep their order across an interrupt: the item cut short goes first")
+    func queueOrderSurvivesInterrupt() async throws {
+        let entered = Gate(), release = Gate()
+        let workflow = TestWorkflow(Int.self, [Int].self) {
+            FunctionStep("fan") { (start: StartEvent<Int>, context) -> Tick? in
+                for n in 1..<start.input { try context.send(Tick(n: n)) }
+                return Tick(n: start.input)
+            }
+            FunctionStep("one", workers: 1) { (tick: Tick, context) -> Part? in
+                if tick.n == 3, context.attempt == 1 {
+                    entered.open()
+                    await release.wait()  // still running when the interrupt's grace ends: abandoned, run again on resume
+                }
+                return Part(value: tick.n)
+            }
+            CountedJoinStep("all", count: 30, of: Part.self) { (parts, context) -> StopEvent<[Int]>? in StopEvent(parts.map(\.value)) }
+        }
+        let engine = Engine(configuration: EngineConfiguration(interruptGrace: .milliseconds(1)))
+        let handle = try await engine.start(workflow, input: 30)
+        await entered.wait()
+        handle.interrupt()
+        await #expect { _ = try await handle.result } throws: { ($0 as? CairnError)?.code == .interrupted }
+        release.open()
+        let resumed = try await engine.resume(workflow, run: handle.runID)
+        #expect(try await resumed.result == Array(1...30))
+    }
+
     @Test("a side effect journaled before the crash is not paid again on resume")
     func sideEffectSurvivesCrash() async throws {
         let calls = Calls()
