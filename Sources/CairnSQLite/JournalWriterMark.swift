@@ -20,7 +20,9 @@ enum JournalWriterMark {
         // Into the main file at once: a PASSIVE checkpoint skips frames past the snapshot of any reader of the
         // moment (a `follow`, a poller), and a copy of the main file would then show no writer. FULL waits for
         // those readers — at most `markWait` (they read briefly), so a long reader delays a start by that alone.
-        try pool.writeWithoutTransaction { db in
+        // Best effort: the mark is committed either way, and a checkpoint another process is running (SQLITE_BUSY)
+        // must not keep this one from opening the journal.
+        try? pool.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA busy_timeout = \(Self.markWait)")
             defer { try? db.execute(sql: "PRAGMA busy_timeout = \(SQLiteJournal.busyTimeoutMilliseconds)") }
             _ = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(FULL)")

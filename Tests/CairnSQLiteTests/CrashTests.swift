@@ -116,12 +116,13 @@ struct CrashTests {
 
     @Test("a stalled owner (SIGSTOP past its lease) cannot commit after another process took the run over")
     func stalledOwnerIsFenced() async throws {
-        let run = try await BackgroundRun.start(
-            "complex-feedback-monitor", input: input(cycles: 10, delayMs: 500, seed: 5), leaseTTL: 1, journaled: 6)
+        // The owner stops itself right after its sixth commit (CAIRN_PAUSE_AT): stalled mid-run, holding no lock.
+        let run = try await BackgroundRun.paused(
+            "complex-feedback-monitor", input: input(cycles: 10, delayMs: 500, seed: 5), at: "after-commit:6", leaseTTL: 1)
         let (db, id, stalled) = (run.db, run.id, run.process)
-        try await stopOutsideWriteTransaction(stalled, db: db)
+        try await holdStoppedOutsideWriteTransaction(stalled, db: db)
         let status = try withJournalDatabase(db) { try String.fetchOne($0, sql: "SELECT status FROM run") }
-        try #require(status == "running", "the run ended before its owner could be stopped")
+        try #require(status == "running", "the run ended before its owner stalled")
         try await waitUntil("the stalled owner's lease expired") {
             try withJournalDatabase(db) { db in
                 try Bool.fetchOne(db, sql: "SELECT expires_at < ((julianday('now') - 2440587.5) * 86400.0) FROM lease") ?? false
@@ -137,26 +138,18 @@ struct CrashTests {
         #expect(decisions == (try await referenceDecisions("complex-feedback-monitor", cycles: 10, seed: 5)))
     }
 
-    /// Stops `process` at a moment it holds no write lock: SQLite cannot take a lock away from a stopped
-    /// process, so a process stopped inside its transaction would block every other writer instead.
-    func stopOutsideWriteTransaction(_ process: CairnProcess, db: String) async throws {
+    /// Keeps `process` (stopped) stopped at a moment it holds no write lock: SQLite cannot take a lock away from a
+    /// stopped process, and its lease renewals write from another thread than the one that stopped it.
+    func holdStoppedOutsideWriteTransaction(_ process: CairnProcess, db: String) async throws {
         for _ in 0..<200 {
-            process.signal(SIGSTOP)
-            // kill(2) returns before the process stops: look at the lock only once the kernel says it is stopped.
-            try await waitUntil("the owner is stopped") { isStopped(process.pid) }
+            try await waitUntil("the owner is stopped") { isStopped(process.pid) || !process.process.isRunning }
             if writeLockIsFree(db) { return }
             process.signal(SIGCONT)
-            try await Task.sleep(for: .milliseconds(3))
+            try await Task.sleep(for: .milliseconds(3))  // let it finish that transaction; the stop below is what is waited for
+            process.signal(SIGSTOP)
         }
         Issue.record("could not stop the owner outside a write transaction")
     }
-}
-
-/// Whether the kernel has stopped process `pid` (state `T` in `/proc/PID/stat`).
-func isStopped(_ pid: Int32) -> Bool {
-    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-          let state = stat.split(separator: ")").last?.split(separator: " ").first else { return false }
-    return state == "T" || state == "t"
 }
 
 /// Whether a writer could start a transaction on the file right now.
@@ -174,3 +167,4 @@ func writeLockIsFree(_ path: String) -> Bool {
         return false
     }
 }
+

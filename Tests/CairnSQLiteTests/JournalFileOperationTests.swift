@@ -41,7 +41,10 @@ struct JournalFileOperationTests {
 
     @Test("db check reports a copy of the main file taken while a run writes (its WAL left behind); the live journal checks ok")
     func copyWithoutItsLogIsReported() async throws {
-        let run = try await BackgroundRun.start("feedback-monitor", input: #"{"sku": "Apple", "cycles": 20, "delayMs": 200}"#, journaled: 6)
+        // The writer stops itself after its third commit: the copy is taken mid-run, with no commit or checkpoint
+        // racing it (and no reader polling the file while the writer opened it).
+        let run = try await BackgroundRun.paused("feedback-monitor", input: #"{"sku": "Apple", "cycles": 20, "delayMs": 200}"#,
+                                                 at: "after-commit:3")
         defer { run.process.signal(SIGKILL) }
         let copy = run.directory.path("copy.sqlite")
         try FileManager.default.copyItem(atPath: run.db, toPath: copy)

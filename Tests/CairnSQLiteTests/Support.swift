@@ -201,9 +201,9 @@ struct BackgroundRun {
 
     /// Starts `workflow` and returns once it has stopped itself at `point` (`CAIRN_PAUSE_AT`, SIGSTOP): a signal
     /// sent now is handled at that place however loaded the machine is; `SIGCONT` lets it go on.
-    static func paused(_ workflow: String, input: String, at point: String) async throws -> BackgroundRun {
-        let run = try spawn(workflow, input: input, leaseTTL: nil, environment: ["CAIRN_PAUSE_AT": point])
-        try await waitUntil("the run stopped at \(point)") { isStopped(run.process.pid) }
+    static func paused(_ workflow: String, input: String, at point: String, leaseTTL: Int? = nil) async throws -> BackgroundRun {
+        let run = try spawn(workflow, input: input, leaseTTL: leaseTTL, environment: ["CAIRN_PAUSE_AT": point])
+        try await waitUntil("the run stopped at \(point)") { isStopped(run.process.pid) || !run.process.process.isRunning }
         return run
     }
 
@@ -236,4 +236,11 @@ extension BackgroundRun {
         try #require(result.killedBySignal, "the run reached \(point): \(result.stderr)")
         return run
     }
+}
+
+/// Whether the kernel has stopped process `pid` (state `T` in `/proc/PID/stat`).
+func isStopped(_ pid: Int32) -> Bool {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+          let state = stat.split(separator: ")").last?.split(separator: " ").first else { return false }
+    return state == "T" || state == "t"
 }
