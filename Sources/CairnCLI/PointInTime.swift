@@ -1,5 +1,18 @@
 import ArgumentParser
+import Cairn
 import Foundation
+
+extension RunQuery.Status {
+    /// The statuses named by `--status` words, refusing an unknown word with the list of known ones.
+    static func parse(_ words: [String]) throws -> Set<Self> {
+        try Set(words.map { word in
+            guard let status = Self(word: word) else {
+                throw ValidationError("Unknown status '\(word)': use one of \(Self.words.joined(separator: ", ")).")
+            }
+            return status
+        })
+    }
+}
 
 /// A point in time given on the command line: an ISO 8601 date (`2026-12-01`, midnight UTC) or date and time
 /// (`2026-12-01T09:30:00Z`), or an age back from now (`90m`, `24h`, `7d`).

@@ -21,9 +21,15 @@ struct RunFollower {
         } catch {
             FileHandle.standardError.write(Data("cairn: reading the run's progress failed: \(error)\n".utf8))
         }
+        return output.outcome(await Self.outcome(of: run, startedHere: started, in: journal))
+    }
+
+    /// How a run driven here ended, with its duration as the journal defines it (finished − started); the time
+    /// this process drove it only when the journal cannot say.
+    static func outcome(of run: AnyRunHandle, startedHere started: Date, in journal: some InspectableJournal) async -> RunOutcome {
         let end = await run.end()
         let seconds = (try? await journal.summary(of: run.runID))??.durationSeconds ?? Date().timeIntervalSince(started)
-        return output.outcome(RunOutcome(runID: run.runID, end: end, seconds: seconds))
+        return RunOutcome(runID: run.runID, end: end, seconds: seconds)
     }
 }
 

@@ -40,9 +40,7 @@ struct Cancel: CairnSubcommand {
 
     func validate() throws {
         if runs.isEmpty == !selects { throw ValidationError("name the runs to cancel, or select them with --status or --workflow, not both") }
-        for status in status where RunQuery.Status(word: status) == nil {
-            throw ValidationError("Unknown status '\(status)': use one of \(RunQuery.Status.words.joined(separator: ", ")).")
-        }
+        _ = try RunQuery.Status.parse(status)
     }
 
     func run(in environment: CommandEnvironment) async throws {
@@ -50,7 +48,7 @@ struct Cancel: CairnSubcommand {
         var ids = try runs.map(environment.runID)
         for id in ids { _ = try await environment.summary(of: id, in: journal) }
         if selects {
-            let query = RunQuery(statuses: Set(status.compactMap(RunQuery.Status.init(word:))), workflow: workflow, unfinishedOnly: true, limit: 500)
+            let query = RunQuery(statuses: try RunQuery.Status.parse(status), workflow: workflow, unfinishedOnly: true, limit: 500)
             ids = try await journal.allRuns(query).map(\.runID)
             if ids.count > 1, !yes {
                 throw CairnError(.invalidInput, "the selection matches \(ids.count) runs; add --yes to cancel them all, or name the runs")

@@ -52,9 +52,7 @@ struct List: CairnSubcommand {
     @ParentCommand var root: CairnCommand
 
     func validate() throws {
-        for status in status where RunQuery.Status(word: status) == nil {
-            throw ValidationError("Unknown status '\(status)': use one of \(RunQuery.Status.words.joined(separator: ", ")).")
-        }
+        _ = try RunQuery.Status.parse(status)
         if let id, id.isEmpty || !id.lowercased().allSatisfy({ $0.isHexDigit || $0 == "-" }) || id.count > 36 {
             throw ValidationError("--id takes the beginning of a run id (hex digits and dashes, such as 6f1c2d3e); '\(id)' is not one.")
         }
@@ -65,7 +63,7 @@ struct List: CairnSubcommand {
 
     func run(in environment: CommandEnvironment) async throws {
         let query = RunQuery(
-            statuses: Set(status.compactMap(RunQuery.Status.init(word:))), workflow: workflow,
+            statuses: try RunQuery.Status.parse(status), workflow: workflow,
             forkedFrom: try forkedFrom.map(environment.runID), since: since?.date, until: until?.date, idPrefix: id?.lowercased(),
             limit: limit, offset: offset)
         let page = try await environment.readOnlyJournal().runs(query)

@@ -115,10 +115,7 @@ struct Resume: CairnSubcommand {
         await withTaskGroup(of: Int32.self) { group in
             for (_, run) in runs {
                 group.addTask {
-                    let started = Date()
-                    let end = await run.end()
-                    let seconds = (try? await journal.summary(of: run.runID))??.durationSeconds ?? Date().timeIntervalSince(started)
-                    let outcome = RunOutcome(runID: run.runID, end: end, seconds: seconds)
+                    let outcome = await RunFollower.outcome(of: run, startedHere: Date(), in: journal)
                     Self.report(outcome, output)
                     return outcome.completed ? 0 : outcome.interrupted ? Exit.interrupted : Exit.runFailed
                 }
