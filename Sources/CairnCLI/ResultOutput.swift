@@ -42,7 +42,7 @@ extension Output {
         if outcome.completed {
             if !json {
                 line("completed" + (took.map { " in \($0)" } ?? ""))
-                line("result: \(outcome.result?.text ?? "null")")
+                line("result: \(outcome.result.map(TerminalText.value) ?? "null")")
             }
             return 0
         }

@@ -1,3 +1,4 @@
+import Cairn
 /// Workflow data made safe for a terminal: control characters (C0, DEL, C1 — ESC among them) shown as
 /// visible escapes, so an SKU holding `ESC]0;…BEL` cannot retitle or clear the terminal; and widths
 /// measured in terminal columns, so tables stay aligned with wide (CJK, emoji) and combining characters.
@@ -38,6 +39,16 @@ enum TerminalText {
             used += columns
         }
         return kept + "…"
+    }
+
+    /// The most characters of a run's result or input the text output prints (`--json` prints it whole).
+    static let valueLimit = 300
+
+    /// A run's result or input for a text line: whole when short, else its beginning and how long it is.
+    static func value(_ value: JSONValue) -> String {
+        let text = value.text
+        guard text.count > valueLimit else { return text }
+        return abbreviated(text, to: valueLimit) + " (\(text.count) characters; --json prints it whole)"
     }
 
     /// `text` padded with spaces to `columns`.

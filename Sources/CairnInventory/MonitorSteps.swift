@@ -3,7 +3,11 @@ import Cairn
 /// Store keys shared by the monitor workflows.
 enum MonitorKeys {
     static let input = StoreKey<MonitorInput>("input")
-    static let decisions = StoreKey<[MonitorReport.Decision]>("decisions")
+
+    /// One key per round, so that a round journals its own decision and nothing else: a key holding every
+    /// decision so far would be rewritten whole each round, and the journal would grow with the square of
+    /// the rounds.
+    static func decision(round: Int) -> StoreKey<MonitorReport.Decision> { StoreKey("decision.\(round)") }
 }
 
 /// The parts both monitors share: remembering the input, asking a source, recording decisions.
@@ -15,7 +19,6 @@ enum MonitorSteps {
         switch event {
         case .first(let start):
             try context.store.set(MonitorKeys.input, start.input)
-            try context.store.set(MonitorKeys.decisions, [])
             return (start.input, 1)
         case .second(let loop):
             guard let input = try context.store.get(MonitorKeys.input) else {
@@ -25,9 +28,9 @@ enum MonitorSteps {
         }
     }
 
-    /// The report once every cycle is done.
+    /// The report once every cycle is done: the decisions of its rounds, in round order.
     static func report(_ input: MonitorInput, _ context: WorkflowContext) throws -> MonitorReport {
-        MonitorReport(sku: input.sku, decisions: try context.store.get(MonitorKeys.decisions) ?? [])
+        MonitorReport(sku: input.sku, decisions: try (1...input.cycles).compactMap { try context.store.get(MonitorKeys.decision(round: $0)) })
     }
 
     /// Asks `channel` once per execution: the answer is memoised in the journal, so a resumed or
@@ -43,13 +46,11 @@ enum MonitorSteps {
         return try await context.run("feedback.\(channel.rawValue)") { try await source.feedback(for: query) }
     }
 
-    /// Commits the round's ledger entry, appends the decision to the store and reports progress.
+    /// Commits the round's ledger entry, keeps the decision in the store under its round and reports progress.
     static func record(_ decision: MonitorReport.Decision, sku: String, _ context: WorkflowContext) throws {
         try context.commit(LedgerEntry(sku: sku, decision: decision.decision == .good ? .order : .clear,
                                        round: decision.round, votes: decision.votes))
-        var decisions = try context.store.get(MonitorKeys.decisions) ?? []
-        decisions.append(decision)
-        try context.store.set(MonitorKeys.decisions, decisions)
+        try context.store.set(MonitorKeys.decision(round: decision.round), decision)
         let verb = decision.decision == .good ? "ordered stock of" : "cleared out"
         try context.writeToStream(ProgressEvent(message: "round \(decision.round): \(verb) \(sku) (feedback \(decision.decision.rawValue))"))
     }

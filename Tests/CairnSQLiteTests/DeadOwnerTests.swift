@@ -29,16 +29,7 @@ struct DeadOwnerTests {
         // Four records: the first step committed and the second (20 s of simulated I/O) is in flight.
         run.process.signal(SIGINT)
         // Signals are not queued: the second must come after the first was taken, which the process says.
-        let stderr = run.process.stderr.fileHandleForReading
-        let acknowledged = await Task.detached {
-            var seen = Data()
-            while !String(decoding: seen, as: UTF8.self).contains("interrupting run") {
-                let chunk = stderr.availableData
-                if chunk.isEmpty { return false }
-                seen += chunk
-            }
-            return true
-        }.value
+        let acknowledged = await run.process.stderrShows("interrupting run")
         #expect(acknowledged)
         run.process.signal(SIGINT)
         let result = await run.process.finish()

@@ -74,13 +74,35 @@ final class CairnProcess: Sendable {
 
     /// Waits for the process to end, reading its output meanwhile.
     func finish() async -> ProcessResult {
-        async let out = Task.detached { self.stdout.fileHandleForReading.readDataToEndOfFile() }.value
-        async let err = Task.detached { self.stderr.fileHandleForReading.readDataToEndOfFile() }.value
+        async let out = onOwnThread { self.stdout.fileHandleForReading.readDataToEndOfFile() }
+        async let err = onOwnThread { self.stderr.fileHandleForReading.readDataToEndOfFile() }
         let (stdoutData, stderrData) = await (out, err)
-        await Task.detached { self.process.waitUntilExit() }.value
+        await onOwnThread { self.process.waitUntilExit() }
         return ProcessResult(
             status: process.terminationStatus, killedBySignal: process.terminationReason == .uncaughtSignal,
             stdout: String(decoding: stdoutData, as: UTF8.self), stderr: String(decoding: stderrData, as: UTF8.self))
+    }
+
+    /// Reads standard error until it contains `text` (what was read is not seen by ``finish()``); false when
+    /// the process ended first.
+    func stderrShows(_ text: String) async -> Bool {
+        await onOwnThread {
+            var seen = Data()
+            while !String(decoding: seen, as: UTF8.self).contains(text) {
+                let chunk = self.stderr.fileHandleForReading.availableData
+                if chunk.isEmpty { return false }
+                seen += chunk
+            }
+            return true
+        }
+    }
+}
+
+/// Runs a blocking call on a thread of its own: blocking one of the cooperative pool's few threads (two on
+/// this machine) would stall every other test of the suite for as long as the call blocks.
+func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        Thread { continuation.resume(returning: body()) }.start()
     }
 }
 

@@ -60,8 +60,8 @@ struct Show: CairnSubcommand {
         output.line("run \(id)")
         output.line("  workflow     \(summary.workflow)\(summary.version.map { " version \($0)" } ?? "")  fingerprint \(summary.fingerprint)")
         output.line("  status       \(status), \(DurationText.of(summary)), started \(Timestamp.text(summary.createdAt))")
-        output.line("  input        \(summary.input.text)")
-        if let result = summary.result { output.line("  result       \(result.text)") }
+        output.line("  input        \(TerminalText.value(summary.input))")
+        if let result = summary.result { output.line("  result       \(TerminalText.value(result))") }
         if let error = summary.error { output.line("  error        \(error.message)") }
         if let origin = summary.originRunID { output.line("  forked from  \(origin) at seq \(summary.originSeq ?? 0)") }
         for fork in forks { output.line("  fork         \(fork.runID) at seq \(fork.originSeq ?? 0) (\(fork.displayStatus))") }
