@@ -1,7 +1,12 @@
 import Synchronization
 
 /// Everything that reaches a run's driver: attempt results, timers and the caller's requests.
-/// Many senders, one reader, which drains what has queued up in one go.
+///
+/// Many senders, one drainer at a time, and no task that waits for messages: the sender that finds nobody
+/// draining becomes the drainer and runs the driver on what has queued up (``RunDriver/drain(continuing:)``)
+/// until the queue is empty. An attempt's task that finishes its step thus commits it and — when that commit
+/// makes one step due — runs that step too, in the same task: a sequential step costs no task hop and no
+/// thread wake-up.
 final class DriverInbox: Sendable {
     enum Message: Sendable {
         /// An attempt returned or threw.
@@ -20,46 +25,88 @@ final class DriverInbox: Sendable {
 
     private struct State {
         var queue: [Message] = []
-        var reader: CheckedContinuation<[Message], Never>?
+        /// Someone runs the driver on the queue. True until the driver is attached: its first drain is its start.
+        var draining = true
+        var driver: RunDriver?
         var closed = false
     }
 
     private let state = Mutex(State())
 
-    /// Queues `message`; dropped once the driver has stopped.
+    /// Queues `message`; when nobody drains, drains in a new task. Dropped once the driver has stopped.
     func send(_ message: Message) {
-        let reader = state.withLock { state -> CheckedContinuation<[Message], Never>? in
+        guard let driver = post(message) else { return }
+        Task { _ = await driver.drain(continuing: nil) }
+    }
+
+    /// Queues `message`; when nobody drains, drains in this task. Returns the attempt the drain started for
+    /// `lane` to run next, if any.
+    func deliver(_ message: Message, continuing lane: AttemptLane?) async -> RunDriver.Launch? {
+        guard let driver = post(message) else { return nil }
+        return await driver.drain(continuing: lane)
+    }
+
+    /// Queues `message`; returns the driver when the caller is to drain.
+    private func post(_ message: Message) -> RunDriver? {
+        state.withLock { state in
             guard !state.closed else { return nil }
-            if let reader = state.reader {
-                state.reader = nil
-                return reader
-            }
             state.queue.append(message)
-            return nil
+            guard !state.draining, let driver = state.driver else { return nil }
+            state.draining = true
+            return driver
         }
-        reader?.resume(returning: [message])
     }
 
-    /// Everything queued, waiting for at least one message.
-    func next() async -> [Message] {
-        await withCheckedContinuation { continuation in
-            let ready = state.withLock { state -> [Message]? in
-                guard state.queue.isEmpty else {
-                    defer { state.queue = [] }
-                    return state.queue
-                }
-                state.reader = continuation
-                return nil
+    /// The driver's messages go to `driver`, whose first drain is under way.
+    func attach(_ driver: RunDriver) {
+        state.withLock { $0.driver = driver }
+    }
+
+    /// For the drainer: everything queued. When nothing is, the caller stops draining, atomically: a message
+    /// sent after this makes its sender the next drainer.
+    func take() -> [Message] {
+        state.withLock { state in
+            guard !state.queue.isEmpty else {
+                state.draining = false
+                return []
             }
-            if let ready { continuation.resume(returning: ready) }
+            defer { state.queue = [] }
+            return state.queue
         }
     }
 
-    /// Stops accepting messages.
+    /// Stops accepting messages and lets go of the driver.
     func close() {
         state.withLock { state in
             state.closed = true
             state.queue = []
+            state.driver = nil
         }
+    }
+}
+
+/// The task that runs attempts of one run one after another: the one it was made for, then each that its
+/// commits hand it. Cancelling the lane cancels the attempt it runs now (a cancelled task runs no further
+/// attempt: cancellation cannot be taken back).
+final class AttemptLane: Sendable {
+    private let task = Mutex<Task<Void, Never>?>(nil)
+
+    /// Starts a lane running `launch` and every attempt handed to it after.
+    static func start(_ launch: RunDriver.Launch, inbox: DriverInbox) -> AttemptLane {
+        let lane = AttemptLane()
+        let task = Task {
+            var next: RunDriver.Launch? = launch
+            while let launch = next {
+                let result = await RunDriver.runAttempt(launch)
+                next = await inbox.deliver(.attempt(result), continuing: Task.isCancelled ? nil : lane)
+            }
+        }
+        // Set before anyone can cancel the lane: only the driver does, and it is busy launching this one.
+        lane.task.withLock { $0 = task }
+        return lane
+    }
+
+    func cancel() {
+        task.withLock { $0?.cancel() }
     }
 }

@@ -246,7 +246,7 @@ public final class Engine: Sendable {
         logger[metadataKey: LoggingKeys.runID] = "\(runID)"
         logger[metadataKey: LoggingKeys.workflow] = "\(machine.graph.name)"
         let signal = ChangeSignal()
-        var driver = RunDriver(
+        let driver = RunDriver(
             machine: machine, runID: runID, journal: journal, configuration: configuration, clock: clock,
             logger: logger, signal: signal, inbox: inbox)
         let live = live

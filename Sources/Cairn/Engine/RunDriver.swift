@@ -20,14 +20,23 @@ enum DriverOutcome: Sendable {
 }
 
 /// Drives one run: performs what the state machine decides — journals its records, runs step attempts
-/// concurrently, sets its timers — and feeds back what happened. The machine belongs to the driver's task
-/// alone, and holds all of the run's state, the lifecycle included; the driver holds only I/O handles.
+/// concurrently, sets its timers — and feeds back what happened. The machine belongs to the driver alone, and
+/// holds all of the run's state, the lifecycle included; the driver holds only I/O handles.
 ///
-/// Attempts run in their own tasks rather than in a task group: Swift cannot pre-empt a task, so an
-/// attempt that ignores cancellation past its timeout and grace period must be abandoned — the run
-/// goes on without it, and its late result is fenced out by (execution, attempt).
-struct RunDriver: Sendable {
-    var machine: RunStateMachine
+/// No task of its own waits for work: whoever sends the driver a message while nobody drains its inbox runs
+/// ``drain(continuing:)`` (see ``DriverInbox``). Attempts run in lanes (``AttemptLane``) rather than in a
+/// task group: Swift cannot pre-empt a task, so an attempt that ignores cancellation past its timeout and
+/// grace period must be abandoned — the run goes on without it, and its late result is fenced out by
+/// (execution, attempt).
+actor RunDriver {
+    /// An attempt to run: what ``runAttempt(_:)`` needs.
+    struct Launch: Sendable {
+        let step: AnyStep
+        let events: [any Event]
+        let context: WorkflowContext
+    }
+
+    private var machine: RunStateMachine
     let runID: RunID
     let journal: any Journal
     let configuration: EngineConfiguration
@@ -36,10 +45,12 @@ struct RunDriver: Sendable {
     let signal: ChangeSignal
     let inbox: DriverInbox
 
-    /// The tasks and contexts of attempts the machine has running, to cancel and seal them.
-    private var handles: [Int: (task: Task<Void, Never>, context: WorkflowContext)] = [:]
+    /// The lanes and contexts of attempts the machine has running, to cancel and seal them.
+    private var handles: [Int: (lane: AttemptLane, context: WorkflowContext)] = [:]
     private var timers: [Task<Void, Never>] = []
     private var timerAt: Date?
+    private var outcome: DriverOutcome?
+    private var outcomeWaiter: CheckedContinuation<DriverOutcome, Never>?
 
     init(machine: RunStateMachine, runID: RunID, journal: any Journal, configuration: EngineConfiguration, clock: any EngineClock,
          logger: Logger, signal: ChangeSignal, inbox: DriverInbox) {
@@ -53,10 +64,17 @@ struct RunDriver: Sendable {
         self.inbox = inbox
     }
 
-    mutating func drive() async -> DriverOutcome {
-        let outcome = await driveUntilStopped()
-        inbox.close()
-        for (task, _) in handles.values { task.cancel() }
+    /// Drives the run until it stops, and returns how it stopped.
+    func drive() async -> DriverOutcome {
+        if let finished = machine.finished {
+            stop(.finished(finished))
+        } else {
+            if let leasing { schedule(.renewLease, after: leasing.leaseRenewalInterval) }
+            inbox.attach(self)
+            _ = await drain(continuing: nil)
+        }
+        let outcome = await stopped()
+        for (lane, _) in handles.values { lane.cancel() }
         for timer in timers { timer.cancel() }
         await leasing?.releaseLease(of: runID)
         signal.close()
@@ -65,25 +83,59 @@ struct RunDriver: Sendable {
 
     private var leasing: (any LeasingJournal)? { journal as? any LeasingJournal }
 
-    private mutating func driveUntilStopped() async -> DriverOutcome {
-        if let finished = machine.finished { return .finished(finished) }
-        if let leasing { schedule(.renewLease, after: leasing.leaseRenewalInterval) }
+    private func stopped() async -> DriverOutcome {
+        if let outcome { return outcome }
+        return await withCheckedContinuation { outcomeWaiter = $0 }
+    }
+
+    /// The run stopped: nothing more is drained, and ``drive()`` cleans up.
+    private func stop(_ outcome: DriverOutcome) {
+        guard self.outcome == nil else { return }
+        self.outcome = outcome
+        inbox.close()
+        outcomeWaiter?.resume(returning: outcome)
+        outcomeWaiter = nil
+    }
+
+    /// Performs the machine's decisions and feeds it what arrived, until nothing has. Returns an attempt this
+    /// drain started for `lane` (the caller's) to run next; the others it started run in lanes of their own.
+    func drain(continuing lane: AttemptLane?) async -> Launch? {
+        var starts: [ExecutionStarted] = []
         do {
-            while true {
-                if let outcome = try await step() { return outcome }
+            while outcome == nil {
+                if let stopped = try await performDecision(launching: &starts) {
+                    stop(stopped)
+                    break
+                }
+                let messages = inbox.take()
+                if messages.isEmpty { break }
+                starts += try await handle(messages)
             }
         } catch {
             logger.debug("run stopped: the journal refused a write: \(error)")
-            return .journalFailed(error)
+            stop(.journalFailed(error))
         }
+        guard outcome == nil else { return nil }
+        var inline: Launch?
+        for start in starts {
+            guard let launch = launch(start) else { continue }
+            if inline == nil, let lane {
+                handles[start.executionID] = (lane, launch.context)
+                inline = launch
+            } else {
+                handles[start.executionID] = (AttemptLane.start(launch, inbox: inbox), launch.context)
+            }
+        }
+        return inline
     }
 
-    /// Performs the machine's decision, then feeds it what arrived. Returns the outcome once the run stops.
-    private mutating func step() async throws -> DriverOutcome? {
+    /// Performs the machine's decision: journals what it decided, collects the starts it journaled. Returns
+    /// the outcome once the run stops.
+    private func performDecision(launching starts: inout [ExecutionStarted]) async throws -> DriverOutcome? {
         let decision = machine.decide(at: clock.now)
         if !decision.closes.isEmpty {
             try await journal(decision.closes.map { .executionFinished($0) })
-            return nil
+            return try await performDecision(launching: &starts)
         }
         if let finish = decision.finish {
             try await journal(machine.abandonRecords(at: finish.at).map { .executionFinished($0) } + [.runFinished(finish)])
@@ -97,15 +149,20 @@ struct RunDriver: Sendable {
         }
         if !decision.starts.isEmpty {
             try await journal(decision.starts.map { .executionStarted($0) })
-            for start in decision.starts { launch(start) }
+            starts += decision.starts
         }
         if let wake = decision.wakeAt, timerAt.map({ wake < $0 }) ?? true {
             timerAt = wake
             schedule(.timer, at: wake)
         }
-        // Everything that finished meanwhile commits in one append (one transaction on a durable journal).
+        return nil
+    }
+
+    /// Feeds the machine what arrived; everything that finished meanwhile commits in one append (one
+    /// transaction on a durable journal), with the executions it makes due. Returns those.
+    private func handle(_ messages: [DriverInbox.Message]) async throws -> [ExecutionStarted] {
         var finished: [AttemptResult] = []
-        for message in await inbox.next() {
+        for message in messages {
             switch message {
             case .attempt(let result):
                 if let accepted = machine.accept(result) { finished.append(accepted) }
@@ -117,7 +174,7 @@ struct RunDriver: Sendable {
                 schedule(.renewLease, after: leasing.leaseRenewalInterval)
             case .attemptTimedOut(let id, let attempt):
                 guard machine.attemptOutlivedTimeout(execution: id, attempt: attempt) else { continue }
-                handles[id]?.task.cancel()
+                handles[id]?.lane.cancel()
                 schedule(.attemptAbandoned(executionID: id, attempt: attempt), after: configuration.cancellationGrace)
             case .attemptAbandoned(let id, let attempt):
                 guard machine.isAbandonable(execution: id, attempt: attempt), let context = handles[id]?.context else { continue }
@@ -133,9 +190,7 @@ struct RunDriver: Sendable {
                 }
             }
         }
-        // The executions these commits make due start in the same append: one fsync per step, not two.
-        for start in try await commit(finished) { launch(start) }
-        return nil
+        return try await commit(finished)
     }
 
     /// Commit records staged on a copy of the machine, so each record's seqs follow the previous one's.
@@ -167,7 +222,7 @@ struct RunDriver: Sendable {
     /// make due; only then does the copy become the run's machine. When the journal refuses an attempt's
     /// commit effect, that attempt becomes a failed one (retried per its policy) and the batch is staged
     /// again: nothing of the refused commit is journaled.
-    private mutating func commit(_ results: [AttemptResult]) async throws -> [ExecutionStarted] {
+    private func commit(_ results: [AttemptResult]) async throws -> [ExecutionStarted] {
         guard !results.isEmpty else { return [] }
         var results = results
         while true {
@@ -186,6 +241,8 @@ struct RunDriver: Sendable {
                 continue
             }
             machine = batch.machine
+            // The lanes of committed attempts go on (they may be handed the next attempt): not cancelled.
+            for result in results { handles[result.executionID] = nil }
             pruneHandles()
             signal.notify()
             for case .executionFinished(let record) in batch.records { logFinish(record) }
@@ -194,7 +251,7 @@ struct RunDriver: Sendable {
     }
 
     /// Appends to the journal, then applies to the machine: nothing is applied that is not journaled.
-    private mutating func journal(_ records: [JournalRecord]) async throws {
+    private func journal(_ records: [JournalRecord]) async throws {
         guard !records.isEmpty else { return }
         try await append(records)
         for record in records { try machine.apply(record) }
@@ -220,25 +277,26 @@ struct RunDriver: Sendable {
 
     /// Drops the handles of attempts the machine no longer has running, cancelling any still at work (an
     /// attempt abandoned as its run ended).
-    private mutating func pruneHandles() {
-        for (id, handle) in handles where machine.running[id]?.attempt != handle.context.attempt { handle.task.cancel() }
+    private func pruneHandles() {
+        for (id, handle) in handles where machine.running[id]?.attempt != handle.context.attempt { handle.lane.cancel() }
         handles = handles.filter { machine.running[$0.key]?.attempt == $0.value.context.attempt }
     }
 
-    private mutating func schedule(_ message: DriverInbox.Message, at date: Date) {
+    private func schedule(_ message: DriverInbox.Message, at date: Date) {
         timers.removeAll { $0.isCancelled }
         timers.append(Task { [inbox, clock] in
             guard (try? await clock.sleep(until: date)) != nil else { return }
-            inbox.send(message)
+            _ = await inbox.deliver(message, continuing: nil)
         })
     }
 
-    private mutating func schedule(_ message: DriverInbox.Message, after delay: Duration) {
+    private func schedule(_ message: DriverInbox.Message, after delay: Duration) {
         schedule(message, at: clock.now.addingTimeInterval(delay.seconds))
     }
 
-    private mutating func launch(_ start: ExecutionStarted) {
-        guard let (step, triggers, attempt) = machine.runningExecution(start.executionID) else { return }
+    /// What runs the started execution's attempt; `nil` when the machine does not have it running.
+    private func launch(_ start: ExecutionStarted) -> Launch? {
+        guard let (step, triggers, attempt) = machine.runningExecution(start.executionID) else { return nil }
         logger.debug("step '\(step.name)' started on \(triggers.map { "'\($0.name)'#\($0.seq)" }.joined(separator: ", "))",
                      metadata: [LoggingKeys.executionID: "\(start.executionID)", LoggingKeys.attempt: "\(attempt)"])
         let context = WorkflowContext(
@@ -257,21 +315,18 @@ struct RunDriver: Sendable {
             payloadLimit: configuration.payloadLimit,
             journalSideEffect: { [journal, runID] effect in try await journal.append([.sideEffect(effect)], for: runID) }
         )
-        let events = triggers.compactMap(\.value)
-        let task = Task { [inbox] in
-            inbox.send(.attempt(await Self.runAttempt(step, events, context)))
-        }
-        handles[start.executionID] = (task, context)
         if let timeout = step.options.timeout {
             schedule(.attemptTimedOut(executionID: start.executionID, attempt: attempt), after: timeout)
         }
+        return Launch(step: step, events: triggers.compactMap(\.value), context: context)
     }
 
     /// Runs one attempt's body and seals its context.
-    private static func runAttempt(_ step: AnyStep, _ events: [any Event], _ context: WorkflowContext) async -> AttemptResult {
+    nonisolated static func runAttempt(_ launch: Launch) async -> AttemptResult {
+        let (step, context) = (launch.step, launch.context)
         let result: Result<(any Event)?, any Error>
         do {
-            result = .success(try await step.body(events, context))
+            result = .success(try await step.body(launch.events, context))
         } catch {
             result = .failure(error)
         }
