@@ -32,11 +32,13 @@ public final class WorkflowContext: Sendable {
     private let journalSideEffect: @Sendable (SideEffect) async throws -> Void
     private let clock: any EngineClock
     private let payloadLimit: PayloadLimit
+    /// The seed of the attempt's generator: worked out at the first draw, as most attempts draw nothing.
+    private let randomSeed: @Sendable () -> UInt64
     private let state: Mutex<State>
 
     struct State {
         var effects = ExecutionEffects()
-        var generator: SplitMix64
+        var generator: SplitMix64?
         var sideEffectCalls: [String: Int] = [:]
         var sealed = false
         /// When replaying: the values the recorded attempt read, handed back in order.
@@ -53,7 +55,7 @@ public final class WorkflowContext: Sendable {
         triggers: [(name: String, seq: Int)],
         run started: RunStarted?,
         graph: WorkflowGraph,
-        randomSeed: UInt64,
+        randomSeed: @escaping @Sendable () -> UInt64,
         clock: any EngineClock,
         committedStore: [String: Data],
         recordedSideEffects: [String: Data],
@@ -81,7 +83,8 @@ public final class WorkflowContext: Sendable {
         logger[metadataKey: LoggingKeys.executionID] = "\(executionID)"
         logger[metadataKey: LoggingKeys.attempt] = "\(attempt)"
         self.logger = logger
-        self.state = Mutex(State(generator: SplitMix64(seed: randomSeed), replay: recordedValues))
+        self.randomSeed = randomSeed
+        self.state = Mutex(State(replay: recordedValues))
     }
 
     /// A key for making external calls idempotent: the same for every attempt of this execution.
@@ -181,7 +184,12 @@ public final class WorkflowContext: Sendable {
 
     /// A random 64-bit value, journaled. Seeded runs draw the same values for the same step and event.
     public func randomBits() -> UInt64 {
-        if case .random(let bits) = journaled({ .random($0.generator.next()) }) { return bits }
+        let draw = { (state: inout State) -> RecordedValue in
+            var generator = state.generator ?? SplitMix64(seed: self.randomSeed())
+            defer { state.generator = generator }
+            return .random(generator.next())
+        }
+        if case .random(let bits) = journaled(draw) { return bits }
         return 0
     }
 
@@ -301,9 +309,12 @@ public final class WorkflowContext: Sendable {
         return data
     }
 
+    /// One encoder for every payload: its options never change, and making one per event costs more than the event.
+    private static let encoder = JSONEncoder()
+
     static func encode(_ value: some Encodable) throws -> Data {
         do {
-            return try JSONEncoder().encode(value)
+            return try encoder.encode(value)
         } catch {
             throw CairnError(.codingFailed, "could not encode \(type(of: value)) as JSON: \(error)")
         }

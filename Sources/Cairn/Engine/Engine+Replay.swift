@@ -85,7 +85,7 @@ extension Engine {
         let failedBeforeRecording = finish.outcome != .completed && finish.recorded.isEmpty
         let context = WorkflowContext(
             runID: runID, step: step, executionID: finish.executionID, attempt: attempt,
-            triggers: triggers.map { ($0.name, $0.seq) }, run: machine.started, graph: machine.graph, randomSeed: 0, clock: clock, committedStore: store,
+            triggers: triggers.map { ($0.name, $0.seq) }, run: machine.started, graph: machine.graph, randomSeed: { 0 }, clock: clock, committedStore: store,
             recordedSideEffects: machine.sideEffects[finish.executionID] ?? [:], logger: logger, payloadLimit: PayloadLimit(bytes: .max),
             replaying: failedBeforeRecording ? nil : finish.recorded, journalSideEffect: { _ in })
         let returned: (any Event)?

@@ -307,7 +307,9 @@ actor RunDriver {
             triggers: triggers.map { ($0.name, $0.seq) },
             run: machine.started,
             graph: machine.graph,
-            randomSeed: randomSeed(step: step, triggers: triggers, execution: start.executionID, attempt: attempt),
+            randomSeed: { [runID, seed = machine.started?.seed] in
+                Self.randomSeed(runID: runID, seed: seed, step: step, triggers: triggers, execution: start.executionID, attempt: attempt)
+            },
             clock: clock,
             committedStore: machine.store,
             recordedSideEffects: machine.sideEffects[start.executionID] ?? [:],
@@ -351,14 +353,16 @@ actor RunDriver {
 
     /// Seeded runs: the same seed, step and trigger payloads give the same values. Unseeded runs: a seed
     /// unique to the run, execution and attempt (every value drawn is journaled either way).
-    private func randomSeed(step: AnyStep, triggers: [JournaledEvent], execution: Int, attempt: Int) -> UInt64 {
-        guard let seed = machine.started?.seed else {
+    private static func randomSeed(runID: RunID, seed: UInt64?, step: AnyStep, triggers: [JournaledEvent], execution: Int, attempt: Int)
+        -> UInt64 {
+        guard let seed else {
             return SplitMix64.seed(UInt64(truncatingIfNeeded: runID.hashValue), mixing: [Array("\(runID)/\(execution)/\(attempt)".utf8)])
         }
         return SplitMix64.seed(seed, mixing: [Array(step.name.utf8)] + triggers.map { Array($0.payload) })
     }
 
     private func logFinish(_ record: ExecutionFinished) {
+        guard logger.logLevel <= .info else { return }
         let metadata: Logger.Metadata = [LoggingKeys.executionID: "\(record.executionID)", LoggingKeys.attempt: "\(record.attempt)"]
         switch record.outcome {
         case .completed:
