@@ -62,7 +62,7 @@ let package = Package(
         .executableTarget(name: "CairnTool", dependencies: ["CairnCLI", "CairnInventory"], swiftSettings: strictSettings),
         .executableTarget(
             name: "CairnBenchmarks",
-            dependencies: ["Cairn", "CairnSQLite", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["Cairn", "CairnSQLite", "CairnInventory", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,4 +1,5 @@
 import Cairn
+import CairnInventory
 import CairnSQLite
 import Foundation
 import GRDB
@@ -12,44 +13,79 @@ extension Scenario {
         Scenario(name: "sqlite-100-rows", summary: "limit: SQLite FULL, 100 rows per transaction (200 tx)", steps: 20_000) {
             try rawSQLite(transactions: 200, rowsPerTransaction: 100)
         },
-        Scenario(name: "durable-chain", summary: "sequential chain of 2,000 steps, one run", steps: 2_000) {
-            _ = try await durableEngine().run(Chain(), input: 1_999)
+        .measuring("durable-chain", summary: "sequential chain of 2,000 steps, one run", steps: 2_000) {
+            let path = journalPath()
+            _ = try await Engine(journal: try SQLiteJournal(path: path)).run(Chain(), input: 1_999)
+            return try written(path)
         },
-        Scenario(name: "durable-runs", summary: "100 concurrent runs × 20 steps", steps: 2_000) {
-            let engine = try durableEngine()
+        .measuring("durable-runs", summary: "100 concurrent runs × 20 steps", steps: 2_000) {
+            let path = journalPath()
+            let engine = Engine(journal: try SQLiteJournal(path: path))
             try await withThrowingTaskGroup(of: Int.self) { group in
                 for _ in 0..<100 { group.addTask { try await engine.run(Chain(), input: 19) } }
                 try await group.waitForAll()
             }
+            return try written(path)
         },
-        Scenario(name: "durable-fan-out", summary: "1,000 events × 10 ms I/O into a counted join", steps: 1_002) {
-            _ = try await durableEngine().run(FanOut(count: 1_000, delay: .milliseconds(10)), input: 1_000)
+        .measuring("durable-fan-out", summary: "1,000 events × 10 ms I/O into a counted join", steps: 1_002) {
+            let path = journalPath()
+            _ = try await Engine(journal: try SQLiteJournal(path: path)).run(FanOut(count: 1_000, delay: .milliseconds(10)), input: 1_000)
+            return try written(path)
         },
     ]
+
+    /// How a looping run's journal grows: `feedback-monitor` with no simulated I/O, short and long.
+    static let history: [Scenario] = [10, 2_000].map { cycles in
+        .measuring("monitor-\(cycles)", summary: "feedback-monitor, \(cycles) cycles, no I/O delay", steps: 4 * cycles + 1) {
+            let path = journalPath()
+            let engine = Engine(journal: try SQLiteJournal(path: path, extensions: [Inventory.journalExtension]))
+            _ = try await engine.run(FeedbackMonitor(), input: MonitorInput(sku: "Apple", cycles: cycles, delayMs: 0, seed: 7))
+            return try written(path, extensions: [Inventory.journalExtension])
+        }
+    }
 
     /// A fresh journal file in the temporary directory.
     static func journalPath() -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("cairn-bench-\(UUID().uuidString).sqlite").path
     }
 
-    static func durableEngine() throws -> Engine {
-        Engine(journal: try SQLiteJournal(path: journalPath()))
-    }
-
-    /// Inserts rows in WAL mode with synchronous=FULL, the way the journal's writer does.
+    /// Inserts rows in WAL mode with synchronous=FULL through one prepared statement, the way the journal's
+    /// writer does (it reuses its statements from GRDB's cache).
     static func rawSQLite(transactions: Int, rowsPerTransaction: Int) throws {
         let pool = try DatabasePool(path: journalPath())
         try pool.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "CREATE TABLE row (id INTEGER PRIMARY KEY, payload TEXT NOT NULL)")
+            let insert = try db.makeStatement(sql: "INSERT INTO row (payload) VALUES (?)")
             for _ in 0..<transactions {
                 try db.inTransaction(.immediate) {
-                    for _ in 0..<rowsPerTransaction {
-                        try db.execute(sql: "INSERT INTO row (payload) VALUES (?)", arguments: [#"{"n": 1}"#])
-                    }
+                    for _ in 0..<rowsPerTransaction { try insert.execute(arguments: [#"{"n": 1}"#]) }
                     return .commit
                 }
             }
+        }
+    }
+
+    /// What the scenario wrote: the rows and bytes of its journal beyond those of a new, empty one.
+    static func written(_ path: String, extensions: [JournalExtension] = []) throws -> Extra {
+        let empty = journalPath()
+        _ = try SQLiteJournal(path: empty, extensions: extensions)
+        let (all, none) = (try measureJournal(path), try measureJournal(empty))
+        return Extra(rows: all.rows! - none.rows!, bytes: all.bytes! - none.bytes!)
+    }
+
+    /// The rows of every table of a journal, and their bytes (each column's length, summed).
+    static func measureJournal(_ path: String) throws -> Extra {
+        try DatabaseQueue(path: path).read { db in
+            var rows = 0, bytes = 0
+            for table in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'") {
+                let columns = try Row.fetchAll(db, sql: "SELECT name FROM pragma_table_info(?)", arguments: [table]).map { $0[0] as String }
+                let lengths = columns.map { "COALESCE(LENGTH(\"\($0)\"), 0)" }.joined(separator: " + ")
+                let row = try Row.fetchOne(db, sql: "SELECT COUNT(*), COALESCE(SUM(\(lengths)), 0) FROM \"\(table)\"")!
+                rows += row[0] as Int
+                bytes += row[1] as Int
+            }
+            return Extra(rows: rows, bytes: bytes)
         }
     }
 }

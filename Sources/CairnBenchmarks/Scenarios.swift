@@ -1,14 +1,43 @@
 import Cairn
 import Foundation
 
-/// One benchmark: what it does, and how many step executions it makes.
+/// One benchmark: what it does, how many step executions it makes, and how it runs.
 struct Scenario: Sendable {
     let name: String
     let summary: String
     let steps: Int
-    let body: @Sendable () async throws -> Void
+    /// Runs the scenario; returns what it measured beyond time and memory (journal rows or bytes).
+    let body: @Sendable () async throws -> Extra
 
-    static let all: [Scenario] = [
+    /// Figures a scenario measures itself.
+    struct Extra: Codable, Sendable {
+        /// Rows the journal holds once the scenario is done: what it really wrote.
+        var rows: Int?
+        /// Bytes of the journal's rows (every column's length summed).
+        var bytes: Int?
+    }
+
+    /// A scenario that measures more than time and memory.
+    static func measuring(_ name: String, summary: String, steps: Int, _ body: @escaping @Sendable () async throws -> Extra) -> Scenario {
+        Scenario(name, summary, steps, body)
+    }
+
+    private init(_ name: String, _ summary: String, _ steps: Int, _ body: @escaping @Sendable () async throws -> Extra) {
+        self.name = name
+        self.summary = summary
+        self.steps = steps
+        self.body = body
+    }
+
+    /// A scenario measured by its time and memory alone.
+    init(name: String, summary: String, steps: Int, timed: @escaping @Sendable () async throws -> Void) {
+        self.init(name, summary, steps) {
+            try await timed()
+            return Extra()
+        }
+    }
+
+    static let inMemory: [Scenario] = [
         Scenario(name: "asyncstream", summary: "baseline: 100,000 events through one AsyncStream", steps: 100_000) {
             let (stream, continuation) = AsyncStream<Int>.makeStream(bufferingPolicy: .unbounded)
             async let consumed = stream.reduce(0, +)
@@ -35,6 +64,8 @@ struct Scenario: Sendable {
             }
         },
     ]
+
+    static var all: [Scenario] { inMemory + durable + history }
 }
 
 /// The figures of one scenario, measured in its own process so peak memory is its own.
@@ -43,6 +74,9 @@ struct Figures: Codable {
     let seconds: Double
     let stepsPerSecond: Double
     let peakRSSMiB: Double
+    let extra: Scenario.Extra
+
+    var rowsPerSecond: Double? { extra.rows.map { Double($0) / seconds } }
 }
 
 /// Peak resident memory of this process (`VmHWM`), in MiB.

@@ -1,20 +1,21 @@
 import Foundation
 
-// Runs every scenario in a child process of this binary (so each peak RSS is its own) and prints a table.
+// Runs every scenario in a child process of this binary (so each peak RSS is its own), prints a table per
+// group, then each goal of the speed issue with its figure and its baseline from the same run.
 // `cairn-bench <scenario>` runs one scenario and prints its figures as JSON.
 
 let arguments = CommandLine.arguments.dropFirst()
 
 if let name = arguments.first {
-    let scenarios = Scenario.all + Scenario.durable
-    guard let scenario = scenarios.first(where: { $0.name == name }) else {
-        FileHandle.standardError.write(Data("unknown scenario '\(name)'; the scenarios are \(scenarios.map(\.name).joined(separator: ", "))\n".utf8))
+    guard let scenario = Scenario.all.first(where: { $0.name == name }) else {
+        FileHandle.standardError.write(Data("unknown scenario '\(name)'; the scenarios are \(Scenario.all.map(\.name).joined(separator: ", "))\n".utf8))
         exit(64)
     }
     let clock = ContinuousClock()
-    let elapsed = try await clock.measure { try await scenario.body() }
+    var extra = Scenario.Extra()
+    let elapsed = try await clock.measure { extra = try await scenario.body() }
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    let figures = Figures(name: name, seconds: seconds, stepsPerSecond: Double(scenario.steps) / seconds, peakRSSMiB: peakRSSMiB())
+    let figures = Figures(name: name, seconds: seconds, stepsPerSecond: Double(scenario.steps) / seconds, peakRSSMiB: peakRSSMiB(), extra: extra)
     print(String(decoding: try JSONEncoder().encode(figures), as: UTF8.self))
     exit(0)
 }
@@ -36,28 +37,37 @@ func measure(_ scenario: Scenario) throws -> Figures {
     return figures
 }
 
-func row(_ scenario: Scenario, _ figures: Figures, ratio: String = "") -> String {
+func row(_ scenario: Scenario, _ figures: Figures) -> String {
     [
         scenario.name.padding(toLength: 17, withPad: " ", startingAt: 0),
         scenario.summary.padding(toLength: 54, withPad: " ", startingAt: 0),
         String(format: "%7.3f", figures.seconds),
         String(format: "%9.0f", figures.stepsPerSecond),
         String(format: "%7.1f", figures.peakRSSMiB),
-        ratio,
+        figures.rowsPerSecond.map { String(format: "%9.0f", $0) } ?? "        –",
+        figures.extra.bytes.map { String(format: "%10d", $0) } ?? "",
     ].joined(separator: " ")
 }
 
-let header = "scenario          what                                                    wall s   steps/s  RSS MiB"
-print("Cairn benchmarks — \(ProcessInfo.processInfo.activeProcessorCount) cores, release build, one process per scenario\n")
-print("In memory (InMemoryJournal):")
-print(header)
-for scenario in Scenario.all { print(row(scenario, try measure(scenario))) }
-
-print("\nDurable (SQLiteJournal, WAL, synchronous=FULL, temporary directory), with SQLite's own limits:")
-print(header + "  vs 1 row/tx")
-var limit: Double?
-for scenario in Scenario.durable {
-    let figures = try measure(scenario)
-    limit = limit ?? figures.stepsPerSecond
-    print(row(scenario, figures, ratio: String(format: "%6.2f×", figures.stepsPerSecond / (limit ?? 1))))
+let header = "scenario          what                                                    wall s   steps/s  RSS MiB    rows/s  row bytes"
+/// Measures `scenarios` one by one, printing a row for each; returns their figures by name.
+func table(_ title: String, _ scenarios: [Scenario]) throws -> [String: Figures] {
+    print("\n\(title)")
+    print(header)
+    var measured: [String: Figures] = [:]
+    for scenario in scenarios {
+        let figures = try measure(scenario)
+        measured[scenario.name] = figures
+        print(row(scenario, figures))
+    }
+    return measured
 }
+
+print("Cairn benchmarks — \(ProcessInfo.processInfo.activeProcessorCount) cores, release build, one process per scenario")
+var measured = try table("In memory (InMemoryJournal):", Scenario.inMemory)
+measured.merge(try table("Durable (SQLiteJournal, WAL, synchronous=FULL, temporary directory), with SQLite's own limits (one prepared statement):",
+          Scenario.durable)) { $1 }
+measured.merge(try table("History (durable journal of a looping run; row bytes = what its rows hold):", Scenario.history)) { $1 }
+
+print("\nGoals, each beside its baseline from this run:")
+for goal in Goal.all(measured) { print(goal.line) }

@@ -135,7 +135,10 @@ struct JournalWriter {
 
     private func text(_ data: Data) -> String { String(decoding: data, as: UTF8.self) }
 
-    private func json(_ value: some Encodable) throws -> String { text(try JSONEncoder().encode(value)) }
+    private func json(_ value: some Encodable) throws -> String { text(try Self.encoder.encode(value)) }
+
+    /// One encoder for every record: making one per record cost more than encoding it.
+    private static let encoder = JSONEncoder()
 }
 
 /// `journal.detail` of a `run_started` row, when the run has patches.
