@@ -44,7 +44,10 @@ public struct CommandEnvironment {
     public var journalPath: String { options.databasePath }
 
     /// Opens the journal, creating it when needed.
-    func journal() throws -> any CommandJournal {
+    func journal() throws -> any CommandJournal { try fileJournal() }
+
+    /// The journal file opened for writing, as itself (for what only a file journal does: `db prune`).
+    func fileJournal() throws -> SQLiteJournal {
         let journal = try SQLiteJournal(path: options.databasePath, leaseTTL: leaseTTL, extensions: CairnCLI.journalExtensions)
         opened.add(journal)
         return journal

@@ -25,6 +25,7 @@ public enum Inventory {
                 SELECT l.entry_id, l.run_id, l.execution_id FROM ledger_entry AS l WHERE NOT EXISTS (
                   SELECT 1 FROM journal AS j WHERE j.run_id = l.run_id AND j.execution_id = l.execution_id
                     AND j.kind = 'execution_finished' AND j.outcome = 'completed')
+                  AND NOT EXISTS (SELECT 1 FROM run WHERE run.run_id = l.run_id AND run.pruned_at IS NOT NULL)
                 """),
             JournalCheck("stock differs from ledger", """
                 SELECT s.sku, s.quantity, (SELECT COALESCE(SUM(quantity), 0) FROM ledger_entry AS l WHERE l.sku = s.sku)

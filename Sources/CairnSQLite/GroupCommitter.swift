@@ -53,6 +53,16 @@ final class GroupCommitter: Sendable {
         }
     }
 
+    /// Runs `body` in the next group transaction; returns what it returned once that transaction is durable.
+    func submit<T: Sendable>(returning body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        let result = Mutex<T?>(nil)
+        try await submit { db in
+            let value = try body(db)
+            result.withLock { $0 = value }
+        }
+        return result.withLock { $0! }
+    }
+
     /// Whether the journal and WAL are still the files the writer opened.
     var filesIntact: Bool { state.withLock { $0.lost == nil } }
 

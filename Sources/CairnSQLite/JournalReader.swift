@@ -13,6 +13,10 @@ struct JournalReader {
         guard let runRow = try Row.fetchOne(db, sql: "SELECT * FROM run WHERE run_id = ?", arguments: [id]) else {
             throw CairnError(.runNotFound, "no run \(run) in this journal")
         }
+        if let pruned = runRow["pruned_at"] as String? {
+            throw CairnError(.historyPruned, "run \(run)'s history was pruned at \(pruned) (cairn db prune): its summary remains, "
+                + "but it cannot be replayed, forked, exported or resumed")
+        }
         let events = Dictionary(grouping: try Row.fetchAll(db, sql: "SELECT * FROM event WHERE run_id = ? ORDER BY seq", arguments: [id])) {
             $0["position"] as Int
         }

@@ -61,8 +61,9 @@ public final class ReadOnlyJournal: InspectableJournal {
         guard case .journal(let applied) = try JournalFile.contents(of: queue, path: path) else { throw noJournal }
         try JournalMigrator.refuseNewer(applied: Set(applied), path: path, extensions)
         guard JournalMigrator.isCurrent(applied: Set(applied), extensions) else {
-            throw CairnError(.journalUnavailable, "journal \(path) is at an older schema (\(applied.last ?? "")) than this binary's "
-                + "(\(JournalMigrator.knownMigrations(extensions).last ?? "")), and reading never migrates it; run cairn db migrate --db \(path) first")
+            let missing = JournalMigrator.knownMigrations(extensions).filter { !applied.contains($0) }
+            throw CairnError(.journalUnavailable, "journal \(path) is at an older schema than this binary's (it lacks \(missing.joined(separator: ", "))), "
+                + "and reading never migrates it; run cairn db migrate --db \(path) first")
         }
     }
 

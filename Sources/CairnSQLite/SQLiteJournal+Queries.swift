@@ -98,7 +98,7 @@ enum RunListing {
             result: (row["result"] as String?).flatMap { JSONValue(json: Data($0.utf8)) },
             error: try (row["error"] as String?).map { try JSONDecoder().decode(RunError.self, from: Data($0.utf8)) },
             originRunID: (row["origin_run_id"] as String?).flatMap(RunID.init), originSeq: row["origin_seq"],
-            resumes: row["resumes"])
+            resumes: row["resumes"], prunedAt: try Timestamp.date(row["pruned_at"] as String?))
     }
 }
 

@@ -41,6 +41,7 @@ struct JSONVocabularyTests {
             (["sql", "SELECT run_id, status FROM runs", "--db", db], "sqlRows", false),
             (["sql", "--schema", "--db", db], "sqlSchema", false),
             (["diff", run, forked, "--db", db], "diff", false),
+            (["db", "prune", "--finished-before", "2099-01-01", "--db", db], "dbPrune", false),
         ]
         for (arguments, definition, perLine) in commands {
             let result = try await cairn(arguments + ["--json"])

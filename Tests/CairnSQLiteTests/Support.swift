@@ -173,10 +173,10 @@ func checkJournal(_ path: String, run: String, cycles: Int) throws -> [String] {
         #expect(mismatched == 0)
         // Every ledger row points at the execution that committed it and the event that triggered it.
         let orphans = try Int.fetchOne(db, sql: """
-            SELECT COUNT(*) FROM ledger_entry AS l WHERE l.run_id = ? AND NOT EXISTS (
+            SELECT COUNT(*) FROM ledger_entry AS l WHERE l.run_id = ? AND (NOT EXISTS (
               SELECT 1 FROM journal AS j WHERE j.run_id = l.run_id AND j.execution_id = l.execution_id
                 AND j.kind = 'execution_finished' AND j.outcome = 'completed')
-              OR NOT EXISTS (SELECT 1 FROM event AS e WHERE e.run_id = l.run_id AND e.seq = l.decision_seq AND e.name = l.decision_event)
+              OR NOT EXISTS (SELECT 1 FROM event AS e WHERE e.run_id = l.run_id AND e.seq = l.decision_seq AND e.name = l.decision_event))
             """, arguments: [run])
         #expect(orphans == 0)
         return try String.fetchAll(db, sql: "SELECT decision FROM ledger_entry WHERE run_id = ? ORDER BY round", arguments: [run])

@@ -76,6 +76,8 @@ public struct CairnError: Error, CustomStringConvertible, Sendable {
         public static let imported = Code("imported")
         /// A user's query ran past its time limit and was stopped.
         public static let queryTimedOut = Code("query-timed-out")
+        /// The run's history was deleted by `cairn db prune`: its summary remains, its records do not.
+        public static let historyPruned = Code("history-pruned")
     }
 
     /// What kind of failure.

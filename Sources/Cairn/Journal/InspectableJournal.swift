@@ -25,7 +25,8 @@ extension InspectableJournal {
     /// One run with everything its journal holds; `nil` when it does not exist.
     public func detail(of run: RunID) async throws -> RunDetail? {
         guard let summary = try await summary(of: run) else { return nil }
-        return RunDetail(summary: summary, records: try await records(for: run))
+        // A pruned run has its summary and nothing else.
+        return RunDetail(summary: summary, records: summary.prunedAt == nil ? try await records(for: run) : [])
     }
 }
 

@@ -30,11 +30,13 @@ public struct RunSummary: Sendable, Equatable {
     public let originSeq: Int?
     /// How many times a process took the run over from the journal.
     public let resumes: Int
+    /// When `cairn db prune` deleted the run's history (its summary stays); `nil` while it has it.
+    public let prunedAt: Date?
 
     public init(
         runID: RunID, workflow: String, version: String?, fingerprint: String, status: RunStatus, interrupted: Bool,
         createdAt: Date, finishedAt: Date?, owner: String?, leaseExpiresAt: Date?, input: JSONValue, result: JSONValue?,
-        error: RunError?, originRunID: RunID?, originSeq: Int?, resumes: Int
+        error: RunError?, originRunID: RunID?, originSeq: Int?, resumes: Int, prunedAt: Date? = nil
     ) {
         self.runID = runID
         self.workflow = workflow
@@ -52,6 +54,7 @@ public struct RunSummary: Sendable, Equatable {
         self.originRunID = originRunID
         self.originSeq = originSeq
         self.resumes = resumes
+        self.prunedAt = prunedAt
     }
 
     /// The status as shown: the status word, or `interrupted`.
@@ -96,7 +99,7 @@ extension RunSummary {
 extension RunSummary: Codable {
     private enum CodingKeys: String, CodingKey {
         case runID = "runId", workflow, version, fingerprint, status, interrupted, createdAt, finishedAt, durationSeconds, owner,
-             leaseExpiresAt, input, result, error, originRunID = "originRunId", originSeq, resumes
+             leaseExpiresAt, input, result, error, originRunID = "originRunId", originSeq, resumes, prunedAt
     }
 
     public init(from decoder: any Decoder) throws {
@@ -119,7 +122,8 @@ extension RunSummary: Codable {
             error: try container.decodeIfPresent(RunError.self, forKey: .error),
             originRunID: try container.decodeIfPresent(RunID.self, forKey: .originRunID),
             originSeq: try container.decodeIfPresent(Int.self, forKey: .originSeq),
-            resumes: try container.decode(Int.self, forKey: .resumes))
+            resumes: try container.decode(Int.self, forKey: .resumes),
+            prunedAt: try container.decodeIfPresent(Date.self, forKey: .prunedAt))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -141,5 +145,6 @@ extension RunSummary: Codable {
         try container.encodeIfPresent(originRunID, forKey: .originRunID)
         try container.encodeIfPresent(originSeq, forKey: .originSeq)
         try container.encode(resumes, forKey: .resumes)
+        try container.encodeIfPresent(prunedAt, forKey: .prunedAt)
     }
 }

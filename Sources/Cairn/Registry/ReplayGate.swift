@@ -69,7 +69,9 @@ public struct ReplayGate: Sendable {
     ) async -> [RunVerdict] {
         var verdicts: [RunVerdict] = []
         for run in runs {
-            let verdict = await check(run.runID, workflow: run.workflow, in: reader)
+            let verdict = run.prunedAt == nil
+                ? await check(run.runID, workflow: run.workflow, in: reader)
+                : RunVerdict(runID: run.runID, workflow: run.workflow, verdict: .skipped("its history was pruned (cairn db prune)"))
             verdicts.append(verdict)
             progress(verdict)
             if failFast, verdict.verdict.fails { break }

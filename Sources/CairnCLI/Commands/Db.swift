@@ -5,12 +5,12 @@ import Foundation
 
 struct Db: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Look after the journal file: its status, a consistency check, a backup, migrations.",
-        subcommands: [Status.self, Check.self, Backup.self, Migrate.self]
+        abstract: "Look after the journal file: its status, a consistency check, a backup, migrations, retention.",
+        subcommands: [Status.self, Check.self, Backup.self, Migrate.self, Prune.self]
     )
 
     struct Status: CairnSubcommand {
-        static let configuration = CommandConfiguration(abstract: "Schema version, size, row counts and runs by status.")
+        static let configuration = CommandConfiguration(abstract: "Schema version, size, row counts, runs by status, and rows and bytes per table.")
 
         /// `db status --json`.
         struct Document: Encodable {
@@ -21,6 +21,28 @@ struct Db: AsyncParsableCommand {
             let walBytes: Int
             let counts: [String: ReadOnlyJournal.Value]
             let runsByStatus: [String: Int]
+            /// Per table (its indexes included): rows and bytes on disk, largest first.
+            let tables: [TableSize]
+        }
+
+        struct TableSize: Encodable {
+            let table: String
+            let rows: Int
+            let bytes: Int
+        }
+
+        /// Rows and bytes of every table, its indexes counted with it (SQLite's `dbstat`), largest first.
+        static func tableSizes(_ journal: ReadOnlyJournal) throws -> [TableSize] {
+            let sizes = try journal.rows("""
+                SELECT COALESCE(m.tbl_name, s.name) AS tbl, SUM(s.pgsize) AS bytes
+                FROM dbstat AS s LEFT JOIN sqlite_master AS m ON m.name = s.name
+                WHERE COALESCE(m.tbl_name, s.name) NOT LIKE 'sqlite_%' GROUP BY 1
+                """).rows.map { ($0[0].text, Int($0[1].text) ?? 0) }
+            return try sizes.map { table, bytes in
+                let escaped = table.replacingOccurrences(of: "\"", with: "\"\"")
+                let rows = Int(try journal.rows("SELECT COUNT(*) FROM \"\(escaped)\"").rows.first?.first?.text ?? "") ?? 0
+                return TableSize(table: table, rows: rows, bytes: bytes)
+            }.sorted { ($0.bytes, $1.table) > ($1.bytes, $0.table) }
         }
 
         @OptionGroup var options: GlobalOptions
@@ -39,16 +61,19 @@ struct Db: AsyncParsableCommand {
                 SELECT CASE WHEN interrupted = 1 THEN 'interrupted' ELSE status END AS status, COUNT(*) AS runs
                 FROM runs GROUP BY 1 ORDER BY 1
                 """).rows.map { ($0[0].text, Int($0[1].text) ?? 0) }
+            let tables = try Self.tableSizes(journal)
             let output = environment.output
             if output.json {
                 return output.json(Document(path: path, schema: migrations.last ?? "", migrations: migrations, bytes: size, walBytes: wal,
-                                            counts: counts, runsByStatus: Dictionary(uniqueKeysWithValues: byStatus)))
+                                            counts: counts, runsByStatus: Dictionary(uniqueKeysWithValues: byStatus), tables: tables))
             }
             output.line("journal  \(path)")
             output.line("schema   \(migrations.joined(separator: ", ")) (this binary knows \(JournalMigrator.knownMigrations(CairnCLI.journalExtensions).joined(separator: ", ")))")
             output.line("size     \(size) bytes, \(wal) more in the write-ahead log")
             output.line(["runs", "events", "records"].map { "\($0) \(counts[$0]?.text ?? "0")" }.joined(separator: ", "))
             output.line("runs by status: " + byStatus.map { "\($0.0) \($0.1)" }.joined(separator: ", "))
+            output.line("")
+            Table(header: ["TABLE", "ROWS", "BYTES"], rows: tables.map { [$0.table, "\($0.rows)", "\($0.bytes)"] }).lines.forEach(output.line)
         }
     }
 
@@ -100,7 +125,8 @@ struct Db: AsyncParsableCommand {
             let graphs = Dictionary(CairnCLI.workflows.map { ($0.name, $0.graph) }, uniquingKeysWith: { first, _ in first })
             var problems: [String] = []
             for run in try await journal.allRuns(RunQuery(limit: 500)) {
-                guard let graph = graphs[run.workflow] else { continue }  // a workflow this binary does not have
+                // A workflow this binary does not have, or a run whose history was pruned: nothing to rebuild.
+                guard let graph = graphs[run.workflow], run.prunedAt == nil else { continue }
                 if let problem = await Engine.rebuildProblem(of: run.runID, graph: graph, in: journal) {
                     problems.append("run rebuild: \(problem)")
                 }

@@ -69,6 +69,10 @@ struct Replay: CairnSubcommand {
             return try await gate(summaries, in: journal, output: environment.output)
         }
         let output = environment.output
+        if let pruned = summaries[0].prunedAt {
+            throw CairnError(.historyPruned, "run \(summaries[0].runID)'s history was pruned at \(Timestamp.text(pruned)) (cairn db prune): "
+                + "there is nothing to replay; cairn show prints its summary")
+        }
         var position = 1
         while true {
             let page = try await journal.streamedEvents(for: summaries[0].runID, from: position, limit: 256)

@@ -65,6 +65,9 @@ struct Show: CairnSubcommand {
         if let error = summary.error { output.line("  error        \(error.message)") }
         if let origin = summary.originRunID { output.line("  forked from  \(origin) at seq \(summary.originSeq ?? 0)") }
         for fork in forks { output.line("  fork         \(fork.runID) at seq \(fork.originSeq ?? 0) (\(fork.displayStatus))") }
+        if let pruned = summary.prunedAt {
+            return output.line("  history      pruned at \(Timestamp.text(pruned)) by cairn db prune: no timeline, events or side effects remain")
+        }
         output.line("")
         output.line("timeline:")
         // A fork's copied prefix keeps the origin's times, all before the fork was made.

@@ -10,7 +10,9 @@ public enum JournalChecks {
             SELECT e.run_id, e.seq FROM event AS e WHERE NOT EXISTS (
               SELECT 1 FROM journal AS j WHERE j.run_id = e.run_id AND j.position = e.position)
             """),
-        JournalCheck("run without start", "SELECT run_id FROM run WHERE NOT EXISTS (SELECT 1 FROM event WHERE event.run_id = run.run_id AND seq = 1)"),
+        JournalCheck("run without start", """
+            SELECT run_id FROM run WHERE pruned_at IS NULL AND NOT EXISTS (SELECT 1 FROM event WHERE event.run_id = run.run_id AND seq = 1)
+            """),
         JournalCheck("execution completed twice", """
             SELECT run_id, execution_id FROM journal WHERE kind = 'execution_finished' AND outcome = 'completed'
             GROUP BY run_id, execution_id HAVING COUNT(*) > 1

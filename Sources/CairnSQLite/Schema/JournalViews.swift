@@ -26,6 +26,7 @@ public enum JournalViews {
             ("origin_run_id", "For a fork: the run it was forked from."),
             ("origin_seq", "For a fork: the event seq of the origin it was forked at."),
             ("resumes", "How many times a process took the run over from the journal."),
+            ("pruned_at", "When cairn db prune deleted the run's history (its summary stays); NULL while it has it."),
         ]),
         JournalView(name: "events", summary: "Every event of every run, gapless per run from seq 1 (the start event).", columns: [
             ("run_id", "The run."),
