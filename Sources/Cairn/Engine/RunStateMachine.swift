@@ -306,17 +306,17 @@ struct RunStateMachine: Sendable {
             }
             guard let value = event.value else { throw inconsistency("event \(event.seq) was not decoded") }
             let key = join.key(of: value)
-            var group = buffers[index, default: [:]][key, default: [:]]
-            group[event.name, default: []].append(event)
-            if join.required.allSatisfy({ (group[$0.name]?.count ?? 0) >= $0.count }) {
-                var set: [JournaledEvent] = []
-                for requirement in join.required {
-                    set += group[requirement.name]!.prefix(requirement.count)
-                    group[requirement.name]!.removeFirst(requirement.count)
-                }
-                enqueue(Candidate(executionID: nil, step: index, triggers: set, attempt: 1, notBefore: nil))
+            // In place: copying the group out and back would copy every buffered event on each delivery.
+            buffers[index, default: [:]][key, default: [:]][event.name, default: []].append(event)
+            guard let group = buffers[index]?[key],
+                  join.required.allSatisfy({ (group[$0.name]?.count ?? 0) >= $0.count }) else { continue }
+            var set: [JournaledEvent] = []
+            for requirement in join.required {
+                set += group[requirement.name]!.prefix(requirement.count)
+                buffers[index]![key]![requirement.name]!.removeFirst(requirement.count)
             }
-            buffers[index, default: [:]][key] = group.contains { !$0.value.isEmpty } ? group : nil
+            if buffers[index]![key]!.allSatisfy({ $0.value.isEmpty }) { buffers[index]![key] = nil }
+            enqueue(Candidate(executionID: nil, step: index, triggers: set, attempt: 1, notBefore: nil))
         }
     }
 
