@@ -28,8 +28,10 @@ struct RunFollower {
     /// this process drove it only when the journal cannot say.
     static func outcome(of run: AnyRunHandle, startedHere started: Date, in journal: some InspectableJournal) async -> RunOutcome {
         let end = await run.end()
-        let seconds = (try? await journal.summary(of: run.runID))??.durationSeconds ?? Date().timeIntervalSince(started)
-        return RunOutcome(runID: run.runID, end: end, seconds: seconds)
+        // A run that continued as new ended in its last successor: that run is the one to resume or show.
+        let last = await run.lastRunID
+        let seconds = (try? await journal.summary(of: last))??.durationSeconds ?? Date().timeIntervalSince(started)
+        return RunOutcome(runID: last, end: end, seconds: seconds)
     }
 }
 

@@ -21,8 +21,12 @@ public struct ComplexFeedbackMonitor: Workflow {
     public var steps: [AnyStep] {
         FunctionStep("begin") { (event: OneOf2<StartEvent<MonitorInput>, LoopEvent>, context)
             -> OneOf4<OnlineEvent, OfflineEvent, TrendingPredictionEvent, StopEvent<MonitorReport>>? in
-            let (input, round) = try MonitorSteps.beginRound(event, context)
-            guard round <= input.cycles else { return .fourth(StopEvent(try MonitorSteps.report(input, context))) }
+            let (input, round): (MonitorInput, Int)
+            switch try MonitorSteps.nextRound(event, context) {
+            case .play(let playing, let next): (input, round) = (playing, next)
+            case .done(let report, _): return .fourth(StopEvent(report))
+            case .continued: return nil
+            }
             try context.writeToStream(ProgressEvent(message: "round \(round): asking three sources about \(input.sku)"))
             try context.send(OnlineEvent(sku: input.sku, round: round))
             try context.send(OfflineEvent(sku: input.sku, round: round))

@@ -21,12 +21,16 @@ public struct FeedbackMonitor: Workflow {
     public var steps: [AnyStep] {
         FunctionStep("begin") { (event: OneOf2<StartEvent<MonitorInput>, LoopEvent>, context)
             -> OneOf2<GetFeedbackEvent, StopEvent<MonitorReport>>? in
-            let (input, round) = try MonitorSteps.beginRound(event, context)
-            if round <= input.cycles || !context.patched("quiet-last-round") {
+            switch try MonitorSteps.nextRound(event, context) {
+            case .play(let input, let round):
                 try context.writeToStream(ProgressEvent(message: "round \(round): begin"))
+                return .first(GetFeedbackEvent(sku: input.sku, round: round))
+            case .done(let report, let round):
+                if !context.patched("quiet-last-round") { try context.writeToStream(ProgressEvent(message: "round \(round): begin")) }
+                return .second(StopEvent(report))
+            case .continued:
+                return nil
             }
-            guard round <= input.cycles else { return .second(StopEvent(try MonitorSteps.report(input, context))) }
-            return .first(GetFeedbackEvent(sku: input.sku, round: round))
         }
         FunctionStep("get_feedback") { [source] (event: GetFeedbackEvent, context) -> OneOf2<OrderEvent, ClearEvent>? in
             try context.writeToStream(ProgressEvent(message: "round \(event.round): getting feedback for \(event.sku)"))

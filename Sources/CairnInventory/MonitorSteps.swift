@@ -12,25 +12,42 @@ enum MonitorKeys {
 
 /// The parts both monitors share: remembering the input, asking a source, recording decisions.
 enum MonitorSteps {
-    /// On the start event, stores the input; on a loop event, reads it back.
-    /// Returns the input and the round to run next.
-    static func beginRound(_ event: OneOf2<StartEvent<MonitorInput>, LoopEvent>, _ context: WorkflowContext) throws
-        -> (input: MonitorInput, round: Int) {
+    /// What the `begin` step does next.
+    enum NextRound {
+        /// Play `round`.
+        case play(MonitorInput, round: Int)
+        /// Every cycle is done: stop with the report. `round` is the one past the last.
+        case done(MonitorReport, round: Int)
+        /// The run took `continueEvery` cycles: it continues as a new run, from `round`.
+        case continued
+    }
+
+    /// On the start event, stores the input; on a loop event, reads it back. Then decides what comes next:
+    /// a round, the report, or — every `continueEvery` rounds — a new run that goes on from here.
+    static func nextRound(_ event: OneOf2<StartEvent<MonitorInput>, LoopEvent>, _ context: WorkflowContext) throws -> NextRound {
+        let input: MonitorInput, round: Int
         switch event {
         case .first(let start):
             try context.store.set(MonitorKeys.input, start.input)
-            return (start.input, 1)
+            (input, round) = (start.input, start.input.firstRound)
         case .second(let loop):
-            guard let input = try context.store.get(MonitorKeys.input) else {
+            guard let stored = try context.store.get(MonitorKeys.input) else {
                 throw CairnError(.internalInconsistency, "the monitor's input is missing from the store", step: context.stepName)
             }
-            return (input, loop.round + 1)
+            (input, round) = (stored, loop.round + 1)
         }
-    }
-
-    /// The report once every cycle is done: the decisions of its rounds, in round order.
-    static func report(_ input: MonitorInput, _ context: WorkflowContext) throws -> MonitorReport {
-        MonitorReport(sku: input.sku, decisions: try (1...input.cycles).compactMap { try context.store.get(MonitorKeys.decision(round: $0)) })
+        if input.cycles > 0, round > input.cycles {
+            let decisions = try (input.firstRound...input.cycles).compactMap { try context.store.get(MonitorKeys.decision(round: $0)) }
+            return .done(MonitorReport(sku: input.sku, decisions: decisions), round: round)
+        }
+        if round - input.firstRound >= input.continueEvery {
+            var next = input
+            next.firstRound = round
+            try context.writeToStream(ProgressEvent(message: "round \(round): continuing as a new run"))
+            try context.continueAsNew(next)
+            return .continued
+        }
+        return .play(input, round: round)
     }
 
     /// Asks `channel` once per execution: the answer is memoised in the journal, so a resumed or

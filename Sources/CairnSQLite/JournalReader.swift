@@ -9,7 +9,11 @@ struct JournalReader {
 
     private var id: String { run.description }
 
-    func records() throws -> [JournalRecord] {
+    func records() throws -> [JournalRecord] { try records(limit: nil) }
+
+    /// The run's first `limit` records (all of them without a limit).
+    func records(limit: Int?) throws -> [JournalRecord] {
+        let last = limit ?? Int.max
         guard let runRow = try Row.fetchOne(db, sql: "SELECT * FROM run WHERE run_id = ?", arguments: [id]) else {
             throw CairnError(.runNotFound, "no run \(run) in this journal")
         }
@@ -17,18 +21,18 @@ struct JournalReader {
             throw CairnError(.historyPruned, "run \(run)'s history was pruned at \(pruned) (cairn db prune): its summary remains, "
                 + "but it cannot be replayed, forked, exported or resumed")
         }
-        let events = Dictionary(grouping: try Row.fetchAll(db, sql: "SELECT * FROM event WHERE run_id = ? ORDER BY seq", arguments: [id])) {
+        let events = Dictionary(grouping: try Row.fetchAll(db, sql: "SELECT * FROM event WHERE run_id = ? AND position <= ? ORDER BY seq", arguments: [id, last])) {
             $0["position"] as Int
         }
         let streamed = Dictionary(grouping: try Row.fetchAll(
-            db, sql: "SELECT * FROM stream_event WHERE run_id = ? ORDER BY stream_position", arguments: [id])) { $0["position"] as Int }
-        let writes = Dictionary(grouping: try Row.fetchAll(db, sql: "SELECT * FROM store_write WHERE run_id = ?", arguments: [id])) {
+            db, sql: "SELECT * FROM stream_event WHERE run_id = ? AND position <= ? ORDER BY stream_position", arguments: [id, last])) { $0["position"] as Int }
+        let writes = Dictionary(grouping: try Row.fetchAll(db, sql: "SELECT * FROM store_write WHERE run_id = ? AND position <= ?", arguments: [id, last])) {
             $0["position"] as Int
         }
         let effects = Dictionary(uniqueKeysWithValues: try Row.fetchAll(
-            db, sql: "SELECT position, result FROM side_effect WHERE run_id = ?", arguments: [id]).map { ($0["position"] as Int, $0["result"] as String) })
+            db, sql: "SELECT position, result FROM side_effect WHERE run_id = ? AND position <= ?", arguments: [id, last]).map { ($0["position"] as Int, $0["result"] as String) })
 
-        return try Row.fetchAll(db, sql: "SELECT * FROM journal WHERE run_id = ? ORDER BY position", arguments: [id]).map { row in
+        return try Row.fetchAll(db, sql: "SELECT * FROM journal WHERE run_id = ? AND position <= ? ORDER BY position", arguments: [id, last]).map { row in
             let position: Int = row["position"]
             let at = try Timestamp.date(row["at"] as String)
             switch try row.coded(RecordKind.self, "kind", in: "record \(position) of run \(run)") {
@@ -41,7 +45,8 @@ struct JournalReader {
                     seed: (runRow["seed"] as Int64?).map { UInt64(bitPattern: $0) },
                     deadline: try Timestamp.date(runRow["deadline"] as String?), at: at, start: event(start),
                     store: (writes[position] ?? []).map(storeWrite),
-                    origin: (runRow["origin_run_id"] as String?).flatMap(RunID.init).map { ($0, runRow["origin_seq"] as Int? ?? 0) }))
+                    origin: (runRow["origin_run_id"] as String?).flatMap(RunID.init).map { ($0, runRow["origin_seq"] as Int? ?? 0) },
+                    continuedFrom: (runRow["continued_from"] as String?).flatMap(RunID.init)))
             case .executionStarted:
                 return .executionStarted(ExecutionStarted(
                     executionID: row["execution_id"], step: row["step"], attempt: row["attempt"],
@@ -63,9 +68,19 @@ struct JournalReader {
                 return .runFinished(RunFinished(
                     status: try runRow.coded(RunStatus.self, "status", in: "run \(run)"),
                     result: (runRow["result"] as String?).map { Data($0.utf8) },
-                    error: try (runRow["error"] as String?).map { try decode(RunError.self, $0) }, at: at))
+                    error: try (runRow["error"] as String?).map { try decode(RunError.self, $0) }, at: at, successor: try successor()))
             }
         }
+    }
+
+    /// The start of the run this one continued as, if it did: read alone, not the successor's whole history.
+    private func successor() throws -> RunStarted? {
+        guard let id = try String.fetchOne(db, sql: "SELECT run_id FROM run WHERE continued_from = ?", arguments: [self.id]),
+              let successor = RunID(id) else { return nil }
+        guard case .runStarted(let started)? = try JournalReader(db: db, run: successor).records(limit: 1).first else {
+            throw damaged("its successor \(successor) has no start")
+        }
+        return started
     }
 
     private func finish(_ row: Row, position: Int, at: Date, events: [Row], streamed: [Row], writes: [Row]) throws -> ExecutionFinished {

@@ -98,7 +98,8 @@ enum RunListing {
             result: (row["result"] as String?).flatMap { JSONValue(json: Data($0.utf8)) },
             error: try (row["error"] as String?).map { try JSONDecoder().decode(RunError.self, from: Data($0.utf8)) },
             originRunID: (row["origin_run_id"] as String?).flatMap(RunID.init), originSeq: row["origin_seq"],
-            resumes: row["resumes"], prunedAt: try Timestamp.date(row["pruned_at"] as String?))
+            resumes: row["resumes"], prunedAt: try Timestamp.date(row["pruned_at"] as String?),
+            continuedFrom: (row["continued_from"] as String?).flatMap(RunID.init), continuedAs: (row["continued_as"] as String?).flatMap(RunID.init))
     }
 }
 

@@ -108,8 +108,23 @@ public final class SQLiteJournal: LeasingJournal, InspectableJournal, CancelRequ
                 try Self.checkFence(db, run: run, owner: owner, epoch: epoch)
                 try JournalWriter(db: db, run: run).write(records)
             }
+            // A run that continued as new: its successor starts in the same transaction, its lease ours.
+            if let successor = Self.successor(in: records) {
+                let taken = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM run WHERE run_id = ?"), arguments: [successor.runID.description])
+                if taken == true { throw CairnError(.runExists, "run \(run) continues as \(successor.runID), which exists already") }
+                try JournalWriter(db: db, run: successor.runID).write([.runStarted(successor)])
+                try db.execute(sql: "INSERT INTO lease (run_id, owner, epoch, expires_at) VALUES (?, ?, 1, \(Self.dbNow) + ?)",
+                               arguments: [successor.runID.description, owner, ttl])
+            }
         }
         if case .runStarted = records.first { held.withLock { $0[run] = 1 } }
+        if let successor = Self.successor(in: records) { held.withLock { $0[successor.runID] = 1 } }
+    }
+
+    /// The successor started by a `continued` end among `records`.
+    static func successor(in records: [JournalRecord]) -> RunStarted? {
+        guard case .runFinished(let finished)? = records.last else { return nil }
+        return finished.successor
     }
 
     public func records(for run: RunID) async throws -> [JournalRecord] {

@@ -120,11 +120,17 @@ struct ArticleWorkflowTests {
         } throws: { error in
             String(describing: error).contains("unknown field 'cycle'")
         }
-        let bad = Data(#"{"sku": "Apple", "cycles": 0}"#.utf8)
+        let bad = Data(#"{"sku": "Apple", "cycles": -1}"#.utf8)
         #expect {
             try JSONDecoder().decode(MonitorInput.self, from: bad)
         } throws: { error in
-            String(describing: error).contains("field 'cycles' must be between 1 and 10000")
+            String(describing: error).contains("field 'cycles' must be between 0 (for ever) and 10000")
+        }
+        let past = Data(#"{"sku": "Apple", "cycles": 3, "firstRound": 4}"#.utf8)
+        #expect {
+            try JSONDecoder().decode(MonitorInput.self, from: past)
+        } throws: { error in
+            String(describing: error).contains("field 'firstRound' must be at least 1, and at most cycles unless cycles is 0")
         }
         #expect(try JSONDecoder().decode(HelloInput.self, from: Data("{}".utf8)) == HelloInput())
     }

@@ -125,6 +125,31 @@ public final class WorkflowContext: Sendable {
         try mutate { $0.effects.sent.append(OutgoingEvent(name: E.eventName, payload: payload, value: event, target: step)) }
     }
 
+    /// Ends the run as `continued` at this step's commit and starts its successor with `input`, in the same
+    /// transaction: a run that loops for ever continues as new every so often, so that no run's history —
+    /// nor the memory and time its resume takes — grows without bound. The successor is a new run of the same
+    /// workflow, with an id derived from this run's (``RunID/successor(of:)``), linked both ways (`list`,
+    /// `show`); it starts with an empty store and this run's seed. A run being cancelled is cancelled: no
+    /// successor starts.
+    /// - Throws: ``CairnError`` `invalid-input` when `input` is not the workflow's input type, or the run
+    ///   was continued already by this attempt.
+    public func continueAsNew<Input: Codable & Sendable>(_ input: Input) throws {
+        let event = ContinueAsNew(input)
+        let payload = try encode(event, "the input step '\(stepName)' continued the run with")
+        do {
+            _ = try graph.decode(ContinueAsNew<Input>.eventName, from: payload)
+        } catch {
+            throw CairnError(.invalidInput, "step '\(stepName)' continued the run with \(Input.self), which is not the input of "
+                + "workflow '\(graph.name)': pass the workflow's Input", step: stepName)
+        }
+        try mutate { state in
+            guard !state.effects.sent.contains(where: { $0.name == ContinueAsNew<Input>.eventName }) else {
+                throw CairnError(.invalidInput, "step '\(stepName)' continued the run twice: a run has one successor", step: stepName)
+            }
+            state.effects.sent.append(OutgoingEvent(name: ContinueAsNew<Input>.eventName, payload: payload, value: event))
+        }
+    }
+
     /// Writes `event` to the run's progress stream (`RunHandle.events`), at this step's commit.
     public func writeToStream<E: Event>(_ event: E) throws {
         let payload = try encode(event, "progress event '\(E.eventName)' written by step '\(stepName)'")

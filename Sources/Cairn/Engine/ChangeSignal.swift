@@ -20,6 +20,13 @@ final class ChangeSignal: Sendable {
     /// Wakes every reader for the last time.
     func close() { wake { $0.closed = true } }
 
+    /// A signal of a run that stopped already.
+    static var closed: ChangeSignal {
+        let signal = ChangeSignal()
+        signal.close()
+        return signal
+    }
+
     /// Returns once the version passes `version`, the signal closes, or the task is cancelled.
     func wait(after version: Int) async {
         let id = state.withLock { state in

@@ -240,8 +240,9 @@ public final class Engine: Sendable {
         return try record.mapEvents(decode)
     }
 
-    /// Starts the driver of a run claimed in ``live`` with `inbox`; the claim is given up when it stops.
-    func launch<Output>(_ machine: RunStateMachine, runID: RunID, inbox: DriverInbox) -> RunHandle<Output> {
+    /// Starts the driver of a run claimed in ``live`` with `inbox`; the claim is given up when it stops. A run
+    /// that continues as new hands over to its successor, which joins `chain`.
+    func launch<Output>(_ machine: RunStateMachine, runID: RunID, inbox: DriverInbox, chain: RunChain = RunChain()) -> RunHandle<Output> {
         var logger = logger
         logger[metadataKey: LoggingKeys.runID] = "\(runID)"
         logger[metadataKey: LoggingKeys.workflow] = "\(machine.graph.name)"
@@ -250,12 +251,32 @@ public final class Engine: Sendable {
             machine: machine, runID: runID, journal: journal, configuration: configuration, clock: clock,
             logger: logger, signal: signal, inbox: inbox)
         let live = live
+        chain.advance(to: RunChain.Link(runID: runID, inbox: inbox, signal: signal))
         let task = Task {
             let outcome = await driver.drive()
             live.release(runID)
+            if case .finished(let finished) = outcome, let successor = finished.successor {
+                launchSuccessor(successor, graph: machine.graph, chain: chain)
+            }
             return outcome
         }
         live.driving(runID, task: task)
-        return RunHandle(runID: runID, task: task, inbox: inbox, journal: journal, signal: signal)
+        chain.started(task, for: runID)
+        return RunHandle(runID: runID, task: task, journal: journal, chain: chain)
+    }
+
+    /// Drives the successor a run continued as (journaled with its end, and leased to this process) in `chain`;
+    /// when it cannot be driven here, it stays in the journal, resumable.
+    private func launchSuccessor(_ successor: RunStarted, graph: WorkflowGraph, chain: RunChain) {
+        guard let inbox = live.claim(successor.runID) else { return }
+        var machine = RunStateMachine(graph: graph)
+        do {
+            try machine.apply(Self.decoded(.runStarted(successor), graph: graph))
+        } catch {
+            logger.error("run \(successor.runID), which its predecessor continued as, cannot start here: \(error); resume it")
+            live.release(successor.runID)
+            return
+        }
+        let _: RunHandle<Empty> = launch(machine, runID: successor.runID, inbox: inbox, chain: chain)
     }
 }

@@ -75,6 +75,8 @@ struct RunStateMachine: Sendable {
     /// Join buffers: per join step, per correlation key, per event name, events in arrival order.
     private var buffers: [Int: [JoinKey: [String: [JournaledEvent]]]] = [:]
     private var stopEvent: JournaledEvent?
+    /// The ``ContinueAsNew`` a committed step journaled: the run ends `continued`, its successor starting.
+    private var continuation: JournaledEvent?
     private var failure: RunError?
     private(set) var lifecycle = Lifecycle.driving
     /// Executions whose running attempt outlived its step's timeout: whatever it returns counts as timed out.
@@ -298,6 +300,10 @@ struct RunStateMachine: Sendable {
             if stopEvent == nil { stopEvent = event }
             return
         }
+        if event.name == continueAsNewEventName {
+            if continuation == nil { continuation = event }
+            return
+        }
         for index in graph.subscribers[event.name] ?? [] where event.target == nil || graph.steps[index].name == event.target {
             let step = graph.steps[index]
             guard let join = step.join else {
@@ -346,12 +352,17 @@ struct RunStateMachine: Sendable {
                 at: now)
             return decision
         }
-        switch lifecycle {
-        case .driving:
-            break
-        case .cancelling:
+        if lifecycle == .cancelling {
             decision.finish = RunFinished(status: .cancelled, result: nil, error: .cancelled, at: now)
             return decision
+        }
+        if let continuation {
+            decision.finish = RunFinished(status: .continued, result: nil, error: nil, at: now, successor: successor(startingWith: continuation, at: now))
+            return decision
+        }
+        switch lifecycle {
+        case .driving, .cancelling:
+            break
         case .interrupting(let deadline):
             if running.isEmpty || now >= deadline {
                 decision.interrupt = RunInterrupted(abandoned: running.keys.sorted(), reason: "interrupted by its owner", at: now)
@@ -384,6 +395,18 @@ struct RunStateMachine: Sendable {
             }
         }
         return decision
+    }
+
+    /// The start of the run this one continues as: today's code, the same seed, a fresh store, and the input
+    /// the continuing step gave.
+    private func successor(startingWith continuation: JournaledEvent, at now: Date) -> RunStarted? {
+        guard let started else { return nil }
+        let start = JournaledEvent(seq: 1, name: graph.startType.eventName, payload: continuation.payload, executionID: nil,
+                                   value: try? graph.decode(graph.startType.eventName, from: continuation.payload))
+        return RunStarted(
+            runID: .successor(of: started.runID), workflow: graph.name, fingerprint: graph.fingerprint, shape: graph.shape,
+            version: graph.version, patches: graph.patches, seed: started.seed, deadline: nil, at: now, start: start,
+            continuedFrom: started.runID)
     }
 
     /// The records that close the attempts still running as their run ends, so none is left unfinished.

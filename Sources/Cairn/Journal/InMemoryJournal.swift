@@ -32,6 +32,12 @@ public final class InMemoryJournal: InspectableJournal, Journal {
                 }
                 state.runs[run] = Run()
             }
+            if case .runFinished(let finished)? = records.last, let successor = finished.successor {
+                guard state.runs[successor.runID] == nil else {
+                    throw CairnError(.runExists, "run \(run) continues as \(successor.runID), which exists already")
+                }
+                state.runs[successor.runID] = Run(records: [.runStarted(successor)])
+            }
             state.runs[run]!.records += records  // in place: a copy would make appends O(history)
             for case .executionFinished(let finished) in records {
                 state.runs[run]!.streamed += finished.streamed

@@ -128,10 +128,13 @@ public struct RunStarted: Sendable {
     public let store: [StoreWrite]
     /// For a fork: the run it was forked from, and the event seq it was forked at.
     public let origin: (run: RunID, seq: Int)?
+    /// For a successor (``ContinueAsNew``): the run that continued as this one.
+    public let continuedFrom: RunID?
 
     public init(
         runID: RunID, workflow: String, fingerprint: String, shape: String, version: String?, patches: [String] = [],
-        seed: UInt64?, deadline: Date?, at: Date, start: JournaledEvent, store: [StoreWrite] = [], origin: (run: RunID, seq: Int)? = nil
+        seed: UInt64?, deadline: Date?, at: Date, start: JournaledEvent, store: [StoreWrite] = [], origin: (run: RunID, seq: Int)? = nil,
+        continuedFrom: RunID? = nil
     ) {
         self.runID = runID
         self.workflow = workflow
@@ -145,6 +148,7 @@ public struct RunStarted: Sendable {
         self.start = start
         self.store = store
         self.origin = origin
+        self.continuedFrom = continuedFrom
     }
 }
 
@@ -297,12 +301,15 @@ public struct RunFinished: Sendable {
     public let result: Data?
     public let error: RunError?
     public let at: Date
+    /// When the run `continued`: its successor's start, journaled in the same transaction as this end.
+    public let successor: RunStarted?
 
-    public init(status: RunStatus, result: Data?, error: RunError?, at: Date) {
+    public init(status: RunStatus, result: Data?, error: RunError?, at: Date, successor: RunStarted? = nil) {
         self.status = status
         self.result = result
         self.error = error
         self.at = at
+        self.successor = successor
     }
 
     /// A dead letter: the run failed because its journal could not be rebuilt. It is the one ending a

@@ -14,11 +14,13 @@ public enum RunStatus: String, Codable, Sendable, CaseIterable {
     case cancelled
     /// The run outlived its timeout.
     case timedOut = "timed_out"
+    /// A step continued the run as a new one (``WorkflowContext/continueAsNew(_:)``): its successor goes on.
+    case continued
 
     /// Whether the run can never change again.
     public var isTerminal: Bool {
         switch self {
-        case .completed, .failed, .cancelled, .timedOut: true
+        case .completed, .failed, .cancelled, .timedOut, .continued: true
         case .pending, .running, .waiting: false
         }
     }

@@ -32,11 +32,15 @@ public struct RunSummary: Sendable, Equatable {
     public let resumes: Int
     /// When `cairn db prune` deleted the run's history (its summary stays); `nil` while it has it.
     public let prunedAt: Date?
+    /// The run this one continues (``ContinueAsNew``), and the run this one continued as.
+    public let continuedFrom: RunID?
+    public let continuedAs: RunID?
 
     public init(
         runID: RunID, workflow: String, version: String?, fingerprint: String, status: RunStatus, interrupted: Bool,
         createdAt: Date, finishedAt: Date?, owner: String?, leaseExpiresAt: Date?, input: JSONValue, result: JSONValue?,
-        error: RunError?, originRunID: RunID?, originSeq: Int?, resumes: Int, prunedAt: Date? = nil
+        error: RunError?, originRunID: RunID?, originSeq: Int?, resumes: Int, prunedAt: Date? = nil, continuedFrom: RunID? = nil,
+        continuedAs: RunID? = nil
     ) {
         self.runID = runID
         self.workflow = workflow
@@ -55,6 +59,8 @@ public struct RunSummary: Sendable, Equatable {
         self.originSeq = originSeq
         self.resumes = resumes
         self.prunedAt = prunedAt
+        self.continuedFrom = continuedFrom
+        self.continuedAs = continuedAs
     }
 
     /// The status as shown: the status word, or `interrupted`.
@@ -87,7 +93,8 @@ extension RunSummary {
             status: finished?.status ?? .running, interrupted: finished == nil && interrupted, createdAt: started.at,
             finishedAt: finished?.at, owner: owner, leaseExpiresAt: leaseExpiresAt,
             input: Self.member("input", of: started.start.payload), result: finished?.result.map { Self.member("result", of: $0) },
-            error: finished?.error, originRunID: started.origin?.run, originSeq: started.origin?.seq, resumes: resumes)
+            error: finished?.error, originRunID: started.origin?.run, originSeq: started.origin?.seq, resumes: resumes,
+            continuedFrom: started.continuedFrom, continuedAs: finished?.successor?.runID)
     }
 
     /// `{"input": …}` → its member (start and stop events carry the input and the result that way).
@@ -99,7 +106,8 @@ extension RunSummary {
 extension RunSummary: Codable {
     private enum CodingKeys: String, CodingKey {
         case runID = "runId", workflow, version, fingerprint, status, interrupted, createdAt, finishedAt, durationSeconds, owner,
-             leaseExpiresAt, input, result, error, originRunID = "originRunId", originSeq, resumes, prunedAt
+             leaseExpiresAt, input, result, error, originRunID = "originRunId", originSeq, resumes, prunedAt,
+             continuedFrom, continuedAs
     }
 
     public init(from decoder: any Decoder) throws {
@@ -123,7 +131,9 @@ extension RunSummary: Codable {
             originRunID: try container.decodeIfPresent(RunID.self, forKey: .originRunID),
             originSeq: try container.decodeIfPresent(Int.self, forKey: .originSeq),
             resumes: try container.decode(Int.self, forKey: .resumes),
-            prunedAt: try container.decodeIfPresent(Date.self, forKey: .prunedAt))
+            prunedAt: try container.decodeIfPresent(Date.self, forKey: .prunedAt),
+            continuedFrom: try container.decodeIfPresent(RunID.self, forKey: .continuedFrom),
+            continuedAs: try container.decodeIfPresent(RunID.self, forKey: .continuedAs))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -146,5 +156,7 @@ extension RunSummary: Codable {
         try container.encodeIfPresent(originSeq, forKey: .originSeq)
         try container.encode(resumes, forKey: .resumes)
         try container.encodeIfPresent(prunedAt, forKey: .prunedAt)
+        try container.encodeIfPresent(continuedFrom, forKey: .continuedFrom)
+        try container.encodeIfPresent(continuedAs, forKey: .continuedAs)
     }
 }

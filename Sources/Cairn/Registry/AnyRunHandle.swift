@@ -8,6 +8,7 @@ public struct AnyRunHandle: Sendable {
     public let events: RunEventStream
     private let ended: @Sendable () async -> RunEnd
     private let interruptRun: @Sendable () -> Void
+    private let last: @Sendable () async -> RunID
 
     public init<Output>(_ handle: RunHandle<Output>) {
         runID = handle.runID
@@ -25,6 +26,12 @@ public struct AnyRunHandle: Sendable {
             }
         }
         interruptRun = { handle.interrupt() }
+        last = { await handle.lastRunID }
+    }
+
+    /// The id of the last run of the chain (``RunHandle/lastRunID``).
+    public var lastRunID: RunID {
+        get async { await last() }
     }
 
     /// Waits for the run to stop and says how.

@@ -57,8 +57,11 @@ extension Workflow {
             steps: steps,
             startType: StartEvent<Input>.self,
             stopType: StopEvent<Output>.self,
+            continueType: ContinueAsNew<Input>.self,
             recoveryBudget: recoveryBudget,
-            storeKeys: storeKeys
+            storeKeys: storeKeys,
+            version: version,
+            patches: patches.sorted()
         )
     }
 }

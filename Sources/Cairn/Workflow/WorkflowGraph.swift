@@ -14,6 +14,8 @@ public struct WorkflowGraph: Sendable {
     public let stopType: any Event.Type
     /// Every event type named by a step, the start and stop types included, by persisted name.
     let eventTypes: [String: any Event.Type]
+    /// `ContinueAsNew<Input>` of the workflow: decoded like any event, but named by no step (any step may continue).
+    let continueType: (any Event.Type)?
     /// Step indices subscribed to each event name, in declaration order.
     let subscribers: [String: [Int]]
     /// The names of the steps subscribed to each event name, in declaration order.
@@ -22,12 +24,16 @@ public struct WorkflowGraph: Sendable {
     public let recoveryBudget: Int
     /// The store keys the workflow declares (``Workflow/storeKeys``).
     public let storeKeys: [AnyStoreKey]
+    /// The workflow's version and patches (``Workflow/version``, ``Workflow/patches``), sorted: what a run
+    /// this code starts records, its successors included.
+    public let version: String?
+    public let patches: [String]
     /// The value type of each declared store key name (the first, when validation finds two).
     let storeKeyTypes: [String: String]
 
     init(
-        name: String, steps: [AnyStep], startType: any Event.Type, stopType: any Event.Type, recoveryBudget: Int = 3,
-        storeKeys: [AnyStoreKey] = []
+        name: String, steps: [AnyStep], startType: any Event.Type, stopType: any Event.Type, continueType: (any Event.Type)? = nil,
+        recoveryBudget: Int = 3, storeKeys: [AnyStoreKey] = [], version: String? = nil, patches: [String] = []
     ) {
         self.name = name
         self.steps = steps
@@ -36,6 +42,9 @@ public struct WorkflowGraph: Sendable {
         self.recoveryBudget = recoveryBudget
         self.storeKeys = storeKeys
         self.storeKeyTypes = Dictionary(storeKeys.map { ($0.name, $0.valueType) }, uniquingKeysWith: { first, _ in first })
+        self.version = version
+        self.patches = patches
+        self.continueType = continueType
         var types: [String: any Event.Type] = [startType.eventName: startType, stopType.eventName: stopType]
         var subscribers: [String: [Int]] = [:]
         for (index, step) in steps.enumerated() {
@@ -90,7 +99,7 @@ public struct WorkflowGraph: Sendable {
     /// The event type registered under `name`.
     /// - Throws: ``CairnError`` `unknown-event-type` when the workflow has none.
     func eventType(_ name: String) throws -> any Event.Type {
-        guard let type = eventTypes[name] else {
+        guard let type = eventTypes[name] ?? continueType.flatMap({ $0.eventName == name ? $0 : nil }) else {
             throw CairnError(
                 .unknownEventType,
                 "the journal holds an event '\(name)' that workflow '\(self.name)' does not know; "

@@ -48,8 +48,13 @@ struct Resume: CairnSubcommand {
         let journal = try environment.existingJournal()
         let engine = environment.engine(journal)
         if let run {
-            let id = try environment.runID(run)
-            let summary = try await environment.summary(of: id, in: journal)
+            var summary = try await environment.summary(of: try environment.runID(run), in: journal)
+            // A run that continued as new goes on in its successor: resume the chain's last run.
+            while summary.status == .continued, let next = summary.continuedAs, let successor = try await journal.summary(of: next) {
+                if !environment.output.json { environment.output.line("run \(summary.runID) continued as \(next)") }
+                summary = successor
+            }
+            let id = summary.runID
             let registration = try environment.workflow(named: summary.workflow)
             let follower = RunFollower(output: environment.output, workflow: summary.workflow, signals: signals, journal: journal)
             throw ExitCode(await follower.drive(try await registration.resume(engine, id, retryBroken)))

@@ -64,6 +64,8 @@ struct Show: CairnSubcommand {
         if let result = summary.result { output.line("  result       \(TerminalText.value(result))") }
         if let error = summary.error { output.line("  error        \(error.message)") }
         if let origin = summary.originRunID { output.line("  forked from  \(origin) at seq \(summary.originSeq ?? 0)") }
+        if let from = summary.continuedFrom { output.line("  continues    \(from)") }
+        if let next = summary.continuedAs { output.line("  continued as \(next)") }
         for fork in forks { output.line("  fork         \(fork.runID) at seq \(fork.originSeq ?? 0) (\(fork.displayStatus))") }
         if let pruned = summary.prunedAt {
             return output.line("  history      pruned at \(Timestamp.text(pruned)) by cairn db prune: no timeline, events or side effects remain")

@@ -27,6 +27,8 @@ public enum JournalViews {
             ("origin_seq", "For a fork: the event seq of the origin it was forked at."),
             ("resumes", "How many times a process took the run over from the journal."),
             ("pruned_at", "When cairn db prune deleted the run's history (its summary stays); NULL while it has it."),
+            ("continued_from", "For a run started by continue-as-new: the run it continues."),
+            ("continued_as", "For a run that ended continued: the run it continued as."),
         ]),
         JournalView(name: "events", summary: "Every event of every run, gapless per run from seq 1 (the start event).", columns: [
             ("run_id", "The run."),
