@@ -13,7 +13,7 @@ import tempfile
 import time
 import uuid
 
-POINTS = ["before-commit", "after-commit", "in-side-effect", "after-side-effect"]
+POINTS = ["before-commit", "after-commit", "in-side-effect", "after-side-effect", "pipelined-start"]
 
 
 def cairn(binary, args, env=None, timeout=120):
@@ -23,33 +23,51 @@ def cairn(binary, args, env=None, timeout=120):
 
 
 def reference(binary, workflow, payload, directory):
-    """The decisions an uninterrupted run with the same input takes."""
+    """The decisions an uninterrupted run (or chain of runs) with the same input takes, in round order."""
     quick = dict(payload, delayMs=0)
-    result = cairn(binary, ["run", workflow, "--db", os.path.join(directory, "ref.sqlite"), "--json", "--input", json.dumps(quick)])
-    outcome = json.loads(result.stdout.strip().splitlines()[-1])
-    return ["order" if d["decision"] == "Good" else "clear" for d in outcome["result"]["decisions"]]
+    db = os.path.join(directory, "ref.sqlite")
+    cairn(binary, ["run", workflow, "--db", db, "--json", "--input", json.dumps(quick)])
+    with sqlite3.connect(db) as c:
+        return [r[0] for r in c.execute("SELECT decision FROM ledger_entry ORDER BY round")]
+
+
+def chain(c, run_id):
+    """The run and the runs it continued as, in order."""
+    runs = [run_id]
+    while len(runs) < 10_000:
+        successor = c.execute("SELECT run_id FROM run WHERE continued_from = ?", (runs[-1],)).fetchone()
+        if not successor:
+            return runs
+        runs.append(successor[0])
+    return runs
 
 
 def check(db, run_id, cycles, expected):
-    """Returns a list of problems; empty when the journal and ledger are sound."""
+    """Returns a list of problems; empty when the journal and ledger are sound. A run that continued as new is
+    checked with its successors: each ends continued but the last, which completed."""
     problems = []
     with sqlite3.connect(db) as c:
-        status = c.execute("SELECT status FROM run WHERE run_id = ?", (run_id,)).fetchone()
-        if not status or status[0] != "completed":
-            return [f"run status is {status}"]
-        seqs = [r[0] for r in c.execute("SELECT seq FROM event WHERE run_id = ? ORDER BY seq", (run_id,))]
-        if seqs != list(range(1, len(seqs) + 1)):
-            problems.append("event seqs have gaps or duplicates")
-        rerun = c.execute("""SELECT COUNT(*) FROM journal d JOIN journal l ON l.run_id = d.run_id AND l.execution_id = d.execution_id
-                             WHERE d.run_id = ? AND d.kind = 'execution_finished' AND d.outcome = 'completed'
-                             AND l.kind = 'execution_started' AND l.position > d.position""", (run_id,)).fetchone()[0]
-        if rerun:
-            problems.append(f"{rerun} committed step(s) ran again")
-        rows = c.execute("SELECT round, decision FROM ledger_entry WHERE run_id = ? ORDER BY round", (run_id,)).fetchall()
+        runs = chain(c, run_id)
+        statuses = [c.execute("SELECT status FROM run WHERE run_id = ?", (r,)).fetchone() for r in runs]
+        if [s[0] if s else None for s in statuses] != ["continued"] * (len(runs) - 1) + ["completed"]:
+            return [f"run statuses are {statuses}"]
+        for run in runs:
+            seqs = [r[0] for r in c.execute("SELECT seq FROM event WHERE run_id = ? ORDER BY seq", (run,))]
+            if seqs != list(range(1, len(seqs) + 1)):
+                problems.append(f"event seqs of {run} have gaps or duplicates")
+            rerun = c.execute("""SELECT COUNT(*) FROM journal d JOIN journal l ON l.run_id = d.run_id AND l.execution_id = d.execution_id
+                                 WHERE d.run_id = ? AND d.kind = 'execution_finished' AND d.outcome = 'completed'
+                                 AND l.kind = 'execution_started' AND l.position > d.position""", (run,)).fetchone()[0]
+            if rerun:
+                problems.append(f"{rerun} committed step(s) of {run} ran again")
+        marks = ", ".join("?" for _ in runs)
+        rows = c.execute(f"SELECT round, decision FROM ledger_entry WHERE run_id IN ({marks}) ORDER BY round", runs).fetchall()
         if [r[0] for r in rows] != list(range(1, cycles + 1)):
             problems.append(f"ledger rounds are {[r[0] for r in rows]}")
         if [r[1] for r in rows] != expected:
             problems.append(f"decisions {[r[1] for r in rows]} differ from an uninterrupted run's {expected}")
+        if c.execute("SELECT COUNT(*) FROM run").fetchone()[0] != len(runs):
+            problems.append("a run was started that is not in the chain (a successor started twice?)")
         bad_stock = c.execute("""SELECT COUNT(*) FROM stock WHERE quantity !=
                                  (SELECT COALESCE(SUM(quantity), 0) FROM ledger_entry l WHERE l.sku = stock.sku)""").fetchone()[0]
         if bad_stock:
@@ -98,6 +116,8 @@ def scenario(binary, index, seed):
     workflow = rng.choice(["feedback-monitor", "complex-feedback-monitor"])
     cycles = rng.randint(1, 4)
     payload = {"sku": rng.choice(["Apple", "Pear", "Fig"]), "cycles": cycles, "delayMs": rng.choice([0, 5, 20]), "seed": rng.randint(1, 10**6)}
+    if rng.random() < 0.4:
+        payload["continueEvery"] = rng.randint(1, cycles)  # a chain of runs, continued as new
     with tempfile.TemporaryDirectory(prefix="cairn-soak-") as directory:
         db = os.path.join(directory, "j.sqlite")
         run_id = str(uuid.uuid4())
@@ -138,7 +158,8 @@ def scenario(binary, index, seed):
         copy = os.path.join(directory, "copy.sqlite")
         shutil.copyfile(db, copy)
         problems += [f"copy: {p}" for p in check(copy, run_id, cycles, expected)]
-        return not problems, f"#{index} {workflow} cycles={cycles} kills={kills}: {'; '.join(problems) or 'ok'}"
+        every = payload.get("continueEvery")
+        return not problems, f"#{index} {workflow} cycles={cycles}{f' continueEvery={every}' if every else ''} kills={kills}: {'; '.join(problems) or 'ok'}"
 
 
 def main():

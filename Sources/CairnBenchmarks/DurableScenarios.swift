@@ -14,33 +14,32 @@ extension Scenario {
             try rawSQLite(transactions: 200, rowsPerTransaction: 100)
         },
         .measuring("durable-chain", summary: "sequential chain of 2,000 steps, one run", steps: 2_000) {
-            let path = journalPath()
-            _ = try await Engine(journal: try SQLiteJournal(path: path)).run(Chain(), input: 1_999)
-            return try written(path)
+            let (path, journal) = try durableJournal()
+            _ = try await Engine(journal: journal).run(Chain(), input: 1_999)
+            return try written(path, closing: journal)
         },
         .measuring("durable-runs", summary: "100 concurrent runs × 20 steps", steps: 2_000) {
-            let path = journalPath()
-            let engine = Engine(journal: try SQLiteJournal(path: path))
+            let (path, journal) = try durableJournal()
+            let engine = Engine(journal: journal)
             try await withThrowingTaskGroup(of: Int.self) { group in
                 for _ in 0..<100 { group.addTask { try await engine.run(Chain(), input: 19) } }
                 try await group.waitForAll()
             }
-            return try written(path)
+            return try written(path, closing: journal)
         },
         .measuring("durable-fan-out", summary: "1,000 events × 10 ms I/O into a counted join", steps: 1_002) {
-            let path = journalPath()
-            _ = try await Engine(journal: try SQLiteJournal(path: path)).run(FanOut(count: 1_000, delay: .milliseconds(10)), input: 1_000)
-            return try written(path)
+            let (path, journal) = try durableJournal()
+            _ = try await Engine(journal: journal).run(FanOut(count: 1_000, delay: .milliseconds(10)), input: 1_000)
+            return try written(path, closing: journal)
         },
     ]
 
     /// How a looping run's journal grows: `feedback-monitor` with no simulated I/O, short and long.
     static let history: [Scenario] = [10, 2_000].map { cycles in
         .measuring("monitor-\(cycles)", summary: "feedback-monitor, \(cycles) cycles, no I/O delay", steps: 4 * cycles + 1) {
-            let path = journalPath()
-            let engine = Engine(journal: try SQLiteJournal(path: path, extensions: [Inventory.journalExtension]))
-            _ = try await engine.run(FeedbackMonitor(), input: MonitorInput(sku: "Apple", cycles: cycles, delayMs: 0, seed: 7))
-            return try written(path, extensions: [Inventory.journalExtension])
+            let (path, journal) = try durableJournal(extensions: [Inventory.journalExtension])
+            _ = try await Engine(journal: journal).run(FeedbackMonitor(), input: MonitorInput(sku: "Apple", cycles: cycles, delayMs: 0, seed: 7))
+            return try written(path, closing: journal)
         }
     }
 
@@ -66,17 +65,27 @@ extension Scenario {
         }
     }
 
-    /// What the scenario wrote: the rows and bytes of its journal beyond those of a new, empty one.
-    static func written(_ path: String, extensions: [JournalExtension] = []) throws -> Extra {
-        let empty = journalPath()
-        _ = try SQLiteJournal(path: empty, extensions: extensions)
-        let (all, none) = (try measureJournal(path), try measureJournal(empty))
+    /// A new journal file in the temporary directory, and its path.
+    static func durableJournal(extensions: [JournalExtension] = []) throws -> (String, SQLiteJournal) {
+        let path = journalPath()
+        return (path, try SQLiteJournal(path: path, extensions: extensions))
+    }
+
+    /// What the scenario wrote: the rows and bytes of its journal (closed first) beyond those of a new, empty one.
+    static func written(_ path: String, closing journal: SQLiteJournal) throws -> Extra {
+        journal.close()
+        let (emptyPath, empty) = try durableJournal(extensions: journal.extensions)
+        empty.close()
+        let (all, none) = (try measureJournal(path), try measureJournal(emptyPath))
         return Extra(rows: all.rows! - none.rows!, bytes: all.bytes! - none.bytes!)
     }
 
     /// The rows of every table of a journal, and their bytes (each column's length, summed).
     static func measureJournal(_ path: String) throws -> Extra {
-        try DatabaseQueue(path: path).read { db in
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(10)
+        return try DatabaseQueue(path: path, configuration: configuration).read { db in
             var rows = 0, bytes = 0
             for table in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'") {
                 let columns = try Row.fetchAll(db, sql: "SELECT name FROM pragma_table_info(?)", arguments: [table]).map { $0[0] as String }

@@ -13,7 +13,11 @@ final class GroupCommitter: Sendable {
 
     private struct Job {
         let body: Body
-        let continuation: CheckedContinuation<Void, any Error>
+        /// The append this one comes after: when it failed, this one fails without running.
+        let after: PendingAppend?
+        /// This job's own pending append, if it has one: a job after it in the same batch looks it up.
+        let pending: PendingAppend?
+        let complete: @Sendable (Result<Void, any Error>) -> Void
     }
 
     private struct State {
@@ -22,6 +26,8 @@ final class GroupCommitter: Sendable {
         var files: JournalFileWatch
         /// Set once the files were found deleted or replaced: no commit is reported durable after that.
         var lost: (any Error)?
+        /// Group transactions committed so far.
+        var committed = 0
     }
 
     private let pool: DatabasePool
@@ -40,16 +46,31 @@ final class GroupCommitter: Sendable {
     /// Runs `body` in the next group transaction; returns once that transaction is durable.
     func submit(_ body: @escaping Body) async throws {
         try await withCheckedThrowingContinuation { continuation in
-            let accepted = state.withLock { state in
-                guard !state.stopped else { return false }
-                state.jobs.append(Job(body: body, continuation: continuation))
-                return true
-            }
-            if accepted {
-                wake.signal()
-            } else {
-                continuation.resume(throwing: CairnError(.journalUnavailable, "the journal is closed"))
-            }
+            enqueue(body, after: nil, pending: nil) { continuation.resume(with: $0) }
+        }
+    }
+
+    /// Queues `body` for the next group transaction and returns at once; `pending` gets the outcome once that
+    /// transaction is durable (or failed). When `after` failed, `body` does not run and `pending` fails too.
+    func submit(_ body: @escaping Body, after: PendingAppend?, completing pending: PendingAppend,
+                then finish: @escaping @Sendable (Result<Void, any Error>) -> Void = { _ in }) {
+        enqueue(body, after: after, pending: pending) { result in
+            finish(result)
+            pending.complete(result)
+        }
+    }
+
+    private func enqueue(_ body: @escaping Body, after: PendingAppend?, pending: PendingAppend?,
+                         complete: @escaping @Sendable (Result<Void, any Error>) -> Void) {
+        let accepted = state.withLock { state in
+            guard !state.stopped else { return false }
+            state.jobs.append(Job(body: body, after: after, pending: pending, complete: complete))
+            return true
+        }
+        if accepted {
+            wake.signal()
+        } else {
+            complete(.failure(CairnError(.journalUnavailable, "the journal is closed")))
         }
     }
 
@@ -62,6 +83,9 @@ final class GroupCommitter: Sendable {
         }
         return result.withLock { $0! }
     }
+
+    /// Group transactions committed so far (one fsync each).
+    var transactionsCommitted: Int { state.withLock { $0.committed } }
 
     /// Whether the journal and WAL are still the files the writer opened.
     var filesIntact: Bool { state.withLock { $0.lost == nil } }
@@ -101,7 +125,14 @@ final class GroupCommitter: Sendable {
             if let lost = state.withLock({ $0.lost }) { throw lost }
             try pool.writeWithoutTransaction { db in
                 try db.inTransaction(.immediate) {
+                    // Appends that failed in this transaction: one taken after them fails without running.
+                    var failed = Set<ObjectIdentifier>()
                     for (index, job) in jobs.enumerated() {
+                        if let after = job.after, after.failed || failed.contains(ObjectIdentifier(after)) {
+                            results[index] = .failure(CairnError(.journalUnavailable, "an earlier commit of this run failed; this one was not written"))
+                            if let pending = job.pending { failed.insert(ObjectIdentifier(pending)) }
+                            continue
+                        }
                         do {
                             try db.inSavepoint {
                                 try job.body(db)
@@ -109,6 +140,7 @@ final class GroupCommitter: Sendable {
                             }
                         } catch {
                             results[index] = .failure(error)
+                            if let pending = job.pending { failed.insert(ObjectIdentifier(pending)) }
                         }
                     }
                     CrashPoint.reach("before-commit")
@@ -117,6 +149,7 @@ final class GroupCommitter: Sendable {
             }
             CrashPoint.reach("after-commit")
             let lost = state.withLock { state -> (any Error)? in
+                state.committed += 1
                 do {
                     try state.files.check()
                 } catch {
@@ -134,7 +167,7 @@ final class GroupCommitter: Sendable {
             results = Array(repeating: .failure(cause), count: jobs.count)
         }
         for (job, result) in zip(jobs, results) {
-            job.continuation.resume(with: result.mapError { SQLiteJournal.describe($0) })
+            job.complete(result.mapError { SQLiteJournal.describe($0) })
         }
     }
 }

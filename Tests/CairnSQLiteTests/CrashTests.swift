@@ -13,10 +13,13 @@ struct CrashScenario: Sendable, CustomTestStringConvertible {
     var testDescription: String { "\(workflow) killed at \(crashAt)" }
 
     static let chosen: [CrashScenario] = ["feedback-monitor", "complex-feedback-monitor"].flatMap { workflow in
-        let cycles = workflow == "feedback-monitor" ? 3 : 2
+        // Enough cycles that a 16th transaction comes however many pipelined commits share one.
+        let cycles = workflow == "feedback-monitor" ? 7 : 4
         let commits = [1, 2, 4, 7, 11, 16].flatMap { ["before-commit:\($0)", "after-commit:\($0)"] }
         let sideEffects = [1, 2].flatMap { ["in-side-effect:\($0)", "after-side-effect:\($0)"] }
-        return (commits + sideEffects).map { CrashScenario(workflow: workflow, crashAt: $0, cycles: cycles) }
+        // A step started on a trigger whose commit is not durable yet (pipelining), killed before it is.
+        let pipelined = [1, 2, 5].map { "pipelined-start:\($0)" }
+        return (commits + sideEffects + pipelined).map { CrashScenario(workflow: workflow, crashAt: $0, cycles: cycles) }
     }
 }
 

@@ -4,7 +4,7 @@ import Testing
 /// The README's tour, run as written: every `$ cairn …` line of its console blocks, in order, in a journal of
 /// its own, each output compared with what the README prints — times, durations, sizes and lease owners
 /// aside, and `…` standing for what the README leaves out. The kill "from another terminal" is a crash point
-/// at the place the README's run was killed (round 1, after six commits).
+/// at the place the README's run was killed (round 1, once two of its three sources have answered).
 @Suite("The README tour", .timeLimit(.minutes(3)))
 struct ReadmeTourTests {
     struct Step {
@@ -67,7 +67,7 @@ struct ReadmeTourTests {
             let readmeFork = "ce3b18c4-f814-4d11-9bea-ac9281d073a0"
             let command = forkID.map { step.command.replacingOccurrences(of: readmeFork, with: $0) } ?? step.command
             let killed = step.expected.contains { $0.hasPrefix("Killed") }
-            let result = try runInShell(command, in: directory, crashAt: killed ? "after-commit:6" : nil)
+            let result = try runInShell(command, in: directory, crashAt: killed ? "after-side-effect:2" : nil)
             if command.hasPrefix("cairn fork ") {
                 forkID = result.stdout.firstMatch(of: /fork ([0-9a-f-]{36}) of run/).map { String($0.1) }
             }

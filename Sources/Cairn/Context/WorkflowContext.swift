@@ -32,6 +32,9 @@ public final class WorkflowContext: Sendable {
     private let journalSideEffect: @Sendable (SideEffect) async throws -> Void
     private let clock: any EngineClock
     private let payloadLimit: PayloadLimit
+    /// The append that journaled this attempt's trigger, when the attempt started before it was durable
+    /// (pipelining): a side effect waits for it, so nothing reaches the outside on a trigger a crash may lose.
+    private let triggerDurable: PendingAppend?
     /// The seed of the attempt's generator: worked out at the first draw, as most attempts draw nothing.
     private let randomSeed: @Sendable () -> UInt64
     private let state: Mutex<State>
@@ -62,6 +65,7 @@ public final class WorkflowContext: Sendable {
         logger: Logger,
         payloadLimit: PayloadLimit,
         replaying recordedValues: [RecordedValue]? = nil,
+        triggerDurable: PendingAppend? = nil,
         journalSideEffect: @escaping @Sendable (SideEffect) async throws -> Void
     ) {
         self.runID = runID
@@ -84,6 +88,7 @@ public final class WorkflowContext: Sendable {
         logger[metadataKey: LoggingKeys.attempt] = "\(attempt)"
         self.logger = logger
         self.randomSeed = randomSeed
+        self.triggerDurable = triggerDurable
         self.state = Mutex(State(replay: recordedValues))
     }
 
@@ -287,6 +292,7 @@ public final class WorkflowContext: Sendable {
             state.withLock { $0.divergence = $0.divergence ?? divergence }
             throw CairnError(.internalInconsistency, "replay: step '\(stepName)' \(divergence)", step: stepName)
         }
+        try await triggerDurable?.durable()
         let result = try await body()
         CrashPoint.reach("in-side-effect")
         let effect = SideEffect(executionID: executionID, attempt: attempt, key: key, result: try encode(result, "side effect '\(key)' of step '\(stepName)'"), at: clock.now)

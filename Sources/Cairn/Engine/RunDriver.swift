@@ -51,6 +51,8 @@ actor RunDriver {
     private var timerAt: Date?
     private var outcome: DriverOutcome?
     private var outcomeWaiter: CheckedContinuation<DriverOutcome, Never>?
+    /// The last append this driver made (pipelined or awaited): the next is taken after it.
+    private var lastAppend: PendingAppend?
 
     init(machine: RunStateMachine, runID: RunID, journal: any Journal, configuration: EngineConfiguration, clock: any EngineClock,
          logger: Logger, signal: ChangeSignal, inbox: DriverInbox) {
@@ -188,6 +190,8 @@ actor RunDriver {
                 if let deadline = machine.requestInterrupt(at: clock.now, grace: configuration.interruptGrace) {
                     schedule(.timer, at: deadline)
                 }
+            case .appendFailed(let error):
+                throw error
             }
         }
         return try await commit(finished)
@@ -224,6 +228,9 @@ actor RunDriver {
     /// again: nothing of the refused commit is journaled.
     private func commit(_ results: [AttemptResult]) async throws -> [ExecutionStarted] {
         guard !results.isEmpty else { return [] }
+        if let pipelining, !results.contains(where: \.hasCommitEffects) {
+            return try pipelinedCommit(results, into: pipelining)
+        }
         var results = results
         while true {
             var batch = Batch(machine: machine)
@@ -240,15 +247,44 @@ actor RunDriver {
                     recorded: results[index].recorded)
                 continue
             }
-            machine = batch.machine
-            // The lanes of committed attempts go on (they may be handed the next attempt): not cancelled.
-            for result in results { handles[result.executionID] = nil }
-            pruneHandles()
+            adopt(batch, committing: results)
             signal.notify()
-            for case .executionFinished(let record) in batch.records { logFinish(record) }
             return starts
         }
     }
+
+    /// Pipelining (contract 2): takes the commit for the journal and goes on at once — the executions it
+    /// makes due start before it is durable, and their own commits are taken after it, so a crash loses a
+    /// suffix of commits, never one without its trigger. Nothing reaches the outside before then: progress
+    /// readers are woken at durability, a side effect waits for its trigger's, and the run's end is awaited.
+    /// A commit with database effects is not pipelined, so that a refused effect can fail its attempt alone.
+    private func pipelinedCommit(_ results: [AttemptResult], into journal: any PipeliningJournal) throws -> [ExecutionStarted] {
+        var batch = Batch(machine: machine)
+        let now = clock.now
+        for result in results { try batch.stage(result, at: now) }
+        let starts = try batch.startDue(at: now)
+        let pending = journal.appendPipelined(batch.records, for: runID, after: lastAppend)
+        lastAppend = pending
+        pending.observe { [signal, inbox] result in
+            switch result {
+            case .success: signal.notify()
+            case .failure(let error): inbox.send(.appendFailed(error))
+            }
+        }
+        adopt(batch, committing: results)
+        return starts
+    }
+
+    /// Makes a staged batch the run's machine.
+    private func adopt(_ batch: Batch, committing results: [AttemptResult]) {
+        machine = batch.machine
+        // The lanes of committed attempts go on (they may be handed the next attempt): not cancelled.
+        for result in results { handles[result.executionID] = nil }
+        pruneHandles()
+        for case .executionFinished(let record) in batch.records { logFinish(record) }
+    }
+
+    private var pipelining: (any PipeliningJournal)? { journal as? any PipeliningJournal }
 
     /// Appends to the journal, then applies to the machine: nothing is applied that is not journaled.
     private func journal(_ records: [JournalRecord]) async throws {
@@ -259,13 +295,23 @@ actor RunDriver {
         signal.notify()
     }
 
-    /// Appends `records`, trying again when the journal was busy (nothing written) per the configured policy.
+    /// Appends `records` after every earlier append and waits for them to be durable, trying again when the
+    /// journal was busy (nothing written) per the configured policy.
     private func append(_ records: [JournalRecord]) async throws {
         let policy = configuration.journalRetry
+        let previous = lastAppend
         var attempt = 1
         while true {
             do {
-                return try await journal.append(records, for: runID)
+                guard let pipelining else { return try await journal.append(records, for: runID) }
+                let pending = pipelining.appendPipelined(records, for: runID, after: previous)
+                lastAppend = pending
+                do {
+                    return try await pending.durable()
+                } catch {
+                    lastAppend = previous  // nothing of it was written: what comes next follows what came before
+                    throw error
+                }
             } catch let error as CairnError where error.code == .journalBusy && attempt < policy.maxAttempts {
                 let delay = policy.backoff(after: attempt)
                 logger.warning("the journal refused an append (try \(attempt) of \(policy.maxAttempts)); trying again in \(delay): \(error.message)")
@@ -299,6 +345,8 @@ actor RunDriver {
         guard let (step, triggers, attempt) = machine.runningExecution(start.executionID) else { return nil }
         logger.debug("step '\(step.name)' started on \(triggers.map { "'\($0.name)'#\($0.seq)" }.joined(separator: ", "))",
                      metadata: [LoggingKeys.executionID: "\(start.executionID)", LoggingKeys.attempt: "\(attempt)"])
+        let triggerDurable = lastAppend?.isPending == true ? lastAppend : nil
+        if triggerDurable != nil { CrashPoint.reach("pipelined-start") }
         let context = WorkflowContext(
             runID: runID,
             step: step,
@@ -315,6 +363,7 @@ actor RunDriver {
             recordedSideEffects: machine.sideEffects[start.executionID] ?? [:],
             logger: logger,
             payloadLimit: configuration.payloadLimit,
+            triggerDurable: triggerDurable,
             journalSideEffect: { [journal, runID] effect in try await journal.append([.sideEffect(effect)], for: runID) }
         )
         if let timeout = step.options.timeout {

@@ -561,6 +561,12 @@ struct RunStateMachine: Sendable {
 
 /// How one attempt ended, as the driver saw it.
 struct AttemptResult: Sendable {
+    /// Whether its commit writes to the database beside the journal (``CommitEffect``s).
+    var hasCommitEffects: Bool {
+        if case .returned(_, let effects) = outcome { return !effects.commitEffects.isEmpty }
+        return false
+    }
+
     enum Outcome: Sendable {
         case returned(OutgoingEvent?, ExecutionEffects)
         case threw(any Error)
