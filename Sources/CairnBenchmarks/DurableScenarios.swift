@@ -73,11 +73,12 @@ extension Scenario {
 
     /// What the scenario wrote: the rows and bytes of its journal (closed first) beyond those of a new, empty one.
     static func written(_ path: String, closing journal: SQLiteJournal) throws -> Extra {
+        let transactions = journal.transactionsCommitted
         journal.close()
         let (emptyPath, empty) = try durableJournal(extensions: journal.extensions)
         empty.close()
         let (all, none) = (try measureJournal(path), try measureJournal(emptyPath))
-        return Extra(rows: all.rows! - none.rows!, bytes: all.bytes! - none.bytes!)
+        return Extra(rows: all.rows! - none.rows!, bytes: all.bytes! - none.bytes!, transactions: transactions)
     }
 
     /// The rows of every table of a journal, and their bytes (each column's length, summed).

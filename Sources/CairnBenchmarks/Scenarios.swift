@@ -15,6 +15,8 @@ struct Scenario: Sendable {
         var rows: Int?
         /// Bytes of the journal's rows (every column's length summed).
         var bytes: Int?
+        /// Transactions the journal committed (one fsync each).
+        var transactions: Int?
     }
 
     /// A scenario that measures more than time and memory.

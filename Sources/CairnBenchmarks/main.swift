@@ -45,11 +45,12 @@ func row(_ scenario: Scenario, _ figures: Figures) -> String {
         String(format: "%9.0f", figures.stepsPerSecond),
         String(format: "%7.1f", figures.peakRSSMiB),
         figures.rowsPerSecond.map { String(format: "%9.0f", $0) } ?? "        –",
-        figures.extra.bytes.map { String(format: "%10d", $0) } ?? "",
+        figures.extra.bytes.map { String(format: "%10d", $0) } ?? "          ",
+        figures.extra.transactions.map { String(format: "%6d", $0) } ?? "",
     ].joined(separator: " ")
 }
 
-let header = "scenario          what                                                    wall s   steps/s  RSS MiB    rows/s  row bytes"
+let header = "scenario          what                                                    wall s   steps/s  RSS MiB    rows/s  row bytes  fsyncs"
 /// Measures `scenarios` one by one, printing a row for each; returns their figures by name.
 func table(_ title: String, _ scenarios: [Scenario]) throws -> [String: Figures] {
     print("\n\(title)")

@@ -125,22 +125,27 @@ final class GroupCommitter: Sendable {
             if let lost = state.withLock({ $0.lost }) { throw lost }
             try pool.writeWithoutTransaction { db in
                 try db.inTransaction(.immediate) {
-                    // Appends that failed in this transaction: one taken after them fails without running.
-                    var failed = Set<ObjectIdentifier>()
+                    // Appends that failed in this transaction, and why: one taken after them fails, for the same
+                    // reason, without running.
+                    var failed: [ObjectIdentifier: any Error] = [:]
                     for (index, job) in jobs.enumerated() {
-                        if let after = job.after, after.failed || failed.contains(ObjectIdentifier(after)) {
-                            results[index] = .failure(CairnError(.journalUnavailable, "an earlier commit of this run failed; this one was not written"))
-                            if let pending = job.pending { failed.insert(ObjectIdentifier(pending)) }
+                        if let after = job.after, let cause = after.failure ?? failed[ObjectIdentifier(after)] {
+                            results[index] = .failure(cause)
+                            if let pending = job.pending { failed[ObjectIdentifier(pending)] = cause }
                             continue
                         }
+                        // A savepoint per job, through cached statements (GRDB's `inSavepoint` compiles its
+                        // SAVEPOINT and RELEASE on every call, which cost more than many a job).
+                        try db.cachedStatement(sql: "SAVEPOINT job").execute()
                         do {
-                            try db.inSavepoint {
-                                try job.body(db)
-                                return .commit
-                            }
+                            try job.body(db)
+                            try db.cachedStatement(sql: "RELEASE SAVEPOINT job").execute()
                         } catch {
                             results[index] = .failure(error)
-                            if let pending = job.pending { failed.insert(ObjectIdentifier(pending)) }
+                            if let pending = job.pending { failed[ObjectIdentifier(pending)] = error }
+                            // When the failure aborted the transaction (a full disk), this throws: every job fails.
+                            try db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT job").execute()
+                            try db.cachedStatement(sql: "RELEASE SAVEPOINT job").execute()
                         }
                     }
                     CrashPoint.reach("before-commit")

@@ -34,7 +34,7 @@ struct JournalWriter {
             try insert(started.store, position: position)
         case .executionStarted(let start):
             try log(position, .executionStarted, execution: start.executionID, step: start.step, attempt: start.attempt,
-                    triggers: try json(start.triggers), at: start.at)
+                    triggers: Self.json(seqs: start.triggers), at: start.at)
         case .executionFinished(let finish):
             try writeFinish(finish, at: position)
         case .sideEffect(let effect):
@@ -70,10 +70,13 @@ struct JournalWriter {
         case .timedOut(let retryAt): (nil, retryAt)
         case .abandoned: (nil, nil)
         }
-        let detail = FinishDetail(startedAt: finish.startedAt.timeIntervalSince1970, recorded: finish.recorded)
+        let startedAt = finish.startedAt.timeIntervalSince1970
+        let detail = finish.recorded.isEmpty
+            ? #"{"recorded":[],"startedAt":\#(startedAt)}"#
+            : try json(FinishDetail(startedAt: startedAt, recorded: finish.recorded))
         try log(position, .executionFinished, execution: finish.executionID, step: finish.step, attempt: finish.attempt,
                 outcome: OutcomeColumn(finish.outcome), error: error, retryAt: retryAt,
-                triggers: try json(finish.triggers.map { TriggerRef(name: $0.name, seq: $0.seq) }), detail: try json(detail), at: finish.at)
+                triggers: try Self.json(triggers: finish.triggers), detail: detail, at: finish.at)
         for event in finish.emitted { try insert(event, position: position, at: finish.at) }
         for event in finish.streamed {
             try run(sql: """
@@ -134,6 +137,19 @@ struct JournalWriter {
     }
 
     private func text(_ data: Data) -> String { String(decoding: data, as: UTF8.self) }
+
+    /// `[1,2]`: a trigger list of a start record, written by hand (every commit writes one).
+    static func json(seqs: [Int]) -> String {
+        "[" + seqs.map(String.init).joined(separator: ",") + "]"
+    }
+
+    /// `[{"name":"a","seq":1}]`: a trigger list of a finish record, written by hand (every commit writes one);
+    /// a name that needs escaping goes through the encoder.
+    static func json(triggers: [(name: String, seq: Int)]) throws -> String {
+        let plain = triggers.allSatisfy { trigger in trigger.name.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C } }
+        guard plain else { return String(decoding: try encoder.encode(triggers.map { TriggerRef(name: $0.name, seq: $0.seq) }), as: UTF8.self) }
+        return "[" + triggers.map { #"{"name":"\#($0.name)","seq":\#($0.seq)}"# }.joined(separator: ",") + "]"
+    }
 
     private func json(_ value: some Encodable) throws -> String { text(try Self.encoder.encode(value)) }
 

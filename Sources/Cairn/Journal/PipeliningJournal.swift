@@ -47,9 +47,9 @@ public final class PendingAppend: Sendable {
         state.withLock { if case .pending = $0 { true } else { false } }
     }
 
-    /// Whether the append failed (known once it has its outcome).
-    public var failed: Bool {
-        state.withLock { if case .done(.failure) = $0 { true } else { false } }
+    /// What made the append fail, once it has (`nil` while pending, or when it is durable).
+    public var failure: (any Error)? {
+        state.withLock { if case .done(.failure(let error)) = $0 { error } else { nil } }
     }
 
     /// Calls `observer` with the outcome, at once when it is known (on the thread that completes it otherwise).
