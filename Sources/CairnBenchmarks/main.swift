@@ -2,9 +2,15 @@ import Foundation
 
 // Runs every scenario in a child process of this binary (so each peak RSS is its own), prints a table per
 // group, then each goal of the speed issue with its figure and its baseline from the same run.
-// `cairn-bench <scenario>` runs one scenario and prints its figures as JSON.
+// `cairn-bench <scenario>` runs one scenario and prints its figures as JSON; `cairn-bench kill-trial DB EFFECTS`
+// runs (or resumes) the kill trial of `Scripts/bench-peers`.
 
 let arguments = CommandLine.arguments.dropFirst()
+
+if arguments.first == "kill-trial", arguments.count == 3 {
+    try await KillTrial.run(journal: arguments[arguments.startIndex + 1], effects: arguments[arguments.startIndex + 2])
+    exit(0)
+}
 
 if let name = arguments.first {
     guard let scenario = Scenario.all.first(where: { $0.name == name }) else {
