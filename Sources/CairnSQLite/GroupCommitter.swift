@@ -9,7 +9,7 @@ import Synchronization
 /// A dedicated thread, not the cooperative pool: a blocking fsync on one of the pool's two threads here
 /// would stall every step.
 final class GroupCommitter: Sendable {
-    typealias Body = @Sendable (Database) throws -> Void
+    typealias Body = @Sendable (Database, TransactionScratch) throws -> Void
 
     private struct Job {
         let body: Body
@@ -44,9 +44,9 @@ final class GroupCommitter: Sendable {
     }
 
     /// Runs `body` in the next group transaction; returns once that transaction is durable.
-    func submit(_ body: @escaping Body) async throws {
+    func submit(_ body: @escaping @Sendable (Database) throws -> Void) async throws {
         try await withCheckedThrowingContinuation { continuation in
-            enqueue(body, after: nil, pending: nil) { continuation.resume(with: $0) }
+            enqueue({ db, _ in try body(db) }, after: nil, pending: nil) { continuation.resume(with: $0) }
         }
     }
 
@@ -72,16 +72,6 @@ final class GroupCommitter: Sendable {
         } else {
             complete(.failure(CairnError(.journalUnavailable, "the journal is closed")))
         }
-    }
-
-    /// Runs `body` in the next group transaction; returns what it returned once that transaction is durable.
-    func submit<T: Sendable>(returning body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        let result = Mutex<T?>(nil)
-        try await submit { db in
-            let value = try body(db)
-            result.withLock { $0 = value }
-        }
-        return result.withLock { $0! }
     }
 
     /// Group transactions committed so far (one fsync each).
@@ -124,6 +114,7 @@ final class GroupCommitter: Sendable {
         do {
             if let lost = state.withLock({ $0.lost }) { throw lost }
             try pool.writeWithoutTransaction { db in
+                let scratch = TransactionScratch()
                 try db.inTransaction(.immediate) {
                     // Appends that failed in this transaction, and why: one taken after them fails, for the same
                     // reason, without running.
@@ -137,10 +128,12 @@ final class GroupCommitter: Sendable {
                         // A savepoint per job, through cached statements (GRDB's `inSavepoint` compiles its
                         // SAVEPOINT and RELEASE on every call, which cost more than many a job).
                         try db.cachedStatement(sql: "SAVEPOINT job").execute()
+                        let learned = scratch.runs
                         do {
-                            try job.body(db)
+                            try job.body(db, scratch)
                             try db.cachedStatement(sql: "RELEASE SAVEPOINT job").execute()
                         } catch {
+                            scratch.runs = learned  // what the rolled-back job learned is gone with it
                             results[index] = .failure(error)
                             if let pending = job.pending { failed[ObjectIdentifier(pending)] = error }
                             // When the failure aborted the transaction (a full disk), this throws: every job fails.
@@ -175,4 +168,16 @@ final class GroupCommitter: Sendable {
             job.complete(result.mapError { SQLiteJournal.describe($0) })
         }
     }
+}
+
+/// What the appends of one group transaction learned about their runs — that a run exists, that its lease is
+/// this process's at an epoch, where its journal ends — so the next append of the same run in that
+/// transaction need not ask again. Only the committer thread touches it.
+final class TransactionScratch {
+    struct Run {
+        var fencedEpoch: Int?
+        var nextPosition: Int?
+    }
+
+    var runs: [String: Run] = [:]
 }

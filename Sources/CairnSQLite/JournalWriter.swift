@@ -9,12 +9,17 @@ struct JournalWriter {
 
     private var id: String { run.description }
 
-    func write(_ records: [JournalRecord]) throws {
-        var position = try Int.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(position), 0) FROM journal WHERE run_id = ?"), arguments: [id]) ?? 0
+    /// Writes `records` at the run's next positions — from `first` when the caller knows where the run's
+    /// journal ends, else looked up — and returns the position after them.
+    @discardableResult
+    func write(_ records: [JournalRecord], from first: Int? = nil) throws -> Int {
+        var position = try first ?? (Int.fetchOne(
+            db.cachedStatement(sql: "SELECT COALESCE(MAX(position), 0) FROM journal WHERE run_id = ?"), arguments: [id]) ?? 0) + 1
         for record in records {
-            position += 1
             try write(record, at: position)
+            position += 1
         }
+        return position
     }
 
     private func write(_ record: JournalRecord, at position: Int) throws {

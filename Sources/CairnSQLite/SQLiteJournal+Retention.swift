@@ -30,7 +30,7 @@ extension SQLiteJournal {
         var report = PruneReport()
         let before = Timestamp.text(cutoff)
         while true {
-            let count = try await committer.submit(returning: { db -> Int in
+            let count = try await committer.submitting({ db -> Int in
                 let runs = try String.fetchAll(db, sql: """
                     SELECT run_id FROM run
                     WHERE finished_at IS NOT NULL AND finished_at < ? AND pruned_at IS NULL

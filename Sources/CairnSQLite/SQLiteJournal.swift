@@ -100,28 +100,38 @@ public final class SQLiteJournal: LeasingJournal, InspectableJournal, CancelRequ
         let pending = PendingAppend()
         let epoch = held.withLock { $0[run] }
         let owner = owner, ttl = leaseTTL.seconds, path = path
-        committer.submit({ db in
-            let exists = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM run WHERE run_id = ?"), arguments: [run.description]) ?? false
-            let starts = records.filter { if case .runStarted = $0 { true } else { false } }.count
-            if starts > 0, exists || starts > 1 {
-                throw CairnError(.runExists, "run \(run) exists already: resume it, or start with another id")
-            }
+        committer.submit({ db, scratch in
+            let key = run.description
+            var known = scratch.runs[key] ?? TransactionScratch.Run()
             if case .runStarted = records.first {
-                try JournalWriter(db: db, run: run).write(records)
+                let exists = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM run WHERE run_id = ?"), arguments: [key]) ?? false
+                let starts = records.filter { if case .runStarted = $0 { true } else { false } }.count
+                if exists || starts > 1 { throw CairnError(.runExists, "run \(run) exists already: resume it, or start with another id") }
+                known.nextPosition = try JournalWriter(db: db, run: run).write(records, from: 1)
                 try db.execute(sql: "INSERT INTO lease (run_id, owner, epoch, expires_at) VALUES (?, ?, 1, \(Self.dbNow) + ?)",
-                               arguments: [run.description, owner, ttl])
+                               arguments: [key, owner, ttl])
+                known.fencedEpoch = 1
             } else {
-                guard exists else {
-                    throw CairnError(.runNotFound, "no run \(run) in journal \(path): a run's first append begins with its start")
+                if records.contains(where: { if case .runStarted = $0 { true } else { false } }) {
+                    throw CairnError(.runExists, "run \(run) exists already: resume it, or start with another id")
                 }
-                try Self.checkFence(db, run: run, owner: owner, epoch: epoch)
-                try JournalWriter(db: db, run: run).write(records)
+                // The run's existence and lease are checked once per transaction: within it, nothing else writes.
+                if known.fencedEpoch == nil || known.fencedEpoch != epoch {
+                    let exists = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM run WHERE run_id = ?"), arguments: [key]) ?? false
+                    guard exists else {
+                        throw CairnError(.runNotFound, "no run \(run) in journal \(path): a run's first append begins with its start")
+                    }
+                    try Self.checkFence(db, run: run, owner: owner, epoch: epoch)
+                    known.fencedEpoch = epoch
+                }
+                known.nextPosition = try JournalWriter(db: db, run: run).write(records, from: known.nextPosition)
             }
+            scratch.runs[key] = known
             // A run that continued as new: its successor starts in the same transaction, its lease ours.
             if let successor = Self.successor(in: records) {
                 let taken = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM run WHERE run_id = ?"), arguments: [successor.runID.description])
                 if taken == true { throw CairnError(.runExists, "run \(run) continues as \(successor.runID), which exists already") }
-                try JournalWriter(db: db, run: successor.runID).write([.runStarted(successor)])
+                try JournalWriter(db: db, run: successor.runID).write([.runStarted(successor)], from: 1)
                 try db.execute(sql: "INSERT INTO lease (run_id, owner, epoch, expires_at) VALUES (?, ?, 1, \(Self.dbNow) + ?)",
                                arguments: [successor.runID.description, owner, ttl])
             }
