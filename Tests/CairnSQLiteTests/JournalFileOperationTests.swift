@@ -171,7 +171,7 @@ struct JournalFileOperationTests {
             let result = try await cairn(command + ["--db", path])
             #expect(result.status == 1 && result.stderr.contains("cairn db migrate"), "\(command): \(result.stderr)")
             // It names what the file lacks (the newest migration it has would not say).
-            #expect(result.stderr.contains("it lacks") && result.stderr.contains("0007_pruned_runs"), "\(command): \(result.stderr)")
+            #expect(result.stderr.contains("it lacks") && result.stderr.contains("0007_long_lived_runs"), "\(command): \(result.stderr)")
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
         #expect(try await cairn(["db", "migrate", "--db", path]).status == 0)

@@ -1,8 +1,14 @@
--- Continue-as-new: a run that ends `continued` starts its successor in the same transaction; the successor
--- names the run it continues (`continued_from`), and `runs` shows the link both ways.
+-- Runs that go on for months (both added by one release):
+-- * retention: `cairn db prune` deletes the history of finished runs — their records, events, stream, store
+--   writes and side effects — and keeps their `run` row (status, input, result, times) with the time it was
+--   pruned, so `list`, `show` and the domain's ledger still find the run;
+-- * continue-as-new: a run that ends `continued` starts its successor in the same transaction; the successor
+--   names the run it continues (`continued_from`), and `runs` shows the link both ways.
 
+ALTER TABLE run ADD COLUMN pruned_at TEXT;
 ALTER TABLE run ADD COLUMN continued_from TEXT REFERENCES run(run_id);
 
+CREATE INDEX run_by_finished ON run(finished_at) WHERE finished_at IS NOT NULL AND pruned_at IS NULL;
 CREATE INDEX run_by_continued_from ON run(continued_from) WHERE continued_from IS NOT NULL;
 
 DROP VIEW IF EXISTS runs;
