@@ -44,6 +44,9 @@ actor RunDriver {
     let logger: Logger
     let signal: ChangeSignal
     let inbox: DriverInbox
+    /// The journal's optional capabilities, cast once (a cast to an existential costs more than a commit).
+    private let leasing: (any LeasingJournal)?
+    private let pipelining: (any PipeliningJournal)?
 
     /// The lanes and contexts of attempts the machine has running, to cancel and seal them.
     private var handles: [Int: (lane: AttemptLane, context: WorkflowContext)] = [:]
@@ -64,6 +67,8 @@ actor RunDriver {
         self.logger = logger
         self.signal = signal
         self.inbox = inbox
+        leasing = journal as? any LeasingJournal
+        pipelining = journal as? any PipeliningJournal
     }
 
     /// Drives the run until it stops, and returns how it stopped.
@@ -83,7 +88,6 @@ actor RunDriver {
         return outcome
     }
 
-    private var leasing: (any LeasingJournal)? { journal as? any LeasingJournal }
 
     private func stopped() async -> DriverOutcome {
         if let outcome { return outcome }
@@ -284,7 +288,6 @@ actor RunDriver {
         for case .executionFinished(let record) in batch.records { logFinish(record) }
     }
 
-    private var pipelining: (any PipeliningJournal)? { journal as? any PipeliningJournal }
 
     /// Appends to the journal, then applies to the machine: nothing is applied that is not journaled.
     private func journal(_ records: [JournalRecord]) async throws {
