@@ -39,6 +39,10 @@ struct Goal {
             Goal(what: "5. monitor journal: 2,000 cycles ≤ 1.1 × 200 × 10 cycles",
                  figure: String(format: "%.2f× (%.0f vs %.0f B/cycle)", longBytes / (200 * shortBytes), longBytes / 2_000, shortBytes / 10),
                  baseline: "1.10×", met: longBytes <= 1.1 * 200 * shortBytes),
+            Goal(what: "6. resume of a \(Scenario.historyEvents)-event run < 1 s, < 100 MiB",
+                 figure: String(format: "%.2f s, %.0f MiB", f["resume-history"]?.seconds ?? .nan, f["resume-history"]?.peakRSSMiB ?? .nan),
+                 baseline: "no snapshots yet: the whole log is read",
+                 met: (f["resume-history"]?.seconds ?? .infinity) < 1 && (f["resume-history"]?.peakRSSMiB ?? .infinity) < 100),
         ]
     }
 }

@@ -17,6 +17,8 @@ struct Scenario: Sendable {
         var bytes: Int?
         /// Transactions the journal committed (one fsync each).
         var transactions: Int?
+        /// What the scenario timed itself, when not all of its body counts (a history built before a resume).
+        var seconds: Double?
     }
 
     /// A scenario that measures more than time and memory.
@@ -67,7 +69,24 @@ struct Scenario: Sendable {
         },
     ]
 
-    static var all: [Scenario] { inMemory + durable + history }
+    static var all: [Scenario] { inMemory + durable + history + [resume] }
+
+    /// Events of the history `resume` rebuilds: `CAIRN_BENCH_HISTORY`, or 1,000,000.
+    static let historyEvents = Int(ProcessInfo.processInfo.environment["CAIRN_BENCH_HISTORY"] ?? "") ?? 1_000_000
+
+    /// Goal 6: a run with a long history resumed to its first new step (the history is built first, in a process of its own).
+    static let resume = Scenario.measuring(
+        "resume-history", summary: "resume a run of \(historyEvents) events to its first new step", steps: historyEvents
+    ) {
+        let path = journalPath()
+        let builder = Process()
+        builder.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+        builder.arguments = ["history-build", path, "\(historyEvents)"]
+        try builder.run()
+        builder.waitUntilExit()
+        guard builder.terminationStatus == 0 else { throw CairnError(.journalUnavailable, "building the history failed") }
+        return Extra(seconds: try await HistoryScenario.resume(path: path))
+    }
 }
 
 /// The figures of one scenario, measured in its own process so peak memory is its own.

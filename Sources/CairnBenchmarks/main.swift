@@ -12,6 +12,11 @@ if arguments.first == "kill-trial", arguments.count == 3 {
     exit(0)
 }
 
+if arguments.first == "history-build", arguments.count == 3, let events = Int(arguments[arguments.startIndex + 2]) {
+    try await HistoryScenario.build(path: arguments[arguments.startIndex + 1], events: events)
+    exit(0)
+}
+
 if let name = arguments.first {
     guard let scenario = Scenario.all.first(where: { $0.name == name }) else {
         FileHandle.standardError.write(Data("unknown scenario '\(name)'; the scenarios are \(Scenario.all.map(\.name).joined(separator: ", "))\n".utf8))
@@ -20,7 +25,7 @@ if let name = arguments.first {
     let clock = ContinuousClock()
     var extra = Scenario.Extra()
     let elapsed = try await clock.measure { extra = try await scenario.body() }
-    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    let seconds = extra.seconds ?? Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     let figures = Figures(name: name, seconds: seconds, stepsPerSecond: Double(scenario.steps) / seconds, peakRSSMiB: peakRSSMiB(), extra: extra)
     print(String(decoding: try JSONEncoder().encode(figures), as: UTF8.self))
     exit(0)
@@ -74,7 +79,8 @@ print("Cairn benchmarks — \(ProcessInfo.processInfo.activeProcessorCount) core
 var measured = try table("In memory (InMemoryJournal):", Scenario.inMemory)
 measured.merge(try table("Durable (SQLiteJournal, WAL, synchronous=FULL, temporary directory), with SQLite's own limits (one prepared statement):",
           Scenario.durable)) { $1 }
-measured.merge(try table("History (durable journal of a looping run; row bytes = what its rows hold):", Scenario.history)) { $1 }
+measured.merge(try table("History (durable journal of a looping run; row bytes = what its rows hold; a long run resumed):",
+                          Scenario.history + [Scenario.resume])) { $1 }
 
 print("\nGoals, each beside its baseline from this run:")
 for goal in Goal.all(measured) { print(goal.line) }
