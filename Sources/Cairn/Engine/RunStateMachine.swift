@@ -582,3 +582,77 @@ struct AttemptResult: Sendable {
     /// re-executes failed attempts too.
     var recorded: [RecordedValue] = []
 }
+
+// MARK: Snapshots
+
+extension RunStateMachine {
+    /// The machine's durable state (``RunSnapshot``).
+    func snapshot() -> RunSnapshot {
+        func events(_ list: [JournaledEvent]) -> [RunSnapshot.Event] { list.map(RunSnapshot.Event.init) }
+        var groups: [RunSnapshot.JoinGroup] = []
+        for (index, keyed) in buffers {
+            for group in keyed.values {
+                groups.append(RunSnapshot.JoinGroup(step: graph.steps[index].name, events: group.mapValues(events)))
+            }
+        }
+        groups.sort { ($0.step, $0.events.values.compactMap { $0.first?.seq }.min() ?? 0) < ($1.step, $1.events.values.compactMap { $0.first?.seq }.min() ?? 0) }
+        return RunSnapshot(
+            started: started.map(RunSnapshot.Start.init), finished: finished.map(RunSnapshot.Finish.init), nextSeq: nextSeq,
+            nextStreamPosition: nextStreamPosition, nextExecutionID: nextExecutionID, store: store,
+            pending: pending.map {
+                RunSnapshot.Candidate(executionID: $0.executionID, step: graph.steps[$0.step].name, triggers: events($0.triggers),
+                                      attempt: $0.attempt, notBefore: $0.notBefore)
+            },
+            running: running.sorted { $0.key < $1.key }.map { id, run in
+                RunSnapshot.Running(executionID: id, step: graph.steps[run.step].name, triggers: events(run.triggers), attempt: run.attempt,
+                                    startedAt: run.startedAt)
+            },
+            sideEffects: sideEffects, extraAttempts: extraAttempts, firstStartedAt: firstStartedAt, recoveries: recoveries, dead: dead,
+            buffers: groups, stopEvent: stopEvent.map(RunSnapshot.Event.init), continuation: continuation.map(RunSnapshot.Event.init),
+            failure: failure)
+    }
+
+    /// A machine of `graph` in the state `snapshot` holds, its events decoded again.
+    /// - Throws: when the snapshot names a step `graph` does not have, or an event that does not decode.
+    init(graph: WorkflowGraph, restoring snapshot: RunSnapshot) throws {
+        self.init(graph: graph)
+        func step(_ name: String) throws -> Int {
+            guard let index = graph.steps.firstIndex(where: { $0.name == name }) else {
+                throw CairnError(.unrebuildable, "the snapshot names a step '\(name)' that workflow '\(graph.name)' does not have")
+            }
+            return index
+        }
+        func events(_ list: [RunSnapshot.Event]) throws -> [JournaledEvent] { try list.map { try $0.journaled(in: graph) } }
+        started = try snapshot.started?.runStarted(in: graph)
+        finished = try snapshot.finished?.runFinished(in: graph)
+        nextSeq = snapshot.nextSeq
+        nextStreamPosition = snapshot.nextStreamPosition
+        nextExecutionID = snapshot.nextExecutionID
+        store = snapshot.store
+        pending = try snapshot.pending.map {
+            Candidate(executionID: $0.executionID, step: try step($0.step), triggers: try events($0.triggers), attempt: $0.attempt,
+                      notBefore: $0.notBefore)
+        }
+        for run in snapshot.running {
+            let index = try step(run.step)
+            running[run.executionID] = Running(step: index, triggers: try events(run.triggers), attempt: run.attempt, startedAt: run.startedAt)
+            runningPerStep[index] += 1
+        }
+        sideEffects = snapshot.sideEffects
+        extraAttempts = snapshot.extraAttempts
+        firstStartedAt = snapshot.firstStartedAt
+        recoveries = snapshot.recoveries
+        dead = snapshot.dead
+        for group in snapshot.buffers {
+            let index = try step(group.step)
+            let decoded = try group.events.mapValues(events)
+            guard let join = graph.steps[index].join, let first = decoded.values.first(where: { !$0.isEmpty })?.first?.value else {
+                throw CairnError(.unrebuildable, "the snapshot holds a join buffer for step '\(group.step)', which is not a join")
+            }
+            buffers[index, default: [:]][join.key(of: first)] = decoded
+        }
+        stopEvent = try snapshot.stopEvent?.journaled(in: graph)
+        continuation = try snapshot.continuation?.journaled(in: graph)
+        failure = snapshot.failure
+    }
+}
