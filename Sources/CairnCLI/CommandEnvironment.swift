@@ -15,6 +15,7 @@ public struct CommandEnvironment {
     public let output: Output
     private let leaseTTL: Duration
     private let payloadLimit: PayloadLimit
+    private let snapshotEvery: Int
     /// The journals opened for writing, closed (checkpointed) when the command ends.
     private let opened = OpenedJournals()
 
@@ -25,6 +26,7 @@ public struct CommandEnvironment {
         // Bad values in the environment are refused by every command, not only by the ones that use them.
         leaseTTL = try options.leaseDuration
         payloadLimit = try options.payloadLimit
+        snapshotEvery = try options.snapshotInterval
         guard let level = Logger.Level(rawValue: options.level) else {
             throw ValidationError("Unknown log level '\(options.level)': use trace, debug, info, notice, warning, error or critical.")
         }
@@ -78,7 +80,8 @@ public struct CommandEnvironment {
     }
 
     func engine(_ journal: any Journal) -> Engine {
-        Engine(journal: journal, configuration: EngineConfiguration(payloadLimit: payloadLimit), logger: Logger(label: "cairn"))
+        Engine(journal: journal, configuration: EngineConfiguration(payloadLimit: payloadLimit, snapshotEvery: snapshotEvery),
+               logger: Logger(label: "cairn"))
     }
 
     /// The registered workflow called `name`.

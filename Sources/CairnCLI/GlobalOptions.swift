@@ -31,6 +31,10 @@ public struct GlobalOptions: ParsableArguments {
                                             valueName: "bytes"))
     var maxPayload: Int?
 
+    @Option(name: .long, help: ArgumentHelp("Commit records between snapshots of a run's state, which a resume starts from; 0 for none. Default: $CAIRN_SNAPSHOT_EVERY, or 1000.",
+                                            valueName: "records"))
+    var snapshotEvery: Int?
+
     /// These options where given, else the root command's.
     func merged(over root: GlobalOptions) -> GlobalOptions {
         var merged = self
@@ -41,6 +45,7 @@ public struct GlobalOptions: ParsableArguments {
         merged.logFormat = logFormat ?? root.logFormat
         merged.leaseTTL = leaseTTL ?? root.leaseTTL
         merged.maxPayload = maxPayload ?? root.maxPayload
+        merged.snapshotEvery = snapshotEvery ?? root.snapshotEvery
         return merged
     }
 
@@ -73,6 +78,17 @@ public struct GlobalOptions: ParsableArguments {
                 throw ValidationError("\(maxPayload == nil ? "CAIRN_MAX_PAYLOAD" : "--max-payload") must be a number of bytes from 1024 to 1073741824 (1 GiB); '\(maxPayload.map(String.init) ?? text ?? "")' is not")
             }
             return PayloadLimit(bytes: bytes)
+        }
+    }
+
+    var snapshotInterval: Int {
+        get throws {
+            let text = ProcessInfo.processInfo.environment["CAIRN_SNAPSHOT_EVERY"]
+            guard let records = snapshotEvery ?? text.map({ Int($0) ?? -1 }) else { return 1_000 }
+            guard (0...1_000_000_000).contains(records) else {
+                throw ValidationError("\(snapshotEvery == nil ? "CAIRN_SNAPSHOT_EVERY" : "--snapshot-every") must be a number of records from 0 (no snapshots) to 1000000000; '\(snapshotEvery.map(String.init) ?? text ?? "")' is not")
+            }
+            return records
         }
     }
 

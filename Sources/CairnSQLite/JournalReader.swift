@@ -11,8 +11,8 @@ struct JournalReader {
 
     func records() throws -> [JournalRecord] { try records(limit: nil) }
 
-    /// The run's first `limit` records (all of them without a limit).
-    func records(limit: Int?) throws -> [JournalRecord] {
+    /// The run's records at positions after `first` up to `limit` (all of them without a limit).
+    func records(after first: Int = 0, limit: Int?) throws -> [JournalRecord] {
         let last = limit ?? Int.max
         guard let runRow = try Row.fetchOne(db, sql: "SELECT * FROM run WHERE run_id = ?", arguments: [id]) else {
             throw CairnError(.runNotFound, "no run \(run) in this journal")
@@ -21,18 +21,18 @@ struct JournalReader {
             throw CairnError(.historyPruned, "run \(run)'s history was pruned at \(pruned) (cairn db prune): its summary remains, "
                 + "but it cannot be replayed, forked, exported or resumed")
         }
-        let events = Dictionary(grouping: try Row.fetchAll(db, sql: "SELECT * FROM event WHERE run_id = ? AND position <= ? ORDER BY seq", arguments: [id, last])) {
+        let events = Dictionary(grouping: try Row.fetchAll(db, sql: "SELECT * FROM event WHERE run_id = ? AND position > ? AND position <= ? ORDER BY seq", arguments: [id, first, last])) {
             $0["position"] as Int
         }
         let streamed = Dictionary(grouping: try Row.fetchAll(
-            db, sql: "SELECT * FROM stream_event WHERE run_id = ? AND position <= ? ORDER BY stream_position", arguments: [id, last])) { $0["position"] as Int }
-        let writes = Dictionary(grouping: try Row.fetchAll(db, sql: "SELECT * FROM store_write WHERE run_id = ? AND position <= ?", arguments: [id, last])) {
+            db, sql: "SELECT * FROM stream_event WHERE run_id = ? AND position > ? AND position <= ? ORDER BY stream_position", arguments: [id, first, last])) { $0["position"] as Int }
+        let writes = Dictionary(grouping: try Row.fetchAll(db, sql: "SELECT * FROM store_write WHERE run_id = ? AND position > ? AND position <= ?", arguments: [id, first, last])) {
             $0["position"] as Int
         }
         let effects = Dictionary(uniqueKeysWithValues: try Row.fetchAll(
-            db, sql: "SELECT position, result FROM side_effect WHERE run_id = ? AND position <= ?", arguments: [id, last]).map { ($0["position"] as Int, $0["result"] as String) })
+            db, sql: "SELECT position, result FROM side_effect WHERE run_id = ? AND position > ? AND position <= ?", arguments: [id, first, last]).map { ($0["position"] as Int, $0["result"] as String) })
 
-        return try Row.fetchAll(db, sql: "SELECT * FROM journal WHERE run_id = ? AND position <= ? ORDER BY position", arguments: [id, last]).map { row in
+        return try Row.fetchAll(db, sql: "SELECT * FROM journal WHERE run_id = ? AND position > ? AND position <= ? ORDER BY position", arguments: [id, first, last]).map { row in
             let position: Int = row["position"]
             let at = try Timestamp.date(row["at"] as String)
             switch try row.coded(RecordKind.self, "kind", in: "record \(position) of run \(run)") {
@@ -70,6 +70,19 @@ struct JournalReader {
                     result: (runRow["result"] as String?).map { Data($0.utf8) },
                     error: try (runRow["error"] as String?).map { try decode(RunError.self, $0) }, at: at, successor: try successor()))
             }
+        }
+    }
+
+    /// The side effects of `executions` journaled at or before `position`, in journal order.
+    func sideEffects(of executions: Set<Int>, through position: Int) throws -> [JournalRecord] {
+        guard !executions.isEmpty else { return [] }
+        let marks = executions.map { _ in "?" }.joined(separator: ", ")
+        return try Row.fetchAll(db, sql: """
+            SELECT execution_id, attempt, key, result, at FROM side_effect
+            WHERE run_id = ? AND position <= ? AND execution_id IN (\(marks)) ORDER BY position
+            """, arguments: StatementArguments([id, position] + executions.sorted().map { $0 as (any DatabaseValueConvertible)? })).map { row in
+            .sideEffect(SideEffect(executionID: row["execution_id"], attempt: row["attempt"], key: row["key"],
+                                   result: Data((row["result"] as String).utf8), at: try Timestamp.date(row["at"] as String)))
         }
     }
 

@@ -21,7 +21,7 @@ extension SQLiteJournal {
     static let recordsKeptByPrune = ["run_resumed", "run_finished"]
 
     /// Deletes the history of runs that finished before `cutoff` — their events, stream, store writes, side
-    /// effects and step records — in transactions of `batchSize` runs, so commits of live runs wait for one
+    /// effects, snapshot and step records — in transactions of `batchSize` runs, so commits of live runs wait for one
     /// batch at most. Each pruned run keeps its `run` row (status, input, result, times) marked `pruned_at`,
     /// its takeover and end records, and whatever a domain wrote (the inventory's ledger). Never touches an
     /// unfinished run or a dead letter. `progress` is told the runs pruned so far after each batch.
@@ -40,7 +40,7 @@ extension SQLiteJournal {
                 guard !runs.isEmpty else { return 0 }
                 let ids = "(" + runs.map { _ in "?" }.joined(separator: ", ") + ")"
                 let arguments = StatementArguments(runs)
-                for table in ["event", "stream_event", "store_write", "side_effect", "lease"] {
+                for table in ["event", "stream_event", "store_write", "side_effect", "lease", "snapshot"] {
                     try db.execute(sql: "DELETE FROM \(table) WHERE run_id IN \(ids)", arguments: arguments)
                 }
                 let kept = Self.recordsKeptByPrune.map { "'\($0)'" }.joined(separator: ", ")

@@ -183,9 +183,9 @@ struct CLITests {
             "feedback-monitor", input: #"{"sku": "Apple", "cycles": 50, "delayMs": 100}"#, leaseTTL: 1, journaled: 3)
         let (db, id, owner) = (run.db, run.id, run.process)
         let cancelled = try await cairn(["cancel", id, "--db", db])
-        #expect(cancelled.status == 0)
+        #expect(cancelled.status == 0, "\(cancelled.stdout)\(cancelled.stderr)")
         let result = await owner.finish()
-        #expect(result.status == 1)
+        #expect(result.status == 1, "\(result.stdout.suffix(300))\(result.stderr)")
         #expect(try withJournalDatabase(db) { try String.fetchOne($0, sql: "SELECT status FROM run") } == "cancelled")
     }
 

@@ -47,16 +47,16 @@ struct CrashTests {
 
     /// What a user does after a crash: resume what was journaled; a run whose start never became durable
     /// does not exist, so it is started again with the same id.
-    func recover(_ db: String, id: String, command: [String]) async throws -> ProcessResult {
+    func recover(_ db: String, id: String, command: [String], environment: [String: String] = [:]) async throws -> ProcessResult {
         if FileManager.default.fileExists(atPath: db) {
-            let resumed = try await resumeAll(db)
+            let resumed = try await resumeAll(db, environment: environment)
             guard resumed.status == 0 else { return resumed }
         }
         var exists = false
         if FileManager.default.fileExists(atPath: db) {
             exists = try withJournalDatabase(db) { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM run WHERE run_id = ?", arguments: [id]) } == 1
         }
-        return exists ? ProcessResult(status: 0, killedBySignal: false, stdout: "", stderr: "") : try await cairn(command)
+        return exists ? ProcessResult(status: 0, killedBySignal: false, stdout: "", stderr: "") : try await cairn(command, environment: environment)
     }
 
     @Test("SIGKILL at a chosen crash point; resume completes the run with nothing lost or duplicated",
@@ -67,12 +67,14 @@ struct CrashTests {
         let id = RunID().description
         let command = ["run", scenario.workflow, "--db", db, "--id", id, "--lease-ttl", "1",
                        "--input", input(cycles: scenario.cycles, delayMs: 5, seed: 42)]
-        let killed = try await cairn(command, environment: ["CAIRN_CRASH_AT": scenario.crashAt])
+        // Snapshots every few records, so that resumes after these kills start from one.
+        let killed = try await cairn(command, environment: ["CAIRN_CRASH_AT": scenario.crashAt, "CAIRN_SNAPSHOT_EVERY": "4"])
         #expect(killed.killedBySignal && killed.status == SIGKILL, "the crash point was not reached: \(killed.stdout)")
         #expect(killed.stderr.contains("crash point \(scenario.crashAt) reached"))
-        let resumed = try await recover(db, id: id, command: command)
+        let resumed = try await recover(db, id: id, command: command, environment: ["CAIRN_SNAPSHOT_EVERY": "4"])
         #expect(resumed.status == 0, "\(resumed.stdout)\(resumed.stderr)")
         let decisions = try checkJournal(db, run: id, cycles: scenario.cycles)
+        #expect(try await cairn(["db", "check", "--db", db]).status == 0, "the snapshots match the log")
         #expect(decisions == (try await referenceDecisions(scenario.workflow, cycles: scenario.cycles, seed: 42)))
     }
 

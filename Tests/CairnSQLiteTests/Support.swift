@@ -252,8 +252,9 @@ func fixtureCopy() throws -> (TemporaryDirectory, String) {
 extension BackgroundRun {
     /// Runs `workflow` on a fresh journal until it kills itself with SIGKILL at crash point `at` (such as
     /// `after-commit:6`): mid-run however loaded the machine is, unlike a signal sent on a timer.
-    static func crashed(_ workflow: String, input: String, at point: String, leaseTTL: Int? = nil) async throws -> BackgroundRun {
-        let run = try spawn(workflow, input: input, leaseTTL: leaseTTL, environment: ["CAIRN_CRASH_AT": point])
+    static func crashed(_ workflow: String, input: String, at point: String, leaseTTL: Int? = nil, environment: [String: String] = [:]) async throws
+        -> BackgroundRun {
+        let run = try spawn(workflow, input: input, leaseTTL: leaseTTL, environment: environment.merging(["CAIRN_CRASH_AT": point]) { $1 })
         let result = await run.process.finish()
         try #require(result.killedBySignal, "the run reached \(point): \(result.stderr)")
         return run

@@ -154,6 +154,48 @@ public final class Engine: Sendable {
         try await Self.rebuild(runID, graph: graph, from: journal)
     }
 
+    /// The run's machine from its latest snapshot, the side effects its unfinished executions journaled before
+    /// it, and the records after it; `nil` — logged — when it has none or it cannot be used: then the log is
+    /// read whole (contract 3: a snapshot is a cache). One that does not continue its log's event seqs is
+    /// not used.
+    static func restored(_ runID: RunID, graph: WorkflowGraph, from reader: any SnapshotReader, logger: Logger?) async -> RunStateMachine? {
+        do {
+            return try await restoring(runID, graph: graph, from: reader, logger: logger)
+        } catch {
+            logger?.warning("the snapshot of run \(runID) could not be used (\(error)); its journal is read whole instead")
+            return nil
+        }
+    }
+
+    private static func restoring(_ runID: RunID, graph: WorkflowGraph, from reader: any SnapshotReader, logger: Logger?) async throws
+        -> RunStateMachine? {
+        guard let (position, state) = try await reader.latestSnapshot(of: runID) else { return nil }
+        let snapshot = try RunSnapshot.decoded(state)
+        let lastSeq = try await reader.lastSeq(of: runID, through: position)
+        guard lastSeq == snapshot.nextSeq - 1 else {
+            throw CairnError(.journalDamaged, "it does not match its log: it continues from seq \(snapshot.nextSeq - 1), the log from seq \(lastSeq)")
+        }
+        var machine = try RunStateMachine(graph: graph, restoring: snapshot)
+        let (sideEffects, records) = try await reader.records(for: runID, after: position, sideEffectsOf: snapshot.unfinishedExecutions)
+        for record in sideEffects + records { try machine.apply(try decoded(record, graph: graph)) }
+        logger?.debug("run \(runID) rebuilt from its snapshot at record \(position) and the \(records.count) record(s) after it")
+        return machine
+    }
+
+    /// Why the run's snapshot does not give the state its log gives, or `nil` when it does or there is none
+    /// (`cairn db check`).
+    public static func snapshotProblem(of runID: RunID, graph: WorkflowGraph, in reader: any SnapshotReader) async -> String? {
+        do {
+            guard let restored = try await restoring(runID, graph: graph, from: reader, logger: nil) else { return nil }
+            let rebuilt = try await rebuild(runID, graph: graph, from: reader)
+            return restored.snapshot().agrees(with: rebuilt.snapshot())
+                ? nil : "run \(runID): its snapshot does not match its log, which is the truth: delete the snapshot "
+                    + "(DELETE FROM snapshot WHERE run_id = '\(runID)', in the sqlite3 shell) and resume reads the log whole"
+        } catch {
+            return "run \(runID): its snapshot cannot be used (\(error)); resume reads its log whole"
+        }
+    }
+
     /// Why the run's journal cannot be rebuilt into a run of `graph`, or `nil` when it can (`cairn db check`).
     public static func rebuildProblem(of runID: RunID, graph: WorkflowGraph, in reader: any JournalReader) async -> String? {
         do {
@@ -202,6 +244,11 @@ public final class Engine: Sendable {
     /// be rebuilt as a dead letter. A run that has ended (a dead letter already, or one damaged after it
     /// ended) is left as it is; a run `check` refuses is left untouched.
     private func rebuildOrBury(_ runID: RunID, graph: WorkflowGraph, check: (RunStarted) throws -> Void) async throws -> RunStateMachine {
+        if let snapshots = journal as? any SnapshotReader, let machine = await Self.restored(runID, graph: graph, from: snapshots, logger: logger),
+           let started = machine.started {
+            try check(started)
+            return machine
+        }
         do {
             let (started, records) = try await Self.startedRecords(of: runID, from: journal)
             try check(started)

@@ -10,15 +10,21 @@ public struct EngineConfiguration: Sendable {
     /// locked by another process past its busy timeout) before it stops, leaving the run resumable. Each
     /// retry is logged at warning level.
     public var journalRetry: RetryPolicy
+    /// Every how many commit records a driver leaves a snapshot of its run's state machine, on a journal that
+    /// keeps them (``SnapshottingJournal``), so that a resume reads the snapshot and the records after it
+    /// rather than the run's whole history; 0 leaves none.
+    public var snapshotEvery: Int
 
     public init(
         cancellationGrace: Duration = .seconds(1), interruptGrace: Duration = .seconds(5), payloadLimit: PayloadLimit = .standard,
-        journalRetry: RetryPolicy = RetryPolicy(maxAttempts: 6, initialBackoff: .milliseconds(50), maxBackoff: .seconds(2))
+        journalRetry: RetryPolicy = RetryPolicy(maxAttempts: 6, initialBackoff: .milliseconds(50), maxBackoff: .seconds(2)),
+        snapshotEvery: Int = 1_000
     ) {
         self.cancellationGrace = cancellationGrace
         self.interruptGrace = interruptGrace
         self.payloadLimit = payloadLimit
         self.journalRetry = journalRetry
+        self.snapshotEvery = snapshotEvery
     }
 }
 

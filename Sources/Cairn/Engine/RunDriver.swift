@@ -47,6 +47,9 @@ actor RunDriver {
     /// The journal's optional capabilities, cast once (a cast to an existential costs more than a commit).
     private let leasing: (any LeasingJournal)?
     private let pipelining: (any PipeliningJournal)?
+    private let snapshots: (any SnapshottingJournal)?
+    /// Commit records journaled since the last snapshot.
+    private var recordsSinceSnapshot = 0
 
     /// The lanes and contexts of attempts the machine has running, to cancel and seal them.
     private var handles: [Int: (lane: AttemptLane, context: WorkflowContext)] = [:]
@@ -69,6 +72,7 @@ actor RunDriver {
         self.inbox = inbox
         leasing = journal as? any LeasingJournal
         pipelining = journal as? any PipeliningJournal
+        snapshots = journal as? any SnapshottingJournal
     }
 
     /// Drives the run until it stops, and returns how it stopped.
@@ -279,13 +283,28 @@ actor RunDriver {
         return starts
     }
 
-    /// Makes a staged batch the run's machine.
+    /// Makes a staged batch the run's machine, and leaves a snapshot when one is due.
     private func adopt(_ batch: Batch, committing results: [AttemptResult]) {
         machine = batch.machine
         // The lanes of committed attempts go on (they may be handed the next attempt): not cancelled.
         for result in results { handles[result.executionID] = nil }
         pruneHandles()
         for case .executionFinished(let record) in batch.records { logFinish(record) }
+        snapshotIfDue(after: batch.records.count)
+    }
+
+    /// Every ``EngineConfiguration/snapshotEvery`` commit records, a snapshot of the machine, taken by the
+    /// journal after the commit that made this state (a cache: its failure stops nothing).
+    private func snapshotIfDue(after records: Int) {
+        guard let snapshots, configuration.snapshotEvery > 0 else { return }
+        recordsSinceSnapshot += records
+        guard recordsSinceSnapshot >= configuration.snapshotEvery, machine.finished == nil else { return }
+        recordsSinceSnapshot = 0
+        do {
+            snapshots.saveSnapshot(try machine.snapshot().encoded(), of: runID, after: lastAppend)
+        } catch {
+            logger.debug("no snapshot of the run: its state did not encode: \(error)")
+        }
     }
 
 

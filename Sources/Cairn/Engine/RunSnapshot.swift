@@ -138,3 +138,44 @@ extension RunSnapshot.Finish {
         RunFinished(status: status, result: result, error: error, at: at, successor: try successor?.runStarted(in: graph))
     }
 }
+
+extension RunSnapshot {
+    /// Whether `other` holds the same state, its times compared to the millisecond: the journal keeps times
+    /// to the millisecond, a live machine finer, so a snapshot taken live and one rebuilt from the log differ
+    /// below it.
+    func agrees(with other: RunSnapshot) -> Bool {
+        let (mine, myTimes) = withoutTimes(), (theirs, theirTimes) = other.withoutTimes()
+        return mine == theirs && myTimes.count == theirTimes.count
+            && zip(myTimes, theirTimes).allSatisfy { abs($0.timeIntervalSince($1)) < 0.001 }
+    }
+
+    /// This snapshot with every time set to the epoch, and the times it had, in a fixed order.
+    private func withoutTimes() -> (RunSnapshot, [Date]) {
+        var copy = self, times: [Date] = []
+        func take(_ date: inout Date) {
+            times.append(date)
+            date = Date(timeIntervalSince1970: 0)
+        }
+        func take(_ date: inout Date?) {
+            guard var value = date else { return }
+            take(&value)
+            date = value
+        }
+        func take(_ start: inout Start?) {
+            guard var value = start else { return }
+            take(&value.at)
+            take(&value.deadline)
+            start = value
+        }
+        take(&copy.started)
+        if var finished = copy.finished {
+            take(&finished.at)
+            take(&finished.successor)
+            copy.finished = finished
+        }
+        for index in copy.pending.indices { take(&copy.pending[index].notBefore) }
+        for index in copy.running.indices { take(&copy.running[index].startedAt) }
+        for key in copy.firstStartedAt.keys.sorted() { take(&copy.firstStartedAt[key]) }
+        return (copy, times)
+    }
+}

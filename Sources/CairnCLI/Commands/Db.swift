@@ -110,11 +110,12 @@ struct Db: AsyncParsableCommand {
             }
             // On a file SQLite finds damaged, every run's rebuild would fail the same way: the integrity rows say it.
             if integrity.isEmpty { await listing("run rebuild") { try await Self.unrebuildableRuns(journal) } }
+            if integrity.isEmpty { await listing("snapshots") { try await Db.snapshotProblems(journal) } }
             let output = environment.output
             if output.json {
                 output.json(Document(ok: problems.isEmpty, problems: problems))
             } else {
-                output.line(problems.isEmpty ? "ok: \(checks.count + 3) checks passed" : problems.joined(separator: "\n"))
+                output.line(problems.isEmpty ? "ok: \(checks.count + 4) checks passed" : problems.joined(separator: "\n"))
             }
             if !problems.isEmpty { throw ExitCode(Exit.runFailed) }
         }
@@ -133,6 +134,17 @@ struct Db: AsyncParsableCommand {
             }
             return problems
         }
+    }
+
+    /// Every snapshot recomputed from its run's log (contract 3: a snapshot is a cache of the log).
+    private static func snapshotProblems(_ journal: ReadOnlyJournal) async throws -> [String] {
+        let graphs = Dictionary(CairnCLI.workflows.map { ($0.name, $0.graph) }, uniquingKeysWith: { first, _ in first })
+        var problems: [String] = []
+        for row in try journal.rows("SELECT s.run_id, r.workflow FROM snapshot AS s JOIN run AS r USING (run_id) WHERE r.pruned_at IS NULL").rows {
+            guard let run = RunID(row[0].text), let graph = graphs[row[1].text] else { continue }
+            if let problem = await Engine.snapshotProblem(of: run, graph: graph, in: journal) { problems.append("snapshot: \(problem)") }
+        }
+        return problems
     }
 
     struct Backup: CairnSubcommand {

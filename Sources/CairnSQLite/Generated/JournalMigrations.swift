@@ -385,7 +385,7 @@ LEFT JOIN journal AS started
       AND started.kind = 'execution_started' AND started.attempt = 1;
 """#),
         SchemaMigration("0007_long_lived_runs", replaces: [], sql: #"""
--- Runs that go on for months (both added by one release):
+-- Runs that go on for months (added by one release):
 -- * retention: `cairn db prune` deletes the history of finished runs — their records, events, stream, store
 --   writes and side effects — and keeps their `run` row (status, input, result, times) with the time it was
 --   pruned, so `list`, `show` and the domain's ledger still find the run;
@@ -427,6 +427,16 @@ SELECT run.run_id,
        run.continued_from,
        (SELECT successor.run_id FROM run AS successor WHERE successor.continued_from = run.run_id) AS continued_as
 FROM run LEFT JOIN lease USING (run_id) CROSS JOIN clock;
+
+-- Snapshots: a run's state machine at a record of its journal, kept to resume from without reading the
+-- history before it. A cache, never the truth: one that cannot be read, or does not match the log, is
+-- ignored, and `cairn db check` recomputes each from the log. One per run, the latest.
+CREATE TABLE snapshot (
+    run_id    TEXT PRIMARY KEY NOT NULL REFERENCES run(run_id),
+    position  INTEGER NOT NULL,
+    state     BLOB NOT NULL,
+    at        TEXT NOT NULL
+) STRICT;
 """#),
     ]
 }
