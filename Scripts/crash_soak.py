@@ -93,6 +93,7 @@ def dead_letter(binary, db, run_id):
             return False, None  # nothing to damage yet, or the run ended before the kill
         name = row[1]
         c.execute("UPDATE event SET name = 'soak.unknown-event' WHERE run_id = ? AND seq = 2", (run_id,))
+        c.execute("DELETE FROM snapshot WHERE run_id = ?", (run_id,))  # a snapshot would resume past the damage
     resumed = cairn(binary, ["resume", "--all", "--wait", "--db", db, "--lease-ttl", "1"])
     if resumed.returncode != 0 or f"{run_id}  failed" not in resumed.stdout:
         return True, f"resume --all exited {resumed.returncode}: {resumed.stdout.strip()} {resumed.stderr.strip()}"
@@ -118,6 +119,8 @@ def scenario(binary, index, seed):
     payload = {"sku": rng.choice(["Apple", "Pear", "Fig"]), "cycles": cycles, "delayMs": rng.choice([0, 5, 20]), "seed": rng.randint(1, 10**6)}
     if rng.random() < 0.4:
         payload["continueEvery"] = rng.randint(1, cycles)  # a chain of runs, continued as new
+    # Half the scenarios leave snapshots every few records, so that resumes start from one.
+    snapshots = {"CAIRN_SNAPSHOT_EVERY": str(rng.randint(3, 12))} if rng.random() < 0.5 else {}
     with tempfile.TemporaryDirectory(prefix="cairn-soak-") as directory:
         db = os.path.join(directory, "j.sqlite")
         run_id = str(uuid.uuid4())
@@ -127,10 +130,11 @@ def scenario(binary, index, seed):
             args = command if attempt == 0 else ["resume", "--all", "--wait", "--db", db, "--lease-ttl", "1"]
             if rng.random() < 0.6:
                 point = f"{rng.choice(POINTS)}:{rng.randint(1, 20)}"
-                result = cairn(binary, args, env={"CAIRN_CRASH_AT": point})
+                result = cairn(binary, args, env={"CAIRN_CRASH_AT": point, **snapshots})
                 kills.append(point if result.returncode == -signal.SIGKILL else f"{point} (not reached)")
             else:
-                process = subprocess.Popen([binary, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                environment = {k: v for k, v in os.environ.items() if k not in ("CAIRN_CRASH_AT", "CAIRN_DB")}
+                process = subprocess.Popen([binary, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**environment, **snapshots})
                 delay = rng.uniform(0.02, 0.5)
                 time.sleep(delay)  # a random-time kill: the randomness is the point
                 process.send_signal(signal.SIGKILL)
@@ -143,7 +147,7 @@ def scenario(binary, index, seed):
             if damaged:
                 kills.append("dead letter")
         if os.path.exists(db):
-            resumed = cairn(binary, ["resume", "--all", "--wait", "--db", db, "--lease-ttl", "1"])
+            resumed = cairn(binary, ["resume", "--all", "--wait", "--db", db, "--lease-ttl", "1"], env=snapshots)
             if resumed.returncode != 0:
                 return False, f"#{index} {workflow} {kills}: resume exited {resumed.returncode}: {resumed.stderr.strip()}"
         exists = os.path.exists(db) and has_runs(sqlite3.connect(db)) and \
@@ -154,12 +158,16 @@ def scenario(binary, index, seed):
                 return False, f"#{index} {workflow} {kills}: rerun exited {again.returncode}: {again.stderr.strip()}"
         expected = reference(binary, workflow, payload, directory)
         problems = check(db, run_id, cycles, expected)
+        checked = cairn(binary, ["db", "check", "--db", db])
+        if checked.returncode != 0:
+            problems.append(f"db check: {checked.stdout.strip()[:300]}")
         # The main file alone, copied once every process has exited, holds the whole run.
         copy = os.path.join(directory, "copy.sqlite")
         shutil.copyfile(db, copy)
         problems += [f"copy: {p}" for p in check(copy, run_id, cycles, expected)]
         every = payload.get("continueEvery")
-        return not problems, f"#{index} {workflow} cycles={cycles}{f' continueEvery={every}' if every else ''} kills={kills}: {'; '.join(problems) or 'ok'}"
+        shots = f" snapshotEvery={snapshots['CAIRN_SNAPSHOT_EVERY']}" if snapshots else ""
+        return not problems, f"#{index} {workflow} cycles={cycles}{f' continueEvery={every}' if every else ''}{shots} kills={kills}: {'; '.join(problems) or 'ok'}"
 
 
 def main():
