@@ -41,7 +41,7 @@ struct Goal {
                  baseline: "1.10×", met: longBytes <= 1.1 * 200 * shortBytes),
             Goal(what: "6. resume of a \(Scenario.historyEvents)-event run < 1 s, < 100 MiB",
                  figure: String(format: "%.2f s, %.0f MiB", f["resume-history"]?.seconds ?? .nan, f["resume-history"]?.peakRSSMiB ?? .nan),
-                 baseline: "no snapshots yet: the whole log is read",
+                 baseline: "the whole log read: 7.9 s, 730 MiB",
                  met: (f["resume-history"]?.seconds ?? .infinity) < 1 && (f["resume-history"]?.peakRSSMiB ?? .infinity) < 100),
         ]
     }
