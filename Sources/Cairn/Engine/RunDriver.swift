@@ -267,7 +267,10 @@ actor RunDriver {
     /// readers are woken at durability, a side effect waits for its trigger's, and the run's end is awaited.
     /// A commit with database effects is not pipelined, so that a refused effect can fail its attempt alone.
     private func pipelinedCommit(_ results: [AttemptResult], into journal: any PipeliningJournal) throws -> [ExecutionStarted] {
+        // Staged in place: nothing is rolled back here (a record the machine refuses stops the driver), so
+        // the machine is handed to the batch whole rather than copied collection by collection.
         var batch = Batch(machine: machine)
+        machine = RunStateMachine(graph: machine.graph)
         let now = clock.now
         for result in results { try batch.stage(result, at: now) }
         let starts = try batch.startDue(at: now)
@@ -286,9 +289,9 @@ actor RunDriver {
     /// Makes a staged batch the run's machine, and leaves a snapshot when one is due.
     private func adopt(_ batch: Batch, committing results: [AttemptResult]) {
         machine = batch.machine
-        // The lanes of committed attempts go on (they may be handed the next attempt): not cancelled.
+        // The lanes of committed attempts go on (they may be handed the next attempt): not cancelled. A commit
+        // ends no other attempt, so the other handles stand.
         for result in results { handles[result.executionID] = nil }
-        pruneHandles()
         for case .executionFinished(let record) in batch.records { logFinish(record) }
         snapshotIfDue(after: batch.records.count)
     }

@@ -5,7 +5,7 @@ import Synchronization
 /// It keeps the rules of ``Journal`` like a durable journal does (the conformance suite runs against it), and
 /// lists runs with filters and paging. It has no leases: an unfinished run counts as interrupted once its
 /// last record is an interruption.
-public final class InMemoryJournal: InspectableJournal, Journal {
+public final class InMemoryJournal: InspectableJournal, PipeliningJournal {
     private struct Run {
         var records: [JournalRecord] = []
         var streamed: [StreamedEvent] = []
@@ -21,6 +21,21 @@ public final class InMemoryJournal: InspectableJournal, Journal {
     public init() {}
 
     public func append(_ records: [JournalRecord], for run: RunID) async throws {
+        try appendNow(records, for: run)
+    }
+
+    /// Appends at once: memory is as durable as this journal gets. An append after a failed one fails too.
+    public func appendPipelined(_ records: [JournalRecord], for run: RunID, after previous: PendingAppend?) -> PendingAppend {
+        let pending = PendingAppend()
+        if let failure = previous?.failure {
+            pending.complete(.failure(failure))
+        } else {
+            pending.complete(Result { try appendNow(records, for: run) })
+        }
+        return pending
+    }
+
+    private func appendNow(_ records: [JournalRecord], for run: RunID) throws {
         try state.withLock { state in
             let starts = records.filter { if case .runStarted = $0 { true } else { false } }.count
             if state.runs[run] != nil, starts > 0 {
