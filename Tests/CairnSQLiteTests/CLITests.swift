@@ -179,8 +179,9 @@ struct CLITests {
 
     @Test("cancel on a run a live process owns is carried out by that process")
     func cancelLiveRun() async throws {
+        // Long enough that the cancel lands however slowly a loaded machine starts the `cancel` process.
         let run = try await BackgroundRun.start(
-            "feedback-monitor", input: #"{"sku": "Apple", "cycles": 50, "delayMs": 100}"#, leaseTTL: 1, journaled: 3)
+            "feedback-monitor", input: #"{"sku": "Apple", "cycles": 20, "delayMs": 5000}"#, leaseTTL: 1, journaled: 3)
         let (db, id, owner) = (run.db, run.id, run.process)
         let cancelled = try await cairn(["cancel", id, "--db", db])
         #expect(cancelled.status == 0, "\(cancelled.stdout)\(cancelled.stderr)")
