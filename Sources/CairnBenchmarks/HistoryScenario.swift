@@ -1,7 +1,7 @@
 import Cairn
-import Synchronization
 import CairnSQLite
 import Foundation
+import Synchronization
 
 /// Goal 6 of the speed issue: how long a run with a long history takes to resume to its first new step, and
 /// with how much memory. One process journals the history — rounds of 1,000 events, each round gathered by a
