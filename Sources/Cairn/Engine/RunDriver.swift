@@ -92,7 +92,6 @@ actor RunDriver {
         return outcome
     }
 
-
     private func stopped() async -> DriverOutcome {
         if let outcome { return outcome }
         return await withCheckedContinuation { outcomeWaiter = $0 }
