@@ -18,14 +18,22 @@ public final class WorkflowContext: Sendable {
     public let attempt: Int
     /// The events this execution handles (one, or a join's set): persisted name and seq.
     public let triggers: [(name: String, seq: Int)]
-    /// A logger stamped with run, step, execution and attempt.
-    public let logger: Logger
+    /// A logger stamped with run, step, execution and attempt (stamped when asked for: most attempts never log).
+    public var logger: Logger {
+        var logger = runLogger
+        logger[metadataKey: LoggingKeys.stepName] = "\(stepName)"
+        logger[metadataKey: LoggingKeys.executionID] = "\(executionID)"
+        logger[metadataKey: LoggingKeys.attempt] = "\(attempt)"
+        return logger
+    }
     /// The version of the workflow that started the run (``Workflow/version``), which may be older than
     /// the code running this step when the run was resumed under a compatible version.
     public let workflowVersion: String?
 
-    private let runPatches: Set<String>
-    private let declaredEmits: Set<String>
+    private let runLogger: Logger
+    private let runPatches: [String]
+    /// The event names the step declares it emits: a handful, looked up in place.
+    private let declaredEmits: [String]
     private let graph: WorkflowGraph
     private let committedStore: [String: Data]
     private let recordedSideEffects: [String: Data]
@@ -74,19 +82,15 @@ public final class WorkflowContext: Sendable {
         self.attempt = attempt
         self.triggers = triggers
         self.workflowVersion = started?.version
-        self.runPatches = Set(started?.patches ?? [])
-        self.declaredEmits = Set(step.emittedNames)
+        self.runPatches = started?.patches ?? []
+        self.declaredEmits = step.emittedNames
         self.graph = graph
         self.committedStore = committedStore
         self.recordedSideEffects = recordedSideEffects
         self.journalSideEffect = journalSideEffect
         self.clock = clock
         self.payloadLimit = payloadLimit
-        var logger = logger
-        logger[metadataKey: LoggingKeys.stepName] = "\(step.name)"
-        logger[metadataKey: LoggingKeys.executionID] = "\(executionID)"
-        logger[metadataKey: LoggingKeys.attempt] = "\(attempt)"
-        self.logger = logger
+        self.runLogger = logger
         self.randomSeed = randomSeed
         self.triggerDurable = triggerDurable
         self.state = Mutex(State(replay: recordedValues))
