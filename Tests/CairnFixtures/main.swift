@@ -29,6 +29,9 @@ struct Fanout: Workflow {
             return Item(n: Self.items)
         }
         FunctionStep("one", workers: 1) { (item: Item, context) -> Done? in
+            // A side effect waits for its trigger's commit to be durable: every item is a transaction of its own
+            // or more, however pipelining would batch them, so the crash tests' chosen commits are reached.
+            _ = try await context.run("pace") { item.n }
             try await Task.sleep(for: .milliseconds(10))  // long enough for a kill at a random time to land among the items
             return Done(n: item.n)
         }

@@ -63,7 +63,7 @@ struct ContinueAsNewCLITests {
         #expect(try await cairn(["run", "feedback-monitor", "--db", reference, "--input", Self.input]).status == 0)
         let expected = try ledger(reference)
         for point in ["before-commit", "after-commit"] {
-            for count in stride(from: 5, through: 23, by: 3) {
+            for count in stride(from: 5, through: 20, by: 3) {
                 let crashed = try await BackgroundRun.crashed("feedback-monitor", input: Self.input, at: "\(point):\(count)")
                 let resumed = try await cairn(["resume", crashed.id, "--db", crashed.db])
                 #expect(resumed.status == 0, "\(point):\(count): \(resumed.stderr)")

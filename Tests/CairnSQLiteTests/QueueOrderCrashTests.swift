@@ -31,9 +31,9 @@ struct QueueOrderCrashTests {
         for round in 0..<2 {
             let arguments = round == 0 ? ["run", "fanout", "--id", id] : ["resume", id]
             let process = try spawnCairn(arguments + ["--db", db, "--lease-ttl", "1"], binary: fixturesBinary)
-            // The run journals 66 records (and one per resume); each process is killed a random number of records
+            // The run journals 96 records (and one per resume); each process is killed a random number of records
             // in, or finds the run ended already (then resume returns the recorded result).
-            let target = min(journalLength(db, run: id) + Int.random(in: round == 0 ? 4...35 : 2...20), 62)
+            let target = min(journalLength(db, run: id) + Int.random(in: round == 0 ? 4...50 : 2...30), 92)
             try await waitUntil("the run has journaled \(target) records") { journalLength(db, run: id) >= target }
             process.signal(SIGKILL)
             _ = await process.finish()
