@@ -2,9 +2,12 @@ public import Foundation
 
 /// One append-only entry of a run's journal. A run's state is whatever its records say:
 /// the scheduler is rebuilt by feeding them, in order, to ``RunStateMachine``.
+///
+/// The two records a run has once each — its start and its end, which carries a successor's start — are
+/// boxed (`indirect`), so that the records a run has thousands of are not copied at their size.
 public enum JournalRecord: Sendable {
     /// The run began: its workflow, fingerprint, options and the start event (seq 1).
-    case runStarted(RunStarted)
+    indirect case runStarted(RunStarted)
     /// An attempt of a step execution began, on the listed trigger events.
     case executionStarted(ExecutionStarted)
     /// An attempt ended; when it completed, with everything the step did, committed at once.
@@ -16,7 +19,7 @@ public enum JournalRecord: Sendable {
     /// A process took the run over from the journal.
     case runResumed(RunResumed)
     /// The run ended.
-    case runFinished(RunFinished)
+    indirect case runFinished(RunFinished)
 }
 
 extension JournalRecord {
