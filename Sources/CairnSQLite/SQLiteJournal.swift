@@ -104,12 +104,7 @@ public final class SQLiteJournal: LeasingJournal, InspectableJournal, CancelRequ
             let key = run.description
             var known = scratch.runs[key] ?? TransactionScratch.Run()
             if case .runStarted = records.first {
-                let exists = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM run WHERE run_id = ?"), arguments: [key]) ?? false
-                let starts = records.filter { if case .runStarted = $0 { true } else { false } }.count
-                if exists || starts > 1 { throw CairnError(.runExists, "run \(run) exists already: resume it, or start with another id") }
-                known.nextPosition = try JournalWriter(db: db, run: run).write(records, from: 1)
-                try db.execute(sql: "INSERT INTO lease (run_id, owner, epoch, expires_at) VALUES (?, ?, 1, \(Self.dbNow) + ?)",
-                               arguments: [key, owner, ttl])
+                known.nextPosition = try Self.start(records, of: run, db, owner: owner, ttl: ttl)
                 known.fencedEpoch = 1
             } else {
                 if records.contains(where: { if case .runStarted = $0 { true } else { false } }) {
@@ -117,8 +112,7 @@ public final class SQLiteJournal: LeasingJournal, InspectableJournal, CancelRequ
                 }
                 // The run's existence and lease are checked once per transaction: within it, nothing else writes.
                 if known.fencedEpoch == nil || known.fencedEpoch != epoch {
-                    let exists = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM run WHERE run_id = ?"), arguments: [key]) ?? false
-                    guard exists else {
+                    guard try Self.exists(run, db) else {
                         throw CairnError(.runNotFound, "no run \(run) in journal \(path): a run's first append begins with its start")
                     }
                     try Self.checkFence(db, run: run, owner: owner, epoch: epoch)
@@ -129,11 +123,7 @@ public final class SQLiteJournal: LeasingJournal, InspectableJournal, CancelRequ
             scratch.runs[key] = known
             // A run that continued as new: its successor starts in the same transaction, its lease ours.
             if let successor = Self.successor(in: records) {
-                let taken = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM run WHERE run_id = ?"), arguments: [successor.runID.description])
-                if taken == true { throw CairnError(.runExists, "run \(run) continues as \(successor.runID), which exists already") }
-                try JournalWriter(db: db, run: successor.runID).write([.runStarted(successor)], from: 1)
-                try db.execute(sql: "INSERT INTO lease (run_id, owner, epoch, expires_at) VALUES (?, ?, 1, \(Self.dbNow) + ?)",
-                               arguments: [successor.runID.description, owner, ttl])
+                _ = try Self.start([.runStarted(successor)], of: successor.runID, db, owner: owner, ttl: ttl)
             }
         }, after: previous, completing: pending, then: { [self] result in
             guard case .success = result else { return }
@@ -141,6 +131,22 @@ public final class SQLiteJournal: LeasingJournal, InspectableJournal, CancelRequ
             if let successor = Self.successor(in: records) { held.withLock { $0[successor.runID] = 1 } }
         })
         return pending
+    }
+
+    /// Writes a new run's first records, beginning with its start, and its lease (epoch 1, `owner`'s); returns
+    /// the position after them.
+    /// - Throws: ``CairnError`` `run-exists` when the run exists, or the records start it twice.
+    private static func start(_ records: [JournalRecord], of run: RunID, _ db: Database, owner: String, ttl: Double) throws -> Int {
+        let starts = records.filter { if case .runStarted = $0 { true } else { false } }.count
+        if try exists(run, db) || starts > 1 { throw CairnError(.runExists, "run \(run) exists already: resume it, or start with another id") }
+        let next = try JournalWriter(db: db, run: run).write(records, from: 1)
+        try db.execute(sql: "INSERT INTO lease (run_id, owner, epoch, expires_at) VALUES (?, ?, 1, \(dbNow) + ?)",
+                       arguments: [run.description, owner, ttl])
+        return next
+    }
+
+    private static func exists(_ run: RunID, _ db: Database) throws -> Bool {
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM run WHERE run_id = ?"), arguments: [run.description]) ?? false
     }
 
     /// The successor started by a `continued` end among `records`.
