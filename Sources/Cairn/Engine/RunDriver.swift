@@ -204,13 +204,22 @@ actor RunDriver {
         return try await commit(finished)
     }
 
-    /// Commit records staged on a copy of the machine, so each record's seqs follow the previous one's.
+    /// Commit records staged on a copy of the machine, so each record's seqs follow the previous one's, with
+    /// the starts of the executions they make due.
     private struct Batch {
         var machine: RunStateMachine
         var records: [JournalRecord] = []
+        private(set) var starts: [ExecutionStarted] = []
+
+        /// Stages every result's commit on `machine`, then the starts they make due.
+        init(staging results: [AttemptResult], on machine: consuming RunStateMachine, at now: Date) throws {
+            self.machine = machine
+            for result in results { try stage(result, at: now) }
+            starts = try startDue(at: now)
+        }
 
         /// Stages an attempt's commit record (its side effects are journaled already).
-        mutating func stage(_ result: AttemptResult, at now: Date) throws {
+        private mutating func stage(_ result: AttemptResult, at now: Date) throws {
             for effect in result.sideEffects { try machine.apply(.sideEffect(effect)) }
             let record = try machine.finishRecord(for: result, at: now)
             try machine.apply(.executionFinished(record))
@@ -218,7 +227,7 @@ actor RunDriver {
         }
 
         /// Stages the starts of every execution now due; none when the run is about to end or stop.
-        mutating func startDue(at now: Date) throws -> [ExecutionStarted] {
+        private mutating func startDue(at now: Date) throws -> [ExecutionStarted] {
             let decision = machine.decide(at: now)
             guard decision.finish == nil, decision.interrupt == nil else { return [] }
             for start in decision.starts {
@@ -240,10 +249,7 @@ actor RunDriver {
         }
         var results = results
         while true {
-            var batch = Batch(machine: machine)
-            let now = clock.now
-            for result in results { try batch.stage(result, at: now) }
-            let starts = try batch.startDue(at: now)
+            let batch = try Batch(staging: results, on: machine, at: clock.now)
             do {
                 try await append(batch.records)
             } catch let refused as CommitEffectError {
@@ -256,7 +262,7 @@ actor RunDriver {
             }
             adopt(batch, committing: results)
             signal.notify()
-            return starts
+            return batch.starts
         }
     }
 
@@ -268,11 +274,9 @@ actor RunDriver {
     private func pipelinedCommit(_ results: [AttemptResult], into journal: any PipeliningJournal) throws -> [ExecutionStarted] {
         // Staged in place: nothing is rolled back here (a record the machine refuses stops the driver), so
         // the machine is handed to the batch whole rather than copied collection by collection.
-        var batch = Batch(machine: machine)
-        machine = RunStateMachine(graph: machine.graph)
-        let now = clock.now
-        for result in results { try batch.stage(result, at: now) }
-        let starts = try batch.startDue(at: now)
+        let staged = machine
+        machine = RunStateMachine(graph: staged.graph)
+        let batch = try Batch(staging: results, on: consume staged, at: clock.now)
         let pending = journal.appendPipelined(batch.records, for: runID, after: lastAppend)
         lastAppend = pending
         pending.observe { [signal, inbox] result in
@@ -282,7 +286,7 @@ actor RunDriver {
             }
         }
         adopt(batch, committing: results)
-        return starts
+        return batch.starts
     }
 
     /// Makes a staged batch the run's machine, and leaves a snapshot when one is due.
