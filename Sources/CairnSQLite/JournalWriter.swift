@@ -9,12 +9,16 @@ struct JournalWriter {
 
     private var id: String { run.description }
 
+    /// The position of the run's last record; 0 when it has none.
+    func lastPosition() throws -> Int {
+        try Int.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(position), 0) FROM journal WHERE run_id = ?"), arguments: [id]) ?? 0
+    }
+
     /// Writes `records` at the run's next positions — from `first` when the caller knows where the run's
     /// journal ends, else looked up — and returns the position after them.
     @discardableResult
     func write(_ records: [JournalRecord], from first: Int? = nil) throws -> Int {
-        var position = try first ?? (Int.fetchOne(
-            db.cachedStatement(sql: "SELECT COALESCE(MAX(position), 0) FROM journal WHERE run_id = ?"), arguments: [id]) ?? 0) + 1
+        var position = try first ?? lastPosition() + 1
         for record in records {
             try write(record, at: position)
             position += 1

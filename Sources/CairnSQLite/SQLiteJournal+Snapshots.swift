@@ -20,8 +20,7 @@ extension SQLiteJournal: SnapshottingJournal {
         committer.submit({ db, scratch in
             // The end of the run's journal as it stands in this transaction: after the appends taken before.
             let known = scratch.runs[run.description]?.nextPosition.map { $0 - 1 }
-            let position = try known ?? Int.fetchOne(
-                db.cachedStatement(sql: "SELECT COALESCE(MAX(position), 0) FROM journal WHERE run_id = ?"), arguments: [run.description]) ?? 0
+            let position = try known ?? JournalWriter(db: db, run: run).lastPosition()
             try SnapshotQueries.save(db, state, of: run, at: position)
         }, after: previous, completing: PendingAppend())
     }
