@@ -12,6 +12,8 @@ enum RecordKind: String, CaseIterable, DatabaseValueConvertible {
     case executionStarted = "execution_started"
     case executionFinished = "execution_finished"
     case sideEffect = "side_effect"
+    case eventsReceived = "events_received"
+    case runWaiting = "run_waiting"
     case runInterrupted = "run_interrupted"
     case runResumed = "run_resumed"
     case runFinished = "run_finished"

@@ -46,7 +46,8 @@ struct JournalReader {
                     deadline: try Timestamp.date(runRow["deadline"] as String?), at: at, start: event(start),
                     store: (writes[position] ?? []).map(storeWrite),
                     origin: (runRow["origin_run_id"] as String?).flatMap(RunID.init).map { ($0, runRow["origin_seq"] as Int? ?? 0) },
-                    continuedFrom: (runRow["continued_from"] as String?).flatMap(RunID.init)))
+                    continuedFrom: (runRow["continued_from"] as String?).flatMap(RunID.init),
+                    accepts: try (runRow["accepts"] as String?).map { try decode([String].self, $0) } ?? []))
             case .executionStarted:
                 return .executionStarted(ExecutionStarted(
                     executionID: row["execution_id"], step: row["step"], attempt: row["attempt"],
@@ -58,6 +59,13 @@ struct JournalReader {
                 guard let result = effects[position] else { throw damaged("side effect at position \(position) is missing") }
                 return .sideEffect(SideEffect(executionID: row["execution_id"], attempt: row["attempt"], key: row["detail"],
                                               result: Data(result.utf8), at: at))
+            case .eventsReceived:
+                return .eventsReceived(EventsReceived(
+                    events: (events[position] ?? []).map(event),
+                    refused: try (row["detail"] as String?).map { try decode([EventsReceived.Refused].self, $0) } ?? [], at: at))
+            case .runWaiting:
+                return .runWaiting(RunWaiting(reasons: try decode([String].self, row["detail"]), wakeAt: try Timestamp.date(row["retry_at"] as String?),
+                                              at: at))
             case .runInterrupted:
                 let detail = try decode(InterruptDetail.self, row["detail"])
                 return .runInterrupted(RunInterrupted(abandoned: detail.abandoned, reason: detail.reason, at: at))
@@ -120,7 +128,7 @@ struct JournalReader {
 
     private func event(_ row: Row) -> JournaledEvent {
         JournaledEvent(seq: row["seq"], name: row["name"], payload: Data((row["payload"] as String).utf8),
-                       executionID: row["execution_id"], target: row["target"], value: nil)
+                       executionID: row["execution_id"], target: row["target"], inboxSeq: row["inbox_seq"], value: nil)
     }
 
     private func decode<T: Decodable>(_ type: T.Type, _ text: String?) throws -> T {

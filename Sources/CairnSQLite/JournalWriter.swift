@@ -31,12 +31,13 @@ struct JournalWriter {
         case .runStarted(let started):
             try run(sql: """
                 INSERT INTO run (run_id, workflow, fingerprint, shape, version, seed, input, status, deadline, created_at,
-                                 origin_run_id, origin_seq, continued_from)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                 origin_run_id, origin_seq, continued_from, accepts)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [id, started.workflow, started.fingerprint, started.shape, started.version,
                                  started.seed.map { Int64(bitPattern: $0) }, text(started.start.payload), RunStatus.running.rawValue,
                                  started.deadline.map(Timestamp.text), Timestamp.text(started.at),
-                                 started.origin?.run.description, started.origin?.seq, started.continuedFrom?.description])
+                                 started.origin?.run.description, started.origin?.seq, started.continuedFrom?.description,
+                                 started.accepts.isEmpty ? nil : try json(started.accepts)])
             try log(position, .runStarted, detail: started.patches.isEmpty ? nil : try json(StartDetail(patches: started.patches)),
                     at: started.at)
             try insert(started.start, position: position, at: started.at)
@@ -51,6 +52,14 @@ struct JournalWriter {
                 INSERT INTO side_effect (run_id, execution_id, key, attempt, result, position, at) VALUES (?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [id, effect.executionID, effect.key, effect.attempt, text(effect.result), position, Timestamp.text(effect.at)])
             try log(position, .sideEffect, execution: effect.executionID, attempt: effect.attempt, detail: effect.key, at: effect.at)
+        case .eventsReceived(let received):
+            try log(position, .eventsReceived, detail: received.refused.isEmpty ? nil : try json(received.refused), at: received.at)
+            for event in received.events { try insert(event, position: position, at: received.at) }
+            try run(sql: "UPDATE run SET status = 'running', wake_at = NULL WHERE run_id = ? AND status = 'waiting'", arguments: [id])
+        case .runWaiting(let waiting):
+            try log(position, .runWaiting, retryAt: waiting.wakeAt, detail: try json(waiting.reasons), at: waiting.at)
+            try run(sql: "UPDATE run SET status = 'waiting', wake_at = ? WHERE run_id = ? AND finished_at IS NULL",
+                    arguments: [waiting.wakeAt.map(Timestamp.text), id])
         case .runInterrupted(let interrupted):
             try log(position, .runInterrupted,
                     detail: try json(InterruptDetail(abandoned: interrupted.abandoned, reason: interrupted.reason)), at: interrupted.at)
@@ -65,7 +74,7 @@ struct JournalWriter {
                 """, arguments: [id, CairnError.Code.unrebuildable.description])
             try log(position, .runResumed, detail: try detail.map { try json($0) }, at: resumed.at)
         case .runFinished(let finished):
-            try run(sql: "UPDATE run SET status = ?, result = ?, error = ?, finished_at = ? WHERE run_id = ?",
+            try run(sql: "UPDATE run SET status = ?, result = ?, error = ?, finished_at = ?, wake_at = NULL WHERE run_id = ?",
                            arguments: [finished.status.rawValue, finished.result.map(text), try finished.error.map { try json($0) },
                                        Timestamp.text(finished.at), id])
             try log(position, .runFinished, detail: finished.status.rawValue, at: finished.at)
@@ -124,8 +133,9 @@ struct JournalWriter {
 
     private func insert(_ event: JournaledEvent, position: Int, at: Date) throws {
         try run(sql: """
-            INSERT INTO event (run_id, seq, name, payload, execution_id, target, position, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [id, event.seq, event.name, text(event.payload), event.executionID, event.target, position, Timestamp.text(at)])
+            INSERT INTO event (run_id, seq, name, payload, execution_id, target, inbox_seq, position, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [id, event.seq, event.name, text(event.payload), event.executionID, event.target, event.inboxSeq, position,
+                             Timestamp.text(at)])
     }
 
     private func log(

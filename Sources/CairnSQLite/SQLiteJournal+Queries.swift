@@ -99,7 +99,8 @@ enum RunListing {
             error: try (row["error"] as String?).map { try JSONDecoder().decode(RunError.self, from: Data($0.utf8)) },
             originRunID: (row["origin_run_id"] as String?).flatMap(RunID.init), originSeq: row["origin_seq"],
             resumes: row["resumes"], prunedAt: try Timestamp.date(row["pruned_at"] as String?),
-            continuedFrom: (row["continued_from"] as String?).flatMap(RunID.init), continuedAs: (row["continued_as"] as String?).flatMap(RunID.init))
+            continuedFrom: (row["continued_from"] as String?).flatMap(RunID.init), continuedAs: (row["continued_as"] as String?).flatMap(RunID.init),
+            wakeAt: try Timestamp.date(row["wake_at"] as String?))
     }
 }
 

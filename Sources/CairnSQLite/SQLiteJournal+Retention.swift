@@ -40,7 +40,7 @@ extension SQLiteJournal {
                 guard !runs.isEmpty else { return 0 }
                 let ids = "(" + runs.map { _ in "?" }.joined(separator: ", ") + ")"
                 let arguments = StatementArguments(runs)
-                for table in ["event", "stream_event", "store_write", "side_effect", "lease", "snapshot"] {
+                for table in ["event", "stream_event", "store_write", "side_effect", "inbox", "lease", "snapshot"] {
                     try db.execute(sql: "DELETE FROM \(table) WHERE run_id IN \(ids)", arguments: arguments)
                 }
                 let kept = Self.recordsKeptByPrune.map { "'\($0)'" }.joined(separator: ", ")

@@ -316,6 +316,8 @@ extension JournalRecord {
         case .executionStarted: "executionStarted"
         case .executionFinished: "executionFinished"
         case .sideEffect: "sideEffect"
+        case .eventsReceived: "eventsReceived"
+        case .runWaiting: "runWaiting"
         case .runInterrupted: "runInterrupted"
         case .runResumed: "runResumed"
         case .runFinished: "runFinished"

@@ -101,3 +101,21 @@ extension Array where Element == JournalRecord {
     /// Every journaled event, in order.
     public var events: [JournaledEvent] { flatMap(\.events) }
 }
+
+/// Waits until the run's journal ends in a record `matching` says yes to: a journal position to synchronise
+/// on, read again each time the reading task yields (bound the test with `.timeLimit`).
+public func awaitRecord(of run: RunID, in journal: any JournalReader, _ matching: (JournalRecord) -> Bool) async throws {
+    while true {
+        if let last = try? await journal.records(for: run).last, matching(last) { return }
+        try Task.checkCancellation()
+        await Task.yield()
+    }
+}
+
+extension JournalRecord {
+    /// Whether this is a `runWaiting` record.
+    public var isWaiting: Bool {
+        if case .runWaiting = self { return true }
+        return false
+    }
+}

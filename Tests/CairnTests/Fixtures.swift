@@ -28,9 +28,12 @@ struct Done: Event {
 struct TestWorkflow<Input: Codable & Sendable, Output: Codable & Sendable>: Workflow {
     static var name: String { "test" }
     let build: @Sendable () -> [AnyStep]
+    let accepts: [any Event.Type]
 
-    init(_ input: Input.Type = Int.self, _ output: Output.Type = [Int].self, @StepsBuilder steps: @escaping @Sendable () -> [AnyStep]) {
+    init(_ input: Input.Type = Int.self, _ output: Output.Type = [Int].self, accepting accepts: [any Event.Type] = [],
+         @StepsBuilder steps: @escaping @Sendable () -> [AnyStep]) {
         build = steps
+        self.accepts = accepts
     }
 
     var steps: [AnyStep] { build() }

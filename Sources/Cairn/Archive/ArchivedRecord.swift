@@ -3,7 +3,8 @@ public import Foundation
 /// One journal record in a ``RunArchive``: its kind and the fields that kind has, each named as in
 /// `cairn show --json`. Fields a kind does not have are left out.
 public struct ArchivedRecord: Codable, Sendable {
-    /// `runStarted`, `executionStarted`, `executionFinished`, `sideEffect`, `runInterrupted`, `runResumed` or `runFinished`.
+    /// `runStarted`, `executionStarted`, `executionFinished`, `sideEffect`, `eventsReceived`, `runWaiting`, `runInterrupted`,
+    /// `runResumed` or `runFinished`.
     public let kind: String
     public let at: Date
 
@@ -19,6 +20,7 @@ public struct ArchivedRecord: Codable, Sendable {
     var originRunId: RunID?
     var originSeq: Int?
     var start: EventEntry?
+    var accepts: [String]?
     // executionStarted, executionFinished, sideEffect
     var executionId: Int?
     var step: String?
@@ -36,6 +38,12 @@ public struct ArchivedRecord: Codable, Sendable {
     // sideEffect
     var key: String?
     var value: JSONValue?
+    // eventsReceived
+    var received: [EventEntry]?
+    var refused: [EventsReceived.Refused]?
+    // runWaiting
+    var waitingFor: [String]?
+    var wakeAt: Date?
     // runInterrupted
     var abandoned: [Int]?
     var reason: String?
@@ -53,6 +61,7 @@ public struct ArchivedRecord: Codable, Sendable {
         let payload: JSONValue
         let executionId: Int?
         var target: String?
+        var inboxSeq: Int?
     }
 
     struct Trigger: Codable {
@@ -85,6 +94,14 @@ public struct ArchivedRecord: Codable, Sendable {
             (patches, seed, deadline) = (started.patches, started.seed.map(String.init), started.deadline)
             (originRunId, originSeq, start) = (started.origin?.run, started.origin?.seq, EventEntry(started.start))
             storeWrites = started.store.isEmpty ? nil : started.store.map { Write(key: $0.key, value: Self.json($0.value)) }
+            accepts = started.accepts.isEmpty ? nil : started.accepts
+        case .eventsReceived(let events):
+            self.init(kind: "eventsReceived", at: events.at)
+            received = events.events.map(EventEntry.init)
+            refused = events.refused.isEmpty ? nil : events.refused
+        case .runWaiting(let waiting):
+            self.init(kind: "runWaiting", at: waiting.at)
+            (waitingFor, wakeAt) = (waiting.reasons, waiting.wakeAt)
         case .executionStarted(let begun):
             self.init(kind: "executionStarted", at: begun.at)
             (executionId, step, attempt) = (begun.executionID, begun.step, begun.attempt)
@@ -134,7 +151,11 @@ public struct ArchivedRecord: Codable, Sendable {
                 runID: run, workflow: try need(workflow, "workflow"), fingerprint: try need(fingerprint, "fingerprint"),
                 shape: try need(shape, "shape"), version: version, patches: patches ?? [], seed: seed, deadline: deadline, at: at,
                 start: try need(start, "start").journaled, store: (storeWrites ?? []).map { StoreWrite(key: $0.key, value: $0.value.data) },
-                origin: originRunId.map { ($0, originSeq ?? 0) }))
+                origin: originRunId.map { ($0, originSeq ?? 0) }, accepts: accepts ?? []))
+        case "eventsReceived":
+            return .eventsReceived(EventsReceived(events: try need(received, "received").map(\.journaled), refused: refused ?? [], at: at))
+        case "runWaiting":
+            return .runWaiting(RunWaiting(reasons: waitingFor ?? [], wakeAt: wakeAt, at: at))
         case "executionStarted":
             return .executionStarted(ExecutionStarted(
                 executionID: try need(executionId, "executionId"), step: try need(step, "step"), attempt: try need(attempt, "attempt"),
@@ -177,10 +198,10 @@ public struct ArchivedRecord: Codable, Sendable {
 extension ArchivedRecord.EventEntry {
     init(_ event: JournaledEvent) {
         self.init(seq: event.seq, name: event.name, payload: JSONValue(json: event.payload) ?? .null, executionId: event.executionID,
-                  target: event.target)
+                  target: event.target, inboxSeq: event.inboxSeq)
     }
 
     var journaled: JournaledEvent {
-        JournaledEvent(seq: seq, name: name, payload: payload.data, executionID: executionId, target: target, value: nil)
+        JournaledEvent(seq: seq, name: name, payload: payload.data, executionID: executionId, target: target, inboxSeq: inboxSeq, value: nil)
     }
 }

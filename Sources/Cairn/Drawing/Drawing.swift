@@ -73,10 +73,12 @@ public struct Drawing: Sendable {
     var nodes: [Node] {
         let start = graph.startType.eventName, stop = graph.stopType.eventName
         let middle = graph.eventTypes.keys.filter { $0 != start && $0 != stop }.sorted()
+        let external = Set(graph.acceptedNames)
         let events = ([start] + middle + [stop]).filter { graph.eventTypes[$0] != nil }.map { name in
             let count = trace?.events[name]
-            return Node(id: Self.id(event: name), label: name + (count.map { " ×\($0)" } ?? ""), isStep: false,
-                        isEndpoint: name == start || name == stop, visited: (count ?? 0) > 0)
+            // An accepted event is an entry point like the start: it comes from outside the run.
+            return Node(id: Self.id(event: name), label: name + (external.contains(name) ? " (external)" : "") + (count.map { " ×\($0)" } ?? ""),
+                        isStep: false, isEndpoint: name == start || name == stop || external.contains(name), visited: (count ?? 0) > 0)
         }
         let steps = graph.steps.map { step in
             let run = trace?.steps[step.name]

@@ -21,6 +21,8 @@ final class DriverInbox: Sendable {
         case renewLease
         /// The caller cancelled or interrupted the run.
         case control(RunControl)
+        /// Events were sent to the run: journal what its inbox holds.
+        case inboxChanged
         /// A commit taken before its durability failed: the run stops, resumable from what is durable.
         case appendFailed(any Error)
     }

@@ -91,7 +91,7 @@ extension Engine {
             runID: forkID, workflow: W.name, fingerprint: graph.fingerprint, shape: graph.shape, version: workflow.version,
             patches: origin.patches, seed: start.seed,
             deadline: start.deadline.map { now.addingTimeInterval($0.timeIntervalSince(start.at)) }, at: now,
-            start: start.start, store: start.store, origin: (original, seq)))
+            start: start.start, store: start.store, origin: (original, seq), accepts: graph.acceptedNames.sorted()))
         let machine: RunStateMachine
         do {
             machine = try Self.rebuild(forkID, graph: graph, records: records)  // before anything is journaled

@@ -59,7 +59,7 @@ public final class Engine: Sendable {
             deadline: options.timeout.map { now.addingTimeInterval($0.seconds) }, at: now,
             start: JournaledEvent(seq: 1, name: StartEvent<W.Input>.eventName, payload: payload,
                                   executionID: nil, value: start),
-            store: store.writes)
+            store: store.writes, accepts: graph.acceptedNames.sorted())
         var machine = RunStateMachine(graph: graph)
         guard let inbox = live.claim(runID) else {
             throw CairnError(.runExists, "run \(runID) exists already: this engine is driving it")

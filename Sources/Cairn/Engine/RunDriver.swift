@@ -48,6 +48,8 @@ actor RunDriver {
     private let leasing: (any LeasingJournal)?
     private let pipelining: (any PipeliningJournal)?
     private let snapshots: (any SnapshottingJournal)?
+    /// The run's inbox, when the journal keeps one and the workflow accepts events from outside.
+    private let inboxes: (any InboxJournal)?
     /// Commit records journaled since the last snapshot.
     private var recordsSinceSnapshot = 0
 
@@ -73,6 +75,7 @@ actor RunDriver {
         leasing = journal as? any LeasingJournal
         pipelining = journal as? any PipeliningJournal
         snapshots = journal as? any SnapshottingJournal
+        inboxes = machine.graph.accepted.isEmpty ? nil : journal as? any InboxJournal
     }
 
     /// Drives the run until it stops, and returns how it stopped.
@@ -82,6 +85,11 @@ actor RunDriver {
         } else {
             if let leasing { schedule(.renewLease, after: leasing.leaseRenewalInterval) }
             inbox.attach(self)
+            do {
+                try await receive()  // what was sent while nobody drove the run
+            } catch {
+                stop(.journalFailed(error))
+            }
             _ = await drain(continuing: nil)
         }
         let outcome = await stopped()
@@ -160,6 +168,10 @@ actor RunDriver {
             try await journal(decision.starts.map { .executionStarted($0) })
             starts += decision.starts
         }
+        if let reasons = decision.waiting, !machine.isWaiting {
+            try await journal([.runWaiting(RunWaiting(reasons: reasons, wakeAt: decision.wakeAt, at: clock.now))])
+            logger.debug("run waiting for \(reasons.joined(separator: "; "))")
+        }
         if let wake = decision.wakeAt, timerAt.map({ wake < $0 }) ?? true {
             timerAt = wake
             schedule(.timer, at: wake)
@@ -199,6 +211,8 @@ actor RunDriver {
                 }
             case .appendFailed(let error):
                 throw error
+            case .inboxChanged:
+                try await receive()
             }
         }
         return try await commit(finished)
@@ -347,6 +361,28 @@ actor RunDriver {
                 try await clock.sleep(until: clock.now.addingTimeInterval(delay.seconds))
             }
         }
+    }
+
+    /// Journals the events the run's inbox holds past the last one journaled, in inbox order, as one record;
+    /// an entry whose payload does not decode as the workflow's type of its name is journaled as refused.
+    private func receive() async throws {
+        guard let inboxes, outcome == nil, machine.finished == nil else { return }
+        let entries = try await inboxes.inbox(of: runID, after: machine.lastInboxSeq)
+        guard !entries.isEmpty else { return }
+        var events: [JournaledEvent] = [], refused: [EventsReceived.Refused] = []
+        for entry in entries {
+            do {
+                let value = try machine.graph.decode(entry.name, from: entry.payload)
+                events.append(JournaledEvent(seq: machine.nextSeq + events.count, name: entry.name, payload: entry.payload, executionID: nil,
+                                             inboxSeq: entry.inboxSeq, value: value))
+            } catch {
+                let reason = (error as? CairnError)?.message ?? "\(error)"
+                logger.warning("event '\(entry.name)' sent to the run (inbox \(entry.inboxSeq)) is refused: \(reason)")
+                refused.append(EventsReceived.Refused(inboxSeq: entry.inboxSeq, name: entry.name, reason: reason))
+            }
+        }
+        try await journal([.eventsReceived(EventsReceived(events: events, refused: refused, at: clock.now))])
+        logger.debug("received \(events.map { "'\($0.name)'#\($0.seq)" }.joined(separator: ", "))")
     }
 
     /// Drops the handles of attempts the machine no longer has running, cancelling any still at work (an

@@ -14,6 +14,7 @@ struct RunSnapshot: Codable, Equatable, Sendable {
         var payload: Data
         var executionID: Int?
         var target: String?
+        var inboxSeq: Int?
     }
 
     struct Start: Codable, Equatable, Sendable {
@@ -31,6 +32,7 @@ struct RunSnapshot: Codable, Equatable, Sendable {
         var originRun: RunID?
         var originSeq: Int?
         var continuedFrom: RunID?
+        var accepts: [String]?
     }
 
     struct Write: Codable, Equatable, Sendable {
@@ -87,6 +89,10 @@ struct RunSnapshot: Codable, Equatable, Sendable {
     var stopEvent: Event?
     var continuation: Event?
     var failure: RunError?
+    /// Optional: absent from snapshots taken before external events existed.
+    var lastInboxSeq: Int?
+    var parked: [Event]?
+    var isWaiting: Bool?
 
     /// The executions whose side effects a restore must read again: those unfinished at the snapshot, whose
     /// side effects their process journaled and the machine applies only at their commit.
@@ -101,12 +107,13 @@ struct RunSnapshot: Codable, Equatable, Sendable {
 
 extension RunSnapshot.Event {
     init(_ event: JournaledEvent) {
-        self.init(seq: event.seq, name: event.name, payload: event.payload, executionID: event.executionID, target: event.target)
+        self.init(seq: event.seq, name: event.name, payload: event.payload, executionID: event.executionID, target: event.target,
+                  inboxSeq: event.inboxSeq)
     }
 
     /// The journaled event, its value decoded as `graph`'s type.
     func journaled(in graph: WorkflowGraph) throws -> JournaledEvent {
-        JournaledEvent(seq: seq, name: name, payload: payload, executionID: executionID, target: target,
+        JournaledEvent(seq: seq, name: name, payload: payload, executionID: executionID, target: target, inboxSeq: inboxSeq,
                        value: try graph.decode(name, from: payload))
     }
 }
@@ -117,14 +124,15 @@ extension RunSnapshot.Start {
             runID: started.runID, workflow: started.workflow, fingerprint: started.fingerprint, shape: started.shape,
             version: started.version, patches: started.patches, seed: started.seed, deadline: started.deadline, at: started.at,
             start: RunSnapshot.Event(started.start), store: started.store.map { RunSnapshot.Write(key: $0.key, value: $0.value) },
-            originRun: started.origin?.run, originSeq: started.origin?.seq, continuedFrom: started.continuedFrom)
+            originRun: started.origin?.run, originSeq: started.origin?.seq, continuedFrom: started.continuedFrom,
+            accepts: started.accepts.isEmpty ? nil : started.accepts)
     }
 
     func runStarted(in graph: WorkflowGraph) throws -> RunStarted {
         RunStarted(
             runID: runID, workflow: workflow, fingerprint: fingerprint, shape: shape, version: version, patches: patches, seed: seed,
             deadline: deadline, at: at, start: try start.journaled(in: graph), store: store.map { StoreWrite(key: $0.key, value: $0.value) },
-            origin: originRun.map { ($0, originSeq ?? 0) }, continuedFrom: continuedFrom)
+            origin: originRun.map { ($0, originSeq ?? 0) }, continuedFrom: continuedFrom, accepts: accepts ?? [])
     }
 }
 

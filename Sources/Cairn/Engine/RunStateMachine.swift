@@ -35,9 +35,8 @@ struct RunStateMachine: Sendable {
         var interrupt: RunInterrupted?
         /// Attempts that died with their process and spent the budget: journal these failures first.
         var closes: [ExecutionFinished] = []
-        /// Nothing to do now, but the run has not ended: what it waits for. (Nothing can wake a run yet —
-        /// external events, timers and child runs come with the waits issue — so today an idle run stalls.)
-        var waiting: String?
+        /// Nothing to do now, but the run has not ended: what it waits for, in words.
+        var waiting: [String]?
         var wakeAt: Date?
     }
 
@@ -83,6 +82,12 @@ struct RunStateMachine: Sendable {
     private var pastTimeout: Set<Int> = []
     /// Executions whose running attempt's result is accepted and awaits its commit.
     private var settling: Set<Int> = []
+    /// The inbox seq of the last event received from outside: the inbox rows after it are still to journal.
+    private(set) var lastInboxSeq = 0
+    /// Events received from outside that no step subscribes to: kept, shown, never dropped.
+    private(set) var parked: [JournaledEvent] = []
+    /// Whether the run's last word is that it waits (``JournalRecord/runWaiting(_:)``) and nothing started since.
+    private(set) var isWaiting = false
 
     init(graph: WorkflowGraph) {
         self.graph = graph
@@ -100,7 +105,20 @@ struct RunStateMachine: Sendable {
             applyStoreWrites(started.store)
             try deliver(started.start)
         case .executionStarted(let start):
+            isWaiting = false
             try applyStart(start)
+        case .eventsReceived(let received):
+            isWaiting = false
+            for event in received.events {
+                guard let inboxSeq = event.inboxSeq, inboxSeq > lastInboxSeq else {
+                    throw inconsistency("event \(event.seq) '\(event.name)' was received out of inbox order")
+                }
+                lastInboxSeq = inboxSeq
+                try deliver(event)
+            }
+            lastInboxSeq = max(lastInboxSeq, received.refused.map(\.inboxSeq).max() ?? 0)
+        case .runWaiting:
+            isWaiting = true
         case .executionFinished(let finish):
             try applyFinish(finish)
         case .sideEffect(let effect):
@@ -304,6 +322,10 @@ struct RunStateMachine: Sendable {
             if continuation == nil { continuation = event }
             return
         }
+        if event.inboxSeq != nil, graph.subscribers[event.name] == nil {
+            parked.append(event)
+            return
+        }
         for index in graph.subscribers[event.name] ?? [] where event.target == nil || graph.steps[index].name == event.target {
             let step = graph.steps[index]
             guard let join = step.join else {
@@ -388,8 +410,8 @@ struct RunStateMachine: Sendable {
         }
         if let deadline = started?.deadline { decision.wakeAt = min(decision.wakeAt ?? deadline, deadline) }
         if decision.starts.isEmpty, running.isEmpty, pending.isEmpty {
-            if let source = wakeSources.first {
-                decision.waiting = source
+            if !wakeSources.isEmpty {
+                decision.waiting = wakeSources
             } else {
                 decision.finish = RunFinished(status: .failed, result: nil, error: stallError(), at: now)
             }
@@ -406,7 +428,7 @@ struct RunStateMachine: Sendable {
         return RunStarted(
             runID: .successor(of: started.runID), workflow: graph.name, fingerprint: graph.fingerprint, shape: graph.shape,
             version: graph.version, patches: graph.patches, seed: started.seed, deadline: nil, at: now, start: start,
-            continuedFrom: started.runID)
+            continuedFrom: started.runID, accepts: graph.acceptedNames.sorted())
     }
 
     /// The records that close the attempts still running as their run ends, so none is left unfinished.
@@ -513,9 +535,11 @@ struct RunStateMachine: Sendable {
         running[id].map { (graph.steps[$0.step], $0.triggers, $0.attempt) }
     }
 
-    /// What could still wake an idle run: open waits, timers, delayed events, unfinished children. None exist
-    /// yet (the waits issue adds them), so an idle run has nothing to wait for and stalls.
-    private var wakeSources: [String] { [] }
+    /// What could still wake an idle run, in words: events from outside that a step subscribes to.
+    private var wakeSources: [String] {
+        let subscribed = graph.acceptedNames.filter { graph.subscribers[$0] != nil }
+        return subscribed.isEmpty ? [] : ["events sent to it (" + subscribed.map { "'\($0)'" }.joined(separator: ", ") + ")"]
+    }
 
     private func allowedAttempts(step: AnyStep, execution: Int) -> Int {
         // Saturating: `maxAttempts: .max` plus an attempt abandoned by an interrupt must not trap.
@@ -531,6 +555,10 @@ struct RunStateMachine: Sendable {
                 let have = group.filter { !$0.value.isEmpty }.map { "\($0.value.count) '\($0.key)'" }.sorted()
                 waiting.append("join '\(step.name)'\(step.join?.keys == nil ? "" : " (key \(key))") holds \(have.joined(separator: ", "))")
             }
+        }
+        if !parked.isEmpty {
+            waiting.append("\(parked.count) event(s) sent from outside that no step takes: "
+                + Set(parked.map { "'\($0.name)'" }).sorted().joined(separator: ", "))
         }
         let detail = waiting.isEmpty ? "no step has work left" : waiting.sorted().joined(separator: "; ")
         return RunError(
@@ -609,7 +637,7 @@ extension RunStateMachine {
             },
             sideEffects: sideEffects, extraAttempts: extraAttempts, firstStartedAt: firstStartedAt, recoveries: recoveries, dead: dead,
             buffers: groups, stopEvent: stopEvent.map(RunSnapshot.Event.init), continuation: continuation.map(RunSnapshot.Event.init),
-            failure: failure)
+            failure: failure, lastInboxSeq: lastInboxSeq, parked: events(parked), isWaiting: isWaiting)
     }
 
     /// A machine of `graph` in the state `snapshot` holds, its events decoded again.
@@ -654,5 +682,8 @@ extension RunStateMachine {
         stopEvent = try snapshot.stopEvent?.journaled(in: graph)
         continuation = try snapshot.continuation?.journaled(in: graph)
         failure = snapshot.failure
+        lastInboxSeq = snapshot.lastInboxSeq ?? 0
+        parked = try events(snapshot.parked ?? [])
+        isWaiting = snapshot.isWaiting ?? false
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// A journal kept in memory: the default for tests and for runs that need no durability.
@@ -5,9 +6,10 @@ import Synchronization
 /// It keeps the rules of ``Journal`` like a durable journal does (the conformance suite runs against it), and
 /// lists runs with filters and paging. It has no leases: an unfinished run counts as interrupted once its
 /// last record is an interruption.
-public final class InMemoryJournal: InspectableJournal, PipeliningJournal {
+public final class InMemoryJournal: InspectableJournal, PipeliningJournal, InboxJournal {
     private struct Run {
         var records: [JournalRecord] = []
+        var inbox: [(entry: InboxEntry, key: String?)] = []
         var streamed: [StreamedEvent] = []
         var effects: [(origin: CommitOrigin, effect: any CommitEffect)] = []
     }
@@ -97,6 +99,28 @@ public final class InMemoryJournal: InspectableJournal, PipeliningJournal {
         var interrupted = false
         if case .runInterrupted? = run.records.last { interrupted = true }
         return RunSummary(records: run.records, interrupted: interrupted)
+    }
+
+    public func send(_ message: InboxMessage, to run: RunID) async throws -> InboxReceipt {
+        try state.withLock { state in
+            guard let target = state.runs[run], case .runStarted(let started)? = target.records.first else {
+                throw CairnError(.runNotFound, "no run \(run) in this journal")
+            }
+            if case .runFinished(let finished)? = target.records.last, !finished.isDeadLetter { throw Self.ended(run, status: finished.status) }
+            guard started.accepts.contains(message.name) else {
+                throw Self.notAccepted(message.name, by: run, workflow: started.workflow, accepts: started.accepts)
+            }
+            if let key = message.key, let first = target.inbox.first(where: { $0.key == key }) {
+                return InboxReceipt(runId: run, inboxSeq: first.entry.inboxSeq, duplicate: true)
+            }
+            let entry = InboxEntry(inboxSeq: target.inbox.count + 1, name: message.name, payload: message.payload, sentAt: Date())
+            state.runs[run]!.inbox.append((entry, message.key))
+            return InboxReceipt(runId: run, inboxSeq: entry.inboxSeq, duplicate: false)
+        }
+    }
+
+    public func inbox(of run: RunID, after inboxSeq: Int) async throws -> [InboxEntry] {
+        state.withLock { $0.runs[run]?.inbox.dropFirst(max(0, inboxSeq)).map(\.entry) ?? [] }
     }
 
     /// Every commit effect of the run, in commit order.

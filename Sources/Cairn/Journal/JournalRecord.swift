@@ -18,6 +18,10 @@ public enum JournalRecord: Sendable {
     case runInterrupted(RunInterrupted)
     /// A process took the run over from the journal.
     case runResumed(RunResumed)
+    /// Events sent to the run from outside (its inbox), journaled by its owner in the order they were sent.
+    case eventsReceived(EventsReceived)
+    /// Nothing can run now, but something may still come: the run waits for it.
+    case runWaiting(RunWaiting)
     /// The run ended.
     indirect case runFinished(RunFinished)
 }
@@ -32,6 +36,9 @@ extension JournalRecord {
         case .executionFinished(var finish):
             finish.emitted = try finish.emitted.map(transform)
             return .executionFinished(finish)
+        case .eventsReceived(var received):
+            received.events = try received.events.map(transform)
+            return .eventsReceived(received)
         default:
             return self
         }
@@ -54,6 +61,7 @@ extension JournalRecord {
         switch self {
         case .runStarted(let started): [started.start]
         case .executionFinished(let finish): finish.emitted
+        case .eventsReceived(let received): received.events
         default: []
         }
     }
@@ -71,15 +79,18 @@ public struct JournaledEvent: Sendable {
     public let executionID: Int?
     /// The one step it was sent to (``WorkflowContext/send(_:to:)``); `nil`: every step subscribed to its type.
     public let target: String?
+    /// For an event sent from outside: its place in the run's inbox (``InboxReceipt/inboxSeq``).
+    public let inboxSeq: Int?
     /// The decoded event; present while live, filled by decoding when a run is rebuilt.
     public var value: (any Event)?
 
-    public init(seq: Int, name: String, payload: Data, executionID: Int?, target: String? = nil, value: (any Event)?) {
+    public init(seq: Int, name: String, payload: Data, executionID: Int?, target: String? = nil, inboxSeq: Int? = nil, value: (any Event)?) {
         self.seq = seq
         self.name = name
         self.payload = payload
         self.executionID = executionID
         self.target = target
+        self.inboxSeq = inboxSeq
         self.value = value
     }
 }
@@ -133,11 +144,13 @@ public struct RunStarted: Sendable {
     public let origin: (run: RunID, seq: Int)?
     /// For a successor (``ContinueAsNew``): the run that continued as this one.
     public let continuedFrom: RunID?
+    /// The event names the run accepts from outside (``Workflow/accepts``), sorted: a send of another is refused.
+    public let accepts: [String]
 
     public init(
         runID: RunID, workflow: String, fingerprint: String, shape: String, version: String?, patches: [String] = [],
         seed: UInt64?, deadline: Date?, at: Date, start: JournaledEvent, store: [StoreWrite] = [], origin: (run: RunID, seq: Int)? = nil,
-        continuedFrom: RunID? = nil
+        continuedFrom: RunID? = nil, accepts: [String] = []
     ) {
         self.runID = runID
         self.workflow = workflow
@@ -152,6 +165,7 @@ public struct RunStarted: Sendable {
         self.store = store
         self.origin = origin
         self.continuedFrom = continuedFrom
+        self.accepts = accepts
     }
 }
 
@@ -294,6 +308,49 @@ public struct RunResumed: Sendable {
         self.at = at
         self.owner = owner
         self.epoch = epoch
+    }
+}
+
+/// Payload of ``JournalRecord/eventsReceived(_:)``.
+public struct EventsReceived: Sendable {
+    /// An inbox entry the owner could not take as an event of its workflow (its payload does not decode as
+    /// the type of that name): journaled as refused, so that it is passed over once and said, never lost.
+    public struct Refused: Sendable, Codable, Equatable {
+        public let inboxSeq: Int
+        public let name: String
+        public let reason: String
+
+        public init(inboxSeq: Int, name: String, reason: String) {
+            self.inboxSeq = inboxSeq
+            self.name = name
+            self.reason = reason
+        }
+    }
+
+    /// The events, each with its seq and inbox seq, in inbox order.
+    public internal(set) var events: [JournaledEvent]
+    public let refused: [Refused]
+    public let at: Date
+
+    public init(events: [JournaledEvent], refused: [Refused] = [], at: Date) {
+        self.events = events
+        self.refused = refused
+        self.at = at
+    }
+}
+
+/// Payload of ``JournalRecord/runWaiting(_:)``.
+public struct RunWaiting: Sendable {
+    /// What may still come, in words: `events sent to it ('inventory.approval')`, a wait, a timer.
+    public let reasons: [String]
+    /// The earliest time something is due (a timer, a deadline), if any.
+    public let wakeAt: Date?
+    public let at: Date
+
+    public init(reasons: [String], wakeAt: Date?, at: Date) {
+        self.reasons = reasons
+        self.wakeAt = wakeAt
+        self.at = at
     }
 }
 

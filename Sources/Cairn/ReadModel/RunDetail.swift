@@ -43,6 +43,17 @@ extension RunDetail {
             case .executionFinished(let finish):
                 guard let index = attempts[[finish.executionID, finish.attempt]] else { continue }
                 entries[index].finish(finish)
+            case .eventsReceived(let received):
+                var entry = TimelineEntry(kind: .received, at: received.at)
+                entry.emitted = received.events.map { TimelineEntry.EventRef(name: $0.name, seq: $0.seq, inboxSeq: $0.inboxSeq) }
+                if !received.refused.isEmpty {
+                    entry.error = received.refused.map { "refused inbox \($0.inboxSeq) '\($0.name)': \($0.reason)" }.joined(separator: "; ")
+                }
+                entries.append(entry)
+            case .runWaiting(let waiting):
+                var entry = TimelineEntry(kind: .waiting, at: waiting.at, reason: waiting.reasons.joined(separator: "; "))
+                entry.wakeAt = waiting.wakeAt
+                entries.append(entry)
             case .runInterrupted(let interrupted):
                 entries.append(TimelineEntry(kind: .interrupted, at: interrupted.at, reason: interrupted.reason, abandoned: interrupted.abandoned))
             case .runResumed(let resumed):
@@ -62,6 +73,10 @@ public struct TimelineEntry: Sendable, Equatable, Codable {
     public enum Kind: String, Sendable, Codable {
         /// An attempt of a step execution.
         case attempt
+        /// Events sent from outside, journaled (in `emitted`, with their inbox seqs).
+        case received
+        /// The run had nothing to run and waits (`reason` says for what).
+        case waiting
         case interrupted
         case resumed
         case finished
@@ -73,6 +88,8 @@ public struct TimelineEntry: Sendable, Equatable, Codable {
         public let seq: Int
         /// The one step it was sent to; absent when every subscriber received it.
         public var target: String?
+        /// Of an event sent from outside: its place in the run's inbox.
+        public var inboxSeq: Int?
     }
 
     public let kind: Kind
@@ -88,8 +105,10 @@ public struct TimelineEntry: Sendable, Equatable, Codable {
     public var outcome: String?
     public var error: String?
     public var emitted: [EventRef]?
-    /// Of an interruption: why, and the executions it abandoned.
+    /// Of an interruption: why, and the executions it abandoned; of a wait: what the run waits for.
     public var reason: String?
+    /// Of a wait: when something is due.
+    public var wakeAt: Date?
     public var abandoned: [Int]?
     /// Of a takeover: the new owner and its lease epoch.
     public var owner: String?

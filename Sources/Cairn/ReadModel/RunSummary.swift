@@ -35,12 +35,14 @@ public struct RunSummary: Sendable, Equatable {
     /// The run this one continues (``ContinueAsNew``), and the run this one continued as.
     public let continuedFrom: RunID?
     public let continuedAs: RunID?
+    /// For a waiting run: when something it waits for is due (a timer, a deadline); `nil` when only an event can wake it.
+    public let wakeAt: Date?
 
     public init(
         runID: RunID, workflow: String, version: String?, fingerprint: String, status: RunStatus, interrupted: Bool,
         createdAt: Date, finishedAt: Date?, owner: String?, leaseExpiresAt: Date?, input: JSONValue, result: JSONValue?,
         error: RunError?, originRunID: RunID?, originSeq: Int?, resumes: Int, prunedAt: Date? = nil, continuedFrom: RunID? = nil,
-        continuedAs: RunID? = nil
+        continuedAs: RunID? = nil, wakeAt: Date? = nil
     ) {
         self.runID = runID
         self.workflow = workflow
@@ -61,10 +63,12 @@ public struct RunSummary: Sendable, Equatable {
         self.prunedAt = prunedAt
         self.continuedFrom = continuedFrom
         self.continuedAs = continuedAs
+        self.wakeAt = wakeAt
     }
 
-    /// The status as shown: the status word, or `interrupted`.
-    public var displayStatus: String { interrupted ? "interrupted" : status.rawValue }
+    /// The status as shown: the status word, or `interrupted` for a running run no live process owns (a waiting
+    /// run needs no owner while it waits: it shows `waiting`).
+    public var displayStatus: String { interrupted && status != .waiting ? "interrupted" : status.rawValue }
 
     /// Seconds from start to end; `nil` while the run has not ended.
     public var durationSeconds: Double? {
@@ -78,9 +82,12 @@ extension RunSummary {
     public init?(records: [JournalRecord], interrupted: Bool, owner: String? = nil, leaseExpiresAt: Date? = nil) {
         guard case .runStarted(let started)? = records.first else { return nil }
         var finished: RunFinished?
+        var waiting: RunWaiting?
         var resumes = 0
         for record in records {
             switch record {
+            case .runWaiting(let wait): waiting = wait
+            case .eventsReceived: waiting = nil
             case .runFinished(let end): finished = end
             case .runResumed:
                 resumes += 1
@@ -90,11 +97,11 @@ extension RunSummary {
         }
         self.init(
             runID: started.runID, workflow: started.workflow, version: started.version, fingerprint: started.fingerprint,
-            status: finished?.status ?? .running, interrupted: finished == nil && interrupted, createdAt: started.at,
+            status: finished?.status ?? (waiting == nil ? .running : .waiting), interrupted: finished == nil && interrupted, createdAt: started.at,
             finishedAt: finished?.at, owner: owner, leaseExpiresAt: leaseExpiresAt,
             input: Self.member("input", of: started.start.payload), result: finished?.result.map { Self.member("result", of: $0) },
             error: finished?.error, originRunID: started.origin?.run, originSeq: started.origin?.seq, resumes: resumes,
-            continuedFrom: started.continuedFrom, continuedAs: finished?.successor?.runID)
+            continuedFrom: started.continuedFrom, continuedAs: finished?.successor?.runID, wakeAt: finished == nil ? waiting?.wakeAt : nil)
     }
 
     /// `{"input": …}` → its member (start and stop events carry the input and the result that way).
@@ -107,7 +114,7 @@ extension RunSummary: Codable {
     private enum CodingKeys: String, CodingKey {
         case runID = "runId", workflow, version, fingerprint, status, interrupted, createdAt, finishedAt, durationSeconds, owner,
              leaseExpiresAt, input, result, error, originRunID = "originRunId", originSeq, resumes, prunedAt,
-             continuedFrom, continuedAs
+             continuedFrom, continuedAs, wakeAt
     }
 
     public init(from decoder: any Decoder) throws {
@@ -133,7 +140,8 @@ extension RunSummary: Codable {
             resumes: try container.decode(Int.self, forKey: .resumes),
             prunedAt: try container.decodeIfPresent(Date.self, forKey: .prunedAt),
             continuedFrom: try container.decodeIfPresent(RunID.self, forKey: .continuedFrom),
-            continuedAs: try container.decodeIfPresent(RunID.self, forKey: .continuedAs))
+            continuedAs: try container.decodeIfPresent(RunID.self, forKey: .continuedAs),
+            wakeAt: try container.decodeIfPresent(Date.self, forKey: .wakeAt))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -158,5 +166,6 @@ extension RunSummary: Codable {
         try container.encodeIfPresent(prunedAt, forKey: .prunedAt)
         try container.encodeIfPresent(continuedFrom, forKey: .continuedFrom)
         try container.encodeIfPresent(continuedAs, forKey: .continuedAs)
+        try container.encodeIfPresent(wakeAt, forKey: .wakeAt)
     }
 }

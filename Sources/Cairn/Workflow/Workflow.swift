@@ -38,6 +38,10 @@ public protocol Workflow: Sendable {
     /// The store keys the steps use, with their value types: validation refuses one name with two types, and
     /// a step that reads or writes a declared name as another type fails with a sentence. Optional.
     var storeKeys: [AnyStoreKey] { get }
+    /// The event types a run accepts from outside (``Engine/send(_:to:key:)``, `cairn send`, another run):
+    /// validation counts them as produced, and a run with steps subscribed to them waits for them rather than
+    /// stall. Empty by default.
+    var accepts: [any Event.Type] { get }
     /// The steps, listed once.
     @StepsBuilder var steps: [AnyStep] { get }
 }
@@ -49,6 +53,7 @@ extension Workflow {
     public var patches: Set<String> { [] }
     public var recoveryBudget: Int { 3 }
     public var storeKeys: [AnyStoreKey] { [] }
+    public var accepts: [any Event.Type] { [] }
 
     /// The workflow's static graph: steps, event types and their links.
     public var graph: WorkflowGraph {
@@ -58,6 +63,7 @@ extension Workflow {
             startType: StartEvent<Input>.self,
             stopType: StopEvent<Output>.self,
             continueType: ContinueAsNew<Input>.self,
+            accepted: accepts,
             recoveryBudget: recoveryBudget,
             storeKeys: storeKeys,
             version: version,

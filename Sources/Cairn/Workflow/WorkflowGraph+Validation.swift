@@ -17,7 +17,7 @@ extension WorkflowGraph {
     }
 
     private var allTypes: [(step: String?, type: any Event.Type)] {
-        [(nil, startType), (nil, stopType)] + steps.flatMap { step in (step.consumes + step.emits).map { (step.name, $0) } }
+        [(nil, startType), (nil, stopType)] + accepted.map { (nil, $0) } + steps.flatMap { step in (step.consumes + step.emits).map { (step.name, $0) } }
     }
 
     private func duplicateNames() -> [String] {
@@ -82,6 +82,9 @@ extension WorkflowGraph {
             where Set(keys.map(\.valueType)).count > 1 {
             problems.append("store key '\(name)' is declared with \(Set(keys.map(\.valueType)).count) types ("
                 + Set(keys.map(\.valueType)).sorted().joined(separator: ", ") + "): one name, one type")
+        }
+        for name in acceptedNames where name == startType.eventName || name == stopType.eventName || name == StepFailed.eventName {
+            problems.append("the workflow accepts '\(name)' from outside, which only the engine may emit: accept an event type of your own")
         }
         if recoveryBudget < 0 {
             problems.append("the recovery budget is \(recoveryBudget): it must be 0 or more")
@@ -155,7 +158,7 @@ extension WorkflowGraph {
 
     /// The steps that can fire in some run, and the event names such runs can emit.
     private func stepsReachableFromStart() -> (steps: Set<Int>, reachedEvents: Set<String>) {
-        var reachable: Set<String> = [startType.eventName]
+        var reachable: Set<String> = Set([startType.eventName] + acceptedNames)  // sent from outside at any time
         var fired: Set<Int> = []
         var changed = true
         while changed {

@@ -14,6 +14,10 @@ public struct WorkflowGraph: Sendable {
     public let stopType: any Event.Type
     /// Every event type named by a step, the start and stop types included, by persisted name.
     let eventTypes: [String: any Event.Type]
+    /// The event types runs accept from outside (``Workflow/accepts``), in declaration order.
+    public let accepted: [any Event.Type]
+    /// The persisted names of ``accepted``.
+    public var acceptedNames: [String] { accepted.map { $0.eventName } }
     /// `ContinueAsNew<Input>` of the workflow: decoded like any event, but named by no step (any step may continue).
     let continueType: (any Event.Type)?
     /// Step indices subscribed to each event name, in declaration order.
@@ -33,7 +37,7 @@ public struct WorkflowGraph: Sendable {
 
     init(
         name: String, steps: [AnyStep], startType: any Event.Type, stopType: any Event.Type, continueType: (any Event.Type)? = nil,
-        recoveryBudget: Int = 3, storeKeys: [AnyStoreKey] = [], version: String? = nil, patches: [String] = []
+        accepted: [any Event.Type] = [], recoveryBudget: Int = 3, storeKeys: [AnyStoreKey] = [], version: String? = nil, patches: [String] = []
     ) {
         self.name = name
         self.steps = steps
@@ -45,7 +49,9 @@ public struct WorkflowGraph: Sendable {
         self.version = version
         self.patches = patches
         self.continueType = continueType
+        self.accepted = accepted
         var types: [String: any Event.Type] = [startType.eventName: startType, stopType.eventName: stopType]
+        for type in accepted { types[type.eventName] = types[type.eventName] ?? type }
         var subscribers: [String: [Int]] = [:]
         for (index, step) in steps.enumerated() {
             for type in step.consumes {
@@ -62,8 +68,9 @@ public struct WorkflowGraph: Sendable {
     /// Whether a step handles ``StepFailed``: then a step whose attempts are spent emits one instead of failing the run.
     var hasFailureHandler: Bool { subscribers[StepFailed.eventName] != nil }
 
-    /// Events the engine emits on the steps' behalf: a consumed ``StepFailed`` (any step may fail).
-    var engineEmitted: Set<String> { hasFailureHandler ? [StepFailed.eventName] : [] }
+    /// Events that come from elsewhere than the steps: a consumed ``StepFailed``, which the engine emits on a
+    /// failing step's behalf, and the accepted external events.
+    var engineEmitted: Set<String> { Set(acceptedNames).union(hasFailureHandler ? [StepFailed.eventName] : []) }
 
     /// Refuses `key` when the workflow declares its name with another value type.
     func checkStoreKey(_ key: AnyStoreKey, usedBy user: String) throws {
@@ -77,17 +84,19 @@ public struct WorkflowGraph: Sendable {
         steps.first { $0.name == name }
     }
 
-    /// A canonical text of the graph's shape: one line per step, `name(consumed)->(emitted)`, sorted.
+    /// A canonical text of the graph's shape: one line per step, `name(consumed)->(emitted)`, sorted, and a
+    /// last line `accepts(names)` when the workflow accepts external events (none for one that does not, so
+    /// that the fingerprints of runs journaled before external events existed still match).
     public var shape: String {
-        steps.map { step in
+        let accepts = accepted.isEmpty ? [] : ["accepts(" + acceptedNames.sorted().joined(separator: ",") + ")"]
+        let lines = steps.map { step in
             let kind = step.join.map { join in
                 "join[" + join.required.map { "\($0.name)x\($0.count)" }.joined(separator: ",") + "]"
             } ?? "step"
             return "\(step.name) \(kind)(\(step.consumedNames.sorted().joined(separator: ",")))"
                 + "->(\(step.emittedNames.sorted().joined(separator: ",")))"
         }
-        .sorted()
-        .joined(separator: "\n")
+        return (lines.sorted() + accepts).joined(separator: "\n")
     }
 
     /// A stable 16-hex-digit hash of ``shape``: what a run records to refuse resuming under changed code.

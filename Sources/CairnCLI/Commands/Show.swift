@@ -56,7 +56,7 @@ struct Show: CairnSubcommand {
                 },
                 progress: detail.progress.map(ProgressLine.init), forks: forks))
         }
-        let status = summary.interrupted ? "interrupted (\(summary.status.rawValue), no live owner)" : summary.status.rawValue
+        let status = summary.displayStatus == "interrupted" ? "interrupted (\(summary.status.rawValue), no live owner)" : summary.status.rawValue
         output.line("run \(id)")
         output.line("  workflow     \(summary.workflow)\(summary.version.map { " version \($0)" } ?? "")  fingerprint \(summary.fingerprint)")
         output.line("  status       \(status), \(DurationText.of(summary)), started \(Timestamp.text(summary.createdAt))")
@@ -103,6 +103,11 @@ struct Show: CairnSubcommand {
             let emitted = (entry.emitted ?? []).map { "\($0.name)#\($0.seq)" + ($0.target.map { " to \($0)" } ?? "") }.joined(separator: ", ")
             return "#\(entry.executionId ?? 0) \(entry.step ?? "") attempt \(entry.attempt ?? 0) on seq \(entry.triggers ?? [])"
                 + "  \(took)  \(ended)" + (emitted.isEmpty ? "" : "  → \(emitted)")
+        case .received:
+            let events = (entry.emitted ?? []).map { "\($0.name)#\($0.seq) (inbox \($0.inboxSeq ?? 0))" }.joined(separator: ", ")
+            return "received  \(events)" + (entry.error.map { "  \($0)" } ?? "")
+        case .waiting:
+            return "run waiting  for \(entry.reason ?? "")" + (entry.wakeAt.map { "; due \(Timestamp.text($0))" } ?? "")
         case .interrupted:
             return "run interrupted  \(entry.reason ?? ""); abandoned \(entry.abandoned ?? [])"
         case .resumed:

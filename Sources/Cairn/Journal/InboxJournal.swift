@@ -1,0 +1,77 @@
+public import Foundation
+
+/// An event for a run's inbox, as its sender gives it.
+public struct InboxMessage: Sendable {
+    /// The event type's persisted name: one the run accepts (``Workflow/accepts``).
+    public let name: String
+    /// The event as JSON.
+    public let payload: Data
+    /// An idempotency key: a second send with the same key to the same run delivers nothing and returns the
+    /// first send's receipt.
+    public let key: String?
+    /// Who sent it, for audits: `cli`, a run id, a program's own label.
+    public let sender: String?
+
+    public init(name: String, payload: Data, key: String? = nil, sender: String? = nil) {
+        self.name = name
+        self.payload = payload
+        self.key = key
+        self.sender = sender
+    }
+}
+
+/// Where a sent event is in its run's inbox.
+public struct InboxReceipt: Sendable, Equatable, Codable {
+    public let runId: RunID
+    /// The event's place in the run's inbox: 1, 2, 3, …; the run's owner journals the events in this order.
+    public let inboxSeq: Int
+    /// True when the key was sent before: nothing new was delivered, and this is the first send's place.
+    public let duplicate: Bool
+
+    public init(runId: RunID, inboxSeq: Int, duplicate: Bool) {
+        self.runId = runId
+        self.inboxSeq = inboxSeq
+        self.duplicate = duplicate
+    }
+}
+
+/// An event in a run's inbox.
+public struct InboxEntry: Sendable {
+    public let inboxSeq: Int
+    public let name: String
+    public let payload: Data
+    public let sentAt: Date
+
+    public init(inboxSeq: Int, name: String, payload: Data, sentAt: Date) {
+        self.inboxSeq = inboxSeq
+        self.name = name
+        self.payload = payload
+        self.sentAt = sentAt
+    }
+}
+
+/// A journal that keeps an inbox per run: events sent from outside (contract 11). A send is a row that is
+/// durable when ``send(_:to:)`` returns; the run's owner journals inbox rows as events of the run, in inbox
+/// order, in a commit of its own, so that a run's journal keeps one writer.
+public protocol InboxJournal: Journal {
+    /// Writes `message` into the run's inbox and returns where it is.
+    /// - Throws: ``CairnError`` — nothing written — `run-not-found` for an unknown run, `run-ended` naming the
+    ///   status of a run that has ended, `invalid-input` listing the names the run accepts when it does not
+    ///   accept `message.name`.
+    func send(_ message: InboxMessage, to run: RunID) async throws -> InboxReceipt
+    /// The run's inbox entries after `inboxSeq`, in inbox order.
+    func inbox(of run: RunID, after inboxSeq: Int) async throws -> [InboxEntry]
+}
+
+extension InboxJournal {
+    /// The refusal of a send to a run that does not accept `name`.
+    public static func notAccepted(_ name: String, by run: RunID, workflow: String, accepts: [String]) -> CairnError {
+        CairnError(.invalidInput, "run \(run) (workflow '\(workflow)') does not accept '\(name)' from outside: "
+            + (accepts.isEmpty ? "it accepts no events" : "it accepts " + accepts.map { "'\($0)'" }.joined(separator: ", ")), event: name)
+    }
+
+    /// The refusal of a send to a run that has ended.
+    public static func ended(_ run: RunID, status: RunStatus) -> CairnError {
+        CairnError(.runEnded, "run \(run) has ended \(status.rawValue): it takes no more events; start a new run")
+    }
+}

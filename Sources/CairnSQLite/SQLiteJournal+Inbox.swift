@@ -1,0 +1,49 @@
+public import Cairn
+import Foundation
+import GRDB
+
+extension SQLiteJournal: InboxJournal {
+    /// Writes the row in a transaction of its own on the committer: durable when this returns.
+    public func send(_ message: InboxMessage, to run: RunID) async throws -> InboxReceipt {
+        let path = path
+        return try await committer.submitting { db in
+            let id = run.description
+            guard let row = try Row.fetchOne(db, sql: "SELECT workflow, status, finished_at, accepts, json_extract(error, '$.code') AS code FROM run WHERE run_id = ?",
+                                             arguments: [id]) else {
+                throw CairnError(.runNotFound, "no run \(run) in journal \(path)")
+            }
+            let status = try row.coded(RunStatus.self, "status", in: "run \(run)")
+            if status.isTerminal, (row["code"] as String?) != CairnError.Code.unrebuildable.description {
+                throw Self.ended(run, status: status)
+            }
+            let accepts = try (row["accepts"] as String?).map { try JSONDecoder().decode([String].self, from: Data($0.utf8)) } ?? []
+            guard accepts.contains(message.name) else {
+                throw Self.notAccepted(message.name, by: run, workflow: row["workflow"], accepts: accepts)
+            }
+            if let key = message.key,
+               let first = try Int.fetchOne(db, sql: "SELECT seq FROM inbox WHERE run_id = ? AND idempotency_key = ?", arguments: [id, key]) {
+                return InboxReceipt(runId: run, inboxSeq: first, duplicate: true)
+            }
+            let seq = (try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM inbox WHERE run_id = ?", arguments: [id]) ?? 0) + 1
+            try db.execute(sql: """
+                INSERT INTO inbox (run_id, seq, name, payload, idempotency_key, sender, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [id, seq, message.name, String(decoding: message.payload, as: UTF8.self), message.key, message.sender,
+                                 Timestamp.text(Date())])
+            return InboxReceipt(runId: run, inboxSeq: seq, duplicate: false)
+        }
+    }
+
+    public func inbox(of run: RunID, after inboxSeq: Int) async throws -> [InboxEntry] {
+        try await read { db in try InboxQuery.entries(db, run: run, after: inboxSeq) }
+    }
+}
+
+/// Reading a run's inbox: the owner's, and inspection's.
+enum InboxQuery {
+    static func entries(_ db: Database, run: RunID, after inboxSeq: Int) throws -> [InboxEntry] {
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT seq, name, payload, sent_at FROM inbox WHERE run_id = ? AND seq > ? ORDER BY seq"),
+                         arguments: [run.description, inboxSeq]).map { row in
+            InboxEntry(inboxSeq: row[0], name: row[1], payload: Data((row[2] as String).utf8), sentAt: try Timestamp.date(row[3] as String))
+        }
+    }
+}
