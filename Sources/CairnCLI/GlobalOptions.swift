@@ -53,6 +53,15 @@ public struct GlobalOptions: ParsableArguments {
         db ?? ProcessInfo.processInfo.environment["CAIRN_DB"] ?? "cairn.sqlite"
     }
 
+    /// What another command needs to reach the same journal: ` --db PATH` (quoted for a shell), or nothing
+    /// for the default.
+    var databaseArgument: String {
+        let path = databasePath
+        guard path != "cairn.sqlite" else { return "" }
+        let plain = path.allSatisfy { $0.isLetter || $0.isNumber || "/._-+".contains($0) }
+        return " --db " + (plain ? path : "'" + path.replacingOccurrences(of: "'", with: "'\\''") + "'")
+    }
+
     /// Refuses an empty journal path, which would otherwise read as "no journal at ".
     func checkDatabasePath() throws {
         if databasePath.isEmpty { throw ValidationError("\(db == nil ? "CAIRN_DB" : "--db") is empty: give the journal's path") }

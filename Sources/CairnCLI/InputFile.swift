@@ -16,4 +16,11 @@ enum InputFile {
             throw CairnError(.fileNotFound, "cannot read \(path): \((error as NSError).localizedDescription)")
         }
     }
+
+    /// A JSON argument given inline, or as `@file` (`@-` for standard input); `{}` when not given.
+    static func json(_ argument: String?) throws -> Data {
+        guard let argument else { return Data("{}".utf8) }
+        guard argument.hasPrefix("@") else { return Data(argument.utf8) }
+        return try read(String(argument.dropFirst()))
+    }
 }

@@ -11,17 +11,35 @@ struct RunFollower {
     let signals: SignalInterrupter
     /// Where the run's duration is read once it ended: the one definition, finished − started.
     let journal: any InspectableJournal
+    /// What a `cairn send` line needs beyond run and event to reach this journal: ` --db PATH`, or nothing.
+    var answer = ""
 
     /// Returns the exit code for the run's outcome.
     func drive(_ run: AnyRunHandle, started: Date = Date()) async -> Int32 {
         signals.attach(run)
         if !output.json { output.line("run \(run.runID) (\(workflow))") }
+        let waits = Task { [output, answer] in await Self.announce(run.waits(), output: output, answer: answer) }
+        defer { waits.cancel() }
         do {
             for try await event in run.events { output.progress(event) }
         } catch {
             FileHandle.standardError.write(Data("cairn: reading the run's progress failed: \(error)\n".utf8))
         }
         return output.outcome(await Self.outcome(of: run, startedHere: started, in: journal))
+    }
+
+    /// Says, once per event name, how to answer a run that waits: the exact `cairn send` line (on stderr, so
+    /// `--json` output stays one document).
+    private static func announce(_ waits: AsyncStream<(RunID, RunWaiting)>, output: Output, answer: String) async {
+        var said: Set<String> = []
+        for await (runID, waiting) in waits {
+            let new = waiting.events.filter { said.insert("\(runID) \($0)").inserted }
+            guard !new.isEmpty else { continue }
+            var lines = ["cairn: run \(runID) is waiting for \(waiting.reasons.joined(separator: "; ")); answer it from another terminal:"]
+            lines += new.map { "  cairn send \(runID) \($0) --payload '{…}'\(answer)" }
+            lines.append("  (Ctrl-C leaves it waiting: `cairn resume` or a worker picks it up after.)")
+            FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+        }
     }
 
     /// How a run driven here ended, with its duration as the journal defines it (finished − started); the time

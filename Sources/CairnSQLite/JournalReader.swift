@@ -64,7 +64,8 @@ struct JournalReader {
                     events: (events[position] ?? []).map(event),
                     refused: try (row["detail"] as String?).map { try decode([EventsReceived.Refused].self, $0) } ?? [], at: at))
             case .runWaiting:
-                return .runWaiting(RunWaiting(reasons: try decode([String].self, row["detail"]), wakeAt: try Timestamp.date(row["retry_at"] as String?),
+                let detail = try decode(WaitingDetail.self, row["detail"])
+                return .runWaiting(RunWaiting(reasons: detail.reasons, events: detail.events, wakeAt: try Timestamp.date(row["retry_at"] as String?),
                                               at: at))
             case .runInterrupted:
                 let detail = try decode(InterruptDetail.self, row["detail"])

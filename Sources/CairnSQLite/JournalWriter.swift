@@ -57,7 +57,8 @@ struct JournalWriter {
             for event in received.events { try insert(event, position: position, at: received.at) }
             try run(sql: "UPDATE run SET status = 'running', wake_at = NULL WHERE run_id = ? AND status = 'waiting'", arguments: [id])
         case .runWaiting(let waiting):
-            try log(position, .runWaiting, retryAt: waiting.wakeAt, detail: try json(waiting.reasons), at: waiting.at)
+            try log(position, .runWaiting, retryAt: waiting.wakeAt, detail: try json(WaitingDetail(reasons: waiting.reasons, events: waiting.events)),
+                    at: waiting.at)
             try run(sql: "UPDATE run SET status = 'waiting', wake_at = ? WHERE run_id = ? AND finished_at IS NULL",
                     arguments: [waiting.wakeAt.map(Timestamp.text), id])
         case .runInterrupted(let interrupted):
@@ -185,6 +186,12 @@ struct StartDetail: Codable {
 struct FinishDetail: Codable {
     let startedAt: Double
     let recorded: [RecordedValue]
+}
+
+/// `journal.detail` of a `run_waiting` row.
+struct WaitingDetail: Codable {
+    let reasons: [String]
+    let events: [String]
 }
 
 /// `journal.detail` of a `run_interrupted` row.

@@ -36,6 +36,10 @@ extension SQLiteJournal: InboxJournal {
     public func inbox(of run: RunID, after inboxSeq: Int) async throws -> [InboxEntry] {
         try await read { db in try InboxQuery.entries(db, run: run, after: inboxSeq) }
     }
+
+    public func watchInbox(of run: RunID, sent: @escaping @Sendable () -> Void) -> InboxWatch {
+        inboxWatcher.watch(run, sent: sent)
+    }
 }
 
 /// Reading a run's inbox: the owner's, and inspection's.

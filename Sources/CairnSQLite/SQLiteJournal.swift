@@ -23,6 +23,8 @@ public final class SQLiteJournal: LeasingJournal, InspectableJournal, CancelRequ
     public let extensions: [JournalExtension]
     let pool: DatabasePool
     let committer: GroupCommitter
+    /// Notices events other processes send to the runs this process drives.
+    let inboxWatcher: InboxWatcher
     /// The lease epoch this journal holds per run; every commit for the run checks it.
     private let held = Mutex<[RunID: Int]>([:])
 
@@ -62,6 +64,7 @@ public final class SQLiteJournal: LeasingJournal, InspectableJournal, CancelRequ
             throw CairnError(.journalUnavailable, "cannot open journal \(path): \(Self.describe(error))")
         }
         committer = GroupCommitter(pool: pool, files: JournalFileWatch(path: path))
+        inboxWatcher = InboxWatcher(path: path)
     }
 
     /// Lets pending commits finish, copies the write-ahead log into the journal file and closes it, so that

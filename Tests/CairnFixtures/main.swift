@@ -39,4 +39,33 @@ struct Fanout: Workflow {
     }
 }
 
-await CairnCLI.main(workflows: [WorkflowRegistration(Fanout())])
+/// Waits for approvals sent from outside, counting them, until one says `done`: a run that waits across
+/// processes (`cairn send`).
+struct Approvals: Workflow {
+    struct Approval: Event {
+        static let eventName = "fixtures.approval"
+        var by: String
+        var done: Bool
+    }
+
+    struct Count: Event {
+        static let eventName = "fixtures.count"
+        var by: [String]
+    }
+
+    typealias Input = Empty
+    typealias Output = [String]
+    static let name = "approvals"
+    var accepts: [any Event.Type] { [Approval.self] }
+
+    var steps: [AnyStep] {
+        FunctionStep("ask") { (start: StartEvent<Empty>, context) -> NoEvent? in nil }
+        FunctionStep("tally") { (approval: Approval, context) -> StopEvent<[String]>? in
+            let by = (try context.store.get(StoreKey<[String]>("by")) ?? []) + [approval.by]
+            try context.store.set(StoreKey<[String]>("by"), by)
+            return approval.done ? StopEvent(by) : nil
+        }
+    }
+}
+
+await CairnCLI.main(workflows: [WorkflowRegistration(Fanout()), WorkflowRegistration(Approvals())])

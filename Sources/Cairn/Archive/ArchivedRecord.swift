@@ -43,6 +43,7 @@ public struct ArchivedRecord: Codable, Sendable {
     var refused: [EventsReceived.Refused]?
     // runWaiting
     var waitingFor: [String]?
+    var wakingEvents: [String]?
     var wakeAt: Date?
     // runInterrupted
     var abandoned: [Int]?
@@ -101,7 +102,7 @@ public struct ArchivedRecord: Codable, Sendable {
             refused = events.refused.isEmpty ? nil : events.refused
         case .runWaiting(let waiting):
             self.init(kind: "runWaiting", at: waiting.at)
-            (waitingFor, wakeAt) = (waiting.reasons, waiting.wakeAt)
+            (waitingFor, wakingEvents, wakeAt) = (waiting.reasons, waiting.events, waiting.wakeAt)
         case .executionStarted(let begun):
             self.init(kind: "executionStarted", at: begun.at)
             (executionId, step, attempt) = (begun.executionID, begun.step, begun.attempt)
@@ -155,7 +156,7 @@ public struct ArchivedRecord: Codable, Sendable {
         case "eventsReceived":
             return .eventsReceived(EventsReceived(events: try need(received, "received").map(\.journaled), refused: refused ?? [], at: at))
         case "runWaiting":
-            return .runWaiting(RunWaiting(reasons: waitingFor ?? [], wakeAt: wakeAt, at: at))
+            return .runWaiting(RunWaiting(reasons: waitingFor ?? [], events: wakingEvents ?? [], wakeAt: wakeAt, at: at))
         case "executionStarted":
             return .executionStarted(ExecutionStarted(
                 executionID: try need(executionId, "executionId"), step: try need(step, "step"), attempt: try need(attempt, "attempt"),

@@ -19,6 +19,10 @@ final class RunChain: Sendable {
     private struct State {
         var current: Link?
         var requests: [RunControl] = []
+        /// Who follows the chain's waits (``RunHandle/waits``), and the last wait, for one that comes late.
+        var waitObservers: [Int: AsyncStream<(RunID, RunWaiting)>.Continuation] = [:]
+        var nextObserver = 0
+        var lastWait: (RunID, RunWaiting)?
     }
 
     private let state = Mutex(State())
@@ -65,6 +69,28 @@ final class RunChain: Sendable {
             }
             link = next
         }
+    }
+
+    /// A run of the chain started waiting.
+    func reportWaiting(_ waiting: RunWaiting, of runID: RunID) {
+        let observers = state.withLock { state in
+            state.lastWait = (runID, waiting)
+            return Array(state.waitObservers.values)
+        }
+        for observer in observers { observer.yield((runID, waiting)) }
+    }
+
+    /// Each wait of the chain's runs from now on, beginning with the current one if the run waits now.
+    func waits() -> AsyncStream<(RunID, RunWaiting)> {
+        let (stream, continuation) = AsyncStream<(RunID, RunWaiting)>.makeStream(bufferingPolicy: .bufferingNewest(16))
+        let id = state.withLock { state in
+            state.nextObserver += 1
+            state.waitObservers[state.nextObserver] = continuation
+            if let last = state.lastWait { continuation.yield(last) }
+            return state.nextObserver
+        }
+        continuation.onTermination = { [weak self] _ in _ = self?.state.withLock { $0.waitObservers.removeValue(forKey: id) } }
+        return stream
     }
 
     /// The progress stream of run `runID` of the chain from `position`, followed into its successors.

@@ -44,12 +44,16 @@ actor RunDriver {
     let logger: Logger
     let signal: ChangeSignal
     let inbox: DriverInbox
+    /// Told each time the run starts waiting (``RunHandle/waits``).
+    let onWaiting: @Sendable (RunWaiting) -> Void
     /// The journal's optional capabilities, cast once (a cast to an existential costs more than a commit).
     private let leasing: (any LeasingJournal)?
     private let pipelining: (any PipeliningJournal)?
     private let snapshots: (any SnapshottingJournal)?
     /// The run's inbox, when the journal keeps one and the workflow accepts events from outside.
     private let inboxes: (any InboxJournal)?
+    /// The watch on the run's inbox for events sent by other processes, while the run is driven.
+    private var inboxWatch: InboxWatch?
     /// Commit records journaled since the last snapshot.
     private var recordsSinceSnapshot = 0
 
@@ -63,7 +67,7 @@ actor RunDriver {
     private var lastAppend: PendingAppend?
 
     init(machine: RunStateMachine, runID: RunID, journal: any Journal, configuration: EngineConfiguration, clock: any EngineClock,
-         logger: Logger, signal: ChangeSignal, inbox: DriverInbox) {
+         logger: Logger, signal: ChangeSignal, inbox: DriverInbox, onWaiting: @escaping @Sendable (RunWaiting) -> Void = { _ in }) {
         self.machine = machine
         self.runID = runID
         self.journal = journal
@@ -72,6 +76,7 @@ actor RunDriver {
         self.logger = logger
         self.signal = signal
         self.inbox = inbox
+        self.onWaiting = onWaiting
         leasing = journal as? any LeasingJournal
         pipelining = journal as? any PipeliningJournal
         snapshots = journal as? any SnapshottingJournal
@@ -85,6 +90,7 @@ actor RunDriver {
         } else {
             if let leasing { schedule(.renewLease, after: leasing.leaseRenewalInterval) }
             inbox.attach(self)
+            inboxWatch = inboxes?.watchInbox(of: runID) { [inbox] in inbox.send(.inboxChanged) }
             do {
                 try await receive()  // what was sent while nobody drove the run
             } catch {
@@ -93,6 +99,7 @@ actor RunDriver {
             _ = await drain(continuing: nil)
         }
         let outcome = await stopped()
+        inboxWatch?.cancel()
         for (lane, _) in handles.values { lane.cancel() }
         for timer in timers { timer.cancel() }
         await leasing?.releaseLease(of: runID)
@@ -168,9 +175,11 @@ actor RunDriver {
             try await journal(decision.starts.map { .executionStarted($0) })
             starts += decision.starts
         }
-        if let reasons = decision.waiting, !machine.isWaiting {
-            try await journal([.runWaiting(RunWaiting(reasons: reasons, wakeAt: decision.wakeAt, at: clock.now))])
-            logger.debug("run waiting for \(reasons.joined(separator: "; "))")
+        if let waiting = decision.waiting, !machine.isWaiting {
+            let record = RunWaiting(reasons: waiting.reasons, events: waiting.events, wakeAt: decision.wakeAt, at: clock.now)
+            try await journal([.runWaiting(record)])
+            onWaiting(record)
+            logger.debug("run waiting for \(waiting.reasons.joined(separator: "; "))")
         }
         if let wake = decision.wakeAt, timerAt.map({ wake < $0 }) ?? true {
             timerAt = wake

@@ -64,6 +64,10 @@ public struct RunHandle<Output: Codable & Sendable>: Sendable {
         chain.events(of: runID, from: position, journal: journal)
     }
 
+    /// Each time the run — or a successor — starts waiting (nothing to run, something may still come): which
+    /// run, and what it waits for. Iterate it beside ``result``; cancel the iterating task when done.
+    public var waits: AsyncStream<(RunID, RunWaiting)> { chain.waits() }
+
     /// Cancels the run (the chain's run driven now): terminal, journaled, in-flight steps are abandoned.
     public func cancel() {
         chain.request(.cancel)

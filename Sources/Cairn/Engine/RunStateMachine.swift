@@ -35,8 +35,9 @@ struct RunStateMachine: Sendable {
         var interrupt: RunInterrupted?
         /// Attempts that died with their process and spent the budget: journal these failures first.
         var closes: [ExecutionFinished] = []
-        /// Nothing to do now, but the run has not ended: what it waits for, in words.
-        var waiting: [String]?
+        /// Nothing to do now, but the run has not ended: what it waits for, in words, and the names of the
+        /// events that would wake it.
+        var waiting: (reasons: [String], events: [String])?
         var wakeAt: Date?
     }
 
@@ -410,7 +411,7 @@ struct RunStateMachine: Sendable {
         }
         if let deadline = started?.deadline { decision.wakeAt = min(decision.wakeAt ?? deadline, deadline) }
         if decision.starts.isEmpty, running.isEmpty, pending.isEmpty {
-            if !wakeSources.isEmpty {
+            if !wakeSources.reasons.isEmpty {
                 decision.waiting = wakeSources
             } else {
                 decision.finish = RunFinished(status: .failed, result: nil, error: stallError(), at: now)
@@ -535,10 +536,11 @@ struct RunStateMachine: Sendable {
         running[id].map { (graph.steps[$0.step], $0.triggers, $0.attempt) }
     }
 
-    /// What could still wake an idle run, in words: events from outside that a step subscribes to.
-    private var wakeSources: [String] {
+    /// What could still wake an idle run, in words, and the events that would: events from outside that a
+    /// step subscribes to.
+    private var wakeSources: (reasons: [String], events: [String]) {
         let subscribed = graph.acceptedNames.filter { graph.subscribers[$0] != nil }
-        return subscribed.isEmpty ? [] : ["events sent to it (" + subscribed.map { "'\($0)'" }.joined(separator: ", ") + ")"]
+        return (subscribed.isEmpty ? [] : ["events sent to it (" + subscribed.map { "'\($0)'" }.joined(separator: ", ") + ")"], subscribed)
     }
 
     private func allowedAttempts(step: AnyStep, execution: Int) -> Int {

@@ -61,6 +61,8 @@ public protocol InboxJournal: Journal {
     func send(_ message: InboxMessage, to run: RunID) async throws -> InboxReceipt
     /// The run's inbox entries after `inboxSeq`, in inbox order.
     func inbox(of run: RunID, after inboxSeq: Int) async throws -> [InboxEntry]
+    /// Calls `sent` soon after an event is sent to `run` by another process, until the watch is cancelled.
+    func watchInbox(of run: RunID, sent: @escaping @Sendable () -> Void) -> InboxWatch
 }
 
 extension InboxJournal {
@@ -74,4 +76,23 @@ extension InboxJournal {
     public static func ended(_ run: RunID, status: RunStatus) -> CairnError {
         CairnError(.runEnded, "run \(run) has ended \(status.rawValue): it takes no more events; start a new run")
     }
+}
+
+/// A watch on a run's inbox (``InboxJournal/watchInbox(of:sent:)``): cancel it when the run stops.
+public final class InboxWatch: Sendable {
+    private let stop: @Sendable () -> Void
+
+    public init(cancel: @escaping @Sendable () -> Void) { stop = cancel }
+
+    /// A watch that watches nothing.
+    public static var none: InboxWatch { InboxWatch(cancel: {}) }
+
+    public func cancel() { stop() }
+}
+
+extension InboxJournal {
+    /// Calls `sent` soon after an event is sent to `run` by another process (contract 12: cheaply, without
+    /// busy polling), until the watch is cancelled. By default nothing: a journal only one process uses hears
+    /// every send through its engine.
+    public func watchInbox(of run: RunID, sent: @escaping @Sendable () -> Void) -> InboxWatch { .none }
 }

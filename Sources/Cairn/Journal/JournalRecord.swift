@@ -343,12 +343,15 @@ public struct EventsReceived: Sendable {
 public struct RunWaiting: Sendable {
     /// What may still come, in words: `events sent to it ('inventory.approval')`, a wait, a timer.
     public let reasons: [String]
+    /// The names of the events that, sent to the run, would wake it.
+    public let events: [String]
     /// The earliest time something is due (a timer, a deadline), if any.
     public let wakeAt: Date?
     public let at: Date
 
-    public init(reasons: [String], wakeAt: Date?, at: Date) {
+    public init(reasons: [String], events: [String] = [], wakeAt: Date?, at: Date) {
         self.reasons = reasons
+        self.events = events
         self.wakeAt = wakeAt
         self.at = at
     }

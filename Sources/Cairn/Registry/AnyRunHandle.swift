@@ -6,6 +6,8 @@ public struct AnyRunHandle: Sendable {
     public let runID: RunID
     /// The run's progress stream.
     public let events: RunEventStream
+    /// Each time the run starts waiting (``RunHandle/waits``).
+    public let waits: @Sendable () -> AsyncStream<(RunID, RunWaiting)>
     private let ended: @Sendable () async -> RunEnd
     private let interruptRun: @Sendable () -> Void
     private let last: @Sendable () async -> RunID
@@ -13,6 +15,7 @@ public struct AnyRunHandle: Sendable {
     public init<Output>(_ handle: RunHandle<Output>) {
         runID = handle.runID
         events = handle.events
+        waits = { handle.waits }
         ended = {
             do {
                 let result = try await handle.result

@@ -29,6 +29,18 @@ public struct WorkflowRegistration: Sendable {
     /// was forked at, and a note when that event's commit journaled later events too.
     public let fork: @Sendable (Engine, RunID, ForkPoint, Data?) async throws -> (run: AnyRunHandle, seq: Int, note: String?)
 
+    /// Checks that `payload` is an event named `name` that the workflow's runs accept from outside.
+    /// - Throws: ``CairnError`` `invalid-input`: the workflow does not accept the name (listing those it does),
+    ///   or the payload does not decode as its type (naming the field).
+    public func checkExternalEvent(_ name: String, payload: Data) throws {
+        guard let type = graph.accepted.first(where: { $0.eventName == name }) else {
+            let accepted = graph.acceptedNames
+            throw CairnError(.invalidInput, "workflow '\(self.name)' does not accept '\(name)' from outside: "
+                + (accepted.isEmpty ? "it accepts no events" : "it accepts " + accepted.map { "'\($0)'" }.joined(separator: ", ")), event: name)
+        }
+        _ = try InputError.decode(type, from: payload, what: "the payload of '\(name)'")
+    }
+
     public init<W: Workflow>(_ workflow: W) {
         name = W.name
         graph = workflow.graph

@@ -64,7 +64,8 @@ struct Fork: CairnSubcommand {
         let (fork, seq, note) = try await registration.fork(environment.engine(journal), id, point, inputPatch.map { Data($0.utf8) })
         if let note { FileHandle.standardError.write(Data("cairn: note: \(note)\n".utf8)) }
         if !environment.output.json { environment.output.line("fork \(fork.runID) of run \(id) at seq \(seq)") }
-        let follower = RunFollower(output: environment.output, workflow: summary.workflow, signals: signals, journal: journal)
+        let follower = RunFollower(output: environment.output, workflow: summary.workflow, signals: signals, journal: journal,
+                                   answer: environment.options.databaseArgument)
         throw ExitCode(await follower.drive(fork))
     }
 }

@@ -56,7 +56,8 @@ struct Resume: CairnSubcommand {
             }
             let id = summary.runID
             let registration = try environment.workflow(named: summary.workflow)
-            let follower = RunFollower(output: environment.output, workflow: summary.workflow, signals: signals, journal: journal)
+            let follower = RunFollower(output: environment.output, workflow: summary.workflow, signals: signals, journal: journal,
+                                   answer: environment.options.databaseArgument)
             throw ExitCode(await follower.drive(try await registration.resume(engine, id, retryBroken)))
         }
         throw ExitCode(try await resumeAll(journal, engine, environment, signals))

@@ -48,11 +48,12 @@ struct Run: CairnSubcommand {
         let signals = SignalInterrupter(beforeForcedExit: environment.releaseLeasesNow)
         let workflow = self.workflow ?? ""
         let registration = try environment.workflow(named: workflow)
-        let json = try readInput()
+        let json = try InputFile.json(input)
         let runID = try id.map(environment.runID)
         let journal = try environment.journal()
         let engine = environment.engine(journal)
-        let follower = RunFollower(output: environment.output, workflow: workflow, signals: signals, journal: journal)
+        let follower = RunFollower(output: environment.output, workflow: workflow, signals: signals, journal: journal,
+                                   answer: environment.options.databaseArgument)
         /// The run of this id that exists already, resumed if it was interrupted (exit 3 while a live process owns it).
         func existing(_ runID: RunID, _ summary: RunSummary) async throws -> Never {
             guard summary.workflow == workflow else {
@@ -69,11 +70,5 @@ struct Run: CairnSubcommand {
             guard let runID, let summary = try await journal.summary(of: runID) else { throw error }
             try await existing(runID, summary)
         }
-    }
-
-    private func readInput() throws -> Data {
-        guard let input else { return Data("{}".utf8) }
-        guard input.hasPrefix("@") else { return Data(input.utf8) }
-        return try InputFile.read(String(input.dropFirst()))
     }
 }
