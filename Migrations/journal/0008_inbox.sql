@@ -4,11 +4,14 @@
 --   their inbox seq) in a commit of its own, so a run's journal keeps one writer. An idempotency key makes a
 --   repeated send a no-op that returns the first send's seq;
 -- * the event names a run accepts from outside, recorded at its start (a send of another is refused);
--- * `waiting`: a run with nothing to run but something that may still come; `wake_at` is when something is due.
+-- * `waiting`: a run with nothing to run but something that may still come; `wake_at` is when something is due;
+-- * delayed events (`context.send(_:after:)`): journaled with the commit that sent them, with the time they are
+--   delivered at (`deliver_at`); an `events_due` record delivers them when that time has come.
 
 ALTER TABLE run ADD COLUMN accepts TEXT;
 ALTER TABLE run ADD COLUMN wake_at TEXT;
 ALTER TABLE event ADD COLUMN inbox_seq INTEGER;
+ALTER TABLE event ADD COLUMN deliver_at TEXT;
 
 CREATE UNIQUE INDEX event_by_inbox_seq ON event(run_id, inbox_seq) WHERE inbox_seq IS NOT NULL;
 
@@ -86,7 +89,8 @@ SELECT event.run_id,
        started.step,
        event.target,
        event.at,
-       event.inbox_seq
+       event.inbox_seq,
+       event.deliver_at
 FROM event
 LEFT JOIN journal AS started
        ON started.run_id = event.run_id AND started.execution_id = event.execution_id

@@ -14,6 +14,7 @@ enum RecordKind: String, CaseIterable, DatabaseValueConvertible {
     case sideEffect = "side_effect"
     case eventsReceived = "events_received"
     case runWaiting = "run_waiting"
+    case eventsDue = "events_due"
     case runInterrupted = "run_interrupted"
     case runResumed = "run_resumed"
     case runFinished = "run_finished"

@@ -43,7 +43,7 @@ struct JournalReader {
                     version: runRow["version"],
                     patches: try (row["detail"] as String?).map { try decode(StartDetail.self, $0).patches } ?? [],
                     seed: (runRow["seed"] as Int64?).map { UInt64(bitPattern: $0) },
-                    deadline: try Timestamp.date(runRow["deadline"] as String?), at: at, start: event(start),
+                    deadline: try Timestamp.date(runRow["deadline"] as String?), at: at, start: try event(start),
                     store: (writes[position] ?? []).map(storeWrite),
                     origin: (runRow["origin_run_id"] as String?).flatMap(RunID.init).map { ($0, runRow["origin_seq"] as Int? ?? 0) },
                     continuedFrom: (runRow["continued_from"] as String?).flatMap(RunID.init),
@@ -61,8 +61,10 @@ struct JournalReader {
                                               result: Data(result.utf8), at: at))
             case .eventsReceived:
                 return .eventsReceived(EventsReceived(
-                    events: (events[position] ?? []).map(event),
+                    events: try (events[position] ?? []).map(event),
                     refused: try (row["detail"] as String?).map { try decode([EventsReceived.Refused].self, $0) } ?? [], at: at))
+            case .eventsDue:
+                return .eventsDue(EventsDue(seqs: try decode([Int].self, row["triggers"]), at: at))
             case .runWaiting:
                 let detail = try decode(WaitingDetail.self, row["detail"])
                 return .runWaiting(RunWaiting(reasons: detail.reasons, events: detail.events, wakeAt: try Timestamp.date(row["retry_at"] as String?),
@@ -117,7 +119,7 @@ struct JournalReader {
         return ExecutionFinished(
             executionID: row["execution_id"], step: row["step"], attempt: row["attempt"],
             triggers: try decode([TriggerRef].self, row["triggers"]).map { ($0.name, $0.seq) }, outcome: outcome,
-            emitted: events.map(event),
+            emitted: try events.map(event),
             streamed: streamed.map { StreamedEvent(position: $0["stream_position"], name: $0["name"], payload: Data(($0["payload"] as String).utf8), step: $0["step"]) },
             storeWrites: writes.map(storeWrite),
             recorded: detail.recorded, effects: [], startedAt: Date(timeIntervalSince1970: detail.startedAt), at: at)
@@ -127,9 +129,10 @@ struct JournalReader {
         StoreWrite(key: row["key"], value: Data((row["value"] as String).utf8))
     }
 
-    private func event(_ row: Row) -> JournaledEvent {
+    private func event(_ row: Row) throws -> JournaledEvent {
         JournaledEvent(seq: row["seq"], name: row["name"], payload: Data((row["payload"] as String).utf8),
-                       executionID: row["execution_id"], target: row["target"], inboxSeq: row["inbox_seq"], value: nil)
+                       executionID: row["execution_id"], target: row["target"], inboxSeq: row["inbox_seq"],
+                       deliverAt: try Timestamp.date(row["deliver_at"] as String?), value: nil)
     }
 
     private func decode<T: Decodable>(_ type: T.Type, _ text: String?) throws -> T {

@@ -56,6 +56,9 @@ struct JournalWriter {
             try log(position, .eventsReceived, detail: received.refused.isEmpty ? nil : try json(received.refused), at: received.at)
             for event in received.events { try insert(event, position: position, at: received.at) }
             try run(sql: "UPDATE run SET status = 'running', wake_at = NULL WHERE run_id = ? AND status = 'waiting'", arguments: [id])
+        case .eventsDue(let due):
+            try log(position, .eventsDue, triggers: Self.json(seqs: due.seqs), at: due.at)
+            try run(sql: "UPDATE run SET status = 'running', wake_at = NULL WHERE run_id = ? AND status = 'waiting'", arguments: [id])
         case .runWaiting(let waiting):
             try log(position, .runWaiting, retryAt: waiting.wakeAt, detail: try json(WaitingDetail(reasons: waiting.reasons, events: waiting.events)),
                     at: waiting.at)
@@ -134,9 +137,10 @@ struct JournalWriter {
 
     private func insert(_ event: JournaledEvent, position: Int, at: Date) throws {
         try run(sql: """
-            INSERT INTO event (run_id, seq, name, payload, execution_id, target, inbox_seq, position, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [id, event.seq, event.name, text(event.payload), event.executionID, event.target, event.inboxSeq, position,
-                             Timestamp.text(at)])
+            INSERT INTO event (run_id, seq, name, payload, execution_id, target, inbox_seq, deliver_at, position, at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [id, event.seq, event.name, text(event.payload), event.executionID, event.target, event.inboxSeq,
+                             event.deliverAt.map(Timestamp.text), position, Timestamp.text(at)])
     }
 
     private func log(

@@ -318,6 +318,7 @@ extension JournalRecord {
         case .sideEffect: "sideEffect"
         case .eventsReceived: "eventsReceived"
         case .runWaiting: "runWaiting"
+        case .eventsDue: "eventsDue"
         case .runInterrupted: "runInterrupted"
         case .runResumed: "runResumed"
         case .runFinished: "runFinished"

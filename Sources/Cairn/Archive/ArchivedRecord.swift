@@ -3,7 +3,7 @@ public import Foundation
 /// One journal record in a ``RunArchive``: its kind and the fields that kind has, each named as in
 /// `cairn show --json`. Fields a kind does not have are left out.
 public struct ArchivedRecord: Codable, Sendable {
-    /// `runStarted`, `executionStarted`, `executionFinished`, `sideEffect`, `eventsReceived`, `runWaiting`, `runInterrupted`,
+    /// `runStarted`, `executionStarted`, `executionFinished`, `sideEffect`, `eventsReceived`, `eventsDue`, `runWaiting`, `runInterrupted`,
     /// `runResumed` or `runFinished`.
     public let kind: String
     public let at: Date
@@ -41,6 +41,8 @@ public struct ArchivedRecord: Codable, Sendable {
     // eventsReceived
     var received: [EventEntry]?
     var refused: [EventsReceived.Refused]?
+    // eventsDue
+    var due: [Int]?
     // runWaiting
     var waitingFor: [String]?
     var wakingEvents: [String]?
@@ -63,6 +65,7 @@ public struct ArchivedRecord: Codable, Sendable {
         let executionId: Int?
         var target: String?
         var inboxSeq: Int?
+        var deliverAt: Date?
     }
 
     struct Trigger: Codable {
@@ -100,6 +103,9 @@ public struct ArchivedRecord: Codable, Sendable {
             self.init(kind: "eventsReceived", at: events.at)
             received = events.events.map(EventEntry.init)
             refused = events.refused.isEmpty ? nil : events.refused
+        case .eventsDue(let events):
+            self.init(kind: "eventsDue", at: events.at)
+            due = events.seqs
         case .runWaiting(let waiting):
             self.init(kind: "runWaiting", at: waiting.at)
             (waitingFor, wakingEvents, wakeAt) = (waiting.reasons, waiting.events, waiting.wakeAt)
@@ -155,6 +161,8 @@ public struct ArchivedRecord: Codable, Sendable {
                 origin: originRunId.map { ($0, originSeq ?? 0) }, accepts: accepts ?? []))
         case "eventsReceived":
             return .eventsReceived(EventsReceived(events: try need(received, "received").map(\.journaled), refused: refused ?? [], at: at))
+        case "eventsDue":
+            return .eventsDue(EventsDue(seqs: try need(due, "due"), at: at))
         case "runWaiting":
             return .runWaiting(RunWaiting(reasons: waitingFor ?? [], events: wakingEvents ?? [], wakeAt: wakeAt, at: at))
         case "executionStarted":
@@ -199,10 +207,10 @@ public struct ArchivedRecord: Codable, Sendable {
 extension ArchivedRecord.EventEntry {
     init(_ event: JournaledEvent) {
         self.init(seq: event.seq, name: event.name, payload: JSONValue(json: event.payload) ?? .null, executionId: event.executionID,
-                  target: event.target, inboxSeq: event.inboxSeq)
+                  target: event.target, inboxSeq: event.inboxSeq, deliverAt: event.deliverAt)
     }
 
     var journaled: JournaledEvent {
-        JournaledEvent(seq: seq, name: name, payload: payload.data, executionID: executionId, target: target, inboxSeq: inboxSeq, value: nil)
+        JournaledEvent(seq: seq, name: name, payload: payload.data, executionID: executionId, target: target, inboxSeq: inboxSeq, deliverAt: deliverAt, value: nil)
     }
 }

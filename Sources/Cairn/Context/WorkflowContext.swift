@@ -116,6 +116,26 @@ public final class WorkflowContext: Sendable {
         try mutate { $0.effects.sent.append(OutgoingEvent(name: E.eventName, payload: payload, value: event)) }
     }
 
+    /// Emits `event` to every step subscribed to its type `delay` after this step's commit — a durable timer
+    /// (contract 13): the due time is journaled with the commit, absolute, and the event is delivered then,
+    /// once, by whichever process drives the run — late when none was alive at that time, never early.
+    /// - Throws: ``CairnError/Code/undeclaredEvent`` when the step did not declare the type in its `Output`;
+    ///   `invalid-input` for a delay that is not positive.
+    public func send<E: Event>(_ event: E, after delay: Duration) throws {
+        guard delay > .zero else {
+            throw CairnError(.invalidInput, "step '\(stepName)' delayed '\(E.eventName)' by \(delay): a delay must be positive; "
+                + "send it without one to deliver it at the commit", step: stepName, event: E.eventName)
+        }
+        try send(event, at: clock.now.addingTimeInterval(delay.seconds))
+    }
+
+    /// Emits `event` to every step subscribed to its type at `time` (at the commit if that has passed): a
+    /// durable timer, like ``send(_:after:)``.
+    public func send<E: Event>(_ event: E, at time: Date) throws {
+        try send(event)
+        try mutate { state in state.effects.sent[state.effects.sent.count - 1].deliverAt = time }
+    }
+
     /// Emits `event` to the step named `step` alone (LlamaIndex's `send_event(ev, step=…)`), at this step's
     /// commit: other steps subscribed to its type do not receive it.
     /// - Throws: ``CairnError/Code/undeclaredEvent`` when this step did not declare the type in its `Output`,
@@ -306,6 +326,20 @@ public final class WorkflowContext: Sendable {
         return result
     }
 
+    /// Sleeps for `duration`, durably (contract 13): the wake time is journaled when the sleep begins (a
+    /// memoised `cairn.sleep` side effect), so an attempt re-run after a crash or an interrupt sleeps only what
+    /// is left of it. The attempt stays open while it sleeps; for long waits with nothing to hold, send a
+    /// delayed event instead (``send(_:after:)``), which holds no attempt.
+    /// - Throws: `invalid-input` for a duration that is not positive; `CancellationError` when the run is
+    ///   interrupted or cancelled meanwhile.
+    public func sleep(for duration: Duration) async throws {
+        guard duration > .zero else {
+            throw CairnError(.invalidInput, "step '\(stepName)' asked to sleep for \(duration): a sleep must be positive", step: stepName)
+        }
+        let wake = try await run("cairn.sleep") { [clock] in clock.now.addingTimeInterval(duration.seconds) }
+        try await clock.sleep(until: wake)
+    }
+
     // MARK: Commit
 
     /// When replaying: how the attempt strayed from the recorded one, if it did (values it read).
@@ -372,6 +406,8 @@ struct OutgoingEvent: Sendable {
     let value: (any Event)?
     /// The one step it goes to; `nil`: every subscriber.
     var target: String? = nil
+    /// When it is delivered; `nil`: at the commit.
+    var deliverAt: Date? = nil
 }
 
 /// What one attempt did, handed to the scheduler at its commit.

@@ -161,6 +161,10 @@ actor RunDriver {
             try await journal(decision.closes.map { .executionFinished($0) })
             return try await performDecision(launching: &starts)
         }
+        if let due = decision.due {
+            try await journal([.eventsDue(due)])
+            return try await performDecision(launching: &starts)
+        }
         if let finish = decision.finish {
             try await journal(machine.abandonRecords(at: finish.at).map { .executionFinished($0) } + [.runFinished(finish)])
             logger.debug("run \(finish.status.rawValue)")

@@ -15,6 +15,7 @@ struct RunSnapshot: Codable, Equatable, Sendable {
         var executionID: Int?
         var target: String?
         var inboxSeq: Int?
+        var deliverAt: Date?
     }
 
     struct Start: Codable, Equatable, Sendable {
@@ -93,6 +94,7 @@ struct RunSnapshot: Codable, Equatable, Sendable {
     var lastInboxSeq: Int?
     var parked: [Event]?
     var isWaiting: Bool?
+    var delayed: [Event]?
 
     /// The executions whose side effects a restore must read again: those unfinished at the snapshot, whose
     /// side effects their process journaled and the machine applies only at their commit.
@@ -108,13 +110,13 @@ struct RunSnapshot: Codable, Equatable, Sendable {
 extension RunSnapshot.Event {
     init(_ event: JournaledEvent) {
         self.init(seq: event.seq, name: event.name, payload: event.payload, executionID: event.executionID, target: event.target,
-                  inboxSeq: event.inboxSeq)
+                  inboxSeq: event.inboxSeq, deliverAt: event.deliverAt)
     }
 
     /// The journaled event, its value decoded as `graph`'s type.
     func journaled(in graph: WorkflowGraph) throws -> JournaledEvent {
         JournaledEvent(seq: seq, name: name, payload: payload, executionID: executionID, target: target, inboxSeq: inboxSeq,
-                       value: try graph.decode(name, from: payload))
+                       deliverAt: deliverAt, value: try graph.decode(name, from: payload))
     }
 }
 
@@ -169,6 +171,9 @@ extension RunSnapshot {
             take(&value)
             date = value
         }
+        func take(_ events: inout [Event]) {
+            for index in events.indices { take(&events[index].deliverAt) }
+        }
         func take(_ start: inout Start?) {
             guard var value = start else { return }
             take(&value.at)
@@ -181,8 +186,18 @@ extension RunSnapshot {
             take(&finished.successor)
             copy.finished = finished
         }
-        for index in copy.pending.indices { take(&copy.pending[index].notBefore) }
-        for index in copy.running.indices { take(&copy.running[index].startedAt) }
+        for index in copy.pending.indices {
+            take(&copy.pending[index].notBefore)
+            take(&copy.pending[index].triggers)
+        }
+        for index in copy.running.indices {
+            take(&copy.running[index].startedAt)
+            take(&copy.running[index].triggers)
+        }
+        for index in copy.buffers.indices {
+            for name in copy.buffers[index].events.keys.sorted() { take(&copy.buffers[index].events[name]!) }
+        }
+        if copy.delayed != nil { take(&copy.delayed!) }
         for key in copy.firstStartedAt.keys.sorted() { take(&copy.firstStartedAt[key]) }
         return (copy, times)
     }

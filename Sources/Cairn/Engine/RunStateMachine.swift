@@ -33,6 +33,8 @@ struct RunStateMachine: Sendable {
         var finish: RunFinished?
         /// The run stops resumable: journal this and stop driving.
         var interrupt: RunInterrupted?
+        /// Delayed events that fell due: journal this, then decide again.
+        var due: EventsDue?
         /// Attempts that died with their process and spent the budget: journal these failures first.
         var closes: [ExecutionFinished] = []
         /// Nothing to do now, but the run has not ended: what it waits for, in words, and the names of the
@@ -89,6 +91,8 @@ struct RunStateMachine: Sendable {
     private(set) var parked: [JournaledEvent] = []
     /// Whether the run's last word is that it waits (``JournalRecord/runWaiting(_:)``) and nothing started since.
     private(set) var isWaiting = false
+    /// Delayed events journaled and not yet due, in seq order.
+    private(set) var delayed: [JournaledEvent] = []
 
     init(graph: WorkflowGraph) {
         self.graph = graph
@@ -120,6 +124,14 @@ struct RunStateMachine: Sendable {
             lastInboxSeq = max(lastInboxSeq, received.refused.map(\.inboxSeq).max() ?? 0)
         case .runWaiting:
             isWaiting = true
+        case .eventsDue(let due):
+            isWaiting = false
+            for seq in due.seqs {
+                guard let index = delayed.firstIndex(where: { $0.seq == seq }) else {
+                    throw inconsistency("delayed event \(seq) fell due, but no such event was waiting")
+                }
+                try route(delayed.remove(at: index))
+            }
         case .executionFinished(let finish):
             try applyFinish(finish)
         case .sideEffect(let effect):
@@ -314,6 +326,15 @@ struct RunStateMachine: Sendable {
             throw inconsistency("event '\(event.name)' has seq \(event.seq) where \(nextSeq) was due")
         }
         nextSeq += 1
+        if event.deliverAt != nil {
+            delayed.append(event)  // routed when it falls due (``JournalRecord/eventsDue(_:)``)
+            return
+        }
+        try route(event)
+    }
+
+    /// Hands a journaled event to what it ends or starts: the stop, a continuation, or its subscribers.
+    private mutating func route(_ event: JournaledEvent) throws {
         if event.name == StepFailed.eventName { recoveries += 1 }
         if event.name == graph.stopType.eventName {
             if stopEvent == nil { stopEvent = event }
@@ -358,6 +379,10 @@ struct RunStateMachine: Sendable {
         if finished != nil { return decision }
         if !dead.isEmpty {
             decision.closes = dead.sorted().compactMap { deathRecord(of: $0, at: now) }
+            return decision
+        }
+        if lifecycle == .driving, case let due = delayed.filter({ $0.deliverAt! <= now }), !due.isEmpty, stopEvent == nil, failure == nil {
+            decision.due = EventsDue(seqs: due.map(\.seq), at: now)
             return decision
         }
         if let stop = stopEvent {
@@ -410,6 +435,7 @@ struct RunStateMachine: Sendable {
                 executionID: id, step: step.name, attempt: candidate.attempt, triggers: candidate.triggers.map(\.seq), at: now))
         }
         if let deadline = started?.deadline { decision.wakeAt = min(decision.wakeAt ?? deadline, deadline) }
+        if let next = delayed.compactMap(\.deliverAt).min() { decision.wakeAt = min(decision.wakeAt ?? next, next) }
         if decision.starts.isEmpty, running.isEmpty, pending.isEmpty {
             if !wakeSources.reasons.isEmpty {
                 decision.waiting = wakeSources
@@ -461,7 +487,7 @@ struct RunStateMachine: Sendable {
             if let returned { events.append(returned) }
             emitted = events.enumerated().map { offset, event in
                 JournaledEvent(seq: nextSeq + offset, name: event.name, payload: event.payload,
-                               executionID: attempt.executionID, target: event.target, value: event.value)
+                               executionID: attempt.executionID, target: event.target, deliverAt: event.deliverAt, value: event.value)
             }
             streamed = attemptEffects.streamed.enumerated().map { offset, event in
                 StreamedEvent(position: nextStreamPosition + offset, name: event.name, payload: event.payload, step: step.name)
@@ -540,7 +566,11 @@ struct RunStateMachine: Sendable {
     /// step subscribes to.
     private var wakeSources: (reasons: [String], events: [String]) {
         let subscribed = graph.acceptedNames.filter { graph.subscribers[$0] != nil }
-        return (subscribed.isEmpty ? [] : ["events sent to it (" + subscribed.map { "'\($0)'" }.joined(separator: ", ") + ")"], subscribed)
+        var reasons = subscribed.isEmpty ? [] : ["events sent to it (" + subscribed.map { "'\($0)'" }.joined(separator: ", ") + ")"]
+        if let next = delayed.min(by: { $0.deliverAt! < $1.deliverAt! }) {
+            reasons.append("\(delayed.count) delayed event(s), the next '\(next.name)' (seq \(next.seq)) due at \(next.deliverAt!)")
+        }
+        return (reasons, subscribed)
     }
 
     private func allowedAttempts(step: AnyStep, execution: Int) -> Int {
@@ -639,7 +669,7 @@ extension RunStateMachine {
             },
             sideEffects: sideEffects, extraAttempts: extraAttempts, firstStartedAt: firstStartedAt, recoveries: recoveries, dead: dead,
             buffers: groups, stopEvent: stopEvent.map(RunSnapshot.Event.init), continuation: continuation.map(RunSnapshot.Event.init),
-            failure: failure, lastInboxSeq: lastInboxSeq, parked: events(parked), isWaiting: isWaiting)
+            failure: failure, lastInboxSeq: lastInboxSeq, parked: events(parked), isWaiting: isWaiting, delayed: events(delayed))
     }
 
     /// A machine of `graph` in the state `snapshot` holds, its events decoded again.
@@ -687,5 +717,6 @@ extension RunStateMachine {
         lastInboxSeq = snapshot.lastInboxSeq ?? 0
         parked = try events(snapshot.parked ?? [])
         isWaiting = snapshot.isWaiting ?? false
+        delayed = try events(snapshot.delayed ?? [])
     }
 }

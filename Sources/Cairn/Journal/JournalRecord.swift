@@ -22,6 +22,8 @@ public enum JournalRecord: Sendable {
     case eventsReceived(EventsReceived)
     /// Nothing can run now, but something may still come: the run waits for it.
     case runWaiting(RunWaiting)
+    /// Delayed events fell due: they are delivered to their subscribers now.
+    case eventsDue(EventsDue)
     /// The run ended.
     indirect case runFinished(RunFinished)
 }
@@ -81,16 +83,20 @@ public struct JournaledEvent: Sendable {
     public let target: String?
     /// For an event sent from outside: its place in the run's inbox (``InboxReceipt/inboxSeq``).
     public let inboxSeq: Int?
+    /// For a delayed event (``WorkflowContext/send(_:after:)``): when it is delivered to its subscribers.
+    public let deliverAt: Date?
     /// The decoded event; present while live, filled by decoding when a run is rebuilt.
     public var value: (any Event)?
 
-    public init(seq: Int, name: String, payload: Data, executionID: Int?, target: String? = nil, inboxSeq: Int? = nil, value: (any Event)?) {
+    public init(seq: Int, name: String, payload: Data, executionID: Int?, target: String? = nil, inboxSeq: Int? = nil, deliverAt: Date? = nil,
+                value: (any Event)?) {
         self.seq = seq
         self.name = name
         self.payload = payload
         self.executionID = executionID
         self.target = target
         self.inboxSeq = inboxSeq
+        self.deliverAt = deliverAt
         self.value = value
     }
 }
@@ -335,6 +341,18 @@ public struct EventsReceived: Sendable {
     public init(events: [JournaledEvent], refused: [Refused] = [], at: Date) {
         self.events = events
         self.refused = refused
+        self.at = at
+    }
+}
+
+/// Payload of ``JournalRecord/eventsDue(_:)``.
+public struct EventsDue: Sendable {
+    /// The seqs of the delayed events delivered, in seq order.
+    public let seqs: [Int]
+    public let at: Date
+
+    public init(seqs: [Int], at: Date) {
+        self.seqs = seqs
         self.at = at
     }
 }

@@ -50,6 +50,10 @@ extension RunDetail {
                     entry.error = received.refused.map { "refused inbox \($0.inboxSeq) '\($0.name)': \($0.reason)" }.joined(separator: "; ")
                 }
                 entries.append(entry)
+            case .eventsDue(let due):
+                var entry = TimelineEntry(kind: .due, at: due.at)
+                entry.triggers = due.seqs
+                entries.append(entry)
             case .runWaiting(let waiting):
                 var entry = TimelineEntry(kind: .waiting, at: waiting.at, reason: waiting.reasons.joined(separator: "; "))
                 entry.wakeAt = waiting.wakeAt
@@ -77,6 +81,8 @@ public struct TimelineEntry: Sendable, Equatable, Codable {
         case received
         /// The run had nothing to run and waits (`reason` says for what).
         case waiting
+        /// Delayed events fell due and were delivered (their seqs in `triggers`).
+        case due
         case interrupted
         case resumed
         case finished
@@ -90,6 +96,8 @@ public struct TimelineEntry: Sendable, Equatable, Codable {
         public var target: String?
         /// Of an event sent from outside: its place in the run's inbox.
         public var inboxSeq: Int?
+        /// Of a delayed event: when it is delivered.
+        public var deliverAt: Date?
     }
 
     public let kind: Kind
@@ -135,7 +143,7 @@ public struct TimelineEntry: Sendable, Equatable, Codable {
         switch finish.outcome {
         case .completed:
             outcome = "completed"
-            emitted = finish.emitted.map { EventRef(name: $0.name, seq: $0.seq, target: $0.target) }
+            emitted = finish.emitted.map { EventRef(name: $0.name, seq: $0.seq, target: $0.target, deliverAt: $0.deliverAt) }
         case .failed(let message, _):
             outcome = "failed"
             error = message

@@ -100,12 +100,16 @@ struct Show: CairnSubcommand {
         case .attempt:
             let ended = (entry.outcome ?? "") + (entry.error.map { ": \($0)" } ?? "")
             let took = entry.durationSeconds.map(DurationText.format) ?? ""
-            let emitted = (entry.emitted ?? []).map { "\($0.name)#\($0.seq)" + ($0.target.map { " to \($0)" } ?? "") }.joined(separator: ", ")
+            let emitted = (entry.emitted ?? []).map {
+                "\($0.name)#\($0.seq)" + ($0.target.map { " to \($0)" } ?? "") + ($0.deliverAt.map { " due \(Timestamp.text($0))" } ?? "")
+            }.joined(separator: ", ")
             return "#\(entry.executionId ?? 0) \(entry.step ?? "") attempt \(entry.attempt ?? 0) on seq \(entry.triggers ?? [])"
                 + "  \(took)  \(ended)" + (emitted.isEmpty ? "" : "  → \(emitted)")
         case .received:
             let events = (entry.emitted ?? []).map { "\($0.name)#\($0.seq) (inbox \($0.inboxSeq ?? 0))" }.joined(separator: ", ")
             return "received  \(events)" + (entry.error.map { "  \($0)" } ?? "")
+        case .due:
+            return "delayed events due  seq \(entry.triggers ?? [])"
         case .waiting:
             return "run waiting  for \(entry.reason ?? "")" + (entry.wakeAt.map { "; due \(Timestamp.text($0))" } ?? "")
         case .interrupted:
