@@ -63,8 +63,19 @@ struct JournalReader {
                 return .eventsReceived(EventsReceived(
                     events: try (events[position] ?? []).map(event),
                     refused: try (row["detail"] as String?).map { try decode([EventsReceived.Refused].self, $0) } ?? [], at: at))
-            case .eventsDue:
-                return .eventsDue(EventsDue(seqs: try decode([Int].self, row["triggers"]), at: at))
+            case .timersFired:
+                return .timersFired(TimersFired(
+                    events: try decode([Int].self, row["triggers"]),
+                    waits: try (row["detail"] as String?).map { try decode([WaitRef].self, $0) } ?? [], at: at))
+            case .waitOpened:
+                let detail = try decode(WaitDetail.self, row["detail"])
+                return .waitOpened(WaitOpened(
+                    wait: WaitRef(executionID: row["execution_id"], key: detail.key), attempt: row["attempt"], name: detail.name ?? "",
+                    deadline: try Timestamp.date(row["retry_at"] as String?), at: at))
+            case .waitAnswered:
+                let detail = try decode(WaitDetail.self, row["detail"])
+                guard let seq = try decode([Int].self, row["triggers"]).first else { throw damaged("a wait's answer names no event") }
+                return .waitAnswered(WaitAnswered(wait: WaitRef(executionID: row["execution_id"], key: detail.key), seq: seq, at: at))
             case .runWaiting:
                 let detail = try decode(WaitingDetail.self, row["detail"])
                 return .runWaiting(RunWaiting(reasons: detail.reasons, events: detail.events, wakeAt: try Timestamp.date(row["retry_at"] as String?),
@@ -132,7 +143,8 @@ struct JournalReader {
     private func event(_ row: Row) throws -> JournaledEvent {
         JournaledEvent(seq: row["seq"], name: row["name"], payload: Data((row["payload"] as String).utf8),
                        executionID: row["execution_id"], target: row["target"], inboxSeq: row["inbox_seq"],
-                       deliverAt: try Timestamp.date(row["deliver_at"] as String?), value: nil)
+                       deliverAt: try Timestamp.date(row["deliver_at"] as String?),
+                       answers: (row["answers_execution"] as Int?).map { WaitRef(executionID: $0, key: row["answers_key"] ?? "") }, value: nil)
     }
 
     private func decode<T: Decodable>(_ type: T.Type, _ text: String?) throws -> T {

@@ -56,9 +56,15 @@ struct JournalWriter {
             try log(position, .eventsReceived, detail: received.refused.isEmpty ? nil : try json(received.refused), at: received.at)
             for event in received.events { try insert(event, position: position, at: received.at) }
             try run(sql: "UPDATE run SET status = 'running', wake_at = NULL WHERE run_id = ? AND status = 'waiting'", arguments: [id])
-        case .eventsDue(let due):
-            try log(position, .eventsDue, triggers: Self.json(seqs: due.seqs), at: due.at)
+        case .timersFired(let due):
+            try log(position, .timersFired, triggers: Self.json(seqs: due.events), detail: due.waits.isEmpty ? nil : try json(due.waits), at: due.at)
             try run(sql: "UPDATE run SET status = 'running', wake_at = NULL WHERE run_id = ? AND status = 'waiting'", arguments: [id])
+        case .waitOpened(let opened):
+            try log(position, .waitOpened, execution: opened.wait.executionID, attempt: opened.attempt, retryAt: opened.deadline,
+                    detail: try json(WaitDetail(key: opened.wait.key, name: opened.name)), at: opened.at)
+        case .waitAnswered(let answered):
+            try log(position, .waitAnswered, execution: answered.wait.executionID, triggers: Self.json(seqs: [answered.seq]),
+                    detail: try json(WaitDetail(key: answered.wait.key, name: nil)), at: answered.at)
         case .runWaiting(let waiting):
             try log(position, .runWaiting, retryAt: waiting.wakeAt, detail: try json(WaitingDetail(reasons: waiting.reasons, events: waiting.events)),
                     at: waiting.at)
@@ -137,10 +143,11 @@ struct JournalWriter {
 
     private func insert(_ event: JournaledEvent, position: Int, at: Date) throws {
         try run(sql: """
-            INSERT INTO event (run_id, seq, name, payload, execution_id, target, inbox_seq, deliver_at, position, at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO event (run_id, seq, name, payload, execution_id, target, inbox_seq, deliver_at, answers_execution, answers_key,
+                               position, at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [id, event.seq, event.name, text(event.payload), event.executionID, event.target, event.inboxSeq,
-                             event.deliverAt.map(Timestamp.text), position, Timestamp.text(at)])
+                             event.deliverAt.map(Timestamp.text), event.answers?.executionID, event.answers?.key, position, Timestamp.text(at)])
     }
 
     private func log(
@@ -190,6 +197,12 @@ struct StartDetail: Codable {
 struct FinishDetail: Codable {
     let startedAt: Double
     let recorded: [RecordedValue]
+}
+
+/// `journal.detail` of a `wait_opened` or `wait_answered` row.
+struct WaitDetail: Codable {
+    let key: String
+    let name: String?
 }
 
 /// `journal.detail` of a `run_waiting` row.

@@ -310,7 +310,7 @@ struct SyntheticRun {
 
 extension JournalRecord {
     /// The record's case name, for comparing kinds.
-    var kindName: String {
+    public var kindName: String {
         switch self {
         case .runStarted: "runStarted"
         case .executionStarted: "executionStarted"
@@ -318,7 +318,9 @@ extension JournalRecord {
         case .sideEffect: "sideEffect"
         case .eventsReceived: "eventsReceived"
         case .runWaiting: "runWaiting"
-        case .eventsDue: "eventsDue"
+        case .timersFired: "timersFired"
+        case .waitOpened: "waitOpened"
+        case .waitAnswered: "waitAnswered"
         case .runInterrupted: "runInterrupted"
         case .runResumed: "runResumed"
         case .runFinished: "runFinished"

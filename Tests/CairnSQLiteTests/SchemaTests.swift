@@ -60,11 +60,11 @@ struct SchemaTests {
             return error?.code == .journalDamaged && error?.message.contains("of run \(run) has outcome 'exploded'") == true
         }
         try await database(path).write { db in
-            try db.execute(sql: "UPDATE journal SET kind = 'wait_opened' WHERE run_id = ? AND position = 2", arguments: [run.description])
+            try db.execute(sql: "UPDATE journal SET kind = 'teleported' WHERE run_id = ? AND position = 2", arguments: [run.description])
             try db.execute(sql: "UPDATE run SET status = 'broken' WHERE run_id = '00000000-0000-4000-8000-000000000002'")
         }
         await #expect { _ = try await journal.records(for: run) } throws: { error in
-            (error as? CairnError)?.message.contains("record 2 of run \(run) has kind 'wait_opened'") == true
+            (error as? CairnError)?.message.contains("record 2 of run \(run) has kind 'teleported'") == true
         }
         await #expect { _ = try await journal.runs(RunQuery()) } throws: { error in
             (error as? CairnError)?.code == .journalDamaged && "\(error)".contains("status 'broken'")

@@ -34,14 +34,14 @@ struct TimerTests {
         #expect(try await journal.summary(of: handle.runID)?.wakeAt == start.addingTimeInterval(60))
         clock.advance(by: 59)
         await clock.waitForSleepers(1)
-        #expect(!(try await journal.records(for: handle.runID)).contains { if case .eventsDue = $0 { true } else { false } })
+        #expect(!(try await journal.records(for: handle.runID)).contains { if case .timersFired = $0 { true } else { false } })
         clock.advance(by: 1)
         #expect(try await handle.result == 42)
-        let due = try await journal.records(for: handle.runID).compactMap { record -> EventsDue? in
-            if case .eventsDue(let due) = record { return due }
+        let due = try await journal.records(for: handle.runID).compactMap { record -> TimersFired? in
+            if case .timersFired(let due) = record { return due }
             return nil
         }
-        #expect(due.map(\.seqs) == [[2]])
+        #expect(due.map(\.events) == [[2]])
         #expect(due.first?.at == start.addingTimeInterval(60))
     }
 
@@ -56,7 +56,7 @@ struct TimerTests {
         clock.advance(by: 3600)
         let resumed = try await Engine(journal: journal, clock: clock).resume(Self.reminder, run: handle.runID)
         #expect(try await resumed.result == 10)
-        let dues = try await journal.records(for: handle.runID).filter { if case .eventsDue = $0 { true } else { false } }
+        let dues = try await journal.records(for: handle.runID).filter { if case .timersFired = $0 { true } else { false } }
         #expect(dues.count == 1)
     }
 

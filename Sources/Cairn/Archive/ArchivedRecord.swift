@@ -3,7 +3,7 @@ public import Foundation
 /// One journal record in a ``RunArchive``: its kind and the fields that kind has, each named as in
 /// `cairn show --json`. Fields a kind does not have are left out.
 public struct ArchivedRecord: Codable, Sendable {
-    /// `runStarted`, `executionStarted`, `executionFinished`, `sideEffect`, `eventsReceived`, `eventsDue`, `runWaiting`, `runInterrupted`,
+    /// `runStarted`, `executionStarted`, `executionFinished`, `sideEffect`, `eventsReceived`, `timersFired`, `waitOpened`, `waitAnswered`, `runWaiting`, `runInterrupted`,
     /// `runResumed` or `runFinished`.
     public let kind: String
     public let at: Date
@@ -41,8 +41,12 @@ public struct ArchivedRecord: Codable, Sendable {
     // eventsReceived
     var received: [EventEntry]?
     var refused: [EventsReceived.Refused]?
-    // eventsDue
+    // timersFired
     var due: [Int]?
+    var timedOutWaits: [WaitRef]?
+    // waitOpened (with executionId, attempt, key, deadline), waitAnswered (with executionId, key)
+    var waitFor: String?
+    var answerSeq: Int?
     // runWaiting
     var waitingFor: [String]?
     var wakingEvents: [String]?
@@ -66,6 +70,7 @@ public struct ArchivedRecord: Codable, Sendable {
         var target: String?
         var inboxSeq: Int?
         var deliverAt: Date?
+        var answers: WaitRef?
     }
 
     struct Trigger: Codable {
@@ -103,9 +108,16 @@ public struct ArchivedRecord: Codable, Sendable {
             self.init(kind: "eventsReceived", at: events.at)
             received = events.events.map(EventEntry.init)
             refused = events.refused.isEmpty ? nil : events.refused
-        case .eventsDue(let events):
-            self.init(kind: "eventsDue", at: events.at)
-            due = events.seqs
+        case .timersFired(let events):
+            self.init(kind: "timersFired", at: events.at)
+            (due, timedOutWaits) = (events.events, events.waits.isEmpty ? nil : events.waits)
+        case .waitOpened(let opened):
+            self.init(kind: "waitOpened", at: opened.at)
+            (executionId, attempt, key) = (opened.wait.executionID, opened.attempt, opened.wait.key)
+            (waitFor, deadline) = (opened.name, opened.deadline)
+        case .waitAnswered(let answered):
+            self.init(kind: "waitAnswered", at: answered.at)
+            (executionId, key, answerSeq) = (answered.wait.executionID, answered.wait.key, answered.seq)
         case .runWaiting(let waiting):
             self.init(kind: "runWaiting", at: waiting.at)
             (waitingFor, wakingEvents, wakeAt) = (waiting.reasons, waiting.events, waiting.wakeAt)
@@ -161,8 +173,16 @@ public struct ArchivedRecord: Codable, Sendable {
                 origin: originRunId.map { ($0, originSeq ?? 0) }, accepts: accepts ?? []))
         case "eventsReceived":
             return .eventsReceived(EventsReceived(events: try need(received, "received").map(\.journaled), refused: refused ?? [], at: at))
-        case "eventsDue":
-            return .eventsDue(EventsDue(seqs: try need(due, "due"), at: at))
+        case "timersFired":
+            return .timersFired(TimersFired(events: due ?? [], waits: timedOutWaits ?? [], at: at))
+        case "waitOpened":
+            return .waitOpened(WaitOpened(
+                wait: WaitRef(executionID: try need(executionId, "executionId"), key: try need(key, "key")), attempt: try need(attempt, "attempt"),
+                name: try need(waitFor, "waitFor"), deadline: deadline, at: at))
+        case "waitAnswered":
+            return .waitAnswered(WaitAnswered(
+                wait: WaitRef(executionID: try need(executionId, "executionId"), key: try need(key, "key")), seq: try need(answerSeq, "answerSeq"),
+                at: at))
         case "runWaiting":
             return .runWaiting(RunWaiting(reasons: waitingFor ?? [], events: wakingEvents ?? [], wakeAt: wakeAt, at: at))
         case "executionStarted":
@@ -207,10 +227,11 @@ public struct ArchivedRecord: Codable, Sendable {
 extension ArchivedRecord.EventEntry {
     init(_ event: JournaledEvent) {
         self.init(seq: event.seq, name: event.name, payload: JSONValue(json: event.payload) ?? .null, executionId: event.executionID,
-                  target: event.target, inboxSeq: event.inboxSeq, deliverAt: event.deliverAt)
+                  target: event.target, inboxSeq: event.inboxSeq, deliverAt: event.deliverAt,
+                  answers: event.answers)
     }
 
     var journaled: JournaledEvent {
-        JournaledEvent(seq: seq, name: name, payload: payload.data, executionID: executionId, target: target, inboxSeq: inboxSeq, deliverAt: deliverAt, value: nil)
+        JournaledEvent(seq: seq, name: name, payload: payload.data, executionID: executionId, target: target, inboxSeq: inboxSeq, deliverAt: deliverAt, answers: answers, value: nil)
     }
 }

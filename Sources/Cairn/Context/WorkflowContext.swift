@@ -37,6 +37,11 @@ public final class WorkflowContext: Sendable {
     private let graph: WorkflowGraph
     private let committedStore: [String: Data]
     private let recordedSideEffects: [String: Data]
+    /// The execution's waits as journaled: answers and deadlines a re-run gets back.
+    private let recordedWaits: [String: RunStateMachine.WaitState]
+    /// Opens a wait with the run's driver and returns its answer's payload; `nil` where nothing can answer
+    /// (replay).
+    private let waiter: (@Sendable (WaitRequest) async throws -> Data)?
     private let journalSideEffect: @Sendable (SideEffect) async throws -> Void
     private let clock: any EngineClock
     private let payloadLimit: PayloadLimit
@@ -74,6 +79,8 @@ public final class WorkflowContext: Sendable {
         payloadLimit: PayloadLimit,
         replaying recordedValues: [RecordedValue]? = nil,
         triggerDurable: PendingAppend? = nil,
+        recordedWaits: [String: RunStateMachine.WaitState] = [:],
+        waiter: (@Sendable (WaitRequest) async throws -> Data)? = nil,
         journalSideEffect: @escaping @Sendable (SideEffect) async throws -> Void
     ) {
         self.runID = runID
@@ -87,6 +94,8 @@ public final class WorkflowContext: Sendable {
         self.graph = graph
         self.committedStore = committedStore
         self.recordedSideEffects = recordedSideEffects
+        self.recordedWaits = recordedWaits
+        self.waiter = waiter
         self.journalSideEffect = journalSideEffect
         self.clock = clock
         self.payloadLimit = payloadLimit
@@ -340,6 +349,50 @@ public final class WorkflowContext: Sendable {
         try await clock.sleep(until: wake)
     }
 
+    // MARK: Waits
+
+    /// Waits for an event of type `E` sent to the run from outside (``Engine/send(_:to:key:sender:)``, `cairn
+    /// send`) that `predicate` accepts — the human in the loop inside a step. The open wait is journaled (so
+    /// `show` and `list --status waiting` show the question); the event that answers it is journaled as its
+    /// answer and goes to no subscribing step; an event of the type that arrived earlier and that nothing took
+    /// answers it at once. When the attempt re-runs (a crash, an interrupt, a retry), an answered wait returns
+    /// its journaled answer and an open one keeps its first deadline: no question is asked twice.
+    ///
+    /// ```swift
+    /// let approval = try await context.waitFor(Approval.self, where: { $0.order == order.id }, timeout: .seconds(86_400))
+    /// ```
+    /// - Throws: ``WaitTimedOut`` when `timeout` passes unanswered (an absolute deadline in the journal);
+    ///   `invalid-input` when the workflow does not accept `E` (``Workflow/accepts``) or the timeout is not
+    ///   positive; `CancellationError` when the run is interrupted or cancelled meanwhile.
+    public func waitFor<E: Event>(_ type: E.Type, where predicate: @escaping @Sendable (E) -> Bool = { _ in true },
+                                  timeout: Duration? = nil) async throws -> E {
+        guard graph.acceptedNames.contains(E.eventName) else {
+            throw CairnError(.invalidInput, "step '\(stepName)' waits for '\(E.eventName)', which workflow '\(graph.name)' does not accept "
+                + "from outside: add \(String(reflecting: E.self)) to the workflow's accepts", step: stepName, event: E.eventName)
+        }
+        if let timeout, timeout <= .zero {
+            throw CairnError(.invalidInput, "step '\(stepName)' waits for '\(E.eventName)' with a timeout of \(timeout): a timeout must be "
+                + "positive", step: stepName, event: E.eventName)
+        }
+        let key = try mutate { state -> String in
+            let call = state.sideEffectCalls["wait:" + E.eventName, default: 0] + 1
+            state.sideEffectCalls["wait:" + E.eventName] = call
+            return "wait:\(E.eventName)#\(call)"
+        }
+        let recorded = recordedWaits[key]
+        if let answer = recorded?.answer { return try Self.decode(E.self, from: answer, what: "the answer of \(key)") }
+        if recorded?.timedOut == true, let deadline = recorded?.deadline { throw WaitTimedOut(event: E.eventName, deadline: deadline) }
+        guard let waiter else {
+            let divergence = "waited for '\(E.eventName)' (\(key)), which the recorded attempt did not get an answer for"
+            state.withLock { $0.divergence = $0.divergence ?? divergence }
+            throw CairnError(.internalInconsistency, "replay: step '\(stepName)' \(divergence)", step: stepName)
+        }
+        try await triggerDurable?.durable()
+        let deadline = recorded?.deadline ?? timeout.map { clock.now.addingTimeInterval($0.seconds) }
+        let payload = try await waiter(WaitRequest(key: key, name: E.eventName, deadline: deadline, matches: { ($0 as? E).map(predicate) ?? false }))
+        return try Self.decode(E.self, from: payload, what: "the answer of \(key)")
+    }
+
     // MARK: Commit
 
     /// When replaying: how the attempt strayed from the recorded one, if it did (values it read).
@@ -396,6 +449,15 @@ public final class WorkflowContext: Sendable {
             throw CairnError(.codingFailed, "could not decode \(what) as \(T.self): \(error)")
         }
     }
+}
+
+/// A wait a step opens (``WorkflowContext/waitFor(_:where:timeout:)``), as its driver gets it.
+struct WaitRequest: Sendable {
+    let key: String
+    let name: String
+    let deadline: Date?
+    /// Whether an event answers it: its type and the step's predicate.
+    let matches: @Sendable (any Event) -> Bool
 }
 
 /// An event a step emits, before its commit gives it a seq.

@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// Everything that reaches a run's driver: attempt results, timers and the caller's requests.
@@ -8,6 +9,16 @@ import Synchronization
 /// makes one step due — runs that step too, in the same task: a sequential step costs no task hop and no
 /// thread wake-up.
 final class DriverInbox: Sendable {
+    /// A step's open wait, with the task that waits for its answer.
+    struct WaitCall: Sendable {
+        let executionID: Int
+        let attempt: Int
+        let request: WaitRequest
+        let continuation: CheckedContinuation<Data, any Error>
+        /// Whether the waiting task was cancelled before its driver took the call.
+        let cancelled: @Sendable () -> Bool
+    }
+
     enum Message: Sendable {
         /// An attempt returned or threw.
         case attempt(AttemptResult)
@@ -23,6 +34,10 @@ final class DriverInbox: Sendable {
         case control(RunControl)
         /// Events were sent to the run: journal what its inbox holds.
         case inboxChanged
+        /// A step opens a wait: journal it, answer it when its event comes.
+        case openWait(WaitCall)
+        /// The task waiting in a step was cancelled: resume it.
+        case waitCancelled(executionID: Int, attempt: Int)
         /// A commit taken before its durability failed: the run stops, resumable from what is durable.
         case appendFailed(any Error)
     }
@@ -50,15 +65,18 @@ final class DriverInbox: Sendable {
         return await driver.drain(continuing: lane)
     }
 
-    /// Queues `message`; returns the driver when the caller is to drain.
+    /// Queues `message`; returns the driver when the caller is to drain. A wait sent after the driver stopped
+    /// is resumed at once, cancelled: nothing will answer it.
     private func post(_ message: Message) -> RunDriver? {
-        state.withLock { state in
-            guard !state.closed else { return nil }
+        let (driver, dropped) = state.withLock { state -> (RunDriver?, Bool) in
+            guard !state.closed else { return (nil, true) }
             state.queue.append(message)
-            guard !state.draining, let driver = state.driver else { return nil }
+            guard !state.draining, let driver = state.driver else { return (nil, false) }
             state.draining = true
-            return driver
+            return (driver, false)
         }
+        if dropped, case .openWait(let call) = message { call.continuation.resume(throwing: CancellationError()) }
+        return driver
     }
 
     /// The driver's messages go to `driver`, whose first drain is under way.

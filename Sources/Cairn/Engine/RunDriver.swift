@@ -36,7 +36,7 @@ actor RunDriver {
         let context: WorkflowContext
     }
 
-    private var machine: RunStateMachine
+    private(set) var machine: RunStateMachine
     let runID: RunID
     let journal: any Journal
     let configuration: EngineConfiguration
@@ -52,6 +52,8 @@ actor RunDriver {
     private let snapshots: (any SnapshottingJournal)?
     /// The run's inbox, when the journal keeps one and the workflow accepts events from outside.
     private let inboxes: (any InboxJournal)?
+    /// The waits steps have open, by execution: each attempt waits for one thing at a time.
+    var liveWaits: [Int: DriverInbox.WaitCall] = [:]
     /// The watch on the run's inbox for events sent by other processes, while the run is driven.
     private var inboxWatch: InboxWatch?
     /// Commit records journaled since the last snapshot.
@@ -100,6 +102,7 @@ actor RunDriver {
         }
         let outcome = await stopped()
         inboxWatch?.cancel()
+        cancelWaits(all: true)
         for (lane, _) in handles.values { lane.cancel() }
         for timer in timers { timer.cancel() }
         await leasing?.releaseLease(of: runID)
@@ -162,7 +165,8 @@ actor RunDriver {
             return try await performDecision(launching: &starts)
         }
         if let due = decision.due {
-            try await journal([.eventsDue(due)])
+            try await journal([.timersFired(due)])
+            resumeTimedOut(due)
             return try await performDecision(launching: &starts)
         }
         if let finish = decision.finish {
@@ -226,6 +230,10 @@ actor RunDriver {
                 throw error
             case .inboxChanged:
                 try await receive()
+            case .openWait(let call):
+                try await openWait(call)
+            case .waitCancelled(let id, let attempt):
+                cancelWaits(of: id, attempt: attempt)
             }
         }
         return try await commit(finished)
@@ -342,7 +350,7 @@ actor RunDriver {
 
 
     /// Appends to the journal, then applies to the machine: nothing is applied that is not journaled.
-    private func journal(_ records: [JournalRecord]) async throws {
+    func journal(_ records: [JournalRecord]) async throws {
         guard !records.isEmpty else { return }
         try await append(records)
         for record in records { try machine.apply(record) }
@@ -394,13 +402,16 @@ actor RunDriver {
                 refused.append(EventsReceived.Refused(inboxSeq: entry.inboxSeq, name: entry.name, reason: reason))
             }
         }
+        events = answering(events)
         try await journal([.eventsReceived(EventsReceived(events: events, refused: refused, at: clock.now))])
+        resumeAnswered(by: events)
         logger.debug("received \(events.map { "'\($0.name)'#\($0.seq)" }.joined(separator: ", "))")
     }
 
     /// Drops the handles of attempts the machine no longer has running, cancelling any still at work (an
     /// attempt abandoned as its run ended).
     private func pruneHandles() {
+        cancelWaits()
         for (id, handle) in handles where machine.running[id]?.attempt != handle.context.attempt { handle.lane.cancel() }
         handles = handles.filter { machine.running[$0.key]?.attempt == $0.value.context.attempt }
     }
@@ -441,6 +452,8 @@ actor RunDriver {
             logger: logger,
             payloadLimit: configuration.payloadLimit,
             triggerDurable: triggerDurable,
+            recordedWaits: machine.waits[start.executionID] ?? [:],
+            waiter: Self.waiter(execution: start.executionID, attempt: attempt, inbox: inbox),
             journalSideEffect: { [journal, runID] effect in try await journal.append([.sideEffect(effect)], for: runID) }
         )
         if let timeout = step.options.timeout {

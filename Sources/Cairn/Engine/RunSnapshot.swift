@@ -16,6 +16,7 @@ struct RunSnapshot: Codable, Equatable, Sendable {
         var target: String?
         var inboxSeq: Int?
         var deliverAt: Date?
+        var answers: WaitRef?
     }
 
     struct Start: Codable, Equatable, Sendable {
@@ -95,6 +96,7 @@ struct RunSnapshot: Codable, Equatable, Sendable {
     var parked: [Event]?
     var isWaiting: Bool?
     var delayed: [Event]?
+    var waits: [Int: [String: RunStateMachine.WaitState]]?
 
     /// The executions whose side effects a restore must read again: those unfinished at the snapshot, whose
     /// side effects their process journaled and the machine applies only at their commit.
@@ -110,13 +112,14 @@ struct RunSnapshot: Codable, Equatable, Sendable {
 extension RunSnapshot.Event {
     init(_ event: JournaledEvent) {
         self.init(seq: event.seq, name: event.name, payload: event.payload, executionID: event.executionID, target: event.target,
-                  inboxSeq: event.inboxSeq, deliverAt: event.deliverAt)
+                  inboxSeq: event.inboxSeq, deliverAt: event.deliverAt,
+                  answers: event.answers)
     }
 
     /// The journaled event, its value decoded as `graph`'s type.
     func journaled(in graph: WorkflowGraph) throws -> JournaledEvent {
         JournaledEvent(seq: seq, name: name, payload: payload, executionID: executionID, target: target, inboxSeq: inboxSeq,
-                       deliverAt: deliverAt, value: try graph.decode(name, from: payload))
+                       deliverAt: deliverAt, answers: answers, value: try graph.decode(name, from: payload))
     }
 }
 
@@ -198,6 +201,9 @@ extension RunSnapshot {
             for name in copy.buffers[index].events.keys.sorted() { take(&copy.buffers[index].events[name]!) }
         }
         if copy.delayed != nil { take(&copy.delayed!) }
+        for execution in copy.waits?.keys.sorted() ?? [] {
+            for key in copy.waits![execution]!.keys.sorted() { take(&copy.waits![execution]![key]!.deadline) }
+        }
         for key in copy.firstStartedAt.keys.sorted() { take(&copy.firstStartedAt[key]) }
         return (copy, times)
     }

@@ -34,7 +34,7 @@ struct RunStateMachine: Sendable {
         /// The run stops resumable: journal this and stop driving.
         var interrupt: RunInterrupted?
         /// Delayed events that fell due: journal this, then decide again.
-        var due: EventsDue?
+        var due: TimersFired?
         /// Attempts that died with their process and spent the budget: journal these failures first.
         var closes: [ExecutionFinished] = []
         /// Nothing to do now, but the run has not ended: what it waits for, in words, and the names of the
@@ -93,6 +93,23 @@ struct RunStateMachine: Sendable {
     private(set) var isWaiting = false
     /// Delayed events journaled and not yet due, in seq order.
     private(set) var delayed: [JournaledEvent] = []
+    /// The waits of unfinished executions (``WorkflowContext/waitFor(_:where:timeout:)``), by execution and key:
+    /// open, answered or timed out. Kept across attempts, so a re-run gets its answers and deadlines back.
+    private(set) var waits: [Int: [String: WaitState]] = [:]
+
+    /// One wait of an execution, as its journal says.
+    struct WaitState: Sendable, Codable, Equatable {
+        var name: String
+        var deadline: Date?
+        /// The attempt that last opened it.
+        var attempt: Int
+        /// The answer's payload and seq, once answered.
+        var answer: Data?
+        var answerSeq: Int?
+        var timedOut = false
+
+        var isOpen: Bool { answer == nil && !timedOut }
+    }
 
     init(graph: WorkflowGraph) {
         self.graph = graph
@@ -124,15 +141,41 @@ struct RunStateMachine: Sendable {
             lastInboxSeq = max(lastInboxSeq, received.refused.map(\.inboxSeq).max() ?? 0)
         case .runWaiting:
             isWaiting = true
-        case .eventsDue(let due):
+        case .timersFired(let due):
             isWaiting = false
-            for seq in due.seqs {
+            for seq in due.events {
                 guard let index = delayed.firstIndex(where: { $0.seq == seq }) else {
                     throw inconsistency("delayed event \(seq) fell due, but no such event was waiting")
                 }
                 try route(delayed.remove(at: index))
             }
+            for wait in due.waits {
+                guard waits[wait.executionID]?[wait.key]?.isOpen == true else {
+                    throw inconsistency("wait '\(wait.key)' of execution \(wait.executionID) timed out, but it was not open")
+                }
+                waits[wait.executionID]![wait.key]!.timedOut = true
+            }
+        case .waitOpened(let opened):
+            guard running[opened.wait.executionID]?.attempt == opened.attempt else {
+                throw inconsistency("attempt \(opened.attempt) of execution \(opened.wait.executionID) opened a wait, but it is not running")
+            }
+            var state = waits[opened.wait.executionID]?[opened.wait.key]
+                ?? WaitState(name: opened.name, deadline: opened.deadline, attempt: opened.attempt)
+            state.attempt = opened.attempt
+            waits[opened.wait.executionID, default: [:]][opened.wait.key] = state
+        case .waitAnswered(let answered):
+            guard let index = parked.firstIndex(where: { $0.seq == answered.seq }),
+                  let attempt = running[answered.wait.executionID]?.attempt else {
+                throw inconsistency("wait '\(answered.wait.key)' took event \(answered.seq), which no one had kept, or its execution is not running")
+            }
+            let event = parked.remove(at: index)
+            // Answered as it opens: no `waitOpened` was journaled for it.
+            if waits[answered.wait.executionID]?[answered.wait.key] == nil {
+                waits[answered.wait.executionID, default: [:]][answered.wait.key] = WaitState(name: event.name, deadline: nil, attempt: attempt)
+            }
+            try answer(answered.wait, with: event)
         case .executionFinished(let finish):
+            isWaiting = false
             try applyFinish(finish)
         case .sideEffect(let effect):
             sideEffects[effect.executionID, default: [:]][effect.key] = effect.result
@@ -199,6 +242,7 @@ struct RunStateMachine: Sendable {
         switch finish.outcome {
         case .completed:
             sideEffects[finish.executionID] = nil
+            waits[finish.executionID] = nil
             firstStartedAt[finish.executionID] = nil
             applyStoreWrites(finish.storeWrites)
             nextStreamPosition += finish.streamed.count
@@ -211,6 +255,7 @@ struct RunStateMachine: Sendable {
                 + (step.options.timeout.map { " (timeout \($0))" } ?? "")
             try retryOrFail(finish, run: run, retryAt: retryAt, code: .stepTimedOut, message: sentence)
         case .abandoned:
+            waits[finish.executionID] = nil
             firstStartedAt[finish.executionID] = nil  // the run is ending: nothing runs again, nothing is delivered
         }
     }
@@ -326,11 +371,30 @@ struct RunStateMachine: Sendable {
             throw inconsistency("event '\(event.name)' has seq \(event.seq) where \(nextSeq) was due")
         }
         nextSeq += 1
+        if let wait = event.answers { return try answer(wait, with: event) }
         if event.deliverAt != nil {
-            delayed.append(event)  // routed when it falls due (``JournalRecord/eventsDue(_:)``)
+            delayed.append(event)  // routed when it falls due (``JournalRecord/timersFired(_:)``)
             return
         }
         try route(event)
+    }
+
+    /// Makes `event` the answer of an open wait: it goes to no subscriber.
+    private mutating func answer(_ wait: WaitRef, with event: JournaledEvent) throws {
+        guard waits[wait.executionID]?[wait.key]?.isOpen == true else {
+            throw inconsistency("event \(event.seq) answers wait '\(wait.key)' of execution \(wait.executionID), which is not open")
+        }
+        waits[wait.executionID]![wait.key]!.answer = event.payload
+        waits[wait.executionID]![wait.key]!.answerSeq = event.seq
+    }
+
+    /// The open waits of running attempts: what blocks them.
+    var blockedWaits: [(wait: WaitRef, state: WaitState)] {
+        waits.sorted { $0.key < $1.key }.flatMap { execution, keyed in
+            keyed.sorted { $0.key < $1.key }.compactMap { key, state in
+                state.isOpen && running[execution]?.attempt == state.attempt ? (WaitRef(executionID: execution, key: key), state) : nil
+            }
+        }
     }
 
     /// Hands a journaled event to what it ends or starts: the stop, a continuation, or its subscribers.
@@ -381,9 +445,13 @@ struct RunStateMachine: Sendable {
             decision.closes = dead.sorted().compactMap { deathRecord(of: $0, at: now) }
             return decision
         }
-        if lifecycle == .driving, case let due = delayed.filter({ $0.deliverAt! <= now }), !due.isEmpty, stopEvent == nil, failure == nil {
-            decision.due = EventsDue(seqs: due.map(\.seq), at: now)
-            return decision
+        if lifecycle == .driving, stopEvent == nil, failure == nil {
+            let due = delayed.filter { $0.deliverAt! <= now }
+            let expired = blockedWaits.filter { $0.state.deadline.map { $0 <= now } ?? false }
+            if !due.isEmpty || !expired.isEmpty {
+                decision.due = TimersFired(events: due.map(\.seq), waits: expired.map(\.wait), at: now)
+                return decision
+            }
         }
         if let stop = stopEvent {
             decision.finish = RunFinished(status: .completed, result: stop.payload, error: nil, at: now)
@@ -435,12 +503,15 @@ struct RunStateMachine: Sendable {
                 executionID: id, step: step.name, attempt: candidate.attempt, triggers: candidate.triggers.map(\.seq), at: now))
         }
         if let deadline = started?.deadline { decision.wakeAt = min(decision.wakeAt ?? deadline, deadline) }
-        if let next = delayed.compactMap(\.deliverAt).min() { decision.wakeAt = min(decision.wakeAt ?? next, next) }
-        if decision.starts.isEmpty, running.isEmpty, pending.isEmpty {
-            if !wakeSources.reasons.isEmpty {
-                decision.waiting = wakeSources
-            } else {
+        let blocked = blockedWaits
+        for next in delayed.compactMap(\.deliverAt) + blocked.compactMap(\.state.deadline) {
+            decision.wakeAt = min(decision.wakeAt ?? next, next)
+        }
+        if decision.starts.isEmpty, pending.isEmpty {
+            if running.isEmpty, wakeSources.reasons.isEmpty {
                 decision.finish = RunFinished(status: .failed, result: nil, error: stallError(), at: now)
+            } else if Set(blocked.map(\.wait.executionID)) == Set(running.keys) {
+                decision.waiting = wakeSources  // every attempt still running waits for an event from outside
             }
         }
         return decision
@@ -570,7 +641,13 @@ struct RunStateMachine: Sendable {
         if let next = delayed.min(by: { $0.deliverAt! < $1.deliverAt! }) {
             reasons.append("\(delayed.count) delayed event(s), the next '\(next.name)' (seq \(next.seq)) due at \(next.deliverAt!)")
         }
-        return (reasons, subscribed)
+        var events = subscribed
+        for (wait, state) in blockedWaits {
+            let step = running[wait.executionID].map { graph.steps[$0.step].name } ?? "?"
+            reasons.append("step '\(step)' (execution \(wait.executionID)) waits for '\(state.name)'" + (state.deadline.map { " until \($0)" } ?? ""))
+            if !events.contains(state.name) { events.append(state.name) }
+        }
+        return (reasons, events)
     }
 
     private func allowedAttempts(step: AnyStep, execution: Int) -> Int {
@@ -669,7 +746,8 @@ extension RunStateMachine {
             },
             sideEffects: sideEffects, extraAttempts: extraAttempts, firstStartedAt: firstStartedAt, recoveries: recoveries, dead: dead,
             buffers: groups, stopEvent: stopEvent.map(RunSnapshot.Event.init), continuation: continuation.map(RunSnapshot.Event.init),
-            failure: failure, lastInboxSeq: lastInboxSeq, parked: events(parked), isWaiting: isWaiting, delayed: events(delayed))
+            failure: failure, lastInboxSeq: lastInboxSeq, parked: events(parked), isWaiting: isWaiting, delayed: events(delayed),
+            waits: waits.isEmpty ? nil : waits)
     }
 
     /// A machine of `graph` in the state `snapshot` holds, its events decoded again.
@@ -718,5 +796,6 @@ extension RunStateMachine {
         parked = try events(snapshot.parked ?? [])
         isWaiting = snapshot.isWaiting ?? false
         delayed = try events(snapshot.delayed ?? [])
+        waits = snapshot.waits ?? [:]
     }
 }

@@ -22,8 +22,12 @@ public enum JournalRecord: Sendable {
     case eventsReceived(EventsReceived)
     /// Nothing can run now, but something may still come: the run waits for it.
     case runWaiting(RunWaiting)
-    /// Delayed events fell due: they are delivered to their subscribers now.
-    case eventsDue(EventsDue)
+    /// Delayed events fell due (they are delivered to their subscribers now), or waits timed out.
+    case timersFired(TimersFired)
+    /// A step waits for an event from outside (``WorkflowContext/waitFor(_:where:timeout:)``).
+    case waitOpened(WaitOpened)
+    /// A wait took an event that was received before it opened.
+    case waitAnswered(WaitAnswered)
     /// The run ended.
     indirect case runFinished(RunFinished)
 }
@@ -85,11 +89,13 @@ public struct JournaledEvent: Sendable {
     public let inboxSeq: Int?
     /// For a delayed event (``WorkflowContext/send(_:after:)``): when it is delivered to its subscribers.
     public let deliverAt: Date?
+    /// For an event sent from outside that answered a wait: that wait (it went to no subscriber).
+    public let answers: WaitRef?
     /// The decoded event; present while live, filled by decoding when a run is rebuilt.
     public var value: (any Event)?
 
     public init(seq: Int, name: String, payload: Data, executionID: Int?, target: String? = nil, inboxSeq: Int? = nil, deliverAt: Date? = nil,
-                value: (any Event)?) {
+                answers: WaitRef? = nil, value: (any Event)?) {
         self.seq = seq
         self.name = name
         self.payload = payload
@@ -97,6 +103,7 @@ public struct JournaledEvent: Sendable {
         self.target = target
         self.inboxSeq = inboxSeq
         self.deliverAt = deliverAt
+        self.answers = answers
         self.value = value
     }
 }
@@ -345,14 +352,62 @@ public struct EventsReceived: Sendable {
     }
 }
 
-/// Payload of ``JournalRecord/eventsDue(_:)``.
-public struct EventsDue: Sendable {
-    /// The seqs of the delayed events delivered, in seq order.
-    public let seqs: [Int]
+/// Payload of ``JournalRecord/timersFired(_:)``.
+public struct TimersFired: Sendable {
+    /// The seqs of the delayed events delivered now, in seq order.
+    public let events: [Int]
+    /// The waits whose deadline passed unanswered: they throw ``WaitTimedOut`` in their step.
+    public let waits: [WaitRef]
     public let at: Date
 
-    public init(seqs: [Int], at: Date) {
-        self.seqs = seqs
+    public init(events: [Int], waits: [WaitRef] = [], at: Date) {
+        self.events = events
+        self.waits = waits
+        self.at = at
+    }
+}
+
+/// One ``WorkflowContext/waitFor(_:where:timeout:)`` of a step execution: the execution, and the wait's key
+/// (`wait:NAME#n` for its n-th wait for that event name).
+public struct WaitRef: Sendable, Hashable, Codable {
+    public let executionID: Int
+    public let key: String
+
+    public init(executionID: Int, key: String) {
+        self.executionID = executionID
+        self.key = key
+    }
+}
+
+/// Payload of ``JournalRecord/waitOpened(_:)``.
+public struct WaitOpened: Sendable {
+    public let wait: WaitRef
+    public let attempt: Int
+    /// The event name it waits for.
+    public let name: String
+    /// When it times out, absolute; the first attempt's, kept by every later one.
+    public let deadline: Date?
+    public let at: Date
+
+    public init(wait: WaitRef, attempt: Int, name: String, deadline: Date?, at: Date) {
+        self.wait = wait
+        self.attempt = attempt
+        self.name = name
+        self.deadline = deadline
+        self.at = at
+    }
+}
+
+/// Payload of ``JournalRecord/waitAnswered(_:)``: a wait took an event received earlier that nothing had taken.
+public struct WaitAnswered: Sendable {
+    public let wait: WaitRef
+    /// The event's seq.
+    public let seq: Int
+    public let at: Date
+
+    public init(wait: WaitRef, seq: Int, at: Date) {
+        self.wait = wait
+        self.seq = seq
         self.at = at
     }
 }

@@ -45,15 +45,28 @@ extension RunDetail {
                 entries[index].finish(finish)
             case .eventsReceived(let received):
                 var entry = TimelineEntry(kind: .received, at: received.at)
-                entry.emitted = received.events.map { TimelineEntry.EventRef(name: $0.name, seq: $0.seq, inboxSeq: $0.inboxSeq) }
+                entry.emitted = received.events.map {
+                    TimelineEntry.EventRef(name: $0.name, seq: $0.seq, inboxSeq: $0.inboxSeq, answers: $0.answers?.executionID)
+                }
                 if !received.refused.isEmpty {
                     entry.error = received.refused.map { "refused inbox \($0.inboxSeq) '\($0.name)': \($0.reason)" }.joined(separator: "; ")
                 }
                 entries.append(entry)
-            case .eventsDue(let due):
+            case .timersFired(let due):
                 var entry = TimelineEntry(kind: .due, at: due.at)
-                entry.triggers = due.seqs
+                entry.triggers = due.events
+                if !due.waits.isEmpty {
+                    entry.reason = "timed out: " + due.waits.map { "\($0.key) of #\($0.executionID)" }.joined(separator: ", ")
+                }
                 entries.append(entry)
+            case .waitOpened(let opened):
+                var entry = TimelineEntry(kind: .wait, at: opened.at, executionID: opened.wait.executionID, attempt: opened.attempt,
+                                          reason: "waits for '\(opened.name)'")
+                entry.wakeAt = opened.deadline
+                entries.append(entry)
+            case .waitAnswered(let answered):
+                entries.append(TimelineEntry(kind: .answered, at: answered.at, executionID: answered.wait.executionID,
+                                             triggers: [answered.seq], reason: "took event \(answered.seq), kept until a wait asked for it"))
             case .runWaiting(let waiting):
                 var entry = TimelineEntry(kind: .waiting, at: waiting.at, reason: waiting.reasons.joined(separator: "; "))
                 entry.wakeAt = waiting.wakeAt
@@ -81,8 +94,12 @@ public struct TimelineEntry: Sendable, Equatable, Codable {
         case received
         /// The run had nothing to run and waits (`reason` says for what).
         case waiting
-        /// Delayed events fell due and were delivered (their seqs in `triggers`).
+        /// Delayed events fell due and were delivered (their seqs in `triggers`), or waits timed out (`reason`).
         case due
+        /// A step opened a wait for an event from outside (`reason`; its deadline in `wakeAt`).
+        case wait
+        /// A wait took an event received before it opened (its seq in `triggers`).
+        case answered
         case interrupted
         case resumed
         case finished
@@ -98,6 +115,8 @@ public struct TimelineEntry: Sendable, Equatable, Codable {
         public var inboxSeq: Int?
         /// Of a delayed event: when it is delivered.
         public var deliverAt: Date?
+        /// Of an event that answered a wait: the execution that waited (no subscriber got it).
+        public var answers: Int?
     }
 
     public let kind: Kind

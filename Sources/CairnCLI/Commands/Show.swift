@@ -106,10 +106,18 @@ struct Show: CairnSubcommand {
             return "#\(entry.executionId ?? 0) \(entry.step ?? "") attempt \(entry.attempt ?? 0) on seq \(entry.triggers ?? [])"
                 + "  \(took)  \(ended)" + (emitted.isEmpty ? "" : "  → \(emitted)")
         case .received:
-            let events = (entry.emitted ?? []).map { "\($0.name)#\($0.seq) (inbox \($0.inboxSeq ?? 0))" }.joined(separator: ", ")
+            let events = (entry.emitted ?? []).map {
+                "\($0.name)#\($0.seq) (inbox \($0.inboxSeq ?? 0))" + ($0.answers.map { " answers the wait of #\($0)" } ?? "")
+            }.joined(separator: ", ")
             return "received  \(events)" + (entry.error.map { "  \($0)" } ?? "")
         case .due:
-            return "delayed events due  seq \(entry.triggers ?? [])"
+            return "timers fired" + ((entry.triggers ?? []).isEmpty ? "" : "  delayed events \(entry.triggers ?? []) delivered")
+                + (entry.reason.map { "  \($0)" } ?? "")
+        case .wait:
+            return "#\(entry.executionId ?? 0) attempt \(entry.attempt ?? 0) \(entry.reason ?? "")"
+                + (entry.wakeAt.map { " until \(Timestamp.text($0))" } ?? "")
+        case .answered:
+            return "#\(entry.executionId ?? 0) \(entry.reason ?? "")"
         case .waiting:
             return "run waiting  for \(entry.reason ?? "")" + (entry.wakeAt.map { "; due \(Timestamp.text($0))" } ?? "")
         case .interrupted:

@@ -447,12 +447,17 @@ CREATE TABLE snapshot (
 -- * the event names a run accepts from outside, recorded at its start (a send of another is refused);
 -- * `waiting`: a run with nothing to run but something that may still come; `wake_at` is when something is due;
 -- * delayed events (`context.send(_:after:)`): journaled with the commit that sent them, with the time they are
---   delivered at (`deliver_at`); an `events_due` record delivers them when that time has come.
+--   delivered at (`deliver_at`); a `timers_fired` record delivers them when that time has come;
+-- * waits (`context.waitFor`): `wait_opened` records the question and its deadline; the event that answers it
+--   names the wait (`answers_execution`, `answers_key`) and goes to no subscriber; `wait_answered` records a
+--   wait that took an event received before it opened; a deadline passed unanswered is in `timers_fired`.
 
 ALTER TABLE run ADD COLUMN accepts TEXT;
 ALTER TABLE run ADD COLUMN wake_at TEXT;
 ALTER TABLE event ADD COLUMN inbox_seq INTEGER;
 ALTER TABLE event ADD COLUMN deliver_at TEXT;
+ALTER TABLE event ADD COLUMN answers_execution INTEGER;
+ALTER TABLE event ADD COLUMN answers_key TEXT;
 
 CREATE UNIQUE INDEX event_by_inbox_seq ON event(run_id, inbox_seq) WHERE inbox_seq IS NOT NULL;
 
@@ -531,7 +536,8 @@ SELECT event.run_id,
        event.target,
        event.at,
        event.inbox_seq,
-       event.deliver_at
+       event.deliver_at,
+       event.answers_execution
 FROM event
 LEFT JOIN journal AS started
        ON started.run_id = event.run_id AND started.execution_id = event.execution_id

@@ -54,6 +54,7 @@ public enum JournalViews {
             ("at", "When the emitting step committed (or its owner journaled an event sent from outside)."),
             ("inbox_seq", "For an event sent from outside: its place in the run's inbox (see messages); NULL for the others."),
             ("deliver_at", "For a delayed event (context.send(_:after:)): when it is delivered to its subscribers; NULL for the others."),
+            ("answers_execution", "For an event sent from outside that answered a wait (context.waitFor): the execution that waited; no subscriber got it."),
         ]),
         JournalView(name: "step_executions", summary: "One row per attempt of a step execution.", columns: [
             ("run_id", "The run."),
