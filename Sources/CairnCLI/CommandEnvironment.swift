@@ -79,9 +79,8 @@ public struct CommandEnvironment {
         try ReadOnlyJournal(path: options.databasePath, extensions: CairnCLI.journalExtensions)
     }
 
-    func engine(_ journal: any Journal) -> Engine {
-        Engine(journal: journal, configuration: EngineConfiguration(payloadLimit: payloadLimit, snapshotEvery: snapshotEvery),
-               logger: Logger(label: "cairn"))
+    func engine(_ journal: any Journal, logger: Logger = Logger(label: "cairn")) -> Engine {
+        Engine(journal: journal, configuration: EngineConfiguration(payloadLimit: payloadLimit, snapshotEvery: snapshotEvery), logger: logger)
     }
 
     /// The registered workflow called `name`.

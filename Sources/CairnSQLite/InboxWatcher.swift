@@ -54,18 +54,12 @@ final class InboxWatcher: Sendable {
     deinit { state.withLock { $0.task?.cancel() } }
 
     private func poll() async {
-        var configuration = Configuration()
-        configuration.readonly = true
-        guard let connection = try? DatabaseQueue(path: path, configuration: configuration) else { return }
-        var version: Int?
+        guard let watch = try? JournalChangeWatch(path: path) else { return }
         while !Task.isCancelled {
-            if let now = try? connection.inDatabase({ try Int.fetchOne($0, sql: "PRAGMA data_version") }), now != version {
-                version = now
-                notifyChanged(connection)
-            }
+            if watch.changed() { notifyChanged(watch.connection) }
             try? await Task.sleep(for: Self.tick)
         }
-        try? connection.close()
+        try? watch.connection.close()
     }
 
     /// Calls the watchers of every run whose inbox grew since it was last looked at.

@@ -27,7 +27,7 @@ enum RunListing {
     /// `show` say so at once too, not when the lease expires.
     private static let interrupted = "(interrupted = 1 OR (finished_at IS NULL AND cairn_owner_gone(owner)))"
 
-    private static let ownerGone = DatabaseFunction("cairn_owner_gone", argumentCount: 1, pure: false) { values in
+    static let ownerGone = DatabaseFunction("cairn_owner_gone", argumentCount: 1, pure: false) { values in
         (String.fromDatabaseValue(values[0])).flatMap(LeaseOwner.init)?.isProvablyGone ?? false
     }
 

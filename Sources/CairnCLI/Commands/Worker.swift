@@ -1,0 +1,54 @@
+import ArgumentParser
+import Cairn
+import CairnSQLite
+import Foundation
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+struct Worker: CairnSubcommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Claim and drive every runnable run of the journal, until stopped.",
+        discussion: """
+            A long-lived process: it takes over runs whose owner is gone (once their lease expires, or at once \
+            when the owner was a process of this host that no longer runs), and waiting runs whose event was \
+            sent or whose timer fell due — never a run a live process holds. Each claim is a fenced lease \
+            takeover, so any number of workers can share a journal and no run is driven twice. A run that starts \
+            waiting is let go until something wakes it, so waiting runs hold no slot.
+
+            SIGTERM or SIGINT interrupts its runs (they stay resumable), gives up their leases and exits 0. It \
+            logs one line per claim and per end at --log-level info (its default).
+
+            Examples:
+              cairn worker
+              cairn worker --concurrency 16 --poll 0.5
+            """
+    )
+
+    @Option(help: ArgumentHelp("How many runs it drives at once.", valueName: "n"))
+    var concurrency = 8
+
+    @Option(help: ArgumentHelp("Seconds between looks for runs whose lease expired (sends and commits of other processes wake it at once).",
+                               valueName: "seconds"), transform: Seconds.parse)
+    var poll: Seconds = Seconds("1")!
+
+    @OptionGroup var options: GlobalOptions
+    @ParentCommand var root: CairnCommand
+
+    func validate() throws {
+        if concurrency < 1 { throw ValidationError("--concurrency must be at least 1, not \(concurrency).") }
+    }
+
+    func run(in environment: CommandEnvironment) async throws {
+        let journal = try environment.fileJournal()
+        var logger = Logger(label: "cairn.worker")
+        logger.logLevel = min(logger.logLevel, .info)
+        let engine = environment.engine(journal, logger: logger)
+        let worker = RunWorker(journal: journal, engine: engine, workflows: CairnCLI.workflows, concurrency: concurrency,
+                               poll: poll.duration, logger: logger)
+        logger.info("worker \(journal.owner) on \(journal.path), \(concurrency) run(s) at a time")
+        let group = ServiceGroup(configuration: .init(services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        logger.info("worker stopped")
+    }
+}

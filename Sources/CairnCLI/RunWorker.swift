@@ -1,0 +1,128 @@
+import Cairn
+import CairnSQLite
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Claims and drives every runnable run of a journal, a number at a time (`cairn worker`): runs whose owner
+/// is gone once their lease expires (at once when the owner is provably dead), waiting runs whose event or
+/// timer has come. Each claim is a fenced lease takeover, so several workers on one journal never drive a
+/// run twice. A run that starts waiting is let go (interrupted, resumable; its waits cost no retry), so a
+/// waiting run holds no slot (contract 12). On graceful shutdown its runs are interrupted and it returns.
+struct RunWorker: Service {
+    let journal: SQLiteJournal
+    let engine: Engine
+    let workflows: [WorkflowRegistration]
+    let concurrency: Int
+    /// How often it looks for runs whose lease expired (nothing else tells it); an event or a commit by
+    /// another process, and a run of its own ending, make it look at once.
+    let poll: Duration
+    let logger: Logger
+
+    func run() async throws {
+        let active = ActiveRuns()
+        let watch = try journal.changeWatch()
+        await cancelWhenGracefulShutdown {
+            var skipped: Set<String> = []
+            while !Task.isCancelled {
+                var nextWake: Date?
+                do {
+                    nextWake = try await claim(into: active, skipping: &skipped)
+                } catch {
+                    logger.error("looking for runs to claim failed: \(error)")
+                }
+                let untilWake = nextWake.map { Duration.seconds(max(0, $0.timeIntervalSinceNow)) } ?? poll
+                await journal.waitForChange(upTo: min(poll, untilWake), watch: watch)
+            }
+        }
+        let handles = active.all
+        if !handles.isEmpty { logger.info("shutting down: interrupting \(handles.count) run(s); they stay resumable") }
+        for handle in handles { handle.interrupt() }
+        await active.waitUntilEmpty()
+    }
+
+    /// Claims what it has room for; returns when the next waiting run falls due.
+    private func claim(into active: ActiveRuns, skipping skipped: inout Set<String>) async throws -> Date? {
+        let room = concurrency - active.count
+        guard room > 0 else { return nil }
+        let claimable = try await journal.claimableRuns(limit: room + active.count)
+        for (runID, workflow) in claimable.runs where !active.contains(runID) && active.count < concurrency {
+            guard let registration = workflows.first(where: { $0.name == workflow }) else {
+                if skipped.insert(workflow).inserted {
+                    logger.warning("runs of workflow '\(workflow)' are left to a worker that has it: it is not registered in this binary")
+                }
+                continue
+            }
+            do {
+                let handle = try await registration.resume(engine, runID, false)
+                active.add(handle)
+                logger.info("claimed run \(runID) (\(workflow))")
+                Task { await follow(handle, workflow: workflow, in: active) }
+            } catch let error as CairnError where error.code == .runOwned {
+                continue  // another worker claimed it first
+            } catch {
+                logger.error("could not resume run \(runID) (\(workflow)): \(error)")
+            }
+        }
+        return claimable.nextWake
+    }
+
+    /// Lets go of the run when it starts waiting, and reports how it stopped.
+    private func follow(_ handle: AnyRunHandle, workflow: String, in active: ActiveRuns) async {
+        let letGo = Task {
+            for await (runID, waiting) in handle.waits() {
+                logger.info("run \(runID) waits for \(waiting.reasons.joined(separator: "; ")); let go until it is due")
+                handle.interrupt()
+                return
+            }
+        }
+        let end = await handle.end()
+        letGo.cancel()
+        active.remove(handle.runID)
+        switch end {
+        case .completed: logger.info("run \(handle.runID) (\(workflow)) completed")
+        case .ended(let status, let error): logger.info("run \(handle.runID) (\(workflow)) ended \(status.rawValue): \(error.message)")
+        case .interrupted: logger.debug("run \(handle.runID) (\(workflow)) let go, resumable")
+        case .journalFailed(let error): logger.error("run \(handle.runID) (\(workflow)) stopped: the journal refused a write: \(error)")
+        }
+    }
+}
+
+/// The runs a worker drives now.
+final class ActiveRuns: Sendable {
+    private struct State {
+        var runs: [RunID: AnyRunHandle] = [:]
+        var emptyWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let state = Mutex(State())
+
+    var count: Int { state.withLock { $0.runs.count } }
+    var all: [AnyRunHandle] { state.withLock { Array($0.runs.values) } }
+
+    func contains(_ run: RunID) -> Bool { state.withLock { $0.runs[run] != nil } }
+
+    func add(_ handle: AnyRunHandle) { state.withLock { $0.runs[handle.runID] = handle } }
+
+    func remove(_ run: RunID) {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.runs[run] = nil
+            guard state.runs.isEmpty else { return [] }
+            defer { state.emptyWaiters = [] }
+            return state.emptyWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    func waitUntilEmpty() async {
+        await withCheckedContinuation { continuation in
+            let empty = state.withLock { state in
+                if state.runs.isEmpty { return true }
+                state.emptyWaiters.append(continuation)
+                return false
+            }
+            if empty { continuation.resume() }
+        }
+    }
+}

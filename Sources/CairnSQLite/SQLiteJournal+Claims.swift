@@ -1,0 +1,75 @@
+public import Cairn
+public import Foundation
+import GRDB
+import Synchronization
+
+/// What a worker may take over (`cairn worker`).
+public struct ClaimableRuns: Sendable {
+    /// Unfinished runs no live process owns that have something to do now, oldest first: runs interrupted
+    /// or whose owner died (their lease expired, or their owner is provably gone), and waiting runs with an
+    /// event in their inbox or a timer due.
+    public let runs: [(runID: RunID, workflow: String)]
+    /// The earliest time a waiting run no one owns falls due, after now: when to look again.
+    public let nextWake: Date?
+}
+
+extension SQLiteJournal {
+    /// The runs a worker may claim now, up to `limit`, and when the next waiting one falls due. Claiming is
+    /// ``takeOver(_:)``, fenced: of two workers that list the same run, one takes it.
+    public func claimableRuns(limit: Int) async throws -> ClaimableRuns {
+        try await read { db in
+            db.add(function: RunListing.ownerGone)
+            let now = Timestamp.text(Date())
+            let unowned = "(lease.expires_at IS NULL OR lease.expires_at <= (SELECT now FROM clock) OR cairn_owner_gone(lease.owner))"
+            let runs = try Row.fetchAll(db, sql: """
+                SELECT run.run_id, run.workflow FROM run LEFT JOIN lease USING (run_id)
+                WHERE run.status IN ('pending', 'running', 'waiting') AND run.finished_at IS NULL AND \(unowned)
+                  AND (run.status != 'waiting'
+                       OR (run.wake_at IS NOT NULL AND run.wake_at <= ?)
+                       OR EXISTS (SELECT 1 FROM inbox WHERE inbox.run_id = run.run_id
+                                    AND NOT EXISTS (SELECT 1 FROM event WHERE event.run_id = inbox.run_id AND event.inbox_seq = inbox.seq)))
+                ORDER BY run.created_at LIMIT ?
+                """, arguments: [now, limit]).compactMap { row in RunID(row[0] as String).map { ($0, row[1] as String) } }
+            let next = try String.fetchOne(db, sql: """
+                SELECT MIN(run.wake_at) FROM run LEFT JOIN lease USING (run_id)
+                WHERE run.status = 'waiting' AND run.wake_at > ? AND \(unowned)
+                """, arguments: [now])
+            return ClaimableRuns(runs: runs, nextWake: try Timestamp.date(next))
+        }
+    }
+
+    /// Waits until another connection commits to the journal (`PRAGMA data_version` read every 10 ms on a
+    /// connection of the watch's own), or `limit` passes. Returns at once when the task is cancelled.
+    public func waitForChange(upTo limit: Duration, watch: JournalChangeWatch) async {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline, !Task.isCancelled {
+            if watch.changed() { return }
+            try? await Task.sleep(for: InboxWatcher.tick)
+        }
+    }
+
+    /// A watch on other connections' commits, for ``waitForChange(upTo:watch:)``.
+    public func changeWatch() throws -> JournalChangeWatch { try JournalChangeWatch(path: path) }
+}
+
+/// A read-only connection of its own that tells whether another connection committed since it last looked:
+/// `PRAGMA data_version` changes only then, and reading it costs no I/O.
+public final class JournalChangeWatch: Sendable {
+    let connection: DatabaseQueue
+    private let version = Mutex<Int?>(nil)
+
+    init(path: String) throws {
+        var configuration = Configuration()
+        configuration.readonly = true
+        connection = try DatabaseQueue(path: path, configuration: configuration)
+    }
+
+    /// Whether the journal changed since the last call (true the first time).
+    func changed() -> Bool {
+        let now = try? connection.inDatabase { try Int.fetchOne($0, sql: "PRAGMA data_version") }
+        return version.withLock { version in
+            defer { version = now }
+            return now != version
+        }
+    }
+}
