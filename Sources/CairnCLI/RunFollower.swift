@@ -28,15 +28,12 @@ struct RunFollower {
         return output.outcome(await Self.outcome(of: run, startedHere: started, in: journal))
     }
 
-    /// Says, once per event name, how to answer a run that waits: the exact `cairn send` line (on stderr, so
-    /// `--json` output stays one document).
+    /// Says, each time the run starts waiting, how to answer it: the exact `cairn send` line per event that
+    /// would wake it (on stderr, so `--json` output stays one document).
     private static func announce(_ waits: AsyncStream<(RunID, RunWaiting)>, output: Output, answer: String) async {
-        var said: Set<String> = []
-        for await (runID, waiting) in waits {
-            let new = waiting.events.filter { said.insert("\(runID) \($0)").inserted }
-            guard !new.isEmpty else { continue }
+        for await (runID, waiting) in waits where !waiting.events.isEmpty {
             var lines = ["cairn: run \(runID) is waiting for \(waiting.reasons.joined(separator: "; ")); answer it from another terminal:"]
-            lines += new.map { "  cairn send \(runID) \($0) --payload '{…}'\(answer)" }
+            lines += waiting.events.map { "  cairn send \(runID) \($0) --payload '{…}'\(answer)" }
             lines.append("  (Ctrl-C leaves it waiting: `cairn resume` or a worker picks it up after.)")
             FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
         }

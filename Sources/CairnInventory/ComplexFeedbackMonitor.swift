@@ -18,6 +18,9 @@ public struct ComplexFeedbackMonitor: Workflow {
         self.orderVotes = orderVotes
     }
 
+    /// A person's answer to an order over `approveOver` units.
+    public var accepts: [any Event.Type] { [ApprovalEvent.self] }
+
     public var steps: [AnyStep] {
         FunctionStep("begin") { (event: OneOf2<StartEvent<MonitorInput>, LoopEvent>, context)
             -> OneOf4<OnlineEvent, OfflineEvent, TrendingPredictionEvent, StopEvent<MonitorReport>>? in
@@ -51,7 +54,7 @@ public struct ComplexFeedbackMonitor: Workflow {
             return TradeEvent(sku: input?.sku ?? "", round: online.round, decision: votes.decision(requiringGood: orderVotes), votes: votes)
         }
         FunctionStep("trade") { (event: TradeEvent, context) -> LoopEvent? in
-            try MonitorSteps.record(.init(round: event.round, decision: event.decision, votes: event.votes), sku: event.sku, context)
+            try await MonitorSteps.record(.init(round: event.round, decision: event.decision, votes: event.votes), sku: event.sku, context)
             return LoopEvent(round: event.round)
         }
     }

@@ -18,6 +18,9 @@ public struct FeedbackMonitor: Workflow {
         self.patches = patches
     }
 
+    /// A person's answer to an order over `approveOver` units.
+    public var accepts: [any Event.Type] { [ApprovalEvent.self] }
+
     public var steps: [AnyStep] {
         FunctionStep("begin") { (event: OneOf2<StartEvent<MonitorInput>, LoopEvent>, context)
             -> OneOf2<GetFeedbackEvent, StopEvent<MonitorReport>>? in
@@ -41,11 +44,11 @@ public struct FeedbackMonitor: Workflow {
             }
         }
         FunctionStep("order") { (event: OrderEvent, context) -> LoopEvent? in
-            try MonitorSteps.record(.init(round: event.round, decision: .good), sku: event.sku, context)
+            try await MonitorSteps.record(.init(round: event.round, decision: .good), sku: event.sku, context)
             return LoopEvent(round: event.round)
         }
         FunctionStep("clear") { (event: ClearEvent, context) -> LoopEvent? in
-            try MonitorSteps.record(.init(round: event.round, decision: .bad), sku: event.sku, context)
+            try await MonitorSteps.record(.init(round: event.round, decision: .bad), sku: event.sku, context)
             return LoopEvent(round: event.round)
         }
     }

@@ -39,13 +39,13 @@ public enum Inventory {
         commands: CommandGroup(name: "Inventory", subcommands: [Audit.self, Ledger.self]))
 }
 
-/// The inventory's documented views (created by `Migrations/inventory/0002_views.sql`).
+/// The inventory's documented views (created by `Migrations/inventory/0002_views.sql`, widened by `0003_approvals.sql`).
 public enum InventoryViews {
     public static let all: [JournalView] = [
         JournalView(name: "decisions", summary: "Every inventory decision, with the votes that led to it and how its run went.", columns: [
             ("at", "When the decision was committed."),
             ("sku", "The SKU."),
-            ("decision", "order or clear."),
+            ("decision", "order, clear, or rejected (an order a person refused: no stock moved)."),
             ("quantity", "Units added (order) or removed (clear, negative)."),
             ("round", "The monitor's cycle."),
             ("vote_online", "The online reviews' verdict (Good or Bad), when the workflow voted."),
@@ -60,11 +60,13 @@ public enum InventoryViews {
             ("entry_id", "The ledger row."),
             ("resumed", "1 when the run was taken over from the journal at least once."),
             ("forked", "1 when the run is a fork of another."),
+            ("approved_by", "Who approved the order (or rejected it), when the run asked for approval (approveOver)."),
+            ("approval_note", "The note given with the approval or rejection."),
         ]),
         JournalView(name: "ledger", summary: "The inventory ledger: one row per decision.", columns: [
             ("entry_id", "The row's id, in commit order."),
             ("sku", "The SKU."),
-            ("decision", "order or clear."),
+            ("decision", "order, clear, or rejected (an order a person refused: no stock moved)."),
             ("quantity", "Units added (order) or removed (clear, negative)."),
             ("round", "The monitor's cycle."),
             ("run_id", "The run that decided."),
@@ -76,6 +78,8 @@ public enum InventoryViews {
             ("vote_offline", "The shops' verdict, when the workflow voted."),
             ("vote_trend", "The trend predictor's verdict, when the workflow voted."),
             ("at", "When the row was committed."),
+            ("approved_by", "Who approved the order (or rejected it), when the run asked for approval (approveOver)."),
+            ("approval_note", "The note given with the approval or rejection."),
         ]),
         JournalView(name: "stock", summary: "Stock on hand per SKU: the sum of its ledger rows.", columns: [
             ("sku", "The SKU."),

@@ -93,6 +93,21 @@ public struct TradeEvent: Event {
     public var votes: Votes
 }
 
+/// A person's answer to an order over ``MonitorInput/approveOver`` units, sent from outside:
+/// `cairn send RUN inventory.approval --payload '{"approved": true, "by": "ada", "note": "…"}'`.
+public struct ApprovalEvent: Event, Equatable {
+    public static let eventName = "inventory.approval"
+    public var approved: Bool
+    public var by: String
+    public var note: String?
+
+    public init(approved: Bool, by: String, note: String? = nil) {
+        self.approved = approved
+        self.by = by
+        self.note = note
+    }
+}
+
 /// The three sources' verdicts behind one decision.
 public struct Votes: Codable, Sendable, Equatable {
     public var online: Sentiment

@@ -15,18 +15,23 @@ public struct MonitorInput: Codable, Sendable, Equatable {
     public var continueEvery: Int
     /// The cycle this run begins with: 1, or where the run it continues stopped.
     public var firstRound: Int
+    /// Orders of more units than this wait for a person's ``ApprovalEvent`` before the ledger row is written;
+    /// `nil`: no order waits.
+    public var approveOver: Int?
 
-    public init(sku: String, cycles: Int, delayMs: Int = 1000, seed: UInt64? = nil, continueEvery: Int = 1000, firstRound: Int = 1) {
+    public init(sku: String, cycles: Int, delayMs: Int = 1000, seed: UInt64? = nil, continueEvery: Int = 1000, firstRound: Int = 1,
+                approveOver: Int? = nil) {
         self.sku = sku
         self.cycles = cycles
         self.delayMs = delayMs
         self.seed = seed
         self.continueEvery = continueEvery
         self.firstRound = firstRound
+        self.approveOver = approveOver
     }
 
     private enum CodingKeys: String, CodingKey, CaseIterable {
-        case sku, cycles, delayMs, seed, continueEvery, firstRound
+        case sku, cycles, delayMs, seed, continueEvery, firstRound, approveOver
     }
 
     /// Decodes `{"sku": "Apple", "cycles": 3, "delayMs": 1000, "seed": 42}`; `cycles` defaults to 1,
@@ -40,13 +45,15 @@ public struct MonitorInput: Codable, Sendable, Equatable {
             delayMs: try container.decodeIfPresent(Int.self, forKey: .delayMs) ?? 1000,
             seed: try container.decodeIfPresent(UInt64.self, forKey: .seed),
             continueEvery: try container.decodeIfPresent(Int.self, forKey: .continueEvery) ?? 1000,
-            firstRound: try container.decodeIfPresent(Int.self, forKey: .firstRound) ?? 1)
+            firstRound: try container.decodeIfPresent(Int.self, forKey: .firstRound) ?? 1,
+            approveOver: try container.decodeIfPresent(Int.self, forKey: .approveOver))
         try StrictInput.require(!input.sku.isEmpty, field: "sku", in: decoder, "must not be empty")
         try StrictInput.require((0...10_000).contains(input.cycles), field: "cycles", in: decoder, "must be between 0 (for ever) and 10000")
         try StrictInput.require((1...10_000).contains(input.continueEvery), field: "continueEvery", in: decoder, "must be between 1 and 10000")
         try StrictInput.require(input.firstRound >= 1 && (input.cycles == 0 || input.firstRound <= input.cycles), field: "firstRound", in: decoder,
                                 "must be at least 1, and at most cycles unless cycles is 0")
         try StrictInput.require((0...600_000).contains(input.delayMs), field: "delayMs", in: decoder, "must be between 0 and 600000")
+        try StrictInput.require((input.approveOver ?? 0) >= 0, field: "approveOver", in: decoder, "must be 0 or more units")
         self = input
     }
 
@@ -60,6 +67,7 @@ public struct MonitorInput: Codable, Sendable, Equatable {
         try container.encodeIfPresent(seed, forKey: .seed)
         if continueEvery != 1000 { try container.encode(continueEvery, forKey: .continueEvery) }
         if firstRound != 1 { try container.encode(firstRound, forKey: .firstRound) }
+        try container.encodeIfPresent(approveOver, forKey: .approveOver)
     }
 
     var delay: Duration { .milliseconds(delayMs) }
@@ -73,6 +81,7 @@ extension MonitorInput: DescribedInput {
         InputField("seed", "integer", "makes the feedback deterministic"),
         InputField("continueEvery", "integer 1…10000", default: "1000", "cycles a run takes before it continues as a new run"),
         InputField("firstRound", "integer ≥ 1", default: "1", "the cycle to begin with (set when a run continues as new)"),
+        InputField("approveOver", "integer ≥ 0", "orders of more units wait for inventory.approval (cairn send)"),
     ]
 }
 
@@ -88,11 +97,14 @@ public struct MonitorReport: Codable, Sendable, Equatable {
         public var decision: Sentiment
         /// The three sources' votes, when the workflow voted.
         public var votes: Votes?
+        /// The person's answer, when the order waited for approval (``MonitorInput/approveOver``).
+        public var approval: ApprovalEvent?
 
-        public init(round: Int, decision: Sentiment, votes: Votes? = nil) {
+        public init(round: Int, decision: Sentiment, votes: Votes? = nil, approval: ApprovalEvent? = nil) {
             self.round = round
             self.decision = decision
             self.votes = votes
+            self.approval = approval
         }
     }
 

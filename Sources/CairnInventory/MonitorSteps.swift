@@ -64,11 +64,24 @@ enum MonitorSteps {
     }
 
     /// Commits the round's ledger entry, keeps the decision in the store under its round and reports progress.
-    static func record(_ decision: MonitorReport.Decision, sku: String, _ context: WorkflowContext) throws {
-        try context.commit(LedgerEntry(sku: sku, decision: decision.decision == .good ? .order : .clear,
-                                       round: decision.round, votes: decision.votes))
+    /// An order over the input's `approveOver` units first waits for a person's ``ApprovalEvent``; a rejection
+    /// is a ledger row of its own (`rejected`, no stock moved) naming who rejected it.
+    static func record(_ decision: MonitorReport.Decision, sku: String, _ context: WorkflowContext) async throws {
+        var decision = decision
+        var entry = LedgerEntry(sku: sku, decision: decision.decision == .good ? .order : .clear, round: decision.round, votes: decision.votes)
+        if entry.decision == .order, let limit = try context.store.get(MonitorKeys.input)?.approveOver, LedgerEntry.orderQuantity > limit {
+            let approval = try await context.waitFor(ApprovalEvent.self)
+            decision.approval = approval
+            entry.approval = approval
+            if !approval.approved { entry.decision = .rejected }
+        }
+        try context.commit(entry)
         try context.store.set(MonitorKeys.decision(round: decision.round), decision)
-        let verb = decision.decision == .good ? "ordered stock of" : "cleared out"
+        let verb = switch entry.decision {
+        case .order: "ordered stock of" + (entry.approval.map { " (approved by \($0.by))" } ?? "")
+        case .clear: "cleared out"
+        case .rejected: "did not order (rejected by \(entry.approval?.by ?? "?"))"
+        }
         try context.writeToStream(ProgressEvent(message: "round \(decision.round): \(verb) \(sku) (feedback \(decision.decision.rawValue))"))
     }
 

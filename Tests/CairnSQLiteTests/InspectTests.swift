@@ -189,7 +189,7 @@ struct DrawTests {
         #expect(page.hasPrefix("<!DOCTYPE html>") && page.contains("<svg"))
         #expect(!page.contains("<script") && !page.contains("https://") && !page.contains("<link"))  // nothing to fetch
         #expect(page.components(separatedBy: "class=\"node step\"").count - 1 == 6)
-        #expect(page.components(separatedBy: "class=\"node event\"").count - 1 == 10)
+        #expect(page.components(separatedBy: "class=\"node event\"").count - 1 == 11)  // with inventory.approval, from outside
         #expect(page.components(separatedBy: "class=\"edge\"").count - 1 == 18)
         let unknown = try await cairn(["draw", "nope"])
         #expect(unknown.status == 64)

@@ -128,4 +128,33 @@ struct ExternalEventTests {
         }
         #expect(!plain.graph.shape.contains("accepts"), "a workflow that accepts nothing keeps its fingerprint")
     }
+
+    @Test("a run started by code that accepted fewer events resumes under code that accepts more (keeping what it accepted); not the other way round")
+    func acceptingMoreIsCompatible() async throws {
+        func workflow(accepting: [any Event.Type]) -> TestWorkflow<Int, String> {
+            TestWorkflow(Int.self, String.self, accepting: accepting) {
+                FunctionStep("ask") { (start: StartEvent<Int>, context) -> NoEvent? in nil }
+                FunctionStep("decide") { (answer: Approval, context) -> StopEvent<String>? in StopEvent(answer.by) }
+            }
+        }
+        let journal = InMemoryJournal()
+        let older = try await Engine(journal: journal).start(workflow(accepting: [Approval.self]), input: 1)
+        try await awaitRecord(of: older.runID, in: journal) { $0.isWaiting }
+        older.interrupt()
+        _ = try? await older.result
+        let engine = Engine(journal: journal)
+        let resumed = try await engine.resume(workflow(accepting: [Approval.self, Note.self]), run: older.runID)
+        // What a run accepts was journaled with its start: a run keeps it under newer code.
+        await #expect(throws: CairnError.self) { try await engine.send(Note(text: "not accepted by this run"), to: older.runID) }
+        try await engine.send(Approval(approved: true, by: "fa"), to: older.runID)
+        #expect(try await resumed.result == "fa")
+
+        let newer = try await Engine(journal: journal).start(workflow(accepting: [Approval.self, Note.self]), input: 2)
+        try await awaitRecord(of: newer.runID, in: journal) { $0.isWaiting }
+        newer.interrupt()
+        _ = try? await newer.result
+        await #expect { _ = try await Engine(journal: journal).resume(workflow(accepting: [Approval.self]), run: newer.runID) } throws: { error in
+            (error as? CairnError)?.code == .fingerprintMismatch
+        }
+    }
 }

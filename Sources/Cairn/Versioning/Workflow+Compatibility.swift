@@ -1,6 +1,7 @@
 extension Workflow {
     /// Refuses to let this code drive (resume, fork) a run that another version of the workflow started,
-    /// unless the workflow declares that version compatible. Checked on the start record alone, before the
+    /// unless the workflow declares that version compatible, or today's code only accepts more events from
+    /// outside (``Workflow/accepts``) than the run's. Checked on the start record alone, before the
     /// run's journal is rebuilt, so the refusal says what changed rather than where rebuilding failed.
     ///
     /// - Throws: ``CairnError/Code/fingerprintMismatch`` naming the run, what changed (steps added, removed
@@ -9,7 +10,7 @@ extension Workflow {
         guard started.workflow == Self.name else {
             throw CairnError(.fingerprintMismatch, "run \(started.runID) belongs to workflow '\(started.workflow)', not '\(Self.name)'")
         }
-        if started.fingerprint != graph.fingerprint, !compatibleFingerprints.contains(started.fingerprint) {
+        if started.fingerprint != graph.fingerprint, !compatibleFingerprints.contains(started.fingerprint), !graph.onlyAcceptsMore(than: started.shape) {
             let changes = ShapeChange(old: started.shape, new: graph.shape).changes
             throw CairnError(.fingerprintMismatch, "run \(started.runID) cannot be \(action) by this code: it was started by "
                 + "workflow '\(Self.name)' with fingerprint \(started.fingerprint), and today's steps differ (fingerprint "

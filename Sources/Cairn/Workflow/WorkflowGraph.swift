@@ -99,6 +99,19 @@ public struct WorkflowGraph: Sendable {
         return (lines.sorted() + accepts).joined(separator: "\n")
     }
 
+    /// Whether a run started with `shape` differs from today's only by accepting fewer events from outside: its
+    /// steps are today's, so today's code drives it as its own (a run never got the events it did not accept).
+    func onlyAcceptsMore(than shape: String) -> Bool {
+        func split(_ shape: String) -> (steps: [Substring], accepts: Set<Substring>) {
+            var steps = shape.split(separator: "\n", omittingEmptySubsequences: false)
+            guard let last = steps.last, last.hasPrefix("accepts("), last.hasSuffix(")") else { return (steps, []) }
+            steps.removeLast()
+            return (steps, Set(last.dropFirst("accepts(".count).dropLast().split(separator: ",")))
+        }
+        let (old, new) = (split(shape), split(self.shape))
+        return old.steps == new.steps && old.accepts.isSubset(of: new.accepts)
+    }
+
     /// A stable 16-hex-digit hash of ``shape``: what a run records to refuse resuming under changed code.
     public var fingerprint: String {
         let hash = FNV1a.hash(shape.utf8)

@@ -33,7 +33,7 @@ struct Audit: CairnSubcommand {
         let journal = try environment.readOnlyJournal()
         let decisions = try journal.rows("""
             SELECT at, decision, quantity, round, vote_online, vote_offline, vote_trend, workflow, run_id, execution_id,
-                   step, decision_seq, decision_event, entry_id, resumed, forked
+                   step, decision_seq, decision_event, entry_id, resumed, forked, approved_by, approval_note
             FROM decisions
             WHERE sku = ?1 AND (?2 IS NULL OR at >= ?2) AND (?3 IS NULL OR at < ?3)
             ORDER BY at, entry_id
@@ -46,8 +46,12 @@ struct Audit: CairnSubcommand {
                 .compactMap { name, column in record[column].flatMap { $0 == .null ? nil : "\(name) \($0.text)" } }
             let history = [record["resumed"]?.text == "1" ? "resumed" : nil, record["forked"]?.text == "1" ? "forked" : nil]
                 .compactMap { $0 }
+            let approval = record["approved_by"].flatMap { $0 == .null ? nil : $0.text }.map { by in
+                (text(record, "decision") == "rejected" ? "  rejected by " : "  approved by ") + by
+                    + (record["approval_note"].flatMap { $0 == .null ? nil : " (\"\($0.text)\")" } ?? "")
+            }
             output.line("\(text(record, "at"))  \(text(record, "decision")) \(text(record, "quantity")) (round \(text(record, "round")))"
-                + (votes.isEmpty ? "" : "  votes: \(votes.joined(separator: ", "))"))
+                + (votes.isEmpty ? "" : "  votes: \(votes.joined(separator: ", "))") + (approval ?? ""))
             output.line("    run \(text(record, "run_id")) (\(text(record, "workflow")))\(history.isEmpty ? "" : " [\(history.joined(separator: ", "))]")"
                 + ", step \(text(record, "step")) execution \(text(record, "execution_id")), on \(text(record, "decision_event"))"
                 + " seq \(text(record, "decision_seq")), ledger entry \(text(record, "entry_id"))")
