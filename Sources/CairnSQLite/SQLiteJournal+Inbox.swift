@@ -12,6 +12,12 @@ extension SQLiteJournal: InboxJournal {
                                              arguments: [id]) else {
                 throw CairnError(.runNotFound, "no run \(run) in journal \(path)")
             }
+            // A repeated send is answered first, whatever became of the run: a sender retrying after a timeout
+            // learns that its first send is in.
+            if let key = message.key,
+               let first = try Int.fetchOne(db, sql: "SELECT seq FROM inbox WHERE run_id = ? AND idempotency_key = ?", arguments: [id, key]) {
+                return InboxReceipt(runId: run, inboxSeq: first, duplicate: true)
+            }
             let status = try row.coded(RunStatus.self, "status", in: "run \(run)")
             if status.isTerminal, (row["code"] as String?) != CairnError.Code.unrebuildable.description {
                 throw Self.ended(run, status: status)
@@ -19,10 +25,6 @@ extension SQLiteJournal: InboxJournal {
             let accepts = try (row["accepts"] as String?).map { try JSONDecoder().decode([String].self, from: Data($0.utf8)) } ?? []
             guard accepts.contains(message.name) else {
                 throw Self.notAccepted(message.name, by: run, workflow: row["workflow"], accepts: accepts)
-            }
-            if let key = message.key,
-               let first = try Int.fetchOne(db, sql: "SELECT seq FROM inbox WHERE run_id = ? AND idempotency_key = ?", arguments: [id, key]) {
-                return InboxReceipt(runId: run, inboxSeq: first, duplicate: true)
             }
             let seq = (try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM inbox WHERE run_id = ?", arguments: [id]) ?? 0) + 1
             try db.execute(sql: """

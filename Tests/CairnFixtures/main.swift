@@ -68,4 +68,25 @@ struct Approvals: Workflow {
     }
 }
 
-await CairnCLI.main(workflows: [WorkflowRegistration(Fanout()), WorkflowRegistration(Approvals())])
+/// Sends itself a reminder `input` milliseconds on and ends with it: a delayed event that may fall due while
+/// no process lives.
+struct Reminder: Workflow {
+    struct Due: Event {
+        static let eventName = "fixtures.due"
+        var at: Int
+    }
+
+    typealias Input = Int
+    typealias Output = Int
+    static let name = "reminder"
+
+    var steps: [AnyStep] {
+        FunctionStep("schedule") { (start: StartEvent<Int>, context) -> Due? in
+            try context.send(Due(at: start.input), after: .milliseconds(start.input))
+            return nil
+        }
+        FunctionStep("remind") { (due: Due, context) -> StopEvent<Int>? in StopEvent(due.at) }
+    }
+}
+
+await CairnCLI.main(workflows: [WorkflowRegistration(Fanout()), WorkflowRegistration(Approvals()), WorkflowRegistration(Reminder())])

@@ -28,6 +28,7 @@ extension Engine {
         }
         try configuration.payloadLimit.check(message.payload, "event '\(message.name)' sent to run \(run)")
         let receipt = try await inboxes.send(message, to: run)
+        CrashPoint.reach("after-send")
         if !receipt.duplicate { live.driver(of: run)?.inbox.send(.inboxChanged) }
         return receipt
     }

@@ -165,6 +165,7 @@ actor RunDriver {
             return try await performDecision(launching: &starts)
         }
         if let due = decision.due {
+            CrashPoint.reach("before-timers")
             try await journal([.timersFired(due)])
             resumeTimedOut(due)
             return try await performDecision(launching: &starts)
@@ -403,7 +404,9 @@ actor RunDriver {
             }
         }
         events = answering(events)
+        CrashPoint.reach("before-receive")
         try await journal([.eventsReceived(EventsReceived(events: events, refused: refused, at: clock.now))])
+        CrashPoint.reach("after-receive")
         resumeAnswered(by: events)
         logger.debug("received \(events.map { "'\($0.name)'#\($0.seq)" }.joined(separator: ", "))")
     }

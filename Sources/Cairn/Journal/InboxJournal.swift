@@ -54,7 +54,8 @@ public struct InboxEntry: Sendable {
 /// durable when ``send(_:to:)`` returns; the run's owner journals inbox rows as events of the run, in inbox
 /// order, in a commit of its own, so that a run's journal keeps one writer.
 public protocol InboxJournal: Journal {
-    /// Writes `message` into the run's inbox and returns where it is.
+    /// Writes `message` into the run's inbox and returns where it is. A message whose key was sent to the run
+    /// before returns that send's receipt, whatever became of the run since.
     /// - Throws: ``CairnError`` — nothing written — `run-not-found` for an unknown run, `run-ended` naming the
     ///   status of a run that has ended, `invalid-input` listing the names the run accepts when it does not
     ///   accept `message.name`.
