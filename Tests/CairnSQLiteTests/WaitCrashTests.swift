@@ -69,10 +69,9 @@ struct WaitCrashTests {
         let directory = try TemporaryDirectory()
         let path = directory.path("timer.sqlite")
         let id = RunID().description
-        let owner = try spawnCairn(["run", "reminder", "--db", path, "--id", id, "--input", "300"], binary: fixturesBinary)
-        try await waitUntil("the run waits for its timer") { query(path, "SELECT status FROM run WHERE run_id = ?", [id]) == "waiting" }
-        owner.signal(SIGKILL)
-        _ = await owner.finish()
+        let killed = try await cairn(["run", "reminder", "--db", path, "--id", id, "--input", "300"], environment: ["CAIRN_CRASH_AT": "after-waiting:1"],
+                                     binary: fixturesBinary)
+        #expect(killed.killedBySignal && query(path, "SELECT status FROM run WHERE run_id = ?", [id]) == "waiting", "\(killed.stderr)")
         let wake: String = try #require(query(path, "SELECT wake_at FROM run WHERE run_id = ?", [id]))
         try await waitUntil("the timer fell due with no process alive") {
             query(path, "SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now') > ?", [wake]) == true

@@ -187,6 +187,7 @@ actor RunDriver {
         if let waiting = decision.waiting, !machine.isWaiting {
             let record = RunWaiting(reasons: waiting.reasons, events: waiting.events, wakeAt: decision.wakeAt, at: clock.now)
             try await journal([.runWaiting(record)])
+            CrashPoint.reach("after-waiting")
             onWaiting(record)
             logger.debug("run waiting for \(waiting.reasons.joined(separator: "; "))")
         }
