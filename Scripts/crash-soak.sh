@@ -7,6 +7,10 @@
 # equal those of an uninterrupted run with the same seed. The journal file alone, copied after the last
 # process exits, must hold the same. One scenario in five also damages the interrupted run (an event name
 # its workflow does not know) and checks it becomes a dead letter, reported once, then reopened when repaired.
+# A third ask for approval of every order (`approveOver`): a thread answers each waiting order with `cairn send`
+# (its key the run and execution), kill points include those around receiving events and waiting, and the check
+# adds that each sent event was journaled once and every order approved once. Some are finished by a
+# `cairn worker` instead of `resume --all`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count="${1:-50}"

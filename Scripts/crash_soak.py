@@ -10,10 +10,13 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 
 POINTS = ["before-commit", "after-commit", "in-side-effect", "after-side-effect", "pipelined-start"]
+# Where a run that waits for approvals can be killed too.
+WAIT_POINTS = ["before-receive", "after-receive", "after-waiting"]
 
 
 def cairn(binary, args, env=None, timeout=120):
@@ -42,7 +45,7 @@ def chain(c, run_id):
     return runs
 
 
-def check(db, run_id, cycles, expected):
+def check(db, run_id, cycles, expected, approvals=False):
     """Returns a list of problems; empty when the journal and ledger are sound. A run that continued as new is
     checked with its successors: each ends continued but the last, which completed."""
     problems = []
@@ -72,7 +75,51 @@ def check(db, run_id, cycles, expected):
                                  (SELECT COALESCE(SUM(quantity), 0) FROM ledger_entry l WHERE l.sku = stock.sku)""").fetchone()[0]
         if bad_stock:
             problems.append("stock differs from the ledger's sum")
+        if approvals:
+            problems += approvals_answered_once(c, runs)
     return problems
+
+
+class Approver(threading.Thread):
+    """Answers every order that waits for approval (`approveOver`), once per waiting execution: the send's
+    idempotency key is the run and the execution, so an order re-asked after a crash is not answered twice."""
+
+    def __init__(self, binary, db):
+        super().__init__(daemon=True)
+        self.binary, self.db, self.stop, self.sent, self.problems = binary, db, threading.Event(), 0, []
+
+    def run(self):
+        while not self.stop.wait(0.02):
+            if not os.path.exists(self.db):
+                continue
+            try:
+                with sqlite3.connect(self.db, timeout=5) as c:
+                    if not has_runs(c):
+                        continue
+                    waits = c.execute("""SELECT DISTINCT w.run_id, w.execution_id FROM journal w JOIN run r ON r.run_id = w.run_id
+                                         WHERE w.kind = 'wait_opened' AND r.finished_at IS NULL AND NOT EXISTS (
+                                           SELECT 1 FROM journal f WHERE f.run_id = w.run_id AND f.execution_id = w.execution_id
+                                             AND f.kind = 'execution_finished')""").fetchall()
+            except sqlite3.Error:
+                continue
+            for run, execution in waits:
+                sent = cairn(self.binary, ["send", run, "inventory.approval", "--payload", '{"approved": true, "by": "soak"}',
+                                           "--key", f"{run}/{execution}", "--db", self.db])
+                if sent.returncode == 0:
+                    self.sent += "already sent" not in sent.stdout
+                elif "has ended" not in sent.stderr:
+                    self.problems.append(f"send exited {sent.returncode}: {sent.stderr.strip()}")
+
+
+def approvals_answered_once(c, runs):
+    """Problems with the approvals: each answer journaled once, one per order (none for a clear-out)."""
+    marks = ", ".join("?" for _ in runs)
+    twice = c.execute(f"""SELECT COUNT(*) FROM (SELECT run_id, inbox_seq FROM event WHERE run_id IN ({marks}) AND inbox_seq IS NOT NULL
+                          GROUP BY run_id, inbox_seq HAVING COUNT(*) > 1)""", runs).fetchone()[0]
+    orders = c.execute(f"SELECT COUNT(*) FROM ledger_entry WHERE run_id IN ({marks}) AND decision = 'order'", runs).fetchone()[0]
+    approved = c.execute(f"SELECT COUNT(*) FROM ledger_entry WHERE run_id IN ({marks}) AND approved_by = 'soak'", runs).fetchone()[0]
+    return ([f"{twice} sent event(s) journaled twice"] if twice else []) + \
+        ([f"{orders} orders but {approved} approved in the ledger"] if orders != approved else [])
 
 
 def has_runs(connection):
@@ -119,55 +166,104 @@ def scenario(binary, index, seed):
     payload = {"sku": rng.choice(["Apple", "Pear", "Fig"]), "cycles": cycles, "delayMs": rng.choice([0, 5, 20]), "seed": rng.randint(1, 10**6)}
     if rng.random() < 0.4:
         payload["continueEvery"] = rng.randint(1, cycles)  # a chain of runs, continued as new
+    # A third of the scenarios ask for approval of every order (a person in the loop, answered by `cairn send`).
+    approvals = rng.random() < 0.35
+    if approvals:
+        payload["approveOver"] = 5
+    points = POINTS + (WAIT_POINTS if approvals else [])
     # Half the scenarios leave snapshots every few records, so that resumes start from one.
     snapshots = {"CAIRN_SNAPSHOT_EVERY": str(rng.randint(3, 12))} if rng.random() < 0.5 else {}
+    # Some are finished by a worker rather than by `resume --all`.
+    by_worker = rng.random() < 0.3
     with tempfile.TemporaryDirectory(prefix="cairn-soak-") as directory:
         db = os.path.join(directory, "j.sqlite")
-        run_id = str(uuid.uuid4())
-        command = ["run", workflow, "--db", db, "--id", run_id, "--lease-ttl", "1", "--input", json.dumps(payload)]
-        kills = []
-        for attempt in range(rng.randint(1, 2)):
-            args = command if attempt == 0 else ["resume", "--all", "--wait", "--db", db, "--lease-ttl", "1"]
-            if rng.random() < 0.6:
-                point = f"{rng.choice(POINTS)}:{rng.randint(1, 20)}"
-                result = cairn(binary, args, env={"CAIRN_CRASH_AT": point, **snapshots})
-                kills.append(point if result.returncode == -signal.SIGKILL else f"{point} (not reached)")
-            else:
-                environment = {k: v for k, v in os.environ.items() if k not in ("CAIRN_CRASH_AT", "CAIRN_DB")}
-                process = subprocess.Popen([binary, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**environment, **snapshots})
-                delay = rng.uniform(0.02, 0.5)
-                time.sleep(delay)  # a random-time kill: the randomness is the point
-                process.send_signal(signal.SIGKILL)
-                process.wait()
-                kills.append(f"random {delay:.2f}s")
-        if os.path.exists(db) and rng.random() < 0.2:
-            damaged, problem = dead_letter(binary, db, run_id)
-            if problem:
-                return False, f"#{index} {workflow} {kills}: dead letter: {problem}"
-            if damaged:
-                kills.append("dead letter")
-        if os.path.exists(db):
-            resumed = cairn(binary, ["resume", "--all", "--wait", "--db", db, "--lease-ttl", "1"], env=snapshots)
-            if resumed.returncode != 0:
-                return False, f"#{index} {workflow} {kills}: resume exited {resumed.returncode}: {resumed.stderr.strip()}"
-        exists = os.path.exists(db) and has_runs(sqlite3.connect(db)) and \
-            sqlite3.connect(db).execute("SELECT COUNT(*) FROM run WHERE run_id = ?", (run_id,)).fetchone()[0]
-        if not exists:  # the start never became durable: run it again with the same id
-            again = cairn(binary, command)
-            if again.returncode != 0:
-                return False, f"#{index} {workflow} {kills}: rerun exited {again.returncode}: {again.stderr.strip()}"
-        expected = reference(binary, workflow, payload, directory)
-        problems = check(db, run_id, cycles, expected)
-        checked = cairn(binary, ["db", "check", "--db", db])
-        if checked.returncode != 0:
-            problems.append(f"db check: {checked.stdout.strip()[:300]}")
-        # The main file alone, copied once every process has exited, holds the whole run.
-        copy = os.path.join(directory, "copy.sqlite")
-        shutil.copyfile(db, copy)
-        problems += [f"copy: {p}" for p in check(copy, run_id, cycles, expected)]
-        every = payload.get("continueEvery")
-        shots = f" snapshotEvery={snapshots['CAIRN_SNAPSHOT_EVERY']}" if snapshots else ""
-        return not problems, f"#{index} {workflow} cycles={cycles}{f' continueEvery={every}' if every else ''}{shots} kills={kills}: {'; '.join(problems) or 'ok'}"
+        approver = Approver(binary, db)
+        if approvals:
+            approver.start()
+        try:
+            return drive(binary, index, rng, workflow, cycles, payload, points, snapshots, by_worker, approvals, approver, directory, db)
+        finally:
+            approver.stop.set()
+
+
+def finish_with_worker(binary, db, run_id, snapshots):
+    """Runs a worker until the run's chain has ended; returns a problem or None."""
+    environment = {k: v for k, v in os.environ.items() if k not in ("CAIRN_CRASH_AT", "CAIRN_DB")}
+    worker = subprocess.Popen([binary, "worker", "--db", db, "--poll", "0.1", "--lease-ttl", "1"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True, env={**environment, **snapshots})
+    deadline = time.monotonic() + 120
+    try:
+        started = worker.stderr.readline()  # its first line: from then on SIGTERM stops it cleanly
+        if " on " not in started:
+            return f"the worker did not start: {started.strip()}"
+        while time.monotonic() < deadline:
+            with sqlite3.connect(db, timeout=5) as c:
+                last = chain(c, run_id)[-1]
+                if c.execute("SELECT finished_at IS NOT NULL AND status != 'continued' FROM run WHERE run_id = ?", (last,)).fetchone()[0]:
+                    break
+            time.sleep(0.05)  # polling the journal for the run's end
+        else:
+            return "the worker did not finish the run in 120 s"
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        _, err = worker.communicate(timeout=60)
+    return None if worker.returncode == 0 else f"worker exited {worker.returncode}: {err.strip()[-300:]}"
+
+
+def drive(binary, index, rng, workflow, cycles, payload, points, snapshots, by_worker, approvals, approver, directory, db):
+    run_id = str(uuid.uuid4())
+    command = ["run", workflow, "--db", db, "--id", run_id, "--lease-ttl", "1", "--input", json.dumps(payload)]
+    kills = []
+    for attempt in range(rng.randint(1, 2)):
+        args = command if attempt == 0 else ["resume", "--all", "--wait", "--db", db, "--lease-ttl", "1"]
+        if rng.random() < 0.6:
+            name = rng.choice(points)
+            point = f"{name}:{rng.randint(1, 3 if name in WAIT_POINTS else 20)}"  # a run waits a few times, commits many
+            result = cairn(binary, args, env={"CAIRN_CRASH_AT": point, **snapshots})
+            kills.append(point if result.returncode == -signal.SIGKILL else f"{point} (not reached)")
+        else:
+            environment = {k: v for k, v in os.environ.items() if k not in ("CAIRN_CRASH_AT", "CAIRN_DB")}
+            process = subprocess.Popen([binary, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**environment, **snapshots})
+            delay = rng.uniform(0.02, 0.5)
+            time.sleep(delay)  # a random-time kill: the randomness is the point
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            kills.append(f"random {delay:.2f}s")
+    if os.path.exists(db) and rng.random() < 0.2:
+        damaged, problem = dead_letter(binary, db, run_id)
+        if problem:
+            return False, f"#{index} {workflow} {kills}: dead letter: {problem}"
+        if damaged:
+            kills.append("dead letter")
+    if os.path.exists(db) and by_worker and has_runs(sqlite3.connect(db)) and \
+            sqlite3.connect(db).execute("SELECT COUNT(*) FROM run WHERE run_id = ?", (run_id,)).fetchone()[0]:
+        kills.append("worker")
+        problem = finish_with_worker(binary, db, run_id, snapshots)
+        if problem:
+            return False, f"#{index} {workflow} {kills}: {problem}"
+    elif os.path.exists(db):
+        resumed = cairn(binary, ["resume", "--all", "--wait", "--db", db, "--lease-ttl", "1"], env=snapshots)
+        if resumed.returncode != 0:
+            return False, f"#{index} {workflow} {kills}: resume exited {resumed.returncode}: {resumed.stderr.strip()}"
+    exists = os.path.exists(db) and has_runs(sqlite3.connect(db)) and \
+        sqlite3.connect(db).execute("SELECT COUNT(*) FROM run WHERE run_id = ?", (run_id,)).fetchone()[0]
+    if not exists:  # the start never became durable: run it again with the same id
+        again = cairn(binary, command)
+        if again.returncode != 0:
+            return False, f"#{index} {workflow} {kills}: rerun exited {again.returncode}: {again.stderr.strip()}"
+    expected = reference(binary, workflow, {k: v for k, v in payload.items() if k != "approveOver"}, directory)
+    problems = check(db, run_id, cycles, expected, approvals) + approver.problems
+    checked = cairn(binary, ["db", "check", "--db", db])
+    if checked.returncode != 0:
+        problems.append(f"db check: {checked.stdout.strip()[:300]}")
+    # The main file alone, copied once every process has exited, holds the whole run.
+    copy = os.path.join(directory, "copy.sqlite")
+    shutil.copyfile(db, copy)
+    problems += [f"copy: {p}" for p in check(copy, run_id, cycles, expected, approvals)]
+    every = payload.get("continueEvery")
+    shots = f" snapshotEvery={snapshots['CAIRN_SNAPSHOT_EVERY']}" if snapshots else ""
+    asked = " approvals" if approvals else ""
+    return not problems, f"#{index} {workflow} cycles={cycles}{f' continueEvery={every}' if every else ''}{shots}{asked} kills={kills}: {'; '.join(problems) or 'ok'}"
 
 
 def main():

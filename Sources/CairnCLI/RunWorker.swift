@@ -23,6 +23,8 @@ struct RunWorker: Service {
     func run() async throws {
         let active = ActiveRuns()
         let watch = try journal.changeWatch()
+        // Said once the service group handles SIGTERM and SIGINT: from here on, they stop the worker cleanly.
+        logger.info("worker \(journal.owner) on \(journal.path), \(concurrency) run(s) at a time")
         await cancelWhenGracefulShutdown {
             var skipped: Set<String> = []
             while !Task.isCancelled {

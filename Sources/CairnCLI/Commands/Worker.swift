@@ -46,7 +46,6 @@ struct Worker: CairnSubcommand {
         let engine = environment.engine(journal, logger: logger)
         let worker = RunWorker(journal: journal, engine: engine, workflows: CairnCLI.workflows, concurrency: concurrency,
                                poll: poll.duration, logger: logger)
-        logger.info("worker \(journal.owner) on \(journal.path), \(concurrency) run(s) at a time")
         let group = ServiceGroup(configuration: .init(services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         logger.info("worker stopped")
