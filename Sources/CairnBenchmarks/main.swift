@@ -17,6 +17,16 @@ if arguments.first == "history-build", arguments.count == 3, let events = Int(ar
     exit(0)
 }
 
+if arguments.first == "wake-owner", arguments.count == 2 {
+    try await WaitBenchmarks.owner(path: arguments[arguments.startIndex + 1])
+    exit(0)
+}
+
+if arguments.first == "wait-figure", arguments.count == 2, let figure = WaitFigure(rawValue: arguments[arguments.startIndex + 1]) {
+    print(String(decoding: try JSONEncoder().encode(try await figure.measure()), as: UTF8.self))
+    exit(0)
+}
+
 if let name = arguments.first {
     guard let scenario = Scenario.all.first(where: { $0.name == name }) else {
         FileHandle.standardError.write(Data("unknown scenario '\(name)'; the scenarios are \(Scenario.all.map(\.name).joined(separator: ", "))\n".utf8))
@@ -84,3 +94,6 @@ measured.merge(try table("History (durable journal of a looping run; row bytes =
 
 print("\nGoals, each beside its baseline from this run:")
 for goal in Goal.all(measured) { print(goal.line) }
+
+print("\nWaits (durable journal; each figure in a process of its own):")
+for goal in try WaitFigure.goals() { print(goal.line) }

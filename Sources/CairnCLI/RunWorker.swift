@@ -22,7 +22,6 @@ struct RunWorker: Service {
 
     func run() async throws {
         let active = ActiveRuns()
-        let watch = try journal.changeWatch()
         // Said once the service group handles SIGTERM and SIGINT: from here on, they stop the worker cleanly.
         logger.info("worker \(journal.owner) on \(journal.path), \(concurrency) run(s) at a time")
         await cancelWhenGracefulShutdown {
@@ -35,7 +34,7 @@ struct RunWorker: Service {
                     logger.error("looking for runs to claim failed: \(error)")
                 }
                 let untilWake = nextWake.map { Duration.seconds(max(0, $0.timeIntervalSinceNow)) } ?? poll
-                await journal.waitForChange(upTo: min(poll, untilWake), watch: watch)
+                await journal.waitForChange(upTo: min(poll, untilWake))
             }
         }
         let handles = active.all

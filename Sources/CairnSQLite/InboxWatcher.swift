@@ -3,14 +3,10 @@ import Foundation
 import GRDB
 import Synchronization
 
-/// Notices events other processes send to the runs this process drives (contract 12: no busy polling). One
-/// task per journal, alive only while some run is watched: each tick it reads `PRAGMA data_version` on a
-/// connection of its own — which changes only when another connection committed — and only then asks the
-/// inbox, in one indexed query, which watched run has a row it has not seen.
+/// Notices events other processes send to the runs this process drives (contract 12: no busy polling): it
+/// listens to the journal's ``JournalChangeTicker`` while some run is watched, and after each commit asks the
+/// inbox, in one indexed query on a connection of its own, which watched run has a row it has not seen.
 final class InboxWatcher: Sendable {
-    /// How often the data version is read while some run is watched.
-    static let tick = Duration.milliseconds(10)
-
     private struct Watched {
         let id: Int
         let sent: @Sendable () -> Void
@@ -20,52 +16,65 @@ final class InboxWatcher: Sendable {
     private struct State {
         var runs: [RunID: [Watched]] = [:]
         var nextID = 0
-        var task: Task<Void, Never>?
+        /// The ticker's listener, while some run is watched.
+        var listener: Int?
+        var connection: DatabaseQueue?
     }
 
     private let path: String
+    private let changes: JournalChangeTicker
     private let state = Mutex(State())
 
-    init(path: String) {
+    init(path: String, changes: JournalChangeTicker) {
         self.path = path
+        self.changes = changes
     }
 
     func watch(_ run: RunID, sent: @escaping @Sendable () -> Void) -> InboxWatch {
-        let id = state.withLock { state in
+        let (id, listen) = state.withLock { state -> (Int, Bool) in
             state.nextID += 1
             state.runs[run, default: []].append(Watched(id: state.nextID, sent: sent))
-            if state.task == nil { state.task = Task.detached { [weak self] in await self?.poll() } }
-            return state.nextID
+            return (state.nextID, state.listener == nil)
+        }
+        if listen {
+            let listener = changes.listen { [weak self] in self?.notifyChanged() }
+            let extra = state.withLock { state -> Int? in
+                guard state.listener == nil else { return listener }  // another watch started listening meanwhile
+                state.listener = listener
+                return nil
+            }
+            if let extra { changes.stopListening(extra) }
         }
         return InboxWatch { [weak self] in self?.unwatch(run, id: id) }
     }
 
     private func unwatch(_ run: RunID, id: Int) {
-        let task = state.withLock { state -> Task<Void, Never>? in
+        let listener = state.withLock { state -> Int? in
             state.runs[run]?.removeAll { $0.id == id }
             if state.runs[run]?.isEmpty == true { state.runs[run] = nil }
             guard state.runs.isEmpty else { return nil }
-            defer { state.task = nil }
-            return state.task
+            defer { state.listener = nil }
+            return state.listener
         }
-        task?.cancel()
+        if let listener { changes.stopListening(listener) }
     }
 
-    deinit { state.withLock { $0.task?.cancel() } }
-
-    private func poll() async {
-        guard let watch = try? JournalChangeWatch(path: path) else { return }
-        while !Task.isCancelled {
-            if watch.changed() { notifyChanged(watch.connection) }
-            try? await Task.sleep(for: Self.tick)
+    /// A read-only connection of the watcher's own, opened at the first change it looks at.
+    private func connection() -> DatabaseQueue? {
+        state.withLock { state in
+            if state.connection == nil {
+                var configuration = Configuration()
+                configuration.readonly = true
+                state.connection = try? DatabaseQueue(path: path, configuration: configuration)
+            }
+            return state.connection
         }
-        try? watch.connection.close()
     }
 
     /// Calls the watchers of every run whose inbox grew since it was last looked at.
-    private func notifyChanged(_ connection: DatabaseQueue) {
+    private func notifyChanged() {
         let runs = state.withLock { Array($0.runs.keys) }
-        guard !runs.isEmpty else { return }
+        guard !runs.isEmpty, let connection = connection() else { return }
         let marks = runs.map { _ in "?" }.joined(separator: ", ")
         let latest = (try? connection.inDatabase { db in
             try Row.fetchAll(db, sql: "SELECT run_id, MAX(seq) FROM inbox WHERE run_id IN (\(marks)) GROUP BY run_id",

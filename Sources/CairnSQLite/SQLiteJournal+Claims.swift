@@ -1,7 +1,6 @@
 public import Cairn
 public import Foundation
 import GRDB
-import Synchronization
 
 /// What a worker may take over (`cairn worker`).
 public struct ClaimableRuns: Sendable {
@@ -38,38 +37,9 @@ extension SQLiteJournal {
         }
     }
 
-    /// Waits until another connection commits to the journal (`PRAGMA data_version` read every 10 ms on a
-    /// connection of the watch's own), or `limit` passes. Returns at once when the task is cancelled.
-    public func waitForChange(upTo limit: Duration, watch: JournalChangeWatch) async {
-        let deadline = ContinuousClock.now + limit
-        while ContinuousClock.now < deadline, !Task.isCancelled {
-            if watch.changed() { return }
-            try? await Task.sleep(for: InboxWatcher.tick)
-        }
-    }
-
-    /// A watch on other connections' commits, for ``waitForChange(upTo:watch:)``.
-    public func changeWatch() throws -> JournalChangeWatch { try JournalChangeWatch(path: path) }
-}
-
-/// A read-only connection of its own that tells whether another connection committed since it last looked:
-/// `PRAGMA data_version` changes only then, and reading it costs no I/O.
-public final class JournalChangeWatch: Sendable {
-    let connection: DatabaseQueue
-    private let version = Mutex<Int?>(nil)
-
-    init(path: String) throws {
-        var configuration = Configuration()
-        configuration.readonly = true
-        connection = try DatabaseQueue(path: path, configuration: configuration)
-    }
-
-    /// Whether the journal changed since the last call (true the first time).
-    func changed() -> Bool {
-        let now = try? connection.inDatabase { try Int.fetchOne($0, sql: "PRAGMA data_version") }
-        return version.withLock { version in
-            defer { version = now }
-            return now != version
-        }
+    /// Returns after the next commit to the journal by any process (seen within ``JournalChangeTicker/tick``), or
+    /// once `limit` passes, or at once when the task is cancelled.
+    public func waitForChange(upTo limit: Duration) async {
+        await changes.nextChange(upTo: limit)
     }
 }

@@ -39,6 +39,9 @@ extension SQLiteJournal: InboxJournal {
         try await read { db in try InboxQuery.entries(db, run: run, after: inboxSeq) }
     }
 
+    /// How often a process that drives runs accepting events reads whether another process committed.
+    public static var inboxWatchTick: Duration { JournalChangeTicker.tick }
+
     public func watchInbox(of run: RunID, sent: @escaping @Sendable () -> Void) -> InboxWatch {
         inboxWatcher.watch(run, sent: sent)
     }

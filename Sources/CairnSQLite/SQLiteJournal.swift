@@ -23,6 +23,8 @@ public final class SQLiteJournal: LeasingJournal, InspectableJournal, CancelRequ
     public let extensions: [JournalExtension]
     let pool: DatabasePool
     let committer: GroupCommitter
+    /// Tells who listens that the journal changed (any process's commit).
+    let changes: JournalChangeTicker
     /// Notices events other processes send to the runs this process drives.
     let inboxWatcher: InboxWatcher
     /// The lease epoch this journal holds per run; every commit for the run checks it.
@@ -64,7 +66,8 @@ public final class SQLiteJournal: LeasingJournal, InspectableJournal, CancelRequ
             throw CairnError(.journalUnavailable, "cannot open journal \(path): \(Self.describe(error))")
         }
         committer = GroupCommitter(pool: pool, files: JournalFileWatch(path: path))
-        inboxWatcher = InboxWatcher(path: path)
+        changes = JournalChangeTicker(path: path)
+        inboxWatcher = InboxWatcher(path: path, changes: changes)
     }
 
     /// Lets pending commits finish, copies the write-ahead log into the journal file and closes it, so that

@@ -34,6 +34,9 @@ final class DriverInbox: Sendable {
         case control(RunControl)
         /// Events were sent to the run: journal what its inbox holds.
         case inboxChanged
+        /// This event was sent to the run from this process (its row is durable): journal it, and what its inbox
+        /// holds before it.
+        case sent(InboxEntry)
         /// A step opens a wait: journal it, answer it when its event comes.
         case openWait(WaitCall)
         /// The task waiting in a step was cancelled: resume it.

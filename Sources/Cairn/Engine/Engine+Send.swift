@@ -29,7 +29,10 @@ extension Engine {
         try configuration.payloadLimit.check(message.payload, "event '\(message.name)' sent to run \(run)")
         let receipt = try await inboxes.send(message, to: run)
         CrashPoint.reach("after-send")
-        if !receipt.duplicate { live.driver(of: run)?.inbox.send(.inboxChanged) }
+        if !receipt.duplicate {
+            let entry = InboxEntry(inboxSeq: receipt.inboxSeq, name: message.name, payload: message.payload, sentAt: clock.now)
+            live.driver(of: run)?.inbox.send(.sent(entry))
+        }
         return receipt
     }
 }

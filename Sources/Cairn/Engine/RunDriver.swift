@@ -90,7 +90,7 @@ actor RunDriver {
         if let finished = machine.finished {
             stop(.finished(finished))
         } else {
-            if let leasing { schedule(.renewLease, after: leasing.leaseRenewalInterval) }
+            if let leasing { scheduleRenewal(every: leasing.leaseRenewalInterval) }
             inbox.attach(self)
             inboxWatch = inboxes?.watchInbox(of: runID) { [inbox] in inbox.send(.inboxChanged) }
             do {
@@ -181,7 +181,7 @@ actor RunDriver {
             return .interrupted
         }
         if !decision.starts.isEmpty {
-            try await journal(decision.starts.map { .executionStarted($0) })
+            try await journalAhead(decision.starts.map { .executionStarted($0) })
             starts += decision.starts
         }
         if let waiting = decision.waiting, !machine.isWaiting {
@@ -211,7 +211,7 @@ actor RunDriver {
             case .renewLease:
                 guard let leasing else { continue }
                 if try await leasing.renewLease(of: runID) { machine.requestCancel() }
-                schedule(.renewLease, after: leasing.leaseRenewalInterval)
+                scheduleRenewal(every: leasing.leaseRenewalInterval)
             case .attemptTimedOut(let id, let attempt):
                 guard machine.attemptOutlivedTimeout(execution: id, attempt: attempt) else { continue }
                 handles[id]?.lane.cancel()
@@ -232,6 +232,8 @@ actor RunDriver {
                 throw error
             case .inboxChanged:
                 try await receive()
+            case .sent(let entry):
+                try await receive(entry)
             case .openWait(let call):
                 try await openWait(call)
             case .waitCancelled(let id, let attempt):
@@ -314,14 +316,7 @@ actor RunDriver {
         let staged = machine
         machine = RunStateMachine(graph: staged.graph)
         let batch = try Batch(staging: results, on: consume staged, at: clock.now)
-        let pending = journal.appendPipelined(batch.records, for: runID, after: lastAppend)
-        lastAppend = pending
-        pending.observe { [signal, inbox] result in
-            switch result {
-            case .success: signal.notify()
-            case .failure(let error): inbox.send(.appendFailed(error))
-            }
-        }
+        appendAhead(batch.records, into: journal)
         adopt(batch, committing: results)
         return batch.starts
     }
@@ -360,6 +355,29 @@ actor RunDriver {
         signal.notify()
     }
 
+    /// Pipelining (contract 2) for records that reach nothing outside the run — starts, events received that
+    /// answer no wait: applied and taken for the journal at once, ordered after every earlier append, and not
+    /// waited for; what they make due starts meanwhile, its side effects waiting for their durability.
+    private func journalAhead(_ records: [JournalRecord]) async throws {
+        guard let pipelining else { return try await journal(records) }
+        for record in records { try machine.apply(record) }
+        appendAhead(records, into: pipelining)
+        pruneHandles()
+    }
+
+    /// Takes `records` for the journal after every earlier append, without waiting: progress readers are woken
+    /// when they are durable, and a failure stops the driver (resume reads what is durable).
+    private func appendAhead(_ records: [JournalRecord], into journal: any PipeliningJournal) {
+        let pending = journal.appendPipelined(records, for: runID, after: lastAppend)
+        lastAppend = pending
+        pending.observe { [signal, inbox] result in
+            switch result {
+            case .success: signal.notify()
+            case .failure(let error): inbox.send(.appendFailed(error))
+            }
+        }
+    }
+
     /// Appends `records` after every earlier append and waits for them to be durable, trying again when the
     /// journal was busy (nothing written) per the configured policy.
     private func append(_ records: [JournalRecord]) async throws {
@@ -387,10 +405,18 @@ actor RunDriver {
     }
 
     /// Journals the events the run's inbox holds past the last one journaled, in inbox order, as one record;
-    /// an entry whose payload does not decode as the workflow's type of its name is journaled as refused.
-    private func receive() async throws {
+    /// an entry whose payload does not decode as the workflow's type of its name is journaled as refused. An
+    /// entry sent from this process and next in line is taken as it is, without reading the inbox again.
+    private func receive(_ sent: InboxEntry? = nil) async throws {
         guard let inboxes, outcome == nil, machine.finished == nil else { return }
-        let entries = try await inboxes.inbox(of: runID, after: machine.lastInboxSeq)
+        let entries: [InboxEntry]
+        if let sent, sent.inboxSeq == machine.lastInboxSeq + 1 {
+            entries = [sent]
+        } else if let sent, sent.inboxSeq <= machine.lastInboxSeq {
+            return  // journaled already, with the entries read before it
+        } else {
+            entries = try await inboxes.inbox(of: runID, after: machine.lastInboxSeq)
+        }
         guard !entries.isEmpty else { return }
         var events: [JournaledEvent] = [], refused: [EventsReceived.Refused] = []
         for entry in entries {
@@ -406,7 +432,12 @@ actor RunDriver {
         }
         events = answering(events)
         CrashPoint.reach("before-receive")
-        try await journal([.eventsReceived(EventsReceived(events: events, refused: refused, at: clock.now))])
+        let record = JournalRecord.eventsReceived(EventsReceived(events: events, refused: refused, at: clock.now))
+        if events.contains(where: { $0.answers != nil }) {
+            try await journal([record])  // a wait's answer reaches its step only once durable
+        } else {
+            try await journalAhead([record])
+        }
         CrashPoint.reach("after-receive")
         resumeAnswered(by: events)
         logger.debug("received \(events.map { "'\($0.name)'#\($0.seq)" }.joined(separator: ", "))")
@@ -426,6 +457,14 @@ actor RunDriver {
             guard (try? await clock.sleep(until: date)) != nil else { return }
             _ = await inbox.deliver(message, continuing: nil)
         })
+    }
+
+    /// The next lease renewal, at the next multiple of `interval` on the clock: every run a process drives renews
+    /// in the same instant, so the journal commits their renewals together — a thousand idle runs cost a
+    /// transaction or two per interval, not a thousand.
+    private func scheduleRenewal(every interval: Duration) {
+        let seconds = interval.seconds, now = clock.now.timeIntervalSince1970
+        schedule(.renewLease, at: Date(timeIntervalSince1970: ((now / seconds).rounded(.down) + 1) * seconds))
     }
 
     private func schedule(_ message: DriverInbox.Message, after delay: Duration) {
