@@ -56,12 +56,12 @@ struct RunWorker: Service {
                 continue
             }
             do {
-                let handle = try await registration.resume(engine, runID, false)
+                let handle = try await registration.claim(engine, runID)
                 active.add(handle)
                 logger.info("claimed run \(runID) (\(workflow))")
                 Task { await follow(handle, workflow: workflow, in: active) }
-            } catch let error as CairnError where error.code == .runOwned {
-                continue  // another worker claimed it first
+            } catch let error as CairnError where error.code == .runOwned || error.code == .runEnded {
+                continue  // another worker claimed it first, or finished it since it was listed
             } catch {
                 logger.error("could not resume run \(runID) (\(workflow)): \(error)")
             }

@@ -11,6 +11,12 @@ struct SQLiteJournalConformanceTests {
         try await JournalConformance.check(rule) { try SQLiteJournal(path: directory.path("j.sqlite")) }
     }
 
+    @Test(arguments: JournalConformance.InboxRule.allCases)
+    func inbox(rule: JournalConformance.InboxRule) async throws {
+        let directory = try TemporaryDirectory()
+        try await JournalConformance.check(rule) { try SQLiteJournal(path: directory.path("j.sqlite")) }
+    }
+
     /// Each journal is another owner (its own id), as another process opening the same file would be.
     @Test(arguments: JournalConformance.LeaseRule.allCases)
     func leasing(rule: JournalConformance.LeaseRule) async throws {

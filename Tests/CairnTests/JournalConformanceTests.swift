@@ -8,4 +8,9 @@ struct InMemoryJournalConformanceTests {
     func conformance(rule: JournalConformance.Rule) async throws {
         try await JournalConformance.check(rule) { InMemoryJournal() }
     }
+
+    @Test(arguments: JournalConformance.InboxRule.allCases)
+    func inbox(rule: JournalConformance.InboxRule) async throws {
+        try await JournalConformance.check(rule) { InMemoryJournal() }
+    }
 }

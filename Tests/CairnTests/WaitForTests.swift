@@ -50,7 +50,7 @@ struct WaitForTests {
         try await awaitRecord(of: handle.runID, in: journal) { $0.isWaiting }
         #expect(try await journal.summary(of: handle.runID)?.status == .waiting)
         guard case .runWaiting(let waiting)? = try await journal.records(for: handle.runID).last else { return }
-        #expect(waiting.events == ["test.approval"] && waiting.reasons.first?.contains("step 'approve' (execution 1) waits for 'test.approval'") == true)
+        #expect(waiting.events == ["test.approval"] && waiting.reasons.first?.contains("step 'approve' (execution 1) to get 'test.approval'") == true)
 
         try await engine.send(Approval(order: 8, by: "wrong order"), to: handle.runID)
         try await engine.send(Approval(order: 7, by: "ada"), to: handle.runID)

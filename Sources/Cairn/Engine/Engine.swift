@@ -89,8 +89,10 @@ public final class Engine: Sendable {
     /// A run whose journal this binary cannot rebuild (an undecodable payload, an unknown event, a record out
     /// of order, no start) becomes a dead letter: it is journaled `failed` with code
     /// ``CairnError/Code/unrebuildable`` and the precise reason, once, and this throws that error. With
-    /// `retryingDeadLetter`, a dead letter that this binary can rebuild is reopened and driven on.
-    public func resume<W: Workflow>(_ workflow: W, run runID: RunID, retryingDeadLetter: Bool = false) async throws -> RunHandle<W.Output> {
+    /// `retryingDeadLetter`, a dead letter that this binary can rebuild is reopened and driven on. With
+    /// `unfinishedOnly` (a worker claiming runs), a run that has ended is refused with `run-ended` instead.
+    public func resume<W: Workflow>(_ workflow: W, run runID: RunID, retryingDeadLetter: Bool = false, unfinishedOnly: Bool = false)
+        async throws -> RunHandle<W.Output> {
         let graph = workflow.graph
         try graph.validate()
         guard let inbox = live.claim(runID) else {
@@ -108,6 +110,9 @@ public final class Engine: Sendable {
         do {
             var machine = try await rebuildOrBury(runID, graph: graph) { started in
                 try workflow.checkCanDrive(started, graph: graph, doing: "resumed")
+            }
+            if let finished = machine.finished, unfinishedOnly, !(retryingDeadLetter && finished.isDeadLetter) {
+                throw CairnError(.runEnded, "run \(runID) has ended \(finished.status.rawValue)")
             }
             if machine.finished == nil || (retryingDeadLetter && machine.finished?.isDeadLetter == true) {
                 let resumed = JournalRecord.runResumed(RunResumed(at: clock.now))

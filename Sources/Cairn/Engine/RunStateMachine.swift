@@ -644,7 +644,7 @@ struct RunStateMachine: Sendable {
         var events = subscribed
         for (wait, state) in blockedWaits {
             let step = running[wait.executionID].map { graph.steps[$0.step].name } ?? "?"
-            reasons.append("step '\(step)' (execution \(wait.executionID)) waits for '\(state.name)'" + (state.deadline.map { " until \($0)" } ?? ""))
+            reasons.append("step '\(step)' (execution \(wait.executionID)) to get '\(state.name)'" + (state.deadline.map { " until \($0)" } ?? ""))
             if !events.contains(state.name) { events.append(state.name) }
         }
         return (reasons, events)

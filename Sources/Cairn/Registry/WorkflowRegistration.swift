@@ -21,8 +21,10 @@ public struct WorkflowRegistration: Sendable {
     public let inputKind: String
     /// Starts a run from its input as JSON; throws ``CairnError`` `invalid-input` naming the field when it does not decode.
     public let start: @Sendable (Engine, Data, RunOptions) async throws -> AnyRunHandle
-    /// Resumes a run from its journal; `true` reopens a dead letter (``Engine/resume(_:run:retryingDeadLetter:)``).
+    /// Resumes a run from its journal; `true` reopens a dead letter (``Engine/resume(_:run:retryingDeadLetter:unfinishedOnly:)``).
     public let resume: @Sendable (Engine, RunID, Bool) async throws -> AnyRunHandle
+    /// Takes a run over to drive it, refusing one that has ended (`run-ended`): a worker's claim.
+    public let claim: @Sendable (Engine, RunID) async throws -> AnyRunHandle
     /// Re-executes a run's recorded attempts against its journal (``Engine/replayCheck(_:run:from:)``).
     public let replayCheck: @Sendable (Engine, RunID, any JournalReader) async throws -> ReplayReport
     /// Forks a run at an event, optionally patched (``Engine/fork(_:run:at:patch:)``): the new run, the seq it
@@ -52,6 +54,7 @@ public struct WorkflowRegistration: Sendable {
             return AnyRunHandle(try await engine.start(workflow, input: input, options: options))
         }
         resume = { engine, run, retry in AnyRunHandle(try await engine.resume(workflow, run: run, retryingDeadLetter: retry)) }
+        claim = { engine, run in AnyRunHandle(try await engine.resume(workflow, run: run, unfinishedOnly: true)) }
         replayCheck = { engine, run, reader in try await engine.replayCheck(workflow, run: run, from: reader) }
         fork = { engine, run, point, patch in
             let fork = try await engine.fork(workflow, run: run, at: point, patch: patch)
