@@ -79,12 +79,9 @@ struct Scenario: Sendable {
         "resume-history", summary: "resume a run of \(historyEvents) events to its first new step", steps: historyEvents
     ) {
         let path = journalPath()
-        let builder = Process()
-        builder.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-        builder.arguments = ["history-build", path, "\(historyEvents)"]
-        try builder.run()
-        builder.waitUntilExit()
-        guard builder.terminationStatus == 0 else { throw CairnError(.journalUnavailable, "building the history failed") }
+        guard try runChild(["history-build", path, "\(historyEvents)"]).status == 0 else {
+            throw CairnError(.journalUnavailable, "building the history failed")
+        }
         return Extra(seconds: try await HistoryScenario.resume(path: path))
     }
 }
@@ -98,6 +95,19 @@ struct Figures: Codable {
     let extra: Scenario.Extra
 
     var rowsPerSecond: Double? { extra.rows.map { Double($0) / seconds } }
+}
+
+/// Runs this binary with `arguments` in a child process: its exit status and what it printed.
+func runChild(_ arguments: [String]) throws -> (status: Int32, output: Data) {
+    let child = Process()
+    child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+    child.arguments = arguments
+    let output = Pipe()
+    child.standardOutput = output
+    try child.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    child.waitUntilExit()
+    return (child.terminationStatus, data)
 }
 
 /// Peak resident memory of this process (`VmHWM`), in MiB.

@@ -240,16 +240,9 @@ enum WaitFigure: String, CaseIterable {
 
     /// Measures it in a child process.
     func measured() throws -> [Double] {
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-        child.arguments = ["wait-figure", rawValue]
-        let output = Pipe()
-        child.standardOutput = output
-        try child.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        child.waitUntilExit()
-        guard child.terminationStatus == 0, let values = try? JSONDecoder().decode([Double].self, from: data), !values.isEmpty else {
-            throw CairnError(.journalUnavailable, "\(rawValue) failed (exit \(child.terminationStatus))")
+        let (status, data) = try runChild(["wait-figure", rawValue])
+        guard status == 0, let values = try? JSONDecoder().decode([Double].self, from: data), !values.isEmpty else {
+            throw CairnError(.journalUnavailable, "\(rawValue) failed (exit \(status))")
         }
         return values
     }

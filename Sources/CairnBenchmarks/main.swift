@@ -43,16 +43,9 @@ if let name = arguments.first {
 
 /// Runs one scenario in a child process of this binary and returns its figures.
 func measure(_ scenario: Scenario) throws -> Figures {
-    let child = Process()
-    child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-    child.arguments = [scenario.name]
-    let output = Pipe()
-    child.standardOutput = output
-    try child.run()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    child.waitUntilExit()
-    guard child.terminationStatus == 0, let figures = try? JSONDecoder().decode(Figures.self, from: data) else {
-        print("\(scenario.name): failed (exit \(child.terminationStatus))")
+    let (status, data) = try runChild([scenario.name])
+    guard status == 0, let figures = try? JSONDecoder().decode(Figures.self, from: data) else {
+        print("\(scenario.name): failed (exit \(status))")
         exit(1)
     }
     return figures

@@ -29,6 +29,8 @@ public final class SQLiteJournal: LeasingJournal, InspectableJournal, CancelRequ
     let inboxWatcher: InboxWatcher
     /// The lease epoch this journal holds per run; every commit for the run checks it.
     private let held = Mutex<[RunID: Int]>([:])
+    /// Renews the leases of the runs this process drives, together.
+    private let keeper = Mutex<LeaseKeeper?>(nil)
 
     /// How long a writer waits for another process's lock before the journal is "busy".
     static let busyTimeoutMilliseconds = 30_000
@@ -214,6 +216,35 @@ public final class SQLiteJournal: LeasingJournal, InspectableJournal, CancelRequ
                            arguments: [ttl, run.description, owner, epoch])
             if db.changesCount == 0 { throw Self.leaseLost(run) }
             return try Bool.fetchOne(db, sql: "SELECT cancel_requested FROM lease WHERE run_id = ?", arguments: [run.description]) ?? false
+        }
+    }
+
+    public func keepLease(of run: RunID, events: @escaping @Sendable (LeaseEvent) -> Void) -> LeaseKeeping? {
+        let keeper = keeper.withLock { keeper in
+            if keeper == nil {
+                keeper = LeaseKeeper(interval: leaseRenewalInterval) { [weak self] runs in try await self?.renewLeases(of: runs) ?? .init() }
+            }
+            return keeper!
+        }
+        return keeper.keep(run, events: events)
+    }
+
+    /// Renews the leases this journal holds of `runs` in one transaction: which it lost, and which another
+    /// process asked to cancel.
+    private func renewLeases(of runs: [RunID]) async throws -> LeaseKeeper.Renewal {
+        let held = held.withLock { held in runs.compactMap { run in held[run].map { (run, $0) } } }
+        guard !held.isEmpty else { return .init() }
+        let owner = owner, ttl = leaseTTL.seconds
+        return try await committer.submitting { db in
+            var renewal = LeaseKeeper.Renewal()
+            let update = try db.cachedStatement(sql: "UPDATE lease SET expires_at = \(Self.dbNow) + ? WHERE run_id = ? AND owner = ? AND epoch = ?")
+            for (run, epoch) in held {
+                try update.execute(arguments: [ttl, run.description, owner, epoch])
+                if db.changesCount == 0 { renewal.lost.insert(run) }
+            }
+            let asked = try String.fetchAll(db, sql: "SELECT run_id FROM lease WHERE owner = ? AND cancel_requested = 1", arguments: [owner])
+            renewal.cancelRequested = Set(asked.compactMap(RunID.init)).intersection(held.map(\.0))
+            return renewal
         }
     }
 

@@ -14,7 +14,7 @@ struct CrashScenario: Sendable, CustomTestStringConvertible {
 
     static let chosen: [CrashScenario] = ["feedback-monitor", "complex-feedback-monitor"].flatMap { workflow in
         // Enough cycles that a 16th transaction comes however many pipelined commits share one.
-        let cycles = workflow == "feedback-monitor" ? 7 : 4
+        let cycles = workflow == "feedback-monitor" ? 7 : 6
         let commits = [1, 2, 4, 7, 11, 16].flatMap { ["before-commit:\($0)", "after-commit:\($0)"] }
         let sideEffects = [1, 2].flatMap { ["in-side-effect:\($0)", "after-side-effect:\($0)"] }
         // A step started on a trigger whose commit is not durable yet (pipelining), killed before it is.

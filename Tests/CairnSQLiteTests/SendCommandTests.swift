@@ -16,11 +16,6 @@ struct SendCommandTests {
         return id!
     }
 
-    private func send(_ run: String, _ payload: String, key: String? = nil, name: String = "fixtures.approval", db path: String)
-        async throws -> ProcessResult {
-        try await cairn(["send", run, name, "--payload", payload, "--db", path] + (key.map { ["--key", $0] } ?? []), binary: fixturesBinary)
-    }
-
     @Test("a run driven by one process says how to answer it, and is woken by sends from other processes; a repeated key delivers nothing")
     func sendAcrossProcesses() async throws {
         let directory = try TemporaryDirectory()
@@ -29,9 +24,9 @@ struct SendCommandTests {
         #expect(await owner.stderrShows("fixtures.approval --payload '{…}' --db \(path)"))
         let run = try await onlyRun(path)
 
-        let first = try await send(run, #"{"by": "ada", "done": false}"#, key: "a", db: path)
+        let first = try await sendApproval(run, #"{"by": "ada", "done": false}"#, key: "a", db: path)
         #expect(first.status == 0 && first.stdout.contains("sent 'fixtures.approval' to run \(run) (#1 in its inbox)"), "\(first.stderr)")
-        let again = try await send(run, #"{"by": "ada again", "done": true}"#, key: "a", db: path)
+        let again = try await sendApproval(run, #"{"by": "ada again", "done": true}"#, key: "a", db: path)
         #expect(again.status == 0 && again.stdout.contains("already sent with key 'a'") && again.stdout.contains("#1"), "\(again.stderr)")
         let last = try await cairn(["send", run, "fixtures.approval", "--payload", #"{"by": "bo", "done": true}"#, "--db", path, "--json"],
                                    binary: fixturesBinary)
@@ -58,7 +53,7 @@ struct SendCommandTests {
         _ = await owner.finish()
         let listed = try await cairn(["list", "--status", "waiting", "--db", path, "--json"], binary: fixturesBinary)
         #expect(listed.stdout.contains(run), "\(listed.stdout)\(listed.stderr)")
-        #expect(try await send(run, #"{"by": "cy", "done": true}"#, db: path).status == 0)
+        #expect(try await sendApproval(run, #"{"by": "cy", "done": true}"#, db: path).status == 0)
         let resumed = try await cairn(["resume", run, "--db", path, "--json"], binary: fixturesBinary)
         #expect(resumed.status == 0 && jsonObject(resumed.lines.last ?? "")["result"] as? [String] == ["cy"], "\(resumed.stderr)")
     }
@@ -83,9 +78,9 @@ struct SendCommandTests {
                     "\(arguments): \(result.status) \(result.stderr)")
         }
         #expect(try withJournalDatabase(path) { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM inbox") } == 0)
-        #expect(try await send(run, #"{"by": "di", "done": true}"#, db: path).status == 0)
+        #expect(try await sendApproval(run, #"{"by": "di", "done": true}"#, db: path).status == 0)
         #expect(await owner.finish().status == 0)
-        let ended = try await send(run, #"{"by": "late", "done": true}"#, db: path)
+        let ended = try await sendApproval(run, #"{"by": "late", "done": true}"#, db: path)
         #expect(ended.status == 1 && ended.stderr.contains("has ended completed"), "\(ended.stderr)")
     }
 }

@@ -202,6 +202,13 @@ func journalLength(_ path: String, run: String) -> Int {
     }) ?? 0
 }
 
+/// `cairn send RUN fixtures.approval --payload PAYLOAD` through the fixtures' binary (the `approvals` workflow).
+func sendApproval(_ run: String, _ payload: String, key: String? = nil, db path: String, environment: [String: String] = [:])
+    async throws -> ProcessResult {
+    try await cairn(["send", run, "fixtures.approval", "--payload", payload, "--db", path] + (key.map { ["--key", $0] } ?? []),
+                    environment: environment, binary: fixturesBinary)
+}
+
 /// Parses one line of `--json` output.
 func jsonObject(_ line: String) -> [String: Any] {
     (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:]

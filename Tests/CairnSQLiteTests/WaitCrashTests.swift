@@ -23,12 +23,6 @@ struct WaitCrashTests {
         }
     }
 
-    private func send(_ run: String, _ payload: String, key: String? = nil, db path: String, environment: [String: String] = [:])
-        async throws -> ProcessResult {
-        try await cairn(["send", run, "fixtures.approval", "--payload", payload, "--db", path] + (key.map { ["--key", $0] } ?? []),
-                        environment: environment, binary: fixturesBinary)
-    }
-
     @Test("SIGKILL of the owner between reading an inbox row and journaling it, or right after: the resumer journals each send once",
           arguments: ["before-receive:1", "after-receive:1"])
     func ownerKilledAroundReceive(_ point: String) async throws {
@@ -37,12 +31,12 @@ struct WaitCrashTests {
         let id = RunID().description
         let owner = try spawnCairn(["run", "approvals", "--db", path, "--id", id], environment: ["CAIRN_CRASH_AT": point], binary: fixturesBinary)
         #expect(await owner.stderrShows("cairn send "))
-        #expect(try await send(id, #"{"by": "a", "done": false}"#, db: path).status == 0)
+        #expect(try await sendApproval(id, #"{"by": "a", "done": false}"#, db: path).status == 0)
         let killed = await owner.finish()
         #expect(killed.killedBySignal && killed.stderr.contains("crash point \(point) reached"), "\(killed.stderr)")
         let resumer = try spawnCairn(["resume", id, "--db", path, "--json"], binary: fixturesBinary)
         #expect(await resumer.stderrShows("cairn send "))
-        #expect(try await send(id, #"{"by": "b", "done": true}"#, db: path).status == 0)
+        #expect(try await sendApproval(id, #"{"by": "b", "done": true}"#, db: path).status == 0)
         let resumed = await resumer.finish()
         #expect(resumed.status == 0 && jsonObject(resumed.lines.last ?? "")["result"] as? [String] == ["a", "b"], "\(resumed.stderr)")
         #expect(try journaledOnce(path, run: id))
@@ -55,9 +49,9 @@ struct WaitCrashTests {
         let id = RunID().description
         let owner = try spawnCairn(["run", "approvals", "--db", path, "--id", id, "--json"], binary: fixturesBinary)
         #expect(await owner.stderrShows("cairn send "))
-        let killed = try await send(id, #"{"by": "once", "done": true}"#, key: "k", db: path, environment: ["CAIRN_CRASH_AT": "after-send:1"])
+        let killed = try await sendApproval(id, #"{"by": "once", "done": true}"#, key: "k", db: path, environment: ["CAIRN_CRASH_AT": "after-send:1"])
         #expect(killed.killedBySignal)
-        let retried = try await send(id, #"{"by": "once", "done": true}"#, key: "k", db: path)
+        let retried = try await sendApproval(id, #"{"by": "once", "done": true}"#, key: "k", db: path)
         #expect(retried.status == 0 && retried.stdout.contains("already sent with key 'k'"), "\(retried.stdout)\(retried.stderr)")
         let result = await owner.finish()
         #expect(result.status == 0 && jsonObject(result.lines.last ?? "")["result"] as? [String] == ["once"], "\(result.stderr)")
@@ -107,7 +101,7 @@ struct WaitCrashTests {
         #expect(await owner.stderrShows("cairn send "))
         owner.signal(SIGKILL)
         _ = await owner.finish()
-        #expect(try await send(id, #"{"by": "z", "done": true}"#, db: path).status == 0)
+        #expect(try await sendApproval(id, #"{"by": "z", "done": true}"#, db: path).status == 0)
         let first = try await cairn(["worker", "--db", path, "--poll", "0.05"], environment: ["CAIRN_CRASH_AT": "during-resume:1"],
                                     binary: fixturesBinary)
         #expect(first.killedBySignal, "\(first.stderr)")

@@ -12,11 +12,6 @@ struct WorkerTests {
         try? withJournalDatabase(path) { try String.fetchOne($0, sql: "SELECT status FROM run WHERE run_id = ?", arguments: [run]) }
     }
 
-    private func send(_ run: String, _ payload: String, db path: String) async throws {
-        let sent = try await cairn(["send", run, "fixtures.approval", "--payload", payload, "--db", path], binary: fixturesBinary)
-        #expect(sent.status == 0, "\(sent.stderr)")
-    }
-
     @Test("a run whose owner was SIGKILLed while it waited is taken over by a worker, which journals what was sent meanwhile and what comes after")
     func takesOverAWaitingRun() async throws {
         let directory = try TemporaryDirectory()
@@ -26,7 +21,7 @@ struct WorkerTests {
         #expect(await owner.stderrShows("cairn send "))
         owner.signal(SIGKILL)
         _ = await owner.finish()
-        try await send(id, #"{"by": "sent while no one drove it", "done": false}"#, db: path)
+        #expect(try await sendApproval(id, #"{"by": "sent while no one drove it", "done": false}"#, db: path).status == 0)
         let worker = try spawnCairn(["worker", "--db", path, "--poll", "0.1"], binary: fixturesBinary)
         try await waitUntil("the worker took the run over") {
             try withJournalDatabase(path) { try Int.fetchOne($0, sql: "SELECT resumes FROM runs WHERE run_id = ?", arguments: [id]) } == 1
@@ -36,7 +31,7 @@ struct WorkerTests {
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM journal WHERE run_id = ? AND kind = 'run_interrupted'", arguments: [id])
             } == 1
         }
-        try await send(id, #"{"by": "sent to a run no one held", "done": true}"#, db: path)
+        #expect(try await sendApproval(id, #"{"by": "sent to a run no one held", "done": true}"#, db: path).status == 0)
         try await waitUntil("the run completed") { status(path, id) == "completed" }
         worker.signal(SIGTERM)
         let stopped = await worker.finish()

@@ -52,6 +52,8 @@ actor RunDriver {
     private let snapshots: (any SnapshottingJournal)?
     /// The run's inbox, when the journal keeps one and the workflow accepts events from outside.
     private let inboxes: (any InboxJournal)?
+    /// The journal's keeping of the run's lease, when it keeps leases itself.
+    private var leaseKeeping: LeaseKeeping?
     /// The waits steps have open, by execution: each attempt waits for one thing at a time.
     var liveWaits: [Int: DriverInbox.WaitCall] = [:]
     /// The watch on the run's inbox for events sent by other processes, while the run is driven.
@@ -90,7 +92,15 @@ actor RunDriver {
         if let finished = machine.finished {
             stop(.finished(finished))
         } else {
-            if let leasing { scheduleRenewal(every: leasing.leaseRenewalInterval) }
+            if let leasing {
+                leaseKeeping = leasing.keepLease(of: runID) { [inbox] event in
+                    switch event {
+                    case .cancelRequested: inbox.send(.control(.cancel))
+                    case .lost(let error): inbox.send(.appendFailed(error))
+                    }
+                }
+                if leaseKeeping == nil { scheduleRenewal(every: leasing.leaseRenewalInterval) }
+            }
             inbox.attach(self)
             inboxWatch = inboxes?.watchInbox(of: runID) { [inbox] in inbox.send(.inboxChanged) }
             do {
@@ -101,6 +111,7 @@ actor RunDriver {
             _ = await drain(continuing: nil)
         }
         let outcome = await stopped()
+        leaseKeeping?.cancel()
         inboxWatch?.cancel()
         cancelWaits(all: true)
         for (lane, _) in handles.values { lane.cancel() }

@@ -11,4 +11,30 @@ public protocol LeasingJournal: Journal {
     func releaseLease(of run: RunID) async
     /// How often the engine renews its leases.
     var leaseRenewalInterval: Duration { get }
+    /// Keeps this journal's lease of the run renewed, together with every other lease it keeps (one
+    /// transaction per interval for all of them, rather than a renewal per run), until the returned keeping is
+    /// cancelled; tells `events` when another process asked for a cancel, or took the run over. `nil`: the
+    /// journal keeps no leases itself, and the engine renews each with ``renewLease(of:)``.
+    func keepLease(of run: RunID, events: @escaping @Sendable (LeaseEvent) -> Void) -> LeaseKeeping?
+}
+
+extension LeasingJournal {
+    public func keepLease(of run: RunID, events: @escaping @Sendable (LeaseEvent) -> Void) -> LeaseKeeping? { nil }
+}
+
+/// What a journal keeping a lease tells its run's driver.
+public enum LeaseEvent: Sendable {
+    /// Another process asked for the run to be cancelled.
+    case cancelRequested
+    /// Another process took the run over: this one may no longer write to it.
+    case lost(CairnError)
+}
+
+/// A lease a journal keeps renewed (``LeasingJournal/keepLease(of:events:)``): cancel it when the run stops.
+public final class LeaseKeeping: Sendable {
+    private let stop: @Sendable () -> Void
+
+    public init(cancel: @escaping @Sendable () -> Void) { stop = cancel }
+
+    public func cancel() { stop() }
 }
