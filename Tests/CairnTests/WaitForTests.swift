@@ -141,6 +141,33 @@ struct WaitForTests {
         #expect(try await handle.result == "first, subscriber saw second")
     }
 
+    @Test("several waits open at once are each answered by the event their predicate matches, whatever the order sent")
+    func severalWaits() async throws {
+        let journal = InMemoryJournal()
+        let engine = Engine(journal: journal)
+        let workflow = TestWorkflow(Int.self, String.self, accepting: [Approval.self]) {
+            FunctionStep("fan") { (start: StartEvent<Int>, context) -> Seen? in
+                try context.send(Seen(by: "1"))
+                return Seen(by: "2")
+            }
+            FunctionStep("ask", workers: 2) { (seen: Seen, context) -> Approval? in
+                let order = Int(seen.by)!
+                let answer = try await context.waitFor(Approval.self, where: { $0.order == order })
+                return Approval(order: order, by: answer.by)
+            }
+            CountedJoinStep("both", count: 2, of: Approval.self) { (answers, context) -> StopEvent<String>? in
+                StopEvent(answers.sorted { $0.order < $1.order }.map { "\($0.order):\($0.by)" }.joined(separator: " "))
+            }
+        }
+        let handle = try await engine.start(workflow, input: 0)
+        try await awaitRecord(of: handle.runID, in: journal) { record in
+            if case .runWaiting(let waiting) = record { waiting.reasons.filter { $0.contains("to get") }.count == 2 } else { false }
+        }
+        try await engine.send(Approval(order: 2, by: "bo"), to: handle.runID)
+        try await engine.send(Approval(order: 1, by: "ada"), to: handle.runID)
+        #expect(try await handle.result == "1:ada 2:bo")
+    }
+
     @Test("a wait for an event the workflow does not accept, or with a timeout that is not positive, is refused with a sentence")
     func badWaits() async throws {
         let workflow = TestWorkflow(Int.self, String.self, accepting: [Approval.self]) {

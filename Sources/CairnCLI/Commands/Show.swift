@@ -66,6 +66,10 @@ struct Show: CairnSubcommand {
         if let origin = summary.originRunID { output.line("  forked from  \(origin) at seq \(summary.originSeq ?? 0)") }
         if let from = summary.continuedFrom { output.line("  continues    \(from)") }
         if let next = summary.continuedAs { output.line("  continued as \(next)") }
+        if summary.status == .waiting, case .runWaiting(let waiting)? = detail.records.last(where: { if case .runWaiting = $0 { true } else { false } }) {
+            output.line("  waiting for  \(waiting.reasons.joined(separator: "; "))" + (waiting.wakeAt.map { "; due \(Timestamp.text($0))" } ?? ""))
+            for name in waiting.events { output.line("  answer with  cairn send \(id) \(name) --payload '{…}'") }
+        }
         for fork in forks { output.line("  fork         \(fork.runID) at seq \(fork.originSeq ?? 0) (\(fork.displayStatus))") }
         if let pruned = summary.prunedAt {
             return output.line("  history      pruned at \(Timestamp.text(pruned)) by cairn db prune: no timeline, events or side effects remain")

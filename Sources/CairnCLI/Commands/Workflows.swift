@@ -33,6 +33,8 @@ struct Workflows: CairnSubcommand {
         let inputFields: [InputField]?
         let steps: [StepLine]
         let events: [String]
+        /// The events its runs accept from outside (`cairn send`).
+        let accepts: [String]
 
         init(_ registration: WorkflowRegistration) {
             name = registration.name
@@ -42,6 +44,7 @@ struct Workflows: CairnSubcommand {
             inputFields = registration.inputFields
             steps = registration.graph.steps.map { StepLine(name: $0.name, consumes: $0.consumedNames.sorted(), emits: $0.emittedNames.sorted()) }
             events = Array(Set(registration.graph.steps.flatMap { $0.consumedNames + $0.emittedNames })).sorted()
+            accepts = registration.graph.acceptedNames.sorted()
         }
     }
 
@@ -54,6 +57,7 @@ struct Workflows: CairnSubcommand {
             let description = Description(registration)
             output.line("\(description.name)\(description.version.map { " (version \($0))" } ?? "")  fingerprint \(description.fingerprint)")
             output.line("  input  " + WorkflowHelp.input(of: registration).joined(separator: "\n         "))
+            if !description.accepts.isEmpty { output.line("  accepts " + description.accepts.joined(separator: ", ") + " (cairn send)") }
             output.line("  steps")
             for step in description.steps {
                 output.line("    \(step.name): \(step.consumes.joined(separator: " | ")) → \(step.emits.isEmpty ? "nothing" : step.emits.joined(separator: " | "))")
