@@ -112,6 +112,13 @@ struct JournalWriter {
                 """, arguments: [id, event.position, event.name, text(event.payload), event.step, position])
         }
         try insert(finish.storeWrites, position: position)
+        for message in finish.messages {
+            do {
+                _ = try InboxQuery.write(db, message.inboxMessage(from: run), to: message.target, journal: "this journal")
+            } catch let error as CairnError {
+                throw CommitEffectError(executionID: finish.executionID, attempt: finish.attempt, step: finish.step, reason: error.message)
+            }
+        }
         let origin = finish.origin(in: run)
         for effect in finish.effects {
             guard let effect = effect as? any DatabaseEffect else {

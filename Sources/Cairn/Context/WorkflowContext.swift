@@ -125,6 +125,21 @@ public final class WorkflowContext: Sendable {
         try mutate { $0.effects.sent.append(OutgoingEvent(name: E.eventName, payload: payload, value: event)) }
     }
 
+    /// Sends `event` to another run, at this step's commit: it is written into that run's inbox in the same
+    /// transaction as the commit (contract 11), so it is delivered exactly when the commit happens — once,
+    /// whatever crashes — and that run's owner journals it like any event sent from outside. The other run's
+    /// workflow must accept the type (``Workflow/accepts``); it is not an event of this run, so the step need not
+    /// declare it.
+    /// - Throws: the commit fails the attempt (retried per its policy) when the run is unknown, has ended, or
+    ///   does not accept the type, naming which.
+    public func send<E: Event>(_ event: E, to run: RunID) throws {
+        let payload = try encode(event, "event '\(E.eventName)' sent by step '\(stepName)' to run \(run)")
+        try mutate { state in
+            let key = "\(runID)/\(executionID)/\(state.effects.messages.count + 1)"
+            state.effects.messages.append(RunMessage(target: run, name: E.eventName, payload: payload, key: key))
+        }
+    }
+
     /// Emits `event` to every step subscribed to its type `delay` after this step's commit — a durable timer
     /// (contract 13): the due time is journaled with the commit, absolute, and the event is delivered then,
     /// once, by whichever process drives the run — late when none was alive at that time, never early.
@@ -480,6 +495,8 @@ struct ExecutionEffects: Sendable {
     var storeWriteOrder: [String] = []
     var recorded: [RecordedValue] = []
     var commitEffects: [any CommitEffect] = []
+    /// Events sent to other runs.
+    var messages: [RunMessage] = []
     /// Side effects journaled during the attempt, whatever its outcome: a retry must not pay for them again.
     var sideEffects: [SideEffect] = []
 }

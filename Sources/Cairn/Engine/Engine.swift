@@ -301,7 +301,8 @@ public final class Engine: Sendable {
         let signal = ChangeSignal()
         let driver = RunDriver(
             machine: machine, runID: runID, journal: journal, configuration: configuration, clock: clock,
-            logger: logger, signal: signal, inbox: inbox, onWaiting: { [chain] in chain.reportWaiting($0, of: runID) })
+            logger: logger, signal: signal, inbox: inbox, onWaiting: { [chain] in chain.reportWaiting($0, of: runID) },
+            onMessagesSent: { [live] runs in for run in runs { live.driver(of: run)?.inbox.send(.inboxChanged) } })
         let live = live
         chain.advance(to: RunChain.Link(runID: runID, inbox: inbox, signal: signal))
         let task = Task {

@@ -46,6 +46,8 @@ actor RunDriver {
     let inbox: DriverInbox
     /// Told each time the run starts waiting (``RunHandle/waits``).
     let onWaiting: @Sendable (RunWaiting) -> Void
+    /// Told the runs a commit sent messages to, so that those this engine drives take them at once.
+    let onMessagesSent: @Sendable ([RunID]) -> Void
     /// The journal's optional capabilities, cast once (a cast to an existential costs more than a commit).
     private let leasing: (any LeasingJournal)?
     private let pipelining: (any PipeliningJournal)?
@@ -71,7 +73,8 @@ actor RunDriver {
     private var lastAppend: PendingAppend?
 
     init(machine: RunStateMachine, runID: RunID, journal: any Journal, configuration: EngineConfiguration, clock: any EngineClock,
-         logger: Logger, signal: ChangeSignal, inbox: DriverInbox, onWaiting: @escaping @Sendable (RunWaiting) -> Void = { _ in }) {
+         logger: Logger, signal: ChangeSignal, inbox: DriverInbox, onWaiting: @escaping @Sendable (RunWaiting) -> Void = { _ in },
+         onMessagesSent: @escaping @Sendable ([RunID]) -> Void = { _ in }) {
         self.machine = machine
         self.runID = runID
         self.journal = journal
@@ -81,6 +84,7 @@ actor RunDriver {
         self.signal = signal
         self.inbox = inbox
         self.onWaiting = onWaiting
+        self.onMessagesSent = onMessagesSent
         leasing = journal as? any LeasingJournal
         pipelining = journal as? any PipeliningJournal
         snapshots = journal as? any SnapshottingJournal
@@ -312,6 +316,8 @@ actor RunDriver {
             }
             adopt(batch, committing: results)
             signal.notify()
+            let targets = batch.records.compactMap(\.finishedExecution).flatMap(\.messages).map(\.target)
+            if !targets.isEmpty { onMessagesSent(Array(Set(targets))) }
             return batch.starts
         }
     }

@@ -550,6 +550,7 @@ struct RunStateMachine: Sendable {
         var streamed: [StreamedEvent] = []
         var writes: [StoreWrite] = []
         var effects: [any CommitEffect] = []
+        var messages: [RunMessage] = []
         let outcome: ExecutionFinished.Outcome
         switch attempt.outcome {
         case .returned(let returned, let attemptEffects):
@@ -565,6 +566,7 @@ struct RunStateMachine: Sendable {
             }
             writes = attemptEffects.storeWriteOrder.map { StoreWrite(key: $0, value: attemptEffects.storeWrites[$0]!) }
             effects = attemptEffects.commitEffects
+            messages = attemptEffects.messages
         case .threw(let error):
             let retryable = step.options.retry.allowsRetry(of: error) && !(error is CairnError)
             outcome = .failed(message: String(describing: error), retryAt: retryable ? retryAt : nil)
@@ -582,7 +584,7 @@ struct RunStateMachine: Sendable {
             executionID: attempt.executionID, step: step.name, attempt: attempt.attempt,
             triggers: (run?.triggers ?? []).map { ($0.name, $0.seq) }, outcome: outcome,
             emitted: emitted, streamed: streamed, storeWrites: writes, recorded: attempt.recorded, effects: effects,
-            startedAt: run?.startedAt ?? now, at: now)
+            startedAt: run?.startedAt ?? now, at: now, messages: messages)
     }
 
     /// When the attempt after `attempt` is due, or `nil` when none may follow: the attempts are spent, or
@@ -698,9 +700,10 @@ struct RunStateMachine: Sendable {
 
 /// How one attempt ended, as the driver saw it.
 struct AttemptResult: Sendable {
-    /// Whether its commit writes to the database beside the journal (``CommitEffect``s).
+    /// Whether its commit writes beside the journal — ``CommitEffect``s, or messages to other runs' inboxes — and
+    /// so may be refused for that attempt alone.
     var hasCommitEffects: Bool {
-        if case .returned(_, let effects) = outcome { return !effects.commitEffects.isEmpty }
+        if case .returned(_, let effects) = outcome { return !effects.commitEffects.isEmpty || !effects.messages.isEmpty }
         return false
     }
 

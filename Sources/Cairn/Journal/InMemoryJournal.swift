@@ -49,6 +49,23 @@ public final class InMemoryJournal: InspectableJournal, PipeliningJournal, Inbox
                 }
                 state.runs[run] = Run()
             }
+            // Messages to other runs go into their inboxes with the commit that sent them, or the commit is refused
+            // for that attempt alone — on a copy of the inboxes, so nothing of a refused append is kept.
+            let sending = records.compactMap(\.finishedExecution).filter { !$0.messages.isEmpty }
+            if !sending.isEmpty {
+                var delivered = state
+                for finished in sending {
+                    for message in finished.messages {
+                        do {
+                            _ = try Self.deliver(message.inboxMessage(from: run), to: message.target, in: &delivered)
+                        } catch {
+                            throw CommitEffectError(executionID: finished.executionID, attempt: finished.attempt, step: finished.step,
+                                                    reason: (error as? CairnError)?.message ?? "\(error)")
+                        }
+                    }
+                }
+                state = delivered
+            }
             if case .runFinished(let finished)? = records.last, let successor = finished.successor {
                 guard state.runs[successor.runID] == nil else {
                     throw CairnError(.runExists, "run \(run) continues as \(successor.runID), which exists already")
@@ -102,21 +119,24 @@ public final class InMemoryJournal: InspectableJournal, PipeliningJournal, Inbox
     }
 
     public func send(_ message: InboxMessage, to run: RunID) async throws -> InboxReceipt {
-        try state.withLock { state in
-            guard let target = state.runs[run], case .runStarted(let started)? = target.records.first else {
-                throw CairnError(.runNotFound, "no run \(run) in this journal")
-            }
-            if let key = message.key, let first = target.inbox.first(where: { $0.key == key }) {
-                return InboxReceipt(runId: run, inboxSeq: first.entry.inboxSeq, duplicate: true)  // whatever became of the run
-            }
-            if case .runFinished(let finished)? = target.records.last, !finished.isDeadLetter { throw Self.ended(run, status: finished.status) }
-            guard started.accepts.contains(message.name) else {
-                throw Self.notAccepted(message.name, by: run, workflow: started.workflow, accepts: started.accepts)
-            }
-            let entry = InboxEntry(inboxSeq: target.inbox.count + 1, name: message.name, payload: message.payload, sentAt: Date())
-            state.runs[run]!.inbox.append((entry, message.key))
-            return InboxReceipt(runId: run, inboxSeq: entry.inboxSeq, duplicate: false)
+        try state.withLock { state in try Self.deliver(message, to: run, in: &state) }
+    }
+
+    /// Writes `message` into the run's inbox, or refuses it (see ``InboxJournal/send(_:to:)``).
+    private static func deliver(_ message: InboxMessage, to run: RunID, in state: inout State) throws -> InboxReceipt {
+        guard let target = state.runs[run], case .runStarted(let started)? = target.records.first else {
+            throw CairnError(.runNotFound, "no run \(run) in this journal")
         }
+        if let key = message.key, let first = target.inbox.first(where: { $0.key == key }) {
+            return InboxReceipt(runId: run, inboxSeq: first.entry.inboxSeq, duplicate: true)  // whatever became of the run
+        }
+        if case .runFinished(let finished)? = target.records.last, !finished.isDeadLetter { throw Self.ended(run, status: finished.status) }
+        guard started.accepts.contains(message.name) else {
+            throw Self.notAccepted(message.name, by: run, workflow: started.workflow, accepts: started.accepts)
+        }
+        let entry = InboxEntry(inboxSeq: target.inbox.count + 1, name: message.name, payload: message.payload, sentAt: Date())
+        state.runs[run]!.inbox.append((entry, message.key))
+        return InboxReceipt(runId: run, inboxSeq: entry.inboxSeq, duplicate: false)
     }
 
     public func inbox(of run: RunID, after inboxSeq: Int) async throws -> [InboxEntry] {

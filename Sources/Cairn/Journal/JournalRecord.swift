@@ -230,13 +230,16 @@ public struct ExecutionFinished: Sendable {
     public let recorded: [RecordedValue]
     /// Database writes applied in the commit's transaction; not kept in the journal records themselves.
     public let effects: [any CommitEffect]
+    /// Events sent to other runs (``WorkflowContext/send(_:to:)-(_,RunID)``): written into their inboxes in this
+    /// commit's transaction, so a message exists exactly when the commit that sent it does.
+    public let messages: [RunMessage]
     public let startedAt: Date
     public let at: Date
 
     public init(
         executionID: Int, step: String, attempt: Int, triggers: [(name: String, seq: Int)], outcome: Outcome,
         emitted: [JournaledEvent], streamed: [StreamedEvent], storeWrites: [StoreWrite], recorded: [RecordedValue],
-        effects: [any CommitEffect], startedAt: Date, at: Date
+        effects: [any CommitEffect], startedAt: Date, at: Date, messages: [RunMessage] = []
     ) {
         self.executionID = executionID
         self.step = step
@@ -248,6 +251,7 @@ public struct ExecutionFinished: Sendable {
         self.storeWrites = storeWrites
         self.recorded = recorded
         self.effects = effects
+        self.messages = messages
         self.startedAt = startedAt
         self.at = at
     }
@@ -255,6 +259,28 @@ public struct ExecutionFinished: Sendable {
     /// Where the commit's effects come from.
     public func origin(in run: RunID) -> CommitOrigin {
         CommitOrigin(runID: run, executionID: executionID, step: step, attempt: attempt, triggers: triggers, at: at)
+    }
+}
+
+/// An event a step sends to another run, as its commit writes it into that run's inbox.
+public struct RunMessage: Sendable, Equatable {
+    /// The run it is sent to.
+    public let target: RunID
+    public let name: String
+    public let payload: Data
+    /// The inbox's idempotency key: the sender's run, execution and the message's place in the commit.
+    public let key: String
+
+    public init(target: RunID, name: String, payload: Data, key: String) {
+        self.target = target
+        self.name = name
+        self.payload = payload
+        self.key = key
+    }
+
+    /// The message as an inbox row, from `sender`.
+    public func inboxMessage(from sender: RunID) -> InboxMessage {
+        InboxMessage(name: name, payload: payload, key: key, sender: "run \(sender)")
     }
 }
 
