@@ -89,4 +89,21 @@ struct Reminder: Workflow {
     }
 }
 
-await CairnCLI.main(workflows: [WorkflowRegistration(Fanout()), WorkflowRegistration(Approvals()), WorkflowRegistration(Reminder())])
+/// Sends one approval, marked done, to the `approvals` run its input names: a message between runs.
+struct Notifier: Workflow {
+    typealias Input = String
+    typealias Output = String
+    static let name = "notifier"
+
+    var steps: [AnyStep] {
+        FunctionStep("notify") { (start: StartEvent<String>, context) -> StopEvent<String>? in
+            guard let run = RunID(start.input) else { throw CairnError(.invalidInput, "'\(start.input)' is not a run id") }
+            try context.send(Approvals.Approval(by: "notifier", done: true), to: run)
+            return StopEvent("sent")
+        }
+    }
+}
+
+await CairnCLI.main(workflows: [
+    WorkflowRegistration(Fanout()), WorkflowRegistration(Approvals()), WorkflowRegistration(Reminder()), WorkflowRegistration(Notifier()),
+])

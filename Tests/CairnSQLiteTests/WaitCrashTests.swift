@@ -140,4 +140,29 @@ struct WaitCrashTests {
         #expect(answered == reference.orders, "each approval answered one wait")
         #expect(try journaledOnce(path, run: id))
     }
+
+    @Test("SIGKILL of a run that sends a message to another, before or after its commit: after resume the message was delivered exactly once",
+          arguments: ["before-commit:2", "after-commit:2", "before-commit:3", "after-commit:3"])
+    func senderRunKilledAroundItsCommit(_ point: String) async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("message.sqlite")
+        let receiver = RunID().description, sender = RunID().description
+        let owner = try spawnCairn(["run", "approvals", "--db", path, "--id", receiver, "--json"], binary: fixturesBinary)
+        #expect(await owner.stderrShows("cairn send "))
+        let input = "\"\(receiver)\""
+        let killed = try await cairn(["run", "notifier", "--db", path, "--id", sender, "--input", input], environment: ["CAIRN_CRASH_AT": point],
+                                     binary: fixturesBinary)
+        #expect(killed.killedBySignal, "\(killed.stderr)")
+        let delivered: Int? = query(path, "SELECT COUNT(*) FROM inbox WHERE run_id = ?", [receiver])
+        let committed: Int? = query(path, "SELECT COUNT(*) FROM journal WHERE run_id = ? AND kind = 'execution_finished'", [sender])
+        #expect(delivered == committed, "the message exists exactly when the commit that sent it does")
+        let started: Int? = query(path, "SELECT COUNT(*) FROM run WHERE run_id = ?", [sender])
+        let again = started == 1 ? ["resume", sender, "--db", path] : ["run", "notifier", "--db", path, "--id", sender, "--input", input]
+        let resumed = try await cairn(again, binary: fixturesBinary)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let result = await owner.finish()
+        #expect(result.status == 0 && jsonObject(result.lines.last ?? "")["result"] as? [String] == ["notifier"], "\(result.stderr)")
+        #expect(query(path, "SELECT COUNT(*) FROM inbox WHERE run_id = ?", [receiver]) == 1)
+        #expect(try journaledOnce(path, run: receiver))
+    }
 }
