@@ -31,19 +31,12 @@ final class InboxWatcher: Sendable {
     }
 
     func watch(_ run: RunID, sent: @escaping @Sendable () -> Void) -> InboxWatch {
-        let (id, listen) = state.withLock { state -> (Int, Bool) in
+        // The ticker's lock is taken inside this one, never the other way round (it calls listeners unlocked).
+        let id = state.withLock { state in
             state.nextID += 1
             state.runs[run, default: []].append(Watched(id: state.nextID, sent: sent))
-            return (state.nextID, state.listener == nil)
-        }
-        if listen {
-            let listener = changes.listen { [weak self] in self?.notifyChanged() }
-            let extra = state.withLock { state -> Int? in
-                guard state.listener == nil else { return listener }  // another watch started listening meanwhile
-                state.listener = listener
-                return nil
-            }
-            if let extra { changes.stopListening(extra) }
+            if state.listener == nil { state.listener = changes.listen { [weak self] in self?.notifyChanged() } }
+            return state.nextID
         }
         return InboxWatch { [weak self] in self?.unwatch(run, id: id) }
     }

@@ -76,11 +76,9 @@ extension RunDriver {
         }
     }
 
-    /// Resumes, cancelled, the waits of `execution` (every execution's when `nil`) whose attempt no longer runs
-    /// or was cancelled.
-    func cancelWaits(of execution: Int? = nil, attempt: Int? = nil, all: Bool = false) {
-        for (id, call) in liveWaits where (execution == nil || execution == id) && (attempt == nil || attempt == call.attempt) {
-            guard all || execution != nil || machine.running[id]?.attempt != call.attempt else { continue }
+    /// Resumes, cancelled, the live waits `cancelled` says yes to: nothing will answer them.
+    func cancelWaits(where cancelled: (DriverInbox.WaitCall) -> Bool) {
+        for (id, call) in liveWaits where cancelled(call) {
             liveWaits[id] = nil
             call.continuation.resume(throwing: CancellationError())
         }

@@ -117,7 +117,7 @@ actor RunDriver {
         let outcome = await stopped()
         leaseKeeping?.cancel()
         inboxWatch?.cancel()
-        cancelWaits(all: true)
+        cancelWaits { _ in true }  // the run stopped
         for (lane, _) in handles.values { lane.cancel() }
         for timer in timers { timer.cancel() }
         await leasing?.releaseLease(of: runID)
@@ -252,7 +252,7 @@ actor RunDriver {
             case .openWait(let call):
                 try await openWait(call)
             case .waitCancelled(let id, let attempt):
-                cancelWaits(of: id, attempt: attempt)
+                cancelWaits { $0.executionID == id && $0.attempt == attempt }
             }
         }
         return try await commit(finished)
@@ -463,7 +463,7 @@ actor RunDriver {
     /// Drops the handles of attempts the machine no longer has running, cancelling any still at work (an
     /// attempt abandoned as its run ended).
     private func pruneHandles() {
-        cancelWaits()
+        cancelWaits { machine.running[$0.executionID]?.attempt != $0.attempt }  // attempts that no longer run
         for (id, handle) in handles where machine.running[id]?.attempt != handle.context.attempt { handle.lane.cancel() }
         handles = handles.filter { machine.running[$0.key]?.attempt == $0.value.context.attempt }
     }
