@@ -47,7 +47,8 @@ struct JournalReader {
                     store: (writes[position] ?? []).map(storeWrite),
                     origin: (runRow["origin_run_id"] as String?).flatMap(RunID.init).map { ($0, runRow["origin_seq"] as Int? ?? 0) },
                     continuedFrom: (runRow["continued_from"] as String?).flatMap(RunID.init),
-                    accepts: try (runRow["accepts"] as String?).map { try decode([String].self, $0) } ?? []))
+                    accepts: try (runRow["accepts"] as String?).map { try decode([String].self, $0) } ?? [],
+                    parent: (runRow["parent_run_id"] as String?).flatMap(RunID.init).map { ParentLink(run: $0, executionID: runRow["parent_execution"] ?? 0) }))
             case .executionStarted:
                 return .executionStarted(ExecutionStarted(
                     executionID: row["execution_id"], step: row["step"], attempt: row["attempt"],

@@ -31,13 +31,14 @@ struct JournalWriter {
         case .runStarted(let started):
             try run(sql: """
                 INSERT INTO run (run_id, workflow, fingerprint, shape, version, seed, input, status, deadline, created_at,
-                                 origin_run_id, origin_seq, continued_from, accepts)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                 origin_run_id, origin_seq, continued_from, accepts, parent_run_id, parent_execution)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [id, started.workflow, started.fingerprint, started.shape, started.version,
                                  started.seed.map { Int64(bitPattern: $0) }, text(started.start.payload), RunStatus.running.rawValue,
                                  started.deadline.map(Timestamp.text), Timestamp.text(started.at),
                                  started.origin?.run.description, started.origin?.seq, started.continuedFrom?.description,
-                                 started.accepts.isEmpty ? nil : try json(started.accepts)])
+                                 started.accepts.isEmpty ? nil : try json(started.accepts), started.parent?.run.description,
+                                 started.parent?.executionID])
             try log(position, .runStarted, detail: started.patches.isEmpty ? nil : try json(StartDetail(patches: started.patches)),
                     at: started.at)
             try insert(started.start, position: position, at: started.at)

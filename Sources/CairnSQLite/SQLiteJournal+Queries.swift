@@ -59,6 +59,10 @@ enum RunListing {
             conditions.append("origin_run_id = ?")
             arguments += [origin.description]
         }
+        if let parent = query.parent {
+            conditions.append("parent_run_id = ?")
+            arguments += [parent.description]
+        }
         if let since = query.since {
             conditions.append("created_at >= ?")
             arguments += [Timestamp.text(since)]
@@ -100,7 +104,7 @@ enum RunListing {
             originRunID: (row["origin_run_id"] as String?).flatMap(RunID.init), originSeq: row["origin_seq"],
             resumes: row["resumes"], prunedAt: try Timestamp.date(row["pruned_at"] as String?),
             continuedFrom: (row["continued_from"] as String?).flatMap(RunID.init), continuedAs: (row["continued_as"] as String?).flatMap(RunID.init),
-            wakeAt: try Timestamp.date(row["wake_at"] as String?))
+            wakeAt: try Timestamp.date(row["wake_at"] as String?), parentRunID: (row["parent_run_id"] as String?).flatMap(RunID.init))
     }
 }
 

@@ -21,6 +21,7 @@ public struct ArchivedRecord: Codable, Sendable {
     var originSeq: Int?
     var start: EventEntry?
     var accepts: [String]?
+    var parent: ParentLink?
     // executionStarted, executionFinished, sideEffect
     var executionId: Int?
     var step: String?
@@ -104,6 +105,7 @@ public struct ArchivedRecord: Codable, Sendable {
             (originRunId, originSeq, start) = (started.origin?.run, started.origin?.seq, EventEntry(started.start))
             storeWrites = started.store.isEmpty ? nil : started.store.map { Write(key: $0.key, value: Self.json($0.value)) }
             accepts = started.accepts.isEmpty ? nil : started.accepts
+            parent = started.parent
         case .eventsReceived(let events):
             self.init(kind: "eventsReceived", at: events.at)
             received = events.events.map(EventEntry.init)
@@ -170,7 +172,7 @@ public struct ArchivedRecord: Codable, Sendable {
                 runID: run, workflow: try need(workflow, "workflow"), fingerprint: try need(fingerprint, "fingerprint"),
                 shape: try need(shape, "shape"), version: version, patches: patches ?? [], seed: seed, deadline: deadline, at: at,
                 start: try need(start, "start").journaled, store: (storeWrites ?? []).map { StoreWrite(key: $0.key, value: $0.value.data) },
-                origin: originRunId.map { ($0, originSeq ?? 0) }, accepts: accepts ?? []))
+                origin: originRunId.map { ($0, originSeq ?? 0) }, accepts: accepts ?? [], parent: parent))
         case "eventsReceived":
             return .eventsReceived(EventsReceived(events: try need(received, "received").map(\.journaled), refused: refused ?? [], at: at))
         case "timersFired":

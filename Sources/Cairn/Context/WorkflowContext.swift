@@ -32,6 +32,10 @@ public final class WorkflowContext: Sendable {
 
     private let runLogger: Logger
     private let runPatches: [String]
+    /// The run's deadline: a child it calls gets none later.
+    private let runDeadline: Date?
+    /// The engine that drives the run, to start the children its steps call; `nil` where none may start (replay).
+    private let engine: Engine?
     /// The event names the step declares it emits: a handful, looked up in place.
     private let declaredEmits: [String]
     private let graph: WorkflowGraph
@@ -81,6 +85,7 @@ public final class WorkflowContext: Sendable {
         triggerDurable: PendingAppend? = nil,
         recordedWaits: [String: RunStateMachine.WaitState] = [:],
         waiter: (@Sendable (WaitRequest) async throws -> Data)? = nil,
+        engine: Engine? = nil,
         journalSideEffect: @escaping @Sendable (SideEffect) async throws -> Void
     ) {
         self.runID = runID
@@ -90,6 +95,8 @@ public final class WorkflowContext: Sendable {
         self.triggers = triggers
         self.workflowVersion = started?.version
         self.runPatches = started?.patches ?? []
+        self.runDeadline = started?.deadline
+        self.engine = engine
         self.declaredEmits = step.emittedNames
         self.graph = graph
         self.committedStore = committedStore
@@ -326,11 +333,43 @@ public final class WorkflowContext: Sendable {
     /// Use it for the API or LLM call that must not be paid twice. Calls are told apart by `name` and
     /// by their order within the execution.
     public func run<T: Codable & Sendable>(_ name: String, _ body: () async throws -> T) async throws -> T {
-        let key = try mutate { state -> String in
+        try await memoised(try nextKey(name), body)
+    }
+
+    /// Calls `child` with `input` and returns its result: a child run, started the first time and journaled as
+    /// such (`parent_run_id`, `list --parent`), whose id is derived from this run, execution and call — so a
+    /// re-run of the step (a retry, a crash, a resume) re-attaches to the same child and never starts a
+    /// second — and whose result is memoised in this run's journal, so replay and later attempts never run it
+    /// again. The child runs in this process (a worker that has its workflow takes it over if this process
+    /// dies); its deadline is never later than this run's.
+    ///
+    /// ```swift
+    /// let order = try await context.call(OrderStation(), input: TradeRequest(sku: "Apple", units: 10))
+    /// ```
+    /// - Throws: ``ChildRunFailed`` carrying the child's error when it ended failed, cancelled or timed out.
+    public func call<C: Workflow>(_ child: C, input: C.Input) async throws -> C.Output {
+        let key = try nextKey("call:" + C.name)
+        let id = RunID.child(of: runID, execution: executionID, call: key)
+        return try await memoised(key) { [engine, runID, executionID, runDeadline] in
+            guard let engine else {
+                throw CairnError(.internalInconsistency, "step '\(stepName)' called workflow '\(C.name)' where no child may start", step: stepName)
+            }
+            return try await engine.callChild(child, input: input, id: id, parent: ParentLink(run: runID, executionID: executionID),
+                                              deadline: runDeadline)
+        }
+    }
+
+    /// The side-effect key of the next call named `name` in this execution: `name#n`.
+    private func nextKey(_ name: String) throws -> String {
+        try mutate { state -> String in
             let call = state.sideEffectCalls[name, default: 0] + 1
             state.sideEffectCalls[name] = call
             return "\(name)#\(call)"
         }
+    }
+
+    /// `body`'s result, journaled under `key` the moment it returns; the journaled one when there is.
+    private func memoised<T: Codable & Sendable>(_ key: String, _ body: () async throws -> T) async throws -> T {
         if let recorded = recordedSideEffects[key] {
             logger.trace("side effect '\(key)' replayed from the journal")
             return try Self.decode(T.self, from: recorded, what: "side effect '\(key)'")

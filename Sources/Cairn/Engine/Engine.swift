@@ -59,7 +59,7 @@ public final class Engine: Sendable {
             deadline: options.timeout.map { now.addingTimeInterval($0.seconds) }, at: now,
             start: JournaledEvent(seq: 1, name: StartEvent<W.Input>.eventName, payload: payload,
                                   executionID: nil, value: start),
-            store: store.writes, accepts: graph.acceptedNames.sorted())
+            store: store.writes, accepts: graph.acceptedNames.sorted(), parent: options.parent)
         var machine = RunStateMachine(graph: graph)
         guard let inbox = live.claim(runID) else {
             throw CairnError(.runExists, "run \(runID) exists already: this engine is driving it")
@@ -302,7 +302,7 @@ public final class Engine: Sendable {
         let driver = RunDriver(
             machine: machine, runID: runID, journal: journal, configuration: configuration, clock: clock,
             logger: logger, signal: signal, inbox: inbox, onWaiting: { [chain] in chain.reportWaiting($0, of: runID) },
-            onMessagesSent: { [live] runs in for run in runs { live.driver(of: run)?.inbox.send(.inboxChanged) } })
+            onMessagesSent: { [live] runs in for run in runs { live.driver(of: run)?.inbox.send(.inboxChanged) } }, engine: self)
         let live = live
         chain.advance(to: RunChain.Link(runID: runID, inbox: inbox, signal: signal))
         let task = Task {

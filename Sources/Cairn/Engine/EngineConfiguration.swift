@@ -36,6 +36,8 @@ public struct RunOptions: Sendable {
     public var timeout: Duration?
     /// Seeds `context.random`: the same seed gives the same values for the same step and event.
     public var seed: UInt64?
+    /// For a child run: who called it (set by ``WorkflowContext/call(_:input:)``).
+    var parent: ParentLink?
 
     public init(id: RunID? = nil, timeout: Duration? = nil, seed: UInt64? = nil) {
         self.id = id

@@ -48,6 +48,8 @@ actor RunDriver {
     let onWaiting: @Sendable (RunWaiting) -> Void
     /// Told the runs a commit sent messages to, so that those this engine drives take them at once.
     let onMessagesSent: @Sendable ([RunID]) -> Void
+    /// The engine, to start the children the run's steps call.
+    let engine: Engine?
     /// The journal's optional capabilities, cast once (a cast to an existential costs more than a commit).
     private let leasing: (any LeasingJournal)?
     private let pipelining: (any PipeliningJournal)?
@@ -74,7 +76,7 @@ actor RunDriver {
 
     init(machine: RunStateMachine, runID: RunID, journal: any Journal, configuration: EngineConfiguration, clock: any EngineClock,
          logger: Logger, signal: ChangeSignal, inbox: DriverInbox, onWaiting: @escaping @Sendable (RunWaiting) -> Void = { _ in },
-         onMessagesSent: @escaping @Sendable ([RunID]) -> Void = { _ in }) {
+         onMessagesSent: @escaping @Sendable ([RunID]) -> Void = { _ in }, engine: Engine? = nil) {
         self.machine = machine
         self.runID = runID
         self.journal = journal
@@ -85,6 +87,7 @@ actor RunDriver {
         self.inbox = inbox
         self.onWaiting = onWaiting
         self.onMessagesSent = onMessagesSent
+        self.engine = engine
         leasing = journal as? any LeasingJournal
         pipelining = journal as? any PipeliningJournal
         snapshots = journal as? any SnapshottingJournal
@@ -514,6 +517,7 @@ actor RunDriver {
             triggerDurable: triggerDurable,
             recordedWaits: machine.waits[start.executionID] ?? [:],
             waiter: Self.waiter(execution: start.executionID, attempt: attempt, inbox: inbox),
+            engine: engine,
             journalSideEffect: { [journal, runID] effect in try await journal.append([.sideEffect(effect)], for: runID) }
         )
         if let timeout = step.options.timeout {

@@ -35,6 +35,7 @@ struct RunSnapshot: Codable, Equatable, Sendable {
         var originSeq: Int?
         var continuedFrom: RunID?
         var accepts: [String]?
+        var parent: ParentLink?
     }
 
     struct Write: Codable, Equatable, Sendable {
@@ -130,14 +131,14 @@ extension RunSnapshot.Start {
             version: started.version, patches: started.patches, seed: started.seed, deadline: started.deadline, at: started.at,
             start: RunSnapshot.Event(started.start), store: started.store.map { RunSnapshot.Write(key: $0.key, value: $0.value) },
             originRun: started.origin?.run, originSeq: started.origin?.seq, continuedFrom: started.continuedFrom,
-            accepts: started.accepts.isEmpty ? nil : started.accepts)
+            accepts: started.accepts.isEmpty ? nil : started.accepts, parent: started.parent)
     }
 
     func runStarted(in graph: WorkflowGraph) throws -> RunStarted {
         RunStarted(
             runID: runID, workflow: workflow, fingerprint: fingerprint, shape: shape, version: version, patches: patches, seed: seed,
             deadline: deadline, at: at, start: try start.journaled(in: graph), store: store.map { StoreWrite(key: $0.key, value: $0.value) },
-            origin: originRun.map { ($0, originSeq ?? 0) }, continuedFrom: continuedFrom, accepts: accepts ?? [])
+            origin: originRun.map { ($0, originSeq ?? 0) }, continuedFrom: continuedFrom, accepts: accepts ?? [], parent: parent)
     }
 }
 

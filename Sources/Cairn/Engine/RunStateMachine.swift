@@ -526,7 +526,7 @@ struct RunStateMachine: Sendable {
         return RunStarted(
             runID: .successor(of: started.runID), workflow: graph.name, fingerprint: graph.fingerprint, shape: graph.shape,
             version: graph.version, patches: graph.patches, seed: started.seed, deadline: nil, at: now, start: start,
-            continuedFrom: started.runID, accepts: graph.acceptedNames.sorted())
+            continuedFrom: started.runID, accepts: graph.acceptedNames.sorted(), parent: started.parent)
     }
 
     /// The records that close the attempts still running as their run ends, so none is left unfinished.

@@ -68,6 +68,8 @@ public struct RunQuery: Sendable, Equatable {
     public var unfinishedOnly: Bool
     /// Only forks of this run.
     public var forkedFrom: RunID?
+    /// Only children of this run (``WorkflowContext/call(_:input:)``).
+    public var parent: RunID?
     /// Only runs started at this time or later.
     public var since: Date?
     /// Only runs started before this time.
@@ -80,12 +82,13 @@ public struct RunQuery: Sendable, Equatable {
 
     public init(
         statuses: Set<Status> = [], workflow: String? = nil, unfinishedOnly: Bool = false, forkedFrom: RunID? = nil, since: Date? = nil,
-        until: Date? = nil, idPrefix: String? = nil, limit: Int = 50, offset: Int = 0
+        until: Date? = nil, idPrefix: String? = nil, parent: RunID? = nil, limit: Int = 50, offset: Int = 0
     ) {
         self.statuses = statuses
         self.workflow = workflow
         self.unfinishedOnly = unfinishedOnly
         self.forkedFrom = forkedFrom
+        self.parent = parent
         self.since = since
         self.until = until
         self.idPrefix = idPrefix
@@ -99,6 +102,7 @@ public struct RunQuery: Sendable, Equatable {
             && (workflow == nil || summary.workflow == workflow)
             && (!unfinishedOnly || summary.finishedAt == nil)
             && (forkedFrom == nil || summary.originRunID == forkedFrom)
+            && (parent == nil || summary.parentRunID == parent)
             && (since.map { summary.createdAt >= $0 } ?? true)
             && (until.map { summary.createdAt < $0 } ?? true)
             && (idPrefix.map { summary.runID.description.hasPrefix($0) } ?? true)

@@ -159,11 +159,13 @@ public struct RunStarted: Sendable {
     public let continuedFrom: RunID?
     /// The event names the run accepts from outside (``Workflow/accepts``), sorted: a send of another is refused.
     public let accepts: [String]
+    /// For a child run (``WorkflowContext/call(_:input:)``): the run and execution that called it.
+    public let parent: ParentLink?
 
     public init(
         runID: RunID, workflow: String, fingerprint: String, shape: String, version: String?, patches: [String] = [],
         seed: UInt64?, deadline: Date?, at: Date, start: JournaledEvent, store: [StoreWrite] = [], origin: (run: RunID, seq: Int)? = nil,
-        continuedFrom: RunID? = nil, accepts: [String] = []
+        continuedFrom: RunID? = nil, accepts: [String] = [], parent: ParentLink? = nil
     ) {
         self.runID = runID
         self.workflow = workflow
@@ -179,6 +181,18 @@ public struct RunStarted: Sendable {
         self.origin = origin
         self.continuedFrom = continuedFrom
         self.accepts = accepts
+        self.parent = parent
+    }
+}
+
+/// The run and step execution that started a child run.
+public struct ParentLink: Sendable, Equatable, Codable {
+    public let run: RunID
+    public let executionID: Int
+
+    public init(run: RunID, executionID: Int) {
+        self.run = run
+        self.executionID = executionID
     }
 }
 

@@ -30,4 +30,23 @@ public struct RunID: Hashable, Sendable, Codable, LosslessStringConvertible {
         var container = encoder.singleValueContainer()
         try container.encode(description)
     }
+
+    /// An id derived from `run` and `label` alone (a version-8 UUID of their hash): a step that runs again
+    /// names the same run again — the successor a run continues as, the child a step calls.
+    static func derived(from run: RunID, _ label: String) -> RunID {
+        let text = Array("\(run)/\(label)".utf8)
+        let high = FNV1a.hash(text, from: FNV1a.basis), low = FNV1a.hash(text, from: FNV1a.basis ^ 0x9E37_79B9_7F4A_7C15)
+        var bytes = withUnsafeBytes(of: high.bigEndian) { Array($0) } + withUnsafeBytes(of: low.bigEndian) { Array($0) }
+        bytes[6] = (bytes[6] & 0x0F) | 0x80  // version 8: a custom, derived UUID
+        bytes[8] = (bytes[8] & 0x3F) | 0x80  // the RFC 9562 variant
+        let uuid = UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                               bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+        return RunID(uuid)
+    }
+
+    /// The id of the child run that execution `execution` of `parent` calls with its side-effect key `call`
+    /// (``WorkflowContext/call(_:input:)``): a re-run of the step re-attaches to the same child.
+    public static func child(of parent: RunID, execution: Int, call: String) -> RunID {
+        derived(from: parent, "\(execution)/\(call)")
+    }
 }

@@ -37,12 +37,14 @@ public struct RunSummary: Sendable, Equatable {
     public let continuedAs: RunID?
     /// For a waiting run: when something it waits for is due (a timer, a deadline); `nil` when only an event can wake it.
     public let wakeAt: Date?
+    /// For a child run: the run whose step called it.
+    public let parentRunID: RunID?
 
     public init(
         runID: RunID, workflow: String, version: String?, fingerprint: String, status: RunStatus, interrupted: Bool,
         createdAt: Date, finishedAt: Date?, owner: String?, leaseExpiresAt: Date?, input: JSONValue, result: JSONValue?,
         error: RunError?, originRunID: RunID?, originSeq: Int?, resumes: Int, prunedAt: Date? = nil, continuedFrom: RunID? = nil,
-        continuedAs: RunID? = nil, wakeAt: Date? = nil
+        continuedAs: RunID? = nil, wakeAt: Date? = nil, parentRunID: RunID? = nil
     ) {
         self.runID = runID
         self.workflow = workflow
@@ -64,6 +66,7 @@ public struct RunSummary: Sendable, Equatable {
         self.continuedFrom = continuedFrom
         self.continuedAs = continuedAs
         self.wakeAt = wakeAt
+        self.parentRunID = parentRunID
     }
 
     /// The status as shown: the status word, or `interrupted` for a running run no live process owns (a waiting
@@ -101,7 +104,8 @@ extension RunSummary {
             finishedAt: finished?.at, owner: owner, leaseExpiresAt: leaseExpiresAt,
             input: Self.member("input", of: started.start.payload), result: finished?.result.map { Self.member("result", of: $0) },
             error: finished?.error, originRunID: started.origin?.run, originSeq: started.origin?.seq, resumes: resumes,
-            continuedFrom: started.continuedFrom, continuedAs: finished?.successor?.runID, wakeAt: finished == nil ? waiting?.wakeAt : nil)
+            continuedFrom: started.continuedFrom, continuedAs: finished?.successor?.runID, wakeAt: finished == nil ? waiting?.wakeAt : nil,
+            parentRunID: started.parent?.run)
     }
 
     /// `{"input": …}` → its member (start and stop events carry the input and the result that way).
@@ -114,7 +118,7 @@ extension RunSummary: Codable {
     private enum CodingKeys: String, CodingKey {
         case runID = "runId", workflow, version, fingerprint, status, interrupted, createdAt, finishedAt, durationSeconds, owner,
              leaseExpiresAt, input, result, error, originRunID = "originRunId", originSeq, resumes, prunedAt,
-             continuedFrom, continuedAs, wakeAt
+             continuedFrom, continuedAs, wakeAt, parentRunID = "parentRunId"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -141,7 +145,8 @@ extension RunSummary: Codable {
             prunedAt: try container.decodeIfPresent(Date.self, forKey: .prunedAt),
             continuedFrom: try container.decodeIfPresent(RunID.self, forKey: .continuedFrom),
             continuedAs: try container.decodeIfPresent(RunID.self, forKey: .continuedAs),
-            wakeAt: try container.decodeIfPresent(Date.self, forKey: .wakeAt))
+            wakeAt: try container.decodeIfPresent(Date.self, forKey: .wakeAt),
+            parentRunID: try container.decodeIfPresent(RunID.self, forKey: .parentRunID))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -167,5 +172,6 @@ extension RunSummary: Codable {
         try container.encodeIfPresent(continuedFrom, forKey: .continuedFrom)
         try container.encodeIfPresent(continuedAs, forKey: .continuedAs)
         try container.encodeIfPresent(wakeAt, forKey: .wakeAt)
+        try container.encodeIfPresent(parentRunID, forKey: .parentRunID)
     }
 }

@@ -42,6 +42,9 @@ struct List: CairnSubcommand {
     @Option(help: ArgumentHelp("Only forks of this run.", valueName: "run"))
     var forkedFrom: String?
 
+    @Option(help: ArgumentHelp("Only the child runs this run's steps called.", valueName: "run"))
+    var parent: String?
+
     @Option(help: ArgumentHelp("At most this many runs. Default: 50.", valueName: "n"))
     var limit: Int = 50
 
@@ -65,7 +68,7 @@ struct List: CairnSubcommand {
         let query = RunQuery(
             statuses: try RunQuery.Status.parse(status), workflow: workflow,
             forkedFrom: try forkedFrom.map(environment.runID), since: since?.date, until: until?.date, idPrefix: id?.lowercased(),
-            limit: limit, offset: offset)
+            parent: try parent.map(environment.runID), limit: limit, offset: offset)
         let page = try await environment.readOnlyJournal().runs(query)
         let output = environment.output
         if output.json { return output.json(page.runs) }

@@ -71,6 +71,10 @@ struct Show: CairnSubcommand {
             for name in waiting.events { output.line("  answer with  cairn send \(id) \(name) --payload '{…}'") }
         }
         for fork in forks { output.line("  fork         \(fork.runID) at seq \(fork.originSeq ?? 0) (\(fork.displayStatus))") }
+        if let parent = summary.parentRunID { output.line("  called by    \(parent)") }
+        for child in try await journal.allRuns(RunQuery(parent: id, limit: 500)) {
+            output.line("  child        \(child.runID) \(child.workflow) (\(child.displayStatus))")
+        }
         if let pruned = summary.prunedAt {
             return output.line("  history      pruned at \(Timestamp.text(pruned)) by cairn db prune: no timeline, events or side effects remain")
         }

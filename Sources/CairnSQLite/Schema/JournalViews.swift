@@ -31,6 +31,8 @@ public enum JournalViews {
             ("continued_as", "For a run that ended continued: the run it continued as."),
             ("wake_at", "For a waiting run: when something it waits for is due (a timer, a deadline); NULL when only an event can wake it."),
             ("inbox_pending", "Events sent to the run that its owner has not journaled yet."),
+            ("parent_run_id", "For a child run (context.call): the run whose step called it."),
+            ("parent_execution", "For a child run: the execution of that step."),
         ]),
         JournalView(name: "messages", summary: "Every event sent to a run from outside (its inbox), in the order sent.", columns: [
             ("run_id", "The run it was sent to."),
