@@ -104,6 +104,20 @@ struct Notifier: Workflow {
     }
 }
 
+/// Calls an `approvals` run as its child and ends with the child's result: a parent whose child waits.
+struct Caller: Workflow {
+    typealias Input = Empty
+    typealias Output = [String]
+    static let name = "caller"
+
+    var steps: [AnyStep] {
+        FunctionStep("call") { (start: StartEvent<Empty>, context) -> StopEvent<[String]>? in
+            StopEvent(try await context.call(Approvals(), input: Empty()))
+        }
+    }
+}
+
 await CairnCLI.main(workflows: [
     WorkflowRegistration(Fanout()), WorkflowRegistration(Approvals()), WorkflowRegistration(Reminder()), WorkflowRegistration(Notifier()),
+    WorkflowRegistration(Caller()),
 ])

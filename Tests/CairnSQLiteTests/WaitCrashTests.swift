@@ -165,4 +165,24 @@ struct WaitCrashTests {
         #expect(query(path, "SELECT COUNT(*) FROM inbox WHERE run_id = ?", [receiver]) == 1)
         #expect(try journaledOnce(path, run: receiver))
     }
+
+    @Test("SIGKILL of a parent while its child waits: resuming the parent re-attaches to the same child, which finishes once")
+    func parentKilledWhileItsChildWaits() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("child.sqlite")
+        let parent = RunID()
+        let child = RunID.child(of: parent, execution: 1, call: "call:approvals#1").description
+        let owner = try spawnCairn(["run", "caller", "--db", path, "--id", parent.description], binary: fixturesBinary)
+        try await waitUntil("the child waits") { query(path, "SELECT status FROM run WHERE run_id = ?", [child]) == "waiting" }
+        owner.signal(SIGKILL)
+        _ = await owner.finish()
+        let resumer = try spawnCairn(["resume", parent.description, "--db", path, "--json"], binary: fixturesBinary)
+        try await waitUntil("the child was taken over") { query(path, "SELECT resumes FROM runs WHERE run_id = ?", [child]) == 1 }
+        #expect(try await sendApproval(child, #"{"by": "after the kill", "done": true}"#, db: path).status == 0)
+        let resumed = await resumer.finish()
+        #expect(resumed.status == 0 && jsonObject(resumed.lines.last ?? "")["result"] as? [String] == ["after the kill"], "\(resumed.stderr)")
+        #expect(query(path, "SELECT COUNT(*) FROM run") == 2, "one child")
+        #expect(query(path, "SELECT COUNT(*) FROM journal WHERE run_id = ? AND kind = 'run_started'", [child]) == 1)
+        #expect(query(path, "SELECT parent_run_id FROM runs WHERE run_id = ?", [child]) == parent.description)
+    }
 }
