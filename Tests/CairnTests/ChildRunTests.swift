@@ -76,4 +76,17 @@ struct ChildRunTests {
             return message.contains("child run") && message.contains("of workflow 'doubler' did not complete") && message.contains("a negative input")
         }
     }
+
+    @Test("cancelling a parent cancels its unfinished child")
+    func cancelReachesTheChild() async throws {
+        let journal = InMemoryJournal()
+        let engine = Engine(journal: journal)
+        let handle = try await engine.start(Self.parent(waits: true), input: 1)
+        let child = RunID.child(of: handle.runID, execution: 1, call: "call:doubler#1")
+        try await awaitRecord(of: child, in: journal) { $0.isWaiting }
+        handle.cancel()
+        #expect(await handle.status == .cancelled)
+        try await awaitRecord(of: child, in: journal) { if case .runFinished(let end) = $0 { end.status == .cancelled } else { false } }
+        #expect(try await journal.summary(of: child)?.status == .cancelled)
+    }
 }

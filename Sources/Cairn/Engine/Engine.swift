@@ -127,8 +127,8 @@ public final class Engine: Sendable {
         }
     }
 
-    /// Cancels a run: terminal and journaled. A run this engine drives is cancelled by its driver (its
-    /// handle ends `cancelled`), and this returns once that is journaled; a run another live process owns is
+    /// Cancels a run and its unfinished child runs: terminal and journaled. A run this engine drives is cancelled
+    /// by its driver (its handle ends `cancelled`), and this returns once that is journaled; a run another live process owns is
     /// cancelled by that process (``RunHandle/cancel()``, or a cancel request through a leasing journal).
     /// - Throws: ``CairnError`` `run-owned` when another live process owns it, `run-ended` when it has ended already.
     public func cancel(run runID: RunID) async throws {
@@ -151,6 +151,7 @@ public final class Engine: Sendable {
             throw error
         }
         await leasing?.releaseLease(of: runID)
+        await cancelChildren(of: runID)
     }
 
     /// The run's state machine, fed every record of its journal.
@@ -308,6 +309,9 @@ public final class Engine: Sendable {
         let task = Task {
             let outcome = await driver.drive()
             live.release(runID)
+            if case .finished(let finished) = outcome, finished.status == .cancelled {
+                await cancelChildren(of: runID)
+            }
             if case .finished(let finished) = outcome, let successor = finished.successor {
                 launchSuccessor(successor, graph: machine.graph, chain: chain)
             }
