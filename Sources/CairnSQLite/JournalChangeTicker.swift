@@ -26,7 +26,8 @@ final class JournalChangeTicker: Sendable {
         log = path + "-wal"
     }
 
-    /// Calls `onChange` (on the ticker's thread) after each commit, until ``stopListening(_:)``.
+    /// Calls `onChange` (on the ticker's thread) after each commit, until ``stopListening(_:)``; never while the
+    /// write-ahead log is missing.
     func listen(_ onChange: @escaping @Sendable () -> Void) -> Int {
         let (id, start) = state.withLock { state -> (Int, Bool) in
             state.nextID += 1
@@ -75,8 +76,10 @@ final class JournalChangeTicker: Sendable {
                 return Array(state.listeners.values)
             }
             guard let listeners else { return }
+            // A log that is gone (deleted under the process) is not looked into: a read now would make SQLite
+            // create a new one — often on the same inode — and hide the deletion from the writer's file watch.
             let now = logState()
-            if now != seen || now == nil {
+            if let now, now != seen {
                 seen = now
                 for listener in listeners { listener() }
             }

@@ -101,17 +101,4 @@ enum JournalFile {
             throw SQLiteJournal.describe(error)
         }
     }
-
-    /// A file's identity (device and inode), to notice a journal or WAL deleted or replaced under a writer.
-    struct Identity: Equatable {
-        let device: UInt64
-        let inode: UInt64
-
-        init?(_ path: String) {
-            var info = stat()
-            guard stat(path, &info) == 0 else { return nil }
-            device = UInt64(info.st_dev)
-            inode = UInt64(info.st_ino)
-        }
-    }
 }
