@@ -24,6 +24,10 @@ struct RunWorker: Service {
         let active = ActiveRuns()
         // Said once the service group handles SIGTERM and SIGINT: from here on, they stop the worker cleanly.
         logger.info("worker \(journal.owner) on \(journal.path), \(concurrency) run(s) at a time")
+        if stoppedBeforeStart.load(ordering: .relaxed) {
+            logger.info("worker stopped before it claimed anything: a signal came as it started")
+            return
+        }
         await cancelWhenGracefulShutdown {
             var skipped: Set<String> = []
             while !Task.isCancelled {

@@ -4,6 +4,7 @@ import CairnSQLite
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 import UnixSignals
 
 struct Worker: CairnSubcommand {
@@ -40,6 +41,13 @@ struct Worker: CairnSubcommand {
     }
 
     func run(in environment: CommandEnvironment) async throws {
+        // A SIGTERM or SIGINT before the service group traps them (it does before starting the worker) is kept
+        // and stops the worker as it starts, rather than killing the process.
+        for number in [SIGTERM, SIGINT] {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { _ in stoppedBeforeStart.store(true, ordering: .relaxed) }
+            sigaction(number, &action, nil)
+        }
         let journal = try environment.fileJournal()
         var logger = Logger(label: "cairn.worker")
         logger.logLevel = min(logger.logLevel, .info)
@@ -51,3 +59,6 @@ struct Worker: CairnSubcommand {
         logger.info("worker stopped")
     }
 }
+
+/// Set by a SIGTERM or SIGINT that came before the worker's service group trapped them.
+let stoppedBeforeStart = Atomic<Bool>(false)
