@@ -1,4 +1,4 @@
--- Runs that wait (added by one release):
+-- Runs that wait and runs that talk (added by one release):
 -- * a run's inbox: events sent to it from outside (`cairn send`, `Engine.send`, another run), each a row
 --   durable when the send returns. The run's owner journals them, in inbox order, as events of the run (with
 --   their inbox seq) in a commit of its own, so a run's journal keeps one writer. An idempotency key makes a
@@ -7,6 +7,8 @@
 -- * `waiting`: a run with nothing to run but something that may still come; `wake_at` is when something is due;
 -- * delayed events (`context.send(_:after:)`): journaled with the commit that sent them, with the time they are
 --   delivered at (`deliver_at`); a `timers_fired` record delivers them when that time has come;
+-- * child runs (`context.call`): a run started by a step of another run records that run and execution
+--   (`parent_run_id`, `parent_execution`), so the `runs` view and `cairn list --parent RUN` show the tree;
 -- * waits (`context.waitFor`): `wait_opened` records the question and its deadline; the event that answers it
 --   names the wait (`answers_execution`, `answers_key`) and goes to no subscriber; `wait_answered` records a
 --   wait that took an event received before it opened; a deadline passed unanswered is in `timers_fired`.
@@ -17,6 +19,10 @@ ALTER TABLE event ADD COLUMN inbox_seq INTEGER;
 ALTER TABLE event ADD COLUMN deliver_at TEXT;
 ALTER TABLE event ADD COLUMN answers_execution INTEGER;
 ALTER TABLE event ADD COLUMN answers_key TEXT;
+ALTER TABLE run ADD COLUMN parent_run_id TEXT REFERENCES run(run_id);
+ALTER TABLE run ADD COLUMN parent_execution INTEGER;
+
+CREATE INDEX run_by_parent ON run(parent_run_id) WHERE parent_run_id IS NOT NULL;
 
 CREATE UNIQUE INDEX event_by_inbox_seq ON event(run_id, inbox_seq) WHERE inbox_seq IS NOT NULL;
 
@@ -80,7 +86,9 @@ SELECT run.run_id,
        run.wake_at,
        (SELECT COUNT(*) FROM inbox
          WHERE inbox.run_id = run.run_id
-           AND NOT EXISTS (SELECT 1 FROM event WHERE event.run_id = inbox.run_id AND event.inbox_seq = inbox.seq)) AS inbox_pending
+           AND NOT EXISTS (SELECT 1 FROM event WHERE event.run_id = inbox.run_id AND event.inbox_seq = inbox.seq)) AS inbox_pending,
+       run.parent_run_id,
+       run.parent_execution
 FROM run LEFT JOIN lease USING (run_id) CROSS JOIN clock;
 
 DROP VIEW IF EXISTS events;
