@@ -38,17 +38,20 @@ struct JournalReader {
             switch try row.coded(RecordKind.self, "kind", in: "record \(position) of run \(run)") {
             case .runStarted:
                 guard let start = events[position]?.first else { throw damaged("its start event is missing") }
+                let startDetail = try (row["detail"] as String?).map { try decode(StartDetail.self, $0) }
                 return .runStarted(RunStarted(
                     runID: run, workflow: runRow["workflow"], fingerprint: runRow["fingerprint"], shape: runRow["shape"],
                     version: runRow["version"],
-                    patches: try (row["detail"] as String?).map { try decode(StartDetail.self, $0).patches } ?? [],
+                    patches: startDetail?.patches ?? [],
                     seed: (runRow["seed"] as Int64?).map { UInt64(bitPattern: $0) },
                     deadline: try Timestamp.date(runRow["deadline"] as String?), at: at, start: try event(start),
                     store: (writes[position] ?? []).map(storeWrite),
                     origin: (runRow["origin_run_id"] as String?).flatMap(RunID.init).map { ($0, runRow["origin_seq"] as Int? ?? 0) },
                     continuedFrom: (runRow["continued_from"] as String?).flatMap(RunID.init),
                     accepts: try (runRow["accepts"] as String?).map { try decode([String].self, $0) } ?? [],
-                    parent: (runRow["parent_run_id"] as String?).flatMap(RunID.init).map { ParentLink(run: $0, executionID: runRow["parent_execution"] ?? 0) }))
+                    parent: startDetail?.link ?? (runRow["parent_run_id"] as String?).flatMap(RunID.init).map {
+                        ParentLink(run: $0, executionID: runRow["parent_execution"] ?? 0)
+                    }))
             case .executionStarted:
                 return .executionStarted(ExecutionStarted(
                     executionID: row["execution_id"], step: row["step"], attempt: row["attempt"],
@@ -145,7 +148,8 @@ struct JournalReader {
         JournaledEvent(seq: row["seq"], name: row["name"], payload: Data((row["payload"] as String).utf8),
                        executionID: row["execution_id"], target: row["target"], inboxSeq: row["inbox_seq"],
                        deliverAt: try Timestamp.date(row["deliver_at"] as String?),
-                       answers: (row["answers_execution"] as Int?).map { WaitRef(executionID: $0, key: row["answers_key"] ?? "") }, value: nil)
+                       answers: (row["answers_execution"] as Int?).map { WaitRef(executionID: $0, key: row["answers_key"] ?? "") },
+                       published: (row["published"] as Int?) == 1, value: nil)
     }
 
     private func decode<T: Decodable>(_ type: T.Type, _ text: String?) throws -> T {

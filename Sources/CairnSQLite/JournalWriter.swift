@@ -29,20 +29,7 @@ struct JournalWriter {
     private func write(_ record: JournalRecord, at position: Int) throws {
         switch record {
         case .runStarted(let started):
-            try run(sql: """
-                INSERT INTO run (run_id, workflow, fingerprint, shape, version, seed, input, status, deadline, created_at,
-                                 origin_run_id, origin_seq, continued_from, accepts, parent_run_id, parent_execution)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [id, started.workflow, started.fingerprint, started.shape, started.version,
-                                 started.seed.map { Int64(bitPattern: $0) }, text(started.start.payload), RunStatus.running.rawValue,
-                                 started.deadline.map(Timestamp.text), Timestamp.text(started.at),
-                                 started.origin?.run.description, started.origin?.seq, started.continuedFrom?.description,
-                                 started.accepts.isEmpty ? nil : try json(started.accepts), started.parent?.run.description,
-                                 started.parent?.executionID])
-            try log(position, .runStarted, detail: started.patches.isEmpty ? nil : try json(StartDetail(patches: started.patches)),
-                    at: started.at)
-            try insert(started.start, position: position, at: started.at)
-            try insert(started.store, position: position)
+            try writeStart(started, status: .running, at: position)
         case .executionStarted(let start):
             try log(position, .executionStarted, execution: start.executionID, step: start.step, attempt: start.attempt,
                     triggers: Self.json(seqs: start.triggers), at: start.at)
@@ -83,13 +70,34 @@ struct JournalWriter {
                 UPDATE run SET status = 'running', result = NULL, error = NULL, finished_at = NULL
                 WHERE run_id = ? AND status = 'failed' AND json_extract(error, '$.code') = ?
                 """, arguments: [id, CairnError.Code.unrebuildable.description])
+            try run(sql: "UPDATE run SET status = 'running' WHERE run_id = ? AND status = 'pending'", arguments: [id])
             try log(position, .runResumed, detail: try detail.map { try json($0) }, at: resumed.at)
         case .runFinished(let finished):
             try run(sql: "UPDATE run SET status = ?, result = ?, error = ?, finished_at = ?, wake_at = NULL WHERE run_id = ?",
                            arguments: [finished.status.rawValue, finished.result.map(text), try finished.error.map { try json($0) },
                                        Timestamp.text(finished.at), id])
+            try reportEnd(finished)
             try log(position, .runFinished, detail: finished.status.rawValue, at: finished.at)
         }
+    }
+
+    /// A run's start: its row (status `running` when its writer drives it, `pending` when a commit of another
+    /// run started it for whoever claims it), its start record, start event and seeded store.
+    func writeStart(_ started: RunStarted, status: RunStatus, at position: Int) throws {
+        try run(sql: """
+            INSERT INTO run (run_id, workflow, fingerprint, shape, version, seed, input, status, deadline, created_at,
+                             origin_run_id, origin_seq, continued_from, accepts, parent_run_id, parent_execution, published_seq)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [id, started.workflow, started.fingerprint, started.shape, started.version,
+                             started.seed.map { Int64(bitPattern: $0) }, text(started.start.payload), status.rawValue,
+                             started.deadline.map(Timestamp.text), Timestamp.text(started.at),
+                             started.origin?.run.description, started.origin?.seq, started.continuedFrom?.description,
+                             started.accepts.isEmpty ? nil : try json(started.accepts), started.parent?.run.description,
+                             started.parent?.executionID, started.parent?.publishedSeq])
+        let detail = started.patches.isEmpty && started.parent == nil ? nil : StartDetail(patches: started.patches, link: started.parent)
+        try log(position, .runStarted, detail: try detail.map { try json($0) }, at: started.at)
+        try insert(started.start, position: position, at: started.at)
+        try insert(started.store, position: position)
     }
 
     private func writeFinish(_ finish: ExecutionFinished, at position: Int) throws {
@@ -113,12 +121,18 @@ struct JournalWriter {
                 """, arguments: [id, event.position, event.name, text(event.payload), event.step, position])
         }
         try insert(finish.storeWrites, position: position)
-        for message in finish.messages {
-            do {
+        do {
+            for message in finish.messages {
                 _ = try InboxQuery.write(db, message.inboxMessage(from: run), to: message.target, journal: "this journal")
-            } catch let error as CairnError {
-                throw CommitEffectError(executionID: finish.executionID, attempt: finish.attempt, step: finish.step, reason: error.message)
             }
+            for started in finish.starts {
+                guard try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM run WHERE run_id = ?"), arguments: [started.runID.description]) == nil else {
+                    throw CairnError.startsExistingRun(started.runID)
+                }
+                try JournalWriter(db: db, run: started.runID).writeStart(started, status: .pending, at: 1)
+            }
+        } catch let error as CairnError {
+            throw CommitEffectError(executionID: finish.executionID, attempt: finish.attempt, step: finish.step, reason: error.message)
         }
         let origin = finish.origin(in: run)
         for effect in finish.effects {
@@ -152,10 +166,27 @@ struct JournalWriter {
     private func insert(_ event: JournaledEvent, position: Int, at: Date) throws {
         try run(sql: """
             INSERT INTO event (run_id, seq, name, payload, execution_id, target, inbox_seq, deliver_at, answers_execution, answers_key,
-                               position, at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                               published, position, at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [id, event.seq, event.name, text(event.payload), event.executionID, event.target, event.inboxSeq,
-                             event.deliverAt.map(Timestamp.text), event.answers?.executionID, event.answers?.key, position, Timestamp.text(at)])
+                             event.deliverAt.map(Timestamp.text), event.answers?.executionID, event.answers?.key, event.published ? 1 : nil,
+                             position, Timestamp.text(at)])
+    }
+
+    /// Writes the end of a child run into its parent's inbox (``ChildRunEnded``) when the parent takes it; a parent
+    /// that ended takes nothing, and that does not stop the child ending.
+    private func reportEnd(_ finished: RunFinished) throws {
+        guard let detail = try String.fetchOne(db.cachedStatement(sql: """
+                  SELECT journal.detail FROM run JOIN journal ON journal.run_id = run.run_id AND journal.position = 1
+                  WHERE run.run_id = ? AND run.parent_run_id IS NOT NULL
+                  """), arguments: [id]),
+              let link = try JSONDecoder().decode(StartDetail.self, from: Data(detail.utf8)).link,
+              let report = finished.endReport(of: run, to: link) else { return }
+        do {
+            _ = try InboxQuery.write(db, report, to: link.run, journal: "this journal")
+        } catch is CairnError {
+            // The parent ended, or no longer takes it: nobody is waiting for this end.
+        }
     }
 
     private func log(
@@ -199,6 +230,8 @@ struct JournalWriter {
 /// `journal.detail` of a `run_started` row, when the run has patches.
 struct StartDetail: Codable {
     let patches: [String]
+    /// For a run another run started: how (``ParentLink``).
+    var link: ParentLink? = nil
 }
 
 /// `journal.detail` of an `execution_finished` row.

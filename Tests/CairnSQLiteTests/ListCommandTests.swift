@@ -50,7 +50,7 @@ struct ListCommandTests {
     @Test("cairn --version names the release and the journal schema it writes")
     func version() async throws {
         let result = try await cairn(["--version"])
-        #expect(result.status == 0 && result.stdout.hasPrefix("cairn \(CairnRelease.version) (writes journal schema 0008_runs_that_wait_and_talk)"),
+        #expect(result.status == 0 && result.stdout.hasPrefix("cairn \(CairnRelease.version) (writes journal schema 0009_runs_that_start_runs)"),
                 "\(result.stdout)\(result.stderr)")
     }
 }

@@ -72,6 +72,7 @@ public struct ArchivedRecord: Codable, Sendable {
         var inboxSeq: Int?
         var deliverAt: Date?
         var answers: WaitRef?
+        var published: Bool?
     }
 
     struct Trigger: Codable {
@@ -230,10 +231,11 @@ extension ArchivedRecord.EventEntry {
     init(_ event: JournaledEvent) {
         self.init(seq: event.seq, name: event.name, payload: JSONValue(json: event.payload) ?? .null, executionId: event.executionID,
                   target: event.target, inboxSeq: event.inboxSeq, deliverAt: event.deliverAt,
-                  answers: event.answers)
+                  answers: event.answers, published: event.published ? true : nil)
     }
 
     var journaled: JournaledEvent {
-        JournaledEvent(seq: seq, name: name, payload: payload.data, executionID: executionId, target: target, inboxSeq: inboxSeq, deliverAt: deliverAt, answers: answers, value: nil)
+        JournaledEvent(seq: seq, name: name, payload: payload.data, executionID: executionId, target: target, inboxSeq: inboxSeq, deliverAt: deliverAt, answers: answers,
+                       published: published == true, value: nil)
     }
 }

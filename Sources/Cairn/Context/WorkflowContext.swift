@@ -32,13 +32,15 @@ public final class WorkflowContext: Sendable {
 
     private let runLogger: Logger
     private let runPatches: [String]
+    /// How the run was started by another, if it was: the depth its own children are at.
+    let runParent: ParentLink?
     /// The run's deadline: a child it calls gets none later.
-    private let runDeadline: Date?
+    let runDeadline: Date?
     /// The engine that drives the run, to start the children its steps call; `nil` where none may start (replay).
-    private let engine: Engine?
+    let engine: Engine?
     /// The event names the step declares it emits: a handful, looked up in place.
     private let declaredEmits: [String]
-    private let graph: WorkflowGraph
+    let graph: WorkflowGraph
     private let committedStore: [String: Data]
     private let recordedSideEffects: [String: Data]
     /// The execution's waits as journaled: answers and deadlines a re-run gets back.
@@ -47,8 +49,8 @@ public final class WorkflowContext: Sendable {
     /// (replay).
     private let waiter: (@Sendable (WaitRequest) async throws -> Data)?
     private let journalSideEffect: @Sendable (SideEffect) async throws -> Void
-    private let clock: any EngineClock
-    private let payloadLimit: PayloadLimit
+    let clock: any EngineClock
+    let payloadLimit: PayloadLimit
     /// The append that journaled this attempt's trigger, when the attempt started before it was durable
     /// (pipelining): a side effect waits for it, so nothing reaches the outside on a trigger a crash may lose.
     private let triggerDurable: PendingAppend?
@@ -96,6 +98,7 @@ public final class WorkflowContext: Sendable {
         self.workflowVersion = started?.version
         self.runPatches = started?.patches ?? []
         self.runDeadline = started?.deadline
+        self.runParent = started?.parent
         self.engine = engine
         self.declaredEmits = step.emittedNames
         self.graph = graph
@@ -336,31 +339,8 @@ public final class WorkflowContext: Sendable {
         try await memoised(try nextKey(name), body)
     }
 
-    /// Calls `child` with `input` and returns its result: a child run, started the first time and journaled as
-    /// such (`parent_run_id`, `list --parent`), whose id is derived from this run, execution and call — so a
-    /// re-run of the step (a retry, a crash, a resume) re-attaches to the same child and never starts a
-    /// second — and whose result is memoised in this run's journal, so replay and later attempts never run it
-    /// again. The child runs in this process (a worker that has its workflow takes it over if this process
-    /// dies); its deadline is never later than this run's.
-    ///
-    /// ```swift
-    /// let order = try await context.call(OrderStation(), input: TradeRequest(sku: "Apple", units: 10))
-    /// ```
-    /// - Throws: ``ChildRunFailed`` carrying the child's error when it ended failed, cancelled or timed out.
-    public func call<C: Workflow>(_ child: C, input: C.Input) async throws -> C.Output {
-        let key = try nextKey("call:" + C.name)
-        let id = RunID.child(of: runID, execution: executionID, call: key)
-        return try await memoised(key) { [engine, runID, executionID, runDeadline] in
-            guard let engine else {
-                throw CairnError(.internalInconsistency, "step '\(stepName)' called workflow '\(C.name)' where no child may start", step: stepName)
-            }
-            return try await engine.callChild(child, input: input, id: id, parent: ParentLink(run: runID, executionID: executionID),
-                                              deadline: runDeadline)
-        }
-    }
-
     /// The side-effect key of the next call named `name` in this execution: `name#n`.
-    private func nextKey(_ name: String) throws -> String {
+    func nextKey(_ name: String) throws -> String {
         try mutate { state -> String in
             let call = state.sideEffectCalls[name, default: 0] + 1
             state.sideEffectCalls[name] = call
@@ -369,7 +349,7 @@ public final class WorkflowContext: Sendable {
     }
 
     /// `body`'s result, journaled under `key` the moment it returns; the journaled one when there is.
-    private func memoised<T: Codable & Sendable>(_ key: String, _ body: () async throws -> T) async throws -> T {
+    func memoised<T: Codable & Sendable>(_ key: String, _ body: () async throws -> T) async throws -> T {
         if let recorded = recordedSideEffects[key] {
             logger.trace("side effect '\(key)' replayed from the journal")
             return try Self.decode(T.self, from: recorded, what: "side effect '\(key)'")
@@ -465,7 +445,7 @@ public final class WorkflowContext: Sendable {
         }
     }
 
-    private func mutate<R>(_ body: (inout State) throws -> R) throws -> R {
+    func mutate<R>(_ body: (inout State) throws -> R) throws -> R {
         try state.withLock { state in
             guard !state.sealed else {
                 throw CairnError(
@@ -524,6 +504,18 @@ struct OutgoingEvent: Sendable {
     var target: String? = nil
     /// When it is delivered; `nil`: at the commit.
     var deliverAt: Date? = nil
+    /// Published to other workflows (``WorkflowContext/publish(_:)``), not an event for this run's steps.
+    var published = false
+}
+
+/// A run a step starts at its commit (``WorkflowContext/start(_:input:detached:)``, ``WorkflowContext/publish(_:)``).
+struct OutgoingRun: Sendable {
+    var record: RunStarted
+    /// Drives it in this process once the commit is durable.
+    let registration: WorkflowRegistration
+    /// For a subscriber run: the place in ``ExecutionEffects/sent`` of the event it was published with, whose seq
+    /// its link records.
+    let publication: Int?
 }
 
 /// What one attempt did, handed to the scheduler at its commit.
@@ -536,6 +528,8 @@ struct ExecutionEffects: Sendable {
     var commitEffects: [any CommitEffect] = []
     /// Events sent to other runs.
     var messages: [RunMessage] = []
+    /// Runs started at the commit.
+    var starts: [OutgoingRun] = []
     /// Side effects journaled during the attempt, whatever its outcome: a retry must not pay for them again.
     var sideEffects: [SideEffect] = []
 }

@@ -145,7 +145,8 @@ extension Engine {
             } catch {
                 throw CairnError(.invalidInput, "the patched event \(seq) ('\(event.name)') is not valid: \(InputError.describe(error, in: payload))")
             }
-            return JournaledEvent(seq: event.seq, name: event.name, payload: payload, executionID: event.executionID, target: event.target, value: nil)
+            return JournaledEvent(seq: event.seq, name: event.name, payload: payload, executionID: event.executionID, target: event.target,
+                                  published: event.published, value: nil)
         }
         return try records.map { try $0.mapEvents(patched) }
     }

@@ -20,17 +20,33 @@ public final class Engine: Sendable {
     let logger: Logger
     /// The runs this engine drives.
     let live = LiveRuns()
+    /// The workflows it knows by name: the children its runs may start, the subscribers their publications start.
+    let registry: [String: WorkflowRegistration]
+    /// The registered workflows that start on each published event name, by name.
+    private let subscribersByTopic: [String: [WorkflowRegistration]]
 
+    /// - Parameter workflows: the workflows this engine's runs may start as children or subscribers (the CLI
+    ///   passes its registered ones). Empty, the default: a run may start any child it names, and a publication
+    ///   starts nothing.
     public init(
         journal: any Journal = InMemoryJournal(),
         configuration: EngineConfiguration = EngineConfiguration(),
         clock: any EngineClock = SystemClock(),
-        logger: Logger = Logger(label: "cairn", factory: { _ in SwiftLogNoOpLogHandler() })
+        logger: Logger = Logger(label: "cairn", factory: { _ in SwiftLogNoOpLogHandler() }),
+        workflows: [WorkflowRegistration] = []
     ) {
         self.journal = journal
         self.configuration = configuration
         self.clock = clock
         self.logger = logger
+        registry = Dictionary(workflows.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        subscribersByTopic = Dictionary(grouping: registry.values.filter { $0.topic != nil }, by: { $0.topic! })
+            .mapValues { $0.sorted { $0.name < $1.name } }
+    }
+
+    /// The registered workflows a publication of `event` starts, by name.
+    func subscribers(of event: String) -> [WorkflowRegistration] {
+        subscribersByTopic[event] ?? []
     }
 
     /// Validates `workflow`, journals a new run with `input` (and its store seeded with `store`), and starts
@@ -50,16 +66,9 @@ public final class Engine: Sendable {
             throw CairnError(.runExists, "run \(runID) exists already: resume it, or start with another id")
         }
         let now = clock.now
-        let start = StartEvent(input)
-        let payload = try WorkflowContext.encode(start)
-        try configuration.payloadLimit.check(payload, "the input of workflow '\(W.name)'", within: "input")
-        let record = RunStarted(
-            runID: runID, workflow: W.name, fingerprint: graph.fingerprint, shape: graph.shape,
-            version: workflow.version, patches: workflow.patches.sorted(), seed: options.seed,
-            deadline: options.timeout.map { now.addingTimeInterval($0.seconds) }, at: now,
-            start: JournaledEvent(seq: 1, name: StartEvent<W.Input>.eventName, payload: payload,
-                                  executionID: nil, value: start),
-            store: store.writes, accepts: graph.acceptedNames.sorted(), parent: options.parent)
+        let record = try RunStarted.beginning(
+            workflow, graph: graph, input: input, id: runID, at: now, deadline: options.timeout.map { now.addingTimeInterval($0.seconds) },
+            payloadLimit: configuration.payloadLimit, seed: options.seed, store: store.writes, parent: options.parent)
         var machine = RunStateMachine(graph: graph)
         guard let inbox = live.claim(runID) else {
             throw CairnError(.runExists, "run \(runID) exists already: this engine is driving it")
@@ -142,10 +151,12 @@ public final class Engine: Sendable {
         let leasing = journal as? any LeasingJournal
         try await leasing?.takeOver(runID)
         do {
-            if case .runFinished(let finished)? = try await journal.records(for: runID).last {
+            let records = try await journal.records(for: runID)
+            if case .runFinished(let finished)? = records.last {
                 throw CairnError(.runEnded, "run \(runID) has already ended \(finished.status.rawValue); there is nothing to cancel")
             }
             try await journal.append([.runFinished(RunFinished(status: .cancelled, result: nil, error: .cancelled, at: clock.now))], for: runID)
+            if case .runStarted(let started)? = records.first { wakeParent(of: started) }
         } catch {
             await leasing?.releaseLease(of: runID)
             throw error
@@ -281,7 +292,7 @@ public final class Engine: Sendable {
 
     static func decoded(_ record: JournalRecord, graph: WorkflowGraph) throws -> JournalRecord {
         func decode(_ event: JournaledEvent) throws -> JournaledEvent {
-            guard event.value == nil else { return event }
+            guard event.value == nil, !event.published else { return event }
             var event = event
             do {
                 event.value = try graph.decode(event.name, from: event.payload)
@@ -312,6 +323,7 @@ public final class Engine: Sendable {
             if case .finished(let finished) = outcome, finished.status == .cancelled {
                 await cancelChildren(of: runID)
             }
+            if case .finished = outcome { wakeParent(of: machine.started) }
             if case .finished(let finished) = outcome, let successor = finished.successor {
                 launchSuccessor(successor, graph: machine.graph, chain: chain)
             }

@@ -48,7 +48,7 @@ actor RunDriver {
     let onWaiting: @Sendable (RunWaiting) -> Void
     /// Told the runs a commit sent messages to, so that those this engine drives take them at once.
     let onMessagesSent: @Sendable ([RunID]) -> Void
-    /// The engine, to start the children the run's steps call.
+    /// The engine, to start the children the run's steps call and drive the runs their commits start.
     let engine: Engine?
     /// The journal's optional capabilities, cast once (a cast to an existential costs more than a commit).
     private let leasing: (any LeasingJournal)?
@@ -321,6 +321,7 @@ actor RunDriver {
             signal.notify()
             let targets = batch.records.compactMap(\.finishedExecution).flatMap(\.messages).map(\.target)
             if !targets.isEmpty { onMessagesSent(Array(Set(targets))) }
+            engine?.drive(started: results.flatMap(\.startedRuns))
             return batch.starts
         }
     }

@@ -372,6 +372,7 @@ struct RunStateMachine: Sendable {
         }
         nextSeq += 1
         if let wait = event.answers { return try answer(wait, with: event) }
+        if event.published { return }  // for other workflows' runs, started with the commit
         if event.deliverAt != nil {
             delayed.append(event)  // routed when it falls due (``JournalRecord/timersFired(_:)``)
             return
@@ -551,6 +552,7 @@ struct RunStateMachine: Sendable {
         var writes: [StoreWrite] = []
         var effects: [any CommitEffect] = []
         var messages: [RunMessage] = []
+        var starts: [RunStarted] = []
         let outcome: ExecutionFinished.Outcome
         switch attempt.outcome {
         case .returned(let returned, let attemptEffects):
@@ -559,7 +561,8 @@ struct RunStateMachine: Sendable {
             if let returned { events.append(returned) }
             emitted = events.enumerated().map { offset, event in
                 JournaledEvent(seq: nextSeq + offset, name: event.name, payload: event.payload,
-                               executionID: attempt.executionID, target: event.target, deliverAt: event.deliverAt, value: event.value)
+                               executionID: attempt.executionID, target: event.target, deliverAt: event.deliverAt,
+                               published: event.published, value: event.value)
             }
             streamed = attemptEffects.streamed.enumerated().map { offset, event in
                 StreamedEvent(position: nextStreamPosition + offset, name: event.name, payload: event.payload, step: step.name)
@@ -567,6 +570,11 @@ struct RunStateMachine: Sendable {
             writes = attemptEffects.storeWriteOrder.map { StoreWrite(key: $0, value: attemptEffects.storeWrites[$0]!) }
             effects = attemptEffects.commitEffects
             messages = attemptEffects.messages
+            starts = attemptEffects.starts.map { start in
+                var record = start.record
+                record.parent?.publishedSeq = start.publication.map { nextSeq + $0 }
+                return record
+            }
         case .threw(let error):
             let retryable = step.options.retry.allowsRetry(of: error) && !(error is CairnError)
             outcome = .failed(message: String(describing: error), retryAt: retryable ? retryAt : nil)
@@ -584,7 +592,7 @@ struct RunStateMachine: Sendable {
             executionID: attempt.executionID, step: step.name, attempt: attempt.attempt,
             triggers: (run?.triggers ?? []).map { ($0.name, $0.seq) }, outcome: outcome,
             emitted: emitted, streamed: streamed, storeWrites: writes, recorded: attempt.recorded, effects: effects,
-            startedAt: run?.startedAt ?? now, at: now, messages: messages)
+            startedAt: run?.startedAt ?? now, at: now, messages: messages, starts: starts)
     }
 
     /// When the attempt after `attempt` is due, or `nil` when none may follow: the attempts are spent, or
@@ -700,11 +708,19 @@ struct RunStateMachine: Sendable {
 
 /// How one attempt ended, as the driver saw it.
 struct AttemptResult: Sendable {
-    /// Whether its commit writes beside the journal — ``CommitEffect``s, or messages to other runs' inboxes — and
-    /// so may be refused for that attempt alone.
+    /// Whether its commit writes beside the journal — ``CommitEffect``s, messages to other runs' inboxes, runs it
+    /// starts — and so may be refused for that attempt alone.
     var hasCommitEffects: Bool {
-        if case .returned(_, let effects) = outcome { return !effects.commitEffects.isEmpty || !effects.messages.isEmpty }
+        if case .returned(_, let effects) = outcome {
+            return !effects.commitEffects.isEmpty || !effects.messages.isEmpty || !effects.starts.isEmpty
+        }
         return false
+    }
+
+    /// The runs its commit starts.
+    var startedRuns: [OutgoingRun] {
+        if case .returned(_, let effects) = outcome { return effects.starts }
+        return []
     }
 
     enum Outcome: Sendable {

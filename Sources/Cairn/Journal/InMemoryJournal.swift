@@ -51,20 +51,30 @@ public final class InMemoryJournal: InspectableJournal, PipeliningJournal, Inbox
             }
             // Messages to other runs go into their inboxes with the commit that sent them, or the commit is refused
             // for that attempt alone — on a copy of the inboxes, so nothing of a refused append is kept.
-            let sending = records.compactMap(\.finishedExecution).filter { !$0.messages.isEmpty }
+            // The same for the runs they start.
+            let sending = records.compactMap(\.finishedExecution).filter { !$0.messages.isEmpty || !$0.starts.isEmpty }
             if !sending.isEmpty {
                 var delivered = state
                 for finished in sending {
-                    for message in finished.messages {
-                        do {
+                    do {
+                        for message in finished.messages {
                             _ = try Self.deliver(message.inboxMessage(from: run), to: message.target, in: &delivered)
-                        } catch {
-                            throw CommitEffectError(executionID: finished.executionID, attempt: finished.attempt, step: finished.step,
-                                                    reason: (error as? CairnError)?.message ?? "\(error)")
                         }
+                        for started in finished.starts {
+                            guard delivered.runs[started.runID] == nil else { throw CairnError.startsExistingRun(started.runID) }
+                            delivered.runs[started.runID] = Run(records: [.runStarted(started)])
+                        }
+                    } catch {
+                        throw CommitEffectError(executionID: finished.executionID, attempt: finished.attempt, step: finished.step,
+                                                reason: (error as? CairnError)?.message ?? "\(error)")
                     }
                 }
                 state = delivered
+            }
+            // A child's end goes to its parent's inbox with it, when the parent takes it; a parent that ended takes nothing.
+            if case .runFinished(let finished)? = records.last, case .runStarted(let started)? = state.runs[run]?.records.first,
+               let report = finished.endReport(of: run, to: started.parent) {
+                _ = try? Self.deliver(report, to: started.parent!.run, in: &state)
             }
             if case .runFinished(let finished)? = records.last, let successor = finished.successor {
                 guard state.runs[successor.runID] == nil else {

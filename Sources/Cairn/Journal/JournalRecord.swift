@@ -91,11 +91,15 @@ public struct JournaledEvent: Sendable {
     public let deliverAt: Date?
     /// For an event sent from outside that answered a wait: that wait (it went to no subscriber).
     public let answers: WaitRef?
+    /// Published to other workflows (``WorkflowContext/publish(_:)``): it goes to no step of this run, and is
+    /// not decoded when the run is rebuilt.
+    public let published: Bool
     /// The decoded event; present while live, filled by decoding when a run is rebuilt.
     public var value: (any Event)?
 
     public init(seq: Int, name: String, payload: Data, executionID: Int?, target: String? = nil, inboxSeq: Int? = nil, deliverAt: Date? = nil,
-                answers: WaitRef? = nil, value: (any Event)?) {
+                answers: WaitRef? = nil, published: Bool = false, value: (any Event)?) {
+        self.published = published
         self.seq = seq
         self.name = name
         self.payload = payload
@@ -159,8 +163,8 @@ public struct RunStarted: Sendable {
     public let continuedFrom: RunID?
     /// The event names the run accepts from outside (``Workflow/accepts``), sorted: a send of another is refused.
     public let accepts: [String]
-    /// For a child run (``WorkflowContext/call(_:input:)``): the run and execution that called it.
-    public let parent: ParentLink?
+    /// For a run another run started (a child, a subscriber): that run and execution.
+    public internal(set) var parent: ParentLink?
 
     public init(
         runID: RunID, workflow: String, fingerprint: String, shape: String, version: String?, patches: [String] = [],
@@ -182,17 +186,6 @@ public struct RunStarted: Sendable {
         self.continuedFrom = continuedFrom
         self.accepts = accepts
         self.parent = parent
-    }
-}
-
-/// The run and step execution that started a child run.
-public struct ParentLink: Sendable, Equatable, Codable {
-    public let run: RunID
-    public let executionID: Int
-
-    public init(run: RunID, executionID: Int) {
-        self.run = run
-        self.executionID = executionID
     }
 }
 
@@ -247,14 +240,19 @@ public struct ExecutionFinished: Sendable {
     /// Events sent to other runs (``WorkflowContext/send(_:to:)-(_,RunID)``): written into their inboxes in this
     /// commit's transaction, so a message exists exactly when the commit that sent it does.
     public let messages: [RunMessage]
+    /// Runs started by the commit (``WorkflowContext/start(_:input:detached:)``, ``WorkflowContext/publish(_:)``):
+    /// journaled in its transaction, unowned, so that they exist exactly when the commit does and any process
+    /// that knows their workflow drives them.
+    public let starts: [RunStarted]
     public let startedAt: Date
     public let at: Date
 
     public init(
         executionID: Int, step: String, attempt: Int, triggers: [(name: String, seq: Int)], outcome: Outcome,
         emitted: [JournaledEvent], streamed: [StreamedEvent], storeWrites: [StoreWrite], recorded: [RecordedValue],
-        effects: [any CommitEffect], startedAt: Date, at: Date, messages: [RunMessage] = []
+        effects: [any CommitEffect], startedAt: Date, at: Date, messages: [RunMessage] = [], starts: [RunStarted] = []
     ) {
+        self.starts = starts
         self.executionID = executionID
         self.step = step
         self.attempt = attempt

@@ -30,6 +30,10 @@ public struct WorkflowRegistration: Sendable {
     /// Forks a run at an event, optionally patched (``Engine/fork(_:run:at:patch:)``): the new run, the seq it
     /// was forked at, and a note when that event's commit journaled later events too.
     public let fork: @Sendable (Engine, RunID, ForkPoint, Data?) async throws -> (run: AnyRunHandle, seq: Int, note: String?)
+    /// The event name a run of it starts on when a step publishes one (``Subscriber``); `nil` when it subscribes to none.
+    public let topic: String?
+    /// The first record of a run started by a commit of another run (a published event as its input).
+    let beginning: @Sendable (_ input: Data, _ id: RunID, _ parent: ParentLink, _ at: Date) throws -> RunStarted
 
     /// Checks that `payload` is an event named `name` that the workflow's runs accept from outside.
     /// - Throws: ``CairnError`` `invalid-input`: the workflow does not accept the name (listing those it does),
@@ -45,7 +49,8 @@ public struct WorkflowRegistration: Sendable {
 
     public init<W: Workflow>(_ workflow: W) {
         name = W.name
-        graph = workflow.graph
+        let graph = workflow.graph
+        self.graph = graph
         version = workflow.version
         inputFields = (W.Input.self as? any DescribedInput.Type)?.fields
         inputKind = InputError.kindName(of: W.Input.self)
@@ -56,6 +61,13 @@ public struct WorkflowRegistration: Sendable {
         resume = { engine, run, retry in AnyRunHandle(try await engine.resume(workflow, run: run, retryingDeadLetter: retry)) }
         claim = { engine, run in AnyRunHandle(try await engine.resume(workflow, run: run, unfinishedOnly: true)) }
         replayCheck = { engine, run, reader in try await engine.replayCheck(workflow, run: run, from: reader) }
+        topic = (W.self as? any Subscriber.Type)?.topic
+        beginning = { [graph] json, id, parent, at in
+            try graph.validate()
+            let input = try InputError.decode(W.Input.self, from: json, what: "the input of '\(W.name)'")
+            return try RunStarted.beginning(workflow, graph: graph, input: input, id: id, at: at, deadline: nil, payloadLimit: PayloadLimit(bytes: .max),
+                                            parent: parent)
+        }
         fork = { engine, run, point, patch in
             let fork = try await engine.fork(workflow, run: run, at: point, patch: patch)
             return (AnyRunHandle(fork.handle), fork.seq, fork.note)

@@ -14,7 +14,8 @@ public struct WorkflowGraph: Sendable {
     public let stopType: any Event.Type
     /// Every event type named by a step, the start and stop types included, by persisted name.
     let eventTypes: [String: any Event.Type]
-    /// The event types runs accept from outside (``Workflow/accepts``), in declaration order.
+    /// The event types runs accept from outside (``Workflow/accepts``), in declaration order, then the ends of
+    /// child runs a step consumes (``ChildRunEnded``).
     public let accepted: [any Event.Type]
     /// The persisted names of ``accepted``.
     public var acceptedNames: [String] { accepted.map { $0.eventName } }
@@ -49,9 +50,15 @@ public struct WorkflowGraph: Sendable {
         self.version = version
         self.patches = patches
         self.continueType = continueType
-        self.accepted = accepted
+        // A consumed child's end (``ChildRunEnded``) comes from outside the run, like a declared external event.
+        let reports = steps.flatMap(\.consumes).filter { $0 is any RunEndReport.Type }
+        self.accepted = accepted + reports.filter { report in
+            !accepted.contains { $0.eventName == report.eventName }
+        }.reduce(into: [any Event.Type]()) { unique, report in
+            if !unique.contains(where: { $0.eventName == report.eventName }) { unique.append(report) }
+        }
         var types: [String: any Event.Type] = [startType.eventName: startType, stopType.eventName: stopType]
-        for type in accepted { types[type.eventName] = types[type.eventName] ?? type }
+        for type in self.accepted { types[type.eventName] = types[type.eventName] ?? type }
         var subscribers: [String: [Int]] = [:]
         for (index, step) in steps.enumerated() {
             for type in step.consumes {

@@ -31,8 +31,9 @@ public enum JournalViews {
             ("continued_as", "For a run that ended continued: the run it continued as."),
             ("wake_at", "For a waiting run: when something it waits for is due (a timer, a deadline); NULL when only an event can wake it."),
             ("inbox_pending", "Events sent to the run that its owner has not journaled yet."),
-            ("parent_run_id", "For a child run (context.call): the run whose step called it."),
-            ("parent_execution", "For a child run: the execution of that step."),
+            ("parent_run_id", "For a run another run started (context.call, context.start, context.publish): that run."),
+            ("parent_execution", "For a run another run started: the execution of the step that started it."),
+            ("published_seq", "For a run a publication started (context.publish): the seq of the published event in its parent run."),
         ]),
         JournalView(name: "messages", summary: "Every event sent to a run from outside (its inbox), in the order sent.", columns: [
             ("run_id", "The run it was sent to."),
@@ -57,6 +58,7 @@ public enum JournalViews {
             ("inbox_seq", "For an event sent from outside: its place in the run's inbox (see messages); NULL for the others."),
             ("deliver_at", "For a delayed event (context.send(_:after:)): when it is delivered to its subscribers; NULL for the others."),
             ("answers_execution", "For an event sent from outside that answered a wait (context.waitFor): the execution that waited; no subscriber got it."),
+            ("published", "1 for an event a step published to other workflows (context.publish): it went to no step of this run."),
         ]),
         JournalView(name: "step_executions", summary: "One row per attempt of a step execution.", columns: [
             ("run_id", "The run."),
