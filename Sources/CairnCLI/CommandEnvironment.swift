@@ -79,8 +79,12 @@ public struct CommandEnvironment {
         try ReadOnlyJournal(path: options.databasePath, extensions: CairnCLI.journalExtensions)
     }
 
-    func engine(_ journal: any Journal, logger: Logger = Logger(label: "cairn")) -> Engine {
-        Engine(journal: journal, configuration: EngineConfiguration(payloadLimit: payloadLimit, snapshotEvery: snapshotEvery), logger: logger)
+    /// - Parameter drivingStartedRuns: whether it drives the runs its runs' commits start (`false` for a worker,
+    ///   which claims them like any other run).
+    func engine(_ journal: any Journal, logger: Logger = Logger(label: "cairn"), drivingStartedRuns: Bool = true) -> Engine {
+        var configuration = EngineConfiguration(payloadLimit: payloadLimit, snapshotEvery: snapshotEvery)
+        configuration.drivesStartedRuns = drivingStartedRuns
+        return Engine(journal: journal, configuration: configuration, logger: logger, workflows: CairnCLI.workflows)
     }
 
     /// The registered workflow called `name`.

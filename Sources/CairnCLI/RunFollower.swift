@@ -13,19 +13,65 @@ struct RunFollower {
     let journal: any InspectableJournal
     /// What a `cairn send` line needs beyond run and event to reach this journal: ` --db PATH`, or nothing.
     var answer = ""
+    /// The engine that drives the run: the runs its commits start there are followed too.
+    var engine: Engine?
 
     /// Returns the exit code for the run's outcome.
     func drive(_ run: AnyRunHandle, started: Date = Date()) async -> Int32 {
         signals.attach(run)
         if !output.json { output.line("run \(run.runID) (\(workflow))") }
         let waits = Task { [output, answer] in await Self.announce(run.waits(), output: output, answer: answer) }
-        defer { waits.cancel() }
+        let startedWaits = Task { [output, answer, engine] in
+            guard let engine else { return }
+            await withDiscardingTaskGroup { group in
+                for await started in engine.startedRunStream {
+                    group.addTask { await Self.announce(started.waits(), output: output, answer: answer) }
+                }
+            }
+        }
+        defer {
+            waits.cancel()
+            startedWaits.cancel()
+        }
         do {
             for try await event in run.events { output.progress(event) }
         } catch {
             FileHandle.standardError.write(Data("cairn: reading the run's progress failed: \(error)\n".utf8))
         }
-        return output.outcome(await Self.outcome(of: run, startedHere: started, in: journal))
+        let outcome = await Self.outcome(of: run, startedHere: started, in: journal)
+        await followStartedRuns()
+        return output.outcome(outcome)
+    }
+
+    /// Follows the runs that the run's commits started in this process — an order station per published trade
+    /// request, a child started without waiting — to their end, in the order they were taken: their progress and
+    /// how each ended, their waits announced like the run's own. Ctrl-C interrupts them too (resumable).
+    private func followStartedRuns() async {
+        guard let engine else { return }
+        var followed = Set<RunID>()
+        while true {
+            let fresh = await engine.startedRuns().filter { !followed.contains($0.runID) }
+            guard !fresh.isEmpty else { return }
+            for run in fresh {
+                followed.insert(run.runID)
+                signals.attach(run)
+                let end = await run.end()
+                guard !output.json, let summary = try? await journal.summary(of: run.runID) else { continue }
+                output.line("run \(run.runID) (\(summary.workflow)), started by run \(summary.parentRunID?.description ?? "?")")
+                for event in (try? await journal.streamedEvents(for: run.runID, from: 1, limit: 1000)) ?? [] { output.progress(event) }
+                output.line("  " + Self.describe(end, of: run.runID))
+            }
+        }
+    }
+
+    /// How a run this process followed ended, in a few words.
+    private static func describe(_ end: RunEnd, of run: RunID) -> String {
+        switch end {
+        case .completed: "completed"
+        case .ended(let status, let error): "\(status.rawValue): \(error.message)"
+        case .interrupted: "interrupted; resume it with: cairn resume \(run)"
+        case .journalFailed(let error): "stopped: the journal refused a write (\(error))"
+        }
     }
 
     /// Says, each time the run starts waiting, how to answer it: the exact `cairn send` line per event that

@@ -22,6 +22,17 @@ public struct ComplexFeedbackMonitor: Workflow {
     public var accepts: [any Event.Type] { [ApprovalEvent.self] }
 
     public var steps: [AnyStep] {
+        VotingSteps.steps(source: source, orderVotes: orderVotes) { event, context in
+            try await MonitorSteps.record(.init(round: event.round, decision: event.decision, votes: event.votes), sku: event.sku, context)
+        }
+    }
+}
+
+/// The complex monitor's steps, but for what its `trade` step does with the vote: shared by the monitor that
+/// trades itself and the one that publishes its decisions for the order station.
+enum VotingSteps {
+    @StepsBuilder
+    static func steps(source: any FeedbackSource, orderVotes: Int, trade: @escaping @Sendable (TradeEvent, WorkflowContext) async throws -> Void) -> [AnyStep] {
         FunctionStep("begin") { (event: OneOf2<StartEvent<MonitorInput>, LoopEvent>, context)
             -> OneOf4<OnlineEvent, OfflineEvent, TrendingPredictionEvent, StopEvent<MonitorReport>>? in
             let (input, round): (MonitorInput, Int)
@@ -54,7 +65,7 @@ public struct ComplexFeedbackMonitor: Workflow {
             return TradeEvent(sku: input?.sku ?? "", round: online.round, decision: votes.decision(requiringGood: orderVotes), votes: votes)
         }
         FunctionStep("trade") { (event: TradeEvent, context) -> LoopEvent? in
-            try await MonitorSteps.record(.init(round: event.round, decision: event.decision, votes: event.votes), sku: event.sku, context)
+            try await trade(event, context)
             return LoopEvent(round: event.round)
         }
     }

@@ -16,6 +16,8 @@ public enum Inventory {
         WorkflowRegistration(HelloWorkflow()),
         WorkflowRegistration(FeedbackMonitor()),
         WorkflowRegistration(ComplexFeedbackMonitor()),
+        WorkflowRegistration(ModularFeedbackMonitor()),
+        WorkflowRegistration(OrderStation()),
     ]
 
     /// The ledger tables, their views and their checks.

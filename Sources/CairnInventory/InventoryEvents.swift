@@ -128,3 +128,24 @@ public struct Votes: Codable, Sendable, Equatable {
         [online, offline, trend].filter { $0 == .good }.count >= count ? .good : .bad
     }
 }
+
+/// A monitor's decision, published for whoever trades (``OrderStation``): the article's trading logic, moved out
+/// of the monitor into a workflow of its own that shares only this event type with it.
+public struct TradeRequest: Event, Equatable {
+    public static let eventName = "inventory.trade-request"
+    public var sku: String
+    public var round: Int
+    public var decision: Sentiment
+    /// The three sources' votes, when the monitor voted.
+    public var votes: Votes?
+    /// Orders of more units than this wait for a person's ``ApprovalEvent`` (``MonitorInput/approveOver``).
+    public var approveOver: Int?
+
+    public init(sku: String, round: Int, decision: Sentiment, votes: Votes? = nil, approveOver: Int? = nil) {
+        self.sku = sku
+        self.round = round
+        self.decision = decision
+        self.votes = votes
+        self.approveOver = approveOver
+    }
+}

@@ -33,6 +33,15 @@ public struct LedgerEntry: DatabaseEffect, Equatable {
         self.approval = approval
     }
 
+    /// What the entry did to `sku`, for progress lines: `ordered stock of Apple (approved by ada)`, ….
+    var summary: String {
+        switch decision {
+        case .order: "ordered stock of \(sku)" + (approval.map { " (approved by \($0.by))" } ?? "")
+        case .clear: "cleared out \(sku)"
+        case .rejected: "did not order \(sku) (rejected by \(approval?.by ?? "?"))"
+        }
+    }
+
     /// Inserts the ledger row and moves the stock. A clear-out reads the stock inside the same
     /// transaction, so the quantity it removes is the quantity on hand at its commit.
     public func apply(in transaction: any CommitTransaction, origin: CommitOrigin) throws {

@@ -64,25 +64,36 @@ enum MonitorSteps {
     }
 
     /// Commits the round's ledger entry, keeps the decision in the store under its round and reports progress.
-    /// An order over the input's `approveOver` units first waits for a person's ``ApprovalEvent``; a rejection
-    /// is a ledger row of its own (`rejected`, no stock moved) naming who rejected it.
+    /// An order over the input's `approveOver` units first waits for a person's ``ApprovalEvent``.
     static func record(_ decision: MonitorReport.Decision, sku: String, _ context: WorkflowContext) async throws {
         var decision = decision
+        let entry = try await ledgerEntry(for: decision, sku: sku, approveOver: try context.store.get(MonitorKeys.input)?.approveOver, context)
+        decision.approval = entry.approval
+        try context.commit(entry)
+        try context.store.set(MonitorKeys.decision(round: decision.round), decision)
+        try context.writeToStream(ProgressEvent(message: "round \(decision.round): \(entry.summary) (feedback \(decision.decision.rawValue))"))
+    }
+
+    /// Publishes the round's decision as a ``TradeRequest`` for the ``OrderStation`` to carry out, keeps it in
+    /// the store under its round and reports progress: the monitor decides, the station trades.
+    static func publish(_ decision: MonitorReport.Decision, sku: String, _ context: WorkflowContext) throws {
+        let approveOver = try context.store.get(MonitorKeys.input)?.approveOver
+        try context.publish(TradeRequest(sku: sku, round: decision.round, decision: decision.decision, votes: decision.votes, approveOver: approveOver))
+        try context.store.set(MonitorKeys.decision(round: decision.round), decision)
+        let verb = decision.decision == .good ? "order" : "clear out"
+        try context.writeToStream(ProgressEvent(message: "round \(decision.round): asked the order station to \(verb) \(sku) (feedback \(decision.decision.rawValue))"))
+    }
+
+    /// The ledger entry for a decision: an order over `approveOver` units first waits for a person's
+    /// ``ApprovalEvent``; a rejection is a ledger row of its own (`rejected`, no stock moved) naming who rejected it.
+    static func ledgerEntry(for decision: MonitorReport.Decision, sku: String, approveOver: Int?, _ context: WorkflowContext) async throws -> LedgerEntry {
         var entry = LedgerEntry(sku: sku, decision: decision.decision == .good ? .order : .clear, round: decision.round, votes: decision.votes)
-        if entry.decision == .order, let limit = try context.store.get(MonitorKeys.input)?.approveOver, LedgerEntry.orderQuantity > limit {
+        if entry.decision == .order, let limit = approveOver, LedgerEntry.orderQuantity > limit {
             let approval = try await context.waitFor(ApprovalEvent.self)
-            decision.approval = approval
             entry.approval = approval
             if !approval.approved { entry.decision = .rejected }
         }
-        try context.commit(entry)
-        try context.store.set(MonitorKeys.decision(round: decision.round), decision)
-        let verb = switch entry.decision {
-        case .order: "ordered stock of" + (entry.approval.map { " (approved by \($0.by))" } ?? "")
-        case .clear: "cleared out"
-        case .rejected: "did not order (rejected by \(entry.approval?.by ?? "?"))"
-        }
-        try context.writeToStream(ProgressEvent(message: "round \(decision.round): \(verb) \(sku) (feedback \(decision.decision.rawValue))"))
+        return entry
     }
 
     /// A uniform number in `0..<1` that depends only on its arguments.

@@ -70,7 +70,6 @@ struct JournalWriter {
                 UPDATE run SET status = 'running', result = NULL, error = NULL, finished_at = NULL
                 WHERE run_id = ? AND status = 'failed' AND json_extract(error, '$.code') = ?
                 """, arguments: [id, CairnError.Code.unrebuildable.description])
-            try run(sql: "UPDATE run SET status = 'running' WHERE run_id = ? AND status = 'pending'", arguments: [id])
             try log(position, .runResumed, detail: try detail.map { try json($0) }, at: resumed.at)
         case .runFinished(let finished):
             try run(sql: "UPDATE run SET status = ?, result = ?, error = ?, finished_at = ?, wake_at = NULL WHERE run_id = ?",

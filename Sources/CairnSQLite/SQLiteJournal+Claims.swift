@@ -12,7 +12,7 @@ public struct ClaimableRuns: Sendable {
     public let nextWake: Date?
 }
 
-extension SQLiteJournal {
+extension SQLiteJournal: ChangeWaitingJournal {
     /// The runs a worker may claim now, up to `limit`, and when the next waiting one falls due. Claiming is
     /// ``takeOver(_:)``, fenced: of two workers that list the same run, one takes it.
     public func claimableRuns(limit: Int) async throws -> ClaimableRuns {

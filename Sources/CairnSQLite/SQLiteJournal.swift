@@ -203,6 +203,8 @@ public final class SQLiteJournal: LeasingJournal, InspectableJournal, CancelRequ
                 INSERT INTO lease (run_id, owner, epoch, expires_at) VALUES (?, ?, ?, \(Self.dbNow) + ?)
                 ON CONFLICT (run_id) DO UPDATE SET owner = excluded.owner, epoch = excluded.epoch, expires_at = excluded.expires_at
                 """, arguments: [run.description, owner, epoch, ttl])
+            // A run another run's commit started is pending until someone takes it.
+            try db.execute(sql: "UPDATE run SET status = 'running' WHERE run_id = ? AND status = 'pending'", arguments: [run.description])
             return epoch
         }
         if let epoch { held.withLock { $0[run] = epoch } }

@@ -69,11 +69,13 @@ struct CLITests {
         #expect(help.stdout.contains("Workflows and their inputs:") && help.stdout.contains(#""sku": non-empty string, required"#)
             && help.stdout.contains(#""name": string, default "world""#), "\(help.stdout)")
         let bare = try await cairn(["run"])
-        #expect(bare.status == 64 && bare.stderr.contains("Name the workflow to run: complex-feedback-monitor, feedback-monitor, hello"),
+        #expect(bare.status == 64 && bare.stderr.contains("Name the workflow to run: complex-feedback-monitor, feedback-monitor, hello, modular-feedback-monitor, order-station"),
                 "\(bare.stderr)")
         let described = try await cairn(["workflows", "--json"])
         let workflows = try #require(try JSONSerialization.jsonObject(with: Data(described.stdout.utf8)) as? [[String: Any]])
-        #expect(workflows.compactMap { $0["name"] as? String } == ["complex-feedback-monitor", "feedback-monitor", "hello"])
+        #expect(workflows.compactMap { $0["name"] as? String }
+            == ["complex-feedback-monitor", "feedback-monitor", "hello", "modular-feedback-monitor", "order-station"])
+        #expect(workflows.first { $0["name"] as? String == "order-station" }?["startsOn"] as? String == "inventory.trade-request")
         let monitor = try #require(workflows.first { $0["name"] as? String == "feedback-monitor" })
         #expect((monitor["inputFields"] as? [[String: Any]])?.first { $0["name"] as? String == "cycles" }?["default"] as? String == "1")
         #expect((monitor["steps"] as? [[String: Any]])?.contains { $0["name"] as? String == "get_feedback" } == true)

@@ -2,6 +2,7 @@ import Cairn
 import CairnSQLite
 import CairnTesting
 import Foundation
+import GRDB
 import Testing
 
 /// Child runs in SQLite: the link to the parent is journaled (`parent_run_id`), listed (`list --parent`) and
@@ -52,5 +53,39 @@ struct ChildRunSQLiteTests {
         }
         #expect(effects.map(\.key) == ["call:child#1", "call:child#2"] && effects.map(\.result) == [Data("9".utf8), Data("81".utf8)],
                 "each child's result is memoised in the parent's journal")
+    }
+}
+
+/// A called child that another process drives: the parent's call waits for its end in the journal.
+@Suite("Child runs across processes", .timeLimit(.minutes(2)))
+struct ChildRunProcessTests {
+    @Test("SIGKILL of a parent while its child waits; the child resumed in one process, the parent in another: the call gets the child's result, one child")
+    func childDrivenElsewhere() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("calls.sqlite")
+        let parent = RunID()
+        let child = RunID.child(of: parent, execution: 1, call: "call:approvals#1").description
+        let first = try spawnCairn(["run", "caller", "--db", path, "--id", parent.description], binary: fixturesBinary)
+        #expect(await first.stderrShows("cairn send \(child)"))
+        first.signal(SIGKILL)
+        _ = await first.finish()
+        #expect(try await sendApproval(child, #"{"by": "a", "done": false}"#, db: path).status == 0)
+        let childOwner = try spawnCairn(["resume", child, "--db", path], binary: fixturesBinary)
+        #expect(await childOwner.stderrShows("cairn send \(child)"), "the child waits again, owned by its resumer")
+        let parentOwner = try spawnCairn(["resume", parent.description, "--db", path, "--json"], binary: fixturesBinary)
+        try await waitUntil("the parent re-ran its call step") {
+            try withJournalDatabase(path) { db in
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM journal WHERE run_id = ? AND kind = 'execution_started'", arguments: [parent.description])
+            } == 2
+        }
+        #expect(try await sendApproval(child, #"{"by": "b", "done": true}"#, db: path).status == 0)
+        let childEnd = await childOwner.finish()
+        #expect(childEnd.status == 0, "\(childEnd.stderr)")
+        let parentEnd = await parentOwner.finish()
+        #expect(parentEnd.status == 0 && jsonObject(parentEnd.lines.last ?? "")["result"] as? [String] == ["a", "b"], "\(parentEnd.stdout)\(parentEnd.stderr)")
+        let children = try withJournalDatabase(path) { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM run WHERE parent_run_id = ?", arguments: [parent.description])
+        }
+        #expect(children == 1)
     }
 }

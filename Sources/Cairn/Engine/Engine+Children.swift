@@ -8,19 +8,51 @@ extension Engine {
         var options = RunOptions(id: id, timeout: deadline.map { .milliseconds(Int64(max(1, $0.timeIntervalSince(clock.now) * 1000))) })
         options.parent = parent
         let handle: RunHandle<C.Output>
+        let place = started.claiming()
         do {
             handle = try await start(child, input: input, options: options)
+            started.claimed(place, AnyRunHandle(handle))
         } catch let error as CairnError where error.code == .runExists {
             if let driven = live.driver(of: id), let task = driven.task {
+                started.claimed(place, nil)
                 handle = RunHandle(runID: id, task: task, journal: journal, chain: RunChain())  // this engine drives it already
             } else {
-                handle = try await resume(child, run: id)  // its end, or the rest of it, here
+                do {
+                    handle = try await resume(child, run: id)  // its end, or the rest of it, here
+                    started.claimed(place, AnyRunHandle(handle))
+                } catch let error as CairnError where error.code == .runOwned {
+                    started.claimed(place, nil)
+                    return try await end(ofChild: child, id)  // another process (a worker) drives it
+                }
             }
+        } catch {
+            started.claimed(place, nil)
+            throw error
         }
         do {
             return try await handle.result
         } catch let error as RunError {
             throw ChildRunFailed(run: id, workflow: C.name, error: error)
+        }
+    }
+
+    /// The result of child run `id`, which another process drives, read from the journal once it ends: looked
+    /// at after each commit to the journal (on a journal that says when), else every second.
+    private func end<C: Workflow>(ofChild child: C, _ id: RunID) async throws -> C.Output {
+        while true {
+            let ended = try await (journal as? any InspectableJournal)?.summary(of: id).map { $0.status.isTerminal } ?? true
+            if ended, case .runFinished(let finished)? = try await journal.records(for: id).last, finished.status != .continued {
+                guard let result = finished.result else {
+                    throw ChildRunFailed(run: id, workflow: C.name, error: finished.error ?? RunError(.internalInconsistency, "it ended \(finished.status.rawValue)"))
+                }
+                return try WorkflowContext.decode(StopEvent<C.Output>.self, from: result, what: "the result of child run \(id)").result
+            }
+            if let watching = journal as? any ChangeWaitingJournal {
+                await watching.waitForChange(upTo: .seconds(1))
+            } else {
+                try await Task.sleep(for: .seconds(1))
+            }
+            try Task.checkCancellation()
         }
     }
 
@@ -47,16 +79,33 @@ extension Engine {
     /// Drives the runs a durable commit started, each through its registration, as a worker would claim them: a
     /// run another process (a worker) took first is left to it.
     func drive(started runs: [OutgoingRun]) {
+        guard configuration.drivesStartedRuns, !runs.isEmpty else { return }
+        CrashPoint.reach("before-start-runs")
         for run in runs {
             let id = run.record.runID
+            let place = started.claiming()
             Task {
                 do {
-                    _ = try await run.registration.claim(self, id)
+                    started.claimed(place, try await run.registration.claim(self, id))
                 } catch {
+                    started.claimed(place, nil)
                     logger.debug("run \(id), which run \(run.record.parent?.run.description ?? "?") started, is not driven here: \(error)")
                 }
             }
         }
+    }
+
+    /// The runs this engine drives because its runs started them (children called or started, subscribers), in
+    /// the order they were started, once every such run it was taking over is taken: a foreground caller follows
+    /// them to their end (`cairn run`). A run a worker took first is not among them.
+    public func startedRuns() async -> [AnyRunHandle] {
+        await started.all()
+    }
+
+    /// Each run this engine drives because its runs started it, those so far first, as it is taken: a foreground
+    /// caller announces their waits as they come. Cancel the iterating task when done.
+    public var startedRunStream: AsyncStream<AnyRunHandle> {
+        started.stream()
     }
 
     /// Wakes the parent of a run that ended, when this engine drives it and the end was reported to it (``ChildRunEnded``).

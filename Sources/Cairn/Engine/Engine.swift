@@ -20,6 +20,8 @@ public final class Engine: Sendable {
     let logger: Logger
     /// The runs this engine drives.
     let live = LiveRuns()
+    /// The runs it drives because its runs' commits started them.
+    let started = StartedRuns()
     /// The workflows it knows by name: the children its runs may start, the subscribers their publications start.
     let registry: [String: WorkflowRegistration]
     /// The registered workflows that start on each published event name, by name.
@@ -123,7 +125,8 @@ public final class Engine: Sendable {
             if let finished = machine.finished, unfinishedOnly, !(retryingDeadLetter && finished.isDeadLetter) {
                 throw CairnError(.runEnded, "run \(runID) has ended \(finished.status.rawValue)")
             }
-            if machine.finished == nil || (retryingDeadLetter && machine.finished?.isDeadLetter == true) {
+            // Driving a run another run's commit started, for the first time, is its start, not a resume.
+            if !machine.onlyStarted && (machine.finished == nil || (retryingDeadLetter && machine.finished?.isDeadLetter == true)) {
                 let resumed = JournalRecord.runResumed(RunResumed(at: clock.now))
                 try await journal.append([resumed], for: runID)
                 try machine.apply(resumed)

@@ -14,6 +14,10 @@ public struct EngineConfiguration: Sendable {
     /// keeps them (``SnapshottingJournal``), so that a resume reads the snapshot and the records after it
     /// rather than the run's whole history; 0 leaves none.
     public var snapshotEvery: Int
+    /// Whether the engine drives the runs its runs' commits start (children, subscribers) as soon as each commit is
+    /// durable. `false` leaves them in the journal, `pending`, for whoever claims them: a worker (`cairn worker`)
+    /// claims them within its own limit on runs at a time.
+    public var drivesStartedRuns = true
 
     public init(
         cancellationGrace: Duration = .seconds(1), interruptGrace: Duration = .seconds(5), payloadLimit: PayloadLimit = .standard,

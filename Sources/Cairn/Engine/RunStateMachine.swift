@@ -55,6 +55,8 @@ struct RunStateMachine: Sendable {
 
     let graph: WorkflowGraph
     private(set) var started: RunStarted?
+    /// Whether its journal holds its start alone: a run another run's commit started, which nobody drove yet.
+    private(set) var onlyStarted = true
     private(set) var finished: RunFinished?
     private(set) var nextSeq = 1
     private(set) var nextStreamPosition = 1
@@ -120,6 +122,7 @@ struct RunStateMachine: Sendable {
 
     /// Feeds one journal record. Throws when the record contradicts the machine's state.
     mutating func apply(_ record: JournalRecord) throws {
+        if case .runStarted = record {} else { onlyStarted = false }
         switch record {
         case .runStarted(let started):
             guard self.started == nil else { throw inconsistency("the run was started twice") }
@@ -773,6 +776,7 @@ extension RunStateMachine {
     /// - Throws: when the snapshot names a step `graph` does not have, or an event that does not decode.
     init(graph: WorkflowGraph, restoring snapshot: RunSnapshot) throws {
         self.init(graph: graph)
+        onlyStarted = false
         func step(_ name: String) throws -> Int {
             guard let index = graph.steps.firstIndex(where: { $0.name == name }) else {
                 throw CairnError(.unrebuildable, "the snapshot names a step '\(name)' that workflow '\(graph.name)' does not have")

@@ -97,3 +97,11 @@ extension InboxJournal {
     /// every send through its engine.
     public func watchInbox(of run: RunID, sent: @escaping @Sendable () -> Void) -> InboxWatch { .none }
 }
+
+/// A journal that says when any process committed to it: a run that waits on another process's run (a child
+/// a worker drives) looks again then, rather than on a timer.
+public protocol ChangeWaitingJournal: Journal {
+    /// Returns after the next commit to the journal by any process, or once `limit` passes, or at once when the
+    /// task is cancelled.
+    func waitForChange(upTo limit: Duration) async
+}

@@ -61,11 +61,12 @@ struct Fork: CairnSubcommand {
         let journal = try environment.existingJournal()
         let summary = try await environment.summary(of: id, in: journal)
         let registration = try environment.workflow(named: summary.workflow)
-        let (fork, seq, note) = try await registration.fork(environment.engine(journal), id, point, inputPatch.map { Data($0.utf8) })
+        let engine = environment.engine(journal)
+        let (fork, seq, note) = try await registration.fork(engine, id, point, inputPatch.map { Data($0.utf8) })
         if let note { FileHandle.standardError.write(Data("cairn: note: \(note)\n".utf8)) }
         if !environment.output.json { environment.output.line("fork \(fork.runID) of run \(id) at seq \(seq)") }
         let follower = RunFollower(output: environment.output, workflow: summary.workflow, signals: signals, journal: journal,
-                                   answer: environment.options.databaseArgument)
+                                   answer: environment.options.databaseArgument, engine: engine)
         throw ExitCode(await follower.drive(fork))
     }
 }

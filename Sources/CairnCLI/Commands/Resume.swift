@@ -57,7 +57,7 @@ struct Resume: CairnSubcommand {
             let id = summary.runID
             let registration = try environment.workflow(named: summary.workflow)
             let follower = RunFollower(output: environment.output, workflow: summary.workflow, signals: signals, journal: journal,
-                                   answer: environment.options.databaseArgument)
+                                   answer: environment.options.databaseArgument, engine: engine)
             throw ExitCode(await follower.drive(try await registration.resume(engine, id, retryBroken)))
         }
         throw ExitCode(try await resumeAll(journal, engine, environment, signals))

@@ -53,7 +53,7 @@ struct Run: CairnSubcommand {
         let journal = try environment.journal()
         let engine = environment.engine(journal)
         let follower = RunFollower(output: environment.output, workflow: workflow, signals: signals, journal: journal,
-                                   answer: environment.options.databaseArgument)
+                                   answer: environment.options.databaseArgument, engine: engine)
         /// The run of this id that exists already, resumed if it was interrupted (exit 3 while a live process owns it).
         func existing(_ runID: RunID, _ summary: RunSummary) async throws -> Never {
             guard summary.workflow == workflow else {

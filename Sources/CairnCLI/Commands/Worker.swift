@@ -51,7 +51,7 @@ struct Worker: CairnSubcommand {
         let journal = try environment.fileJournal()
         var logger = Logger(label: "cairn.worker")
         logger.logLevel = min(logger.logLevel, .info)
-        let engine = environment.engine(journal, logger: logger)
+        let engine = environment.engine(journal, logger: logger, drivingStartedRuns: false)
         let worker = RunWorker(journal: journal, engine: engine, workflows: CairnCLI.workflows, concurrency: concurrency,
                                poll: poll.duration, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

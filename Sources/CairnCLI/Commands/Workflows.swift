@@ -35,6 +35,8 @@ struct Workflows: CairnSubcommand {
         let events: [String]
         /// The events its runs accept from outside (`cairn send`).
         let accepts: [String]
+        /// The published event a run of it starts on (a subscriber), if any.
+        let startsOn: String?
 
         init(_ registration: WorkflowRegistration) {
             name = registration.name
@@ -45,6 +47,7 @@ struct Workflows: CairnSubcommand {
             steps = registration.graph.steps.map { StepLine(name: $0.name, consumes: $0.consumedNames.sorted(), emits: $0.emittedNames.sorted()) }
             events = Array(Set(registration.graph.steps.flatMap { $0.consumedNames + $0.emittedNames })).sorted()
             accepts = registration.graph.acceptedNames.sorted()
+            startsOn = registration.topic
         }
     }
 
@@ -57,6 +60,7 @@ struct Workflows: CairnSubcommand {
             let description = Description(registration)
             output.line("\(description.name)\(description.version.map { " (version \($0))" } ?? "")  fingerprint \(description.fingerprint)")
             output.line("  input  " + WorkflowHelp.input(of: registration).joined(separator: "\n         "))
+            if let topic = description.startsOn { output.line("  starts on every published \(topic), with it as input") }
             if !description.accepts.isEmpty { output.line("  accepts " + description.accepts.joined(separator: ", ") + " (cairn send)") }
             output.line("  steps")
             for step in description.steps {

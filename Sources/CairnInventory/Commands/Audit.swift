@@ -9,7 +9,8 @@ struct Audit: CairnSubcommand {
         abstract: "Every decision taken for a SKU: when, by which run and step, on which votes.",
         discussion: """
             Answers "why did we clear out Apple on Tuesday?". Each decision appears once, even when its run \
-            was interrupted and resumed; `resumed` and `forked` say how its run went.
+            was interrupted and resumed; `resumed` and `forked` say how its run went. A decision an order station \
+            carried out names the monitor run that asked, and the trade request it published.
 
             Examples:
               cairn audit Apple
@@ -31,12 +32,16 @@ struct Audit: CairnSubcommand {
 
     func run(in environment: CommandEnvironment) async throws {
         let journal = try environment.readOnlyJournal()
+        // A decision an order station carried out names the monitor run that asked and the event it published.
         let decisions = try journal.rows("""
-            SELECT at, decision, quantity, round, vote_online, vote_offline, vote_trend, workflow, run_id, execution_id,
-                   step, decision_seq, decision_event, entry_id, resumed, forked, approved_by, approval_note
-            FROM decisions
-            WHERE sku = ?1 AND (?2 IS NULL OR at >= ?2) AND (?3 IS NULL OR at < ?3)
-            ORDER BY at, entry_id
+            SELECT d.at, d.decision, d.quantity, d.round, d.vote_online, d.vote_offline, d.vote_trend, d.workflow, d.run_id,
+                   d.execution_id, d.step, d.decision_seq, d.decision_event, d.entry_id, d.resumed, d.forked, d.approved_by,
+                   d.approval_note, run.parent_run_id AS asked_by_run, parent.workflow AS asked_by_workflow,
+                   run.published_seq AS request_seq,
+                   (SELECT name FROM event WHERE event.run_id = run.parent_run_id AND event.seq = run.published_seq) AS request_event
+            FROM decisions AS d JOIN run USING (run_id) LEFT JOIN run AS parent ON parent.run_id = run.parent_run_id
+            WHERE d.sku = ?1 AND (?2 IS NULL OR d.at >= ?2) AND (?3 IS NULL OR d.at < ?3)
+            ORDER BY d.at, d.entry_id
             """, [sku, try since.map(Self.time), try until.map(Self.time)])
         let output = environment.output
         if output.json { return output.rows(decisions, camelCaseKeys: true) }
@@ -55,6 +60,10 @@ struct Audit: CairnSubcommand {
             output.line("    run \(text(record, "run_id")) (\(text(record, "workflow")))\(history.isEmpty ? "" : " [\(history.joined(separator: ", "))]")"
                 + ", step \(text(record, "step")) execution \(text(record, "execution_id")), on \(text(record, "decision_event"))"
                 + " seq \(text(record, "decision_seq")), ledger entry \(text(record, "entry_id"))")
+            if let asker = record["asked_by_run"], asker != .null {
+                output.line("    asked by run \(asker.text) (\(text(record, "asked_by_workflow"))), which published "
+                    + "\(text(record, "request_event")) seq \(text(record, "request_seq"))")
+            }
         }
     }
 
