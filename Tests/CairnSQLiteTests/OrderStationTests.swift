@@ -137,6 +137,9 @@ struct OrderStationTests {
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ledger_entry WHERE run_id = ? AND approved_by = 'ada'", arguments: [station])
         }
         #expect(approved == 1)
+        // Replay re-executes the station's step with the journaled answer to its wait (it once reported a divergence).
+        let replayed = try await cairn(["replay", station, "--check", "--db", path])
+        #expect(replayed.status == 0, "\(replayed.stdout)\(replayed.stderr)")
         let chain = try chain(path, monitor: id)
         #expect(chain.published == 3 && chain.stations == 3 && chain.rows == 3 && chain.oneEach, "\(chain)")
     }

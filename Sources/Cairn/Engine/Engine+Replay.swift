@@ -87,7 +87,8 @@ extension Engine {
             runID: runID, step: step, executionID: finish.executionID, attempt: attempt,
             triggers: triggers.map { ($0.name, $0.seq) }, run: machine.started, graph: machine.graph, randomSeed: { 0 }, clock: clock, committedStore: store,
             recordedSideEffects: machine.sideEffects[finish.executionID] ?? [:], logger: logger, payloadLimit: PayloadLimit(bytes: .max),
-            replaying: failedBeforeRecording ? nil : finish.recorded, journalSideEffect: { _ in })
+            replaying: failedBeforeRecording ? nil : finish.recorded, recordedWaits: machine.waits[finish.executionID] ?? [:],
+            journalSideEffect: { _ in })
         let returned: (any Event)?
         do {
             returned = try await step.body(triggers.compactMap(\.value), context)
