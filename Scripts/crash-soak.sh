@@ -10,7 +10,10 @@
 # A third ask for approval of every order (`approveOver`): a thread answers each waiting order with `cairn send`
 # (its key the run and execution), kill points include those around receiving events and waiting, and the check
 # adds that each sent event was journaled once and every order approved once. Some are finished by a
-# `cairn worker` instead of `resume --all`.
+# `cairn worker` instead of `resume --all`. A third run `modular-feedback-monitor`, whose decisions are published
+# and carried out by `order-station` runs (one per decision, started in the publishing commit): kill points include
+# the moment after a publishing commit is durable and before its station runs start, and the check adds one station
+# run per published event, each completed, and the ledger written by the stations.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count="${1:-50}"

@@ -17,6 +17,9 @@ import uuid
 POINTS = ["before-commit", "after-commit", "in-side-effect", "after-side-effect", "pipelined-start"]
 # Where a run that waits for approvals can be killed too.
 WAIT_POINTS = ["before-receive", "after-receive", "after-waiting"]
+# Where a monitor that publishes its decisions (an order-station run per decision) can be killed too: after a
+# publishing commit is durable, before this process drives the station runs it started.
+PUBLISH_POINTS = ["before-start-runs"]
 
 
 def cairn(binary, args, env=None, timeout=120):
@@ -54,7 +57,18 @@ def check(db, run_id, cycles, expected, approvals=False):
         statuses = [c.execute("SELECT status FROM run WHERE run_id = ?", (r,)).fetchone() for r in runs]
         if [s[0] if s else None for s in statuses] != ["continued"] * (len(runs) - 1) + ["completed"]:
             return [f"run statuses are {statuses}"]
-        for run in runs:
+        # The order-station runs the chain's publications started (modular-feedback-monitor): one per published
+        # event, each completed; they, not the monitor, write the ledger.
+        marks = ", ".join("?" for _ in runs)
+        stations = [r[0] for r in c.execute(f"SELECT run_id FROM run WHERE parent_run_id IN ({marks})", runs)]
+        unfinished = c.execute(f"SELECT COUNT(*) FROM run WHERE parent_run_id IN ({marks}) AND status != 'completed'", runs).fetchone()[0]
+        if unfinished:
+            problems.append(f"{unfinished} station run(s) did not complete")
+        published = c.execute(f"""SELECT COUNT(*), SUM((SELECT COUNT(*) FROM run s WHERE s.parent_run_id = e.run_id AND s.published_seq = e.seq) != 1)
+                                  FROM event e WHERE e.run_id IN ({marks}) AND e.published = 1""", runs).fetchone()
+        if published[0] != len(stations) or (published[1] or 0) != 0:
+            problems.append(f"{published[0]} published event(s) but {len(stations)} station run(s), {published[1]} not started exactly once")
+        for run in runs + stations:
             seqs = [r[0] for r in c.execute("SELECT seq FROM event WHERE run_id = ? ORDER BY seq", (run,))]
             if seqs != list(range(1, len(seqs) + 1)):
                 problems.append(f"event seqs of {run} have gaps or duplicates")
@@ -63,20 +77,21 @@ def check(db, run_id, cycles, expected, approvals=False):
                                  AND l.kind = 'execution_started' AND l.position > d.position""", (run,)).fetchone()[0]
             if rerun:
                 problems.append(f"{rerun} committed step(s) of {run} ran again")
-        marks = ", ".join("?" for _ in runs)
-        rows = c.execute(f"SELECT round, decision FROM ledger_entry WHERE run_id IN ({marks}) ORDER BY round", runs).fetchall()
+        writers = runs + stations
+        marks = ", ".join("?" for _ in writers)
+        rows = c.execute(f"SELECT round, decision FROM ledger_entry WHERE run_id IN ({marks}) ORDER BY round", writers).fetchall()
         if [r[0] for r in rows] != list(range(1, cycles + 1)):
             problems.append(f"ledger rounds are {[r[0] for r in rows]}")
         if [r[1] for r in rows] != expected:
             problems.append(f"decisions {[r[1] for r in rows]} differ from an uninterrupted run's {expected}")
-        if c.execute("SELECT COUNT(*) FROM run").fetchone()[0] != len(runs):
-            problems.append("a run was started that is not in the chain (a successor started twice?)")
+        if c.execute("SELECT COUNT(*) FROM run").fetchone()[0] != len(writers):
+            problems.append("a run was started that is not in the chain or its stations (a successor started twice?)")
         bad_stock = c.execute("""SELECT COUNT(*) FROM stock WHERE quantity !=
                                  (SELECT COALESCE(SUM(quantity), 0) FROM ledger_entry l WHERE l.sku = stock.sku)""").fetchone()[0]
         if bad_stock:
             problems.append("stock differs from the ledger's sum")
         if approvals:
-            problems += approvals_answered_once(c, runs)
+            problems += approvals_answered_once(c, writers)
     return problems
 
 
@@ -161,7 +176,7 @@ def dead_letter(binary, db, run_id):
 
 def scenario(binary, index, seed):
     rng = random.Random(seed)
-    workflow = rng.choice(["feedback-monitor", "complex-feedback-monitor"])
+    workflow = rng.choice(["feedback-monitor", "complex-feedback-monitor", "modular-feedback-monitor"])
     cycles = rng.randint(1, 4)
     payload = {"sku": rng.choice(["Apple", "Pear", "Fig"]), "cycles": cycles, "delayMs": rng.choice([0, 5, 20]), "seed": rng.randint(1, 10**6)}
     if rng.random() < 0.4:
@@ -170,7 +185,7 @@ def scenario(binary, index, seed):
     approvals = rng.random() < 0.35
     if approvals:
         payload["approveOver"] = 5
-    points = POINTS + (WAIT_POINTS if approvals else [])
+    points = POINTS + (WAIT_POINTS if approvals else []) + (PUBLISH_POINTS if workflow.startswith("modular") else [])
     # Half the scenarios leave snapshots every few records, so that resumes start from one.
     snapshots = {"CAIRN_SNAPSHOT_EVERY": str(rng.randint(3, 12))} if rng.random() < 0.5 else {}
     # Some are finished by a worker rather than by `resume --all`.
@@ -187,7 +202,7 @@ def scenario(binary, index, seed):
 
 
 def finish_with_worker(binary, db, run_id, snapshots):
-    """Runs a worker until the run's chain has ended; returns a problem or None."""
+    """Runs a worker until the run's chain and the station runs it started have ended; returns a problem or None."""
     environment = {k: v for k, v in os.environ.items() if k not in ("CAIRN_CRASH_AT", "CAIRN_DB")}
     worker = subprocess.Popen([binary, "worker", "--db", db, "--poll", "0.1", "--lease-ttl", "1"], stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE, text=True, env={**environment, **snapshots})
@@ -198,8 +213,11 @@ def finish_with_worker(binary, db, run_id, snapshots):
             return f"the worker did not start: {started.strip()}"
         while time.monotonic() < deadline:
             with sqlite3.connect(db, timeout=5) as c:
-                last = chain(c, run_id)[-1]
-                if c.execute("SELECT finished_at IS NOT NULL AND status != 'continued' FROM run WHERE run_id = ?", (last,)).fetchone()[0]:
+                runs = chain(c, run_id)
+                marks = ", ".join("?" for _ in runs)
+                ended = c.execute("SELECT finished_at IS NOT NULL AND status != 'continued' FROM run WHERE run_id = ?", (runs[-1],)).fetchone()[0]
+                stations = c.execute(f"SELECT COUNT(*) FROM run WHERE parent_run_id IN ({marks}) AND finished_at IS NULL", runs).fetchone()[0]
+                if ended and not stations:
                     break
             time.sleep(0.05)  # polling the journal for the run's end
         else:
@@ -218,7 +236,7 @@ def drive(binary, index, rng, workflow, cycles, payload, points, snapshots, by_w
         args = command if attempt == 0 else ["resume", "--all", "--wait", "--db", db, "--lease-ttl", "1"]
         if rng.random() < 0.6:
             name = rng.choice(points)
-            point = f"{name}:{rng.randint(1, 3 if name in WAIT_POINTS else 20)}"  # a run waits a few times, commits many
+            point = f"{name}:{rng.randint(1, 3 if name in WAIT_POINTS + PUBLISH_POINTS else 20)}"  # a run waits, publishes a few times
             result = cairn(binary, args, env={"CAIRN_CRASH_AT": point, **snapshots})
             kills.append(point if result.returncode == -signal.SIGKILL else f"{point} (not reached)")
         else:

@@ -100,7 +100,7 @@ struct Resume: CairnSubcommand {
             if !runs.isEmpty, !output.json {
                 output.line("resuming \(runs.count) run(s): \(runs.map { "\($0.0.runID) (\($0.0.workflow))" }.joined(separator: ", "))")
             }
-            worst = max(worst, await finish(runs, journal, output))
+            worst = max(worst, await finish(runs.map(\.1), journal, output))
             guard wait, !held.isEmpty else { break }
             let soonest = held.compactMap(\.leaseExpiresAt).min() ?? Date()
             if !output.json {
@@ -114,12 +114,19 @@ struct Resume: CairnSubcommand {
             }
             pending = still
         }
-        return worst
+        // The runs their commits started meanwhile (an order station per published request, a child): to their end too.
+        var followed = Set<RunID>()
+        while true {
+            let started = await engine.startedRuns().filter { followed.insert($0.runID).inserted }
+            guard !started.isEmpty else { return worst }
+            started.forEach(signals.attach)
+            worst = max(worst, await finish(started, journal, output))
+        }
     }
 
-    private func finish(_ runs: [(RunSummary, AnyRunHandle)], _ journal: some InspectableJournal, _ output: Output) async -> Int32 {
+    private func finish(_ runs: [AnyRunHandle], _ journal: some InspectableJournal, _ output: Output) async -> Int32 {
         await withTaskGroup(of: Int32.self) { group in
-            for (_, run) in runs {
+            for run in runs {
                 group.addTask {
                     let outcome = await RunFollower.outcome(of: run, startedHere: Date(), in: journal)
                     Self.report(outcome, output)
