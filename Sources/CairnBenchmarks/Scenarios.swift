@@ -69,7 +69,7 @@ struct Scenario: Sendable {
         },
     ]
 
-    static var all: [Scenario] { inMemory + durable + history + [resume] }
+    static var all: [Scenario] { inMemory + durable + talk + history + [resume] }
 
     /// Events of the history `resume` rebuilds: `CAIRN_BENCH_HISTORY`, or 1,000,000.
     static let historyEvents = Int(ProcessInfo.processInfo.environment["CAIRN_BENCH_HISTORY"] ?? "") ?? 1_000_000

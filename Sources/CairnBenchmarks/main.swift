@@ -82,6 +82,8 @@ print("Cairn benchmarks — \(ProcessInfo.processInfo.activeProcessorCount) core
 var measured = try table("In memory (InMemoryJournal):", Scenario.inMemory)
 measured.merge(try table("Durable (SQLiteJournal, WAL, synchronous=FULL, temporary directory), with SQLite's own limits (one prepared statement):",
           Scenario.durable)) { $1 }
+measured.merge(try table("Runs that talk (durable; each child or subscriber a run of its own, started in its parent's commit):",
+                          Scenario.talk)) { $1 }
 measured.merge(try table("History (durable journal of a looping run; row bytes = what its rows hold; a long run resumed):",
                           Scenario.history + [Scenario.resume])) { $1 }
 

@@ -210,6 +210,19 @@ public final class SQLiteJournal: LeasingJournal, InspectableJournal, CancelRequ
         if let epoch { held.withLock { $0[run] = epoch } }
     }
 
+    public func takeOverIfPending(_ run: RunID) async throws -> Bool {
+        let owner = owner, ttl = leaseTTL.seconds
+        let taken = try await committer.submitting { db -> Bool in
+            try db.execute(sql: "UPDATE run SET status = 'running' WHERE run_id = ? AND status = 'pending'", arguments: [run.description])
+            guard db.changesCount == 1 else { return false }
+            try db.execute(sql: "INSERT INTO lease (run_id, owner, epoch, expires_at) VALUES (?, ?, 1, \(Self.dbNow) + ?)",
+                           arguments: [run.description, owner, ttl])
+            return true
+        }
+        if taken { held.withLock { $0[run] = 1 } }
+        return taken
+    }
+
     public func renewLease(of run: RunID) async throws -> Bool {
         guard let epoch = held.withLock({ $0[run] }) else { return false }
         let owner = owner, ttl = leaseTTL.seconds

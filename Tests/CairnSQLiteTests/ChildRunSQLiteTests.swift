@@ -54,6 +54,36 @@ struct ChildRunSQLiteTests {
         #expect(effects.map(\.key) == ["call:child#1", "call:child#2"] && effects.map(\.result) == [Data("9".utf8), Data("81".utf8)],
                 "each child's result is memoised in the parent's journal")
     }
+
+    struct Starter: Workflow {
+        typealias Input = Int
+        typealias Output = Int
+        static let name = "starter"
+        var steps: [AnyStep] {
+            FunctionStep("start") { (start: StartEvent<Int>, context) -> StopEvent<Int>? in
+                try context.start(Child(), input: start.input, detached: true)
+                return StopEvent(start.input)
+            }
+        }
+    }
+
+    @Test("a started child is journaled pending and unowned in its parent's commit; of two processes taking it, one does, and it is running")
+    func startedChildIsTakenOnce() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("started.sqlite")
+        let first = try SQLiteJournal(path: path), second = try SQLiteJournal(path: path)
+        defer { first.close(); second.close() }
+        var configuration = EngineConfiguration()
+        configuration.drivesStartedRuns = false  // as a worker's engine: the child waits for a claim
+        let handle = try await Engine(journal: first, configuration: configuration).start(Starter(), input: 4)
+        #expect(try await handle.result == 4)
+        let child = RunID.child(of: handle.runID, execution: 1, call: "start:child#1")
+        #expect(try await first.summary(of: child)?.status == .pending)
+        #expect(try await first.claimableRuns(limit: 10).runs.map(\.runID) == [child], "a worker would claim it")
+        #expect(try await second.takeOverIfPending(child))
+        #expect(try await !first.takeOverIfPending(child), "taken already: the first resumes it like any run, or leaves it")
+        #expect(try await second.summary(of: child)?.status == .running)
+    }
 }
 
 /// A called child that another process drives: the parent's call waits for its end in the journal.

@@ -86,7 +86,7 @@ extension Engine {
             let place = started.claiming()
             Task {
                 do {
-                    started.claimed(place, try await run.registration.claim(self, id))
+                    started.claimed(place, try await run.registration.drive(self, run.record))
                 } catch {
                     started.claimed(place, nil)
                     logger.debug("run \(id), which run \(run.record.parent?.run.description ?? "?") started, is not driven here: \(error)")
@@ -106,6 +106,27 @@ extension Engine {
     /// caller announces their waits as they come. Cancel the iterating task when done.
     public var startedRunStream: AsyncStream<AnyRunHandle> {
         started.stream()
+    }
+
+    /// Drives `workflow`'s run that a durable commit of one of this engine's runs started, from its start record
+    /// alone when nobody drove it yet (no journal read); else — a worker took it first — it is claimed like any run.
+    func drive<W: Workflow>(_ workflow: W, started record: RunStarted) async throws -> RunHandle<W.Output> {
+        guard let leasing = journal as? any LeasingJournal, try await leasing.takeOverIfPending(record.runID) else {
+            return try await resume(workflow, run: record.runID, unfinishedOnly: true)
+        }
+        guard let inbox = live.claim(record.runID) else {
+            await leasing.releaseLease(of: record.runID)
+            throw CairnError(.runOwned, "run \(record.runID) is being driven by this engine already")
+        }
+        var machine = RunStateMachine(graph: workflow.graph)
+        do {
+            try machine.apply(Self.decoded(.runStarted(record), graph: machine.graph))
+        } catch {
+            await leasing.releaseLease(of: record.runID)
+            live.release(record.runID)
+            throw error
+        }
+        return launch(machine, runID: record.runID, inbox: inbox)
     }
 
     /// Wakes the parent of a run that ended, when this engine drives it and the end was reported to it (``ChildRunEnded``).

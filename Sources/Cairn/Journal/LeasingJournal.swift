@@ -16,10 +16,15 @@ public protocol LeasingJournal: Journal {
     /// cancelled; tells `events` when another process asked for a cancel, or took the run over. `nil`: the
     /// journal keeps no leases itself, and the engine renews each with ``renewLease(of:)``.
     func keepLease(of run: RunID, events: @escaping @Sendable (LeaseEvent) -> Void) -> LeaseKeeping?
+    /// Takes the run over when nobody drove it yet — it is `pending`, as a commit of another run started it — and
+    /// returns `true`; `false`, taking nothing, when someone did (then it is resumed like any run). `false` by
+    /// default.
+    func takeOverIfPending(_ run: RunID) async throws -> Bool
 }
 
 extension LeasingJournal {
     public func keepLease(of run: RunID, events: @escaping @Sendable (LeaseEvent) -> Void) -> LeaseKeeping? { nil }
+    public func takeOverIfPending(_ run: RunID) async throws -> Bool { false }
 }
 
 /// What a journal keeping a lease tells its run's driver.

@@ -32,6 +32,8 @@ public struct WorkflowRegistration: Sendable {
     public let fork: @Sendable (Engine, RunID, ForkPoint, Data?) async throws -> (run: AnyRunHandle, seq: Int, note: String?)
     /// The event name a run of it starts on when a step publishes one (``Subscriber``); `nil` when it subscribes to none.
     public let topic: String?
+    /// Drives a run of it that a durable commit of another run started (``Engine/drive(_:started:)``).
+    let drive: @Sendable (Engine, RunStarted) async throws -> AnyRunHandle
     /// The first record of a run started by a commit of another run (a published event as its input).
     let beginning: @Sendable (_ input: Data, _ id: RunID, _ parent: ParentLink, _ at: Date) throws -> RunStarted
 
@@ -61,9 +63,11 @@ public struct WorkflowRegistration: Sendable {
         resume = { engine, run, retry in AnyRunHandle(try await engine.resume(workflow, run: run, retryingDeadLetter: retry)) }
         claim = { engine, run in AnyRunHandle(try await engine.resume(workflow, run: run, unfinishedOnly: true)) }
         replayCheck = { engine, run, reader in try await engine.replayCheck(workflow, run: run, from: reader) }
+        drive = { engine, record in AnyRunHandle(try await engine.drive(workflow, started: record)) }
         topic = (W.self as? any Subscriber.Type)?.topic
+        let validation = Result { try graph.validate() }
         beginning = { [graph] json, id, parent, at in
-            try graph.validate()
+            try validation.get()
             let input = try InputError.decode(W.Input.self, from: json, what: "the input of '\(W.name)'")
             return try RunStarted.beginning(workflow, graph: graph, input: input, id: id, at: at, deadline: nil, payloadLimit: PayloadLimit(bytes: .max),
                                             parent: parent)
