@@ -68,8 +68,10 @@ struct JournalFileOperationTests {
 
     @Test("deleting the WAL under a live run stops it with one sentence and exit 1, never 'completed'")
     func walDeletedMidRun() async throws {
-        let run = try await BackgroundRun.start("feedback-monitor", input: #"{"sku": "Apple", "cycles": 60, "delayMs": 100}"#, journaled: 6)
+        // Stopped at a known commit (SIGSTOP), so the deletion lands mid-run however slowly this test is scheduled.
+        let run = try await BackgroundRun.paused("feedback-monitor", input: #"{"sku": "Apple", "cycles": 60, "delayMs": 1}"#, at: "after-commit:6")
         try FileManager.default.removeItem(atPath: run.db + "-wal")
+        run.process.signal(SIGCONT)
         let result = await run.process.finish()
         #expect(result.status == 1, "\(result.stdout)")
         #expect(!result.stdout.contains("completed"))
@@ -79,8 +81,9 @@ struct JournalFileOperationTests {
 
     @Test("deleting the journal under a live run stops it too, and does not create an empty journal in its place")
     func journalDeletedMidRun() async throws {
-        let run = try await BackgroundRun.start("feedback-monitor", input: #"{"sku": "Apple", "cycles": 60, "delayMs": 100}"#, journaled: 6)
+        let run = try await BackgroundRun.paused("feedback-monitor", input: #"{"sku": "Apple", "cycles": 60, "delayMs": 1}"#, at: "after-commit:6")
         try FileManager.default.removeItem(atPath: run.db)
+        run.process.signal(SIGCONT)
         let result = await run.process.finish()
         #expect(result.status == 1 && result.stderr.contains("was deleted or replaced"), "\(result.stderr)")
         #expect(!FileManager.default.fileExists(atPath: run.db))

@@ -89,4 +89,18 @@ struct ChildRunTests {
         try await awaitRecord(of: child, in: journal) { if case .runFinished(let end) = $0 { end.status == .cancelled } else { false } }
         #expect(try await journal.summary(of: child)?.status == .cancelled)
     }
+
+    @Test("cancelling a child directly while its parent waits in the call makes the call throw ChildRunFailed with code cancelled")
+    func childCancelledDirectly() async throws {
+        let journal = InMemoryJournal()
+        let engine = Engine(journal: journal)
+        let handle = try await engine.start(Self.parent(waits: true), input: 1)
+        let child = RunID.child(of: handle.runID, execution: 1, call: "call:doubler#1")
+        try await awaitRecord(of: child, in: journal) { $0.isWaiting }
+        try await engine.cancel(run: child)
+        await #expect { try await handle.result } throws: { error in
+            let message = (error as? RunError)?.message ?? ""
+            return message.contains("child run \(child) of workflow 'doubler' did not complete") && message.contains("cancel")
+        }
+    }
 }
