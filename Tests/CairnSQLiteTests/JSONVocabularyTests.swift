@@ -15,12 +15,20 @@ struct JSONVocabularyTests {
         let fork = try await cairn(["fork", run, "--at", "3", "--db", db, "--json"])
         let forked = try fork.runID()
         _ = try await cairn(["export", run, "--db", db, "-o", archive])
+        // A monitor whose decisions order stations carry out: published events, started runs, the audit's chain.
+        let modular = try await cairn(["run", "modular-feedback-monitor", "--db", db, "--json", "--input", #"{"sku": "Apple", "cycles": 2, "delayMs": 0, "seed": 3}"#])
+        let publisher = try modular.runID()
+        let stations = try await cairn(["list", "--parent", publisher, "--db", db, "--json"])
+        let station = try #require((try JSONSerialization.jsonObject(with: Data(stations.stdout.utf8)) as? [[String: Any]])?.first?["runId"] as? String)
         // (arguments, definition, whether the output is one document per line)
         let commands: [([String], String, Bool)] = [
             (["run", "hello", "--db", db], "streamLine", true),
             (["list", "--db", db], "list", false),
             (["show", run, "--db", db], "show", false),
             (["show", forked, "--db", db], "show", false),
+            (["show", publisher, "--db", db], "show", false),
+            (["show", station, "--db", db], "show", false),
+            (["list", "--parent", publisher, "--db", db], "list", false),
             (["follow", run, "--db", db], "streamLine", true),
             (["replay", run, "--db", db], "streamLine", true),
             (["replay", "--check", "--all", "--db", db], "replayLine", true),

@@ -73,6 +73,11 @@ struct OrderStationTests {
         let children = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])
         #expect(children.count == 3 && children.allSatisfy { $0["status"] as? String == "completed" })
         #expect(try await cairn(["db", "check", "--db", path]).status == 0)
+        let shown = try await cairn(["show", id, "--db", path])
+        #expect(shown.stdout.contains("inventory.trade-request#9 (published)") && shown.stdout.contains("order-station (completed)"), "\(shown.stdout)")
+        let first = try #require(children.first?["runId"] as? String)
+        let station = try await cairn(["show", first, "--db", path])
+        #expect(station.stdout.contains("started by   \(id), execution ") && station.stdout.contains(", on its publication seq "), "\(station.stdout)")
     }
 
     @Test("SIGKILL between a publishing commit and the station's start: resume and a worker finish it, one station run per request",

@@ -117,6 +117,8 @@ public struct TimelineEntry: Sendable, Equatable, Codable {
         public var deliverAt: Date?
         /// Of an event that answered a wait: the execution that waited (no subscriber got it).
         public var answers: Int?
+        /// Of an event published to other workflows (``WorkflowContext/publish(_:)``): `true` (no step of the run got it).
+        public var published: Bool?
     }
 
     public let kind: Kind
@@ -162,7 +164,9 @@ public struct TimelineEntry: Sendable, Equatable, Codable {
         switch finish.outcome {
         case .completed:
             outcome = "completed"
-            emitted = finish.emitted.map { EventRef(name: $0.name, seq: $0.seq, target: $0.target, deliverAt: $0.deliverAt) }
+            emitted = finish.emitted.map {
+                EventRef(name: $0.name, seq: $0.seq, target: $0.target, deliverAt: $0.deliverAt, published: $0.published ? true : nil)
+            }
         case .failed(let message, _):
             outcome = "failed"
             error = message

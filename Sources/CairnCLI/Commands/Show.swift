@@ -71,7 +71,7 @@ struct Show: CairnSubcommand {
             for name in waiting.events { output.line("  answer with  cairn send \(id) \(name) --payload '{…}'") }
         }
         for fork in forks { output.line("  fork         \(fork.runID) at seq \(fork.originSeq ?? 0) (\(fork.displayStatus))") }
-        if let parent = summary.parentRunID { output.line("  called by    \(parent)") }
+        if let parent = summary.parentRunID { output.line("  started by   \(parent)" + Self.link(detail)) }
         for child in try await journal.allRuns(RunQuery(parent: id, limit: 500)) {
             output.line("  child        \(child.runID) \(child.workflow) (\(child.displayStatus))")
         }
@@ -103,6 +103,13 @@ struct Show: CairnSubcommand {
         }
     }
 
+    /// How the run's parent started it: the execution, the publication, detached.
+    private static func link(_ detail: RunDetail) -> String {
+        guard case .runStarted(let started)? = detail.records.first, let link = started.parent else { return "" }
+        return ", execution \(link.executionID)" + (link.publishedSeq.map { ", on its publication seq \($0)" } ?? "")
+            + (link.detached && link.publishedSeq == nil ? ", detached" : "")
+    }
+
     private static func describe(_ entry: TimelineEntry) -> String {
         switch entry.kind {
         case .attempt:
@@ -110,6 +117,7 @@ struct Show: CairnSubcommand {
             let took = entry.durationSeconds.map(DurationText.format) ?? ""
             let emitted = (entry.emitted ?? []).map {
                 "\($0.name)#\($0.seq)" + ($0.target.map { " to \($0)" } ?? "") + ($0.deliverAt.map { " due \(Timestamp.text($0))" } ?? "")
+                    + ($0.published == true ? " (published)" : "")
             }.joined(separator: ", ")
             return "#\(entry.executionId ?? 0) \(entry.step ?? "") attempt \(entry.attempt ?? 0) on seq \(entry.triggers ?? [])"
                 + "  \(took)  \(ended)" + (emitted.isEmpty ? "" : "  → \(emitted)")
