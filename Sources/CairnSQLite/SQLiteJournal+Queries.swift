@@ -104,7 +104,8 @@ enum RunListing {
             originRunID: (row["origin_run_id"] as String?).flatMap(RunID.init), originSeq: row["origin_seq"],
             resumes: row["resumes"], prunedAt: try Timestamp.date(row["pruned_at"] as String?),
             continuedFrom: (row["continued_from"] as String?).flatMap(RunID.init), continuedAs: (row["continued_as"] as String?).flatMap(RunID.init),
-            wakeAt: try Timestamp.date(row["wake_at"] as String?), parentRunID: (row["parent_run_id"] as String?).flatMap(RunID.init))
+            wakeAt: try Timestamp.date(row["wake_at"] as String?), parentRunID: (row["parent_run_id"] as String?).flatMap(RunID.init),
+            parentExecution: row["parent_execution"], publishedSeq: row["published_seq"])
     }
 }
 

@@ -11,10 +11,33 @@ public struct Drawing: Sendable {
         public var steps: [String: (attempts: Int, seconds: Double)]
         /// Per event name: how many were journaled.
         public var events: [String: Int]
+        /// The runs the run's steps started, grouped by the step, the workflow and how (the published event's name,
+        /// else `start`).
+        public var started: [StartedRuns]
 
-        public init(steps: [String: (attempts: Int, seconds: Double)], events: [String: Int]) {
+        public init(steps: [String: (attempts: Int, seconds: Double)], events: [String: Int], started: [StartedRuns] = []) {
             self.steps = steps
             self.events = events
+            self.started = started
+        }
+    }
+
+    /// Runs of one workflow that one step of the drawn run started.
+    public struct StartedRuns: Sendable, Equatable {
+        public var step: String
+        public var workflow: String
+        /// The published event that started them; `nil` for children started or called.
+        public var published: String?
+        /// How many, and how they stand: `3 completed`, `1 waiting`, ….
+        public var count: Int
+        public var statuses: [String: Int]
+
+        public init(step: String, workflow: String, published: String?, count: Int, statuses: [String: Int]) {
+            self.step = step
+            self.workflow = workflow
+            self.published = published
+            self.count = count
+            self.statuses = statuses
         }
     }
 
@@ -86,7 +109,12 @@ public struct Drawing: Sendable {
             return Node(id: Self.id(step: step.name), label: (step.isJoin ? "join: " : "") + step.name + figures, isStep: true,
                         isEndpoint: false, visited: (run?.attempts ?? 0) > 0)
         }
-        return events + steps
+        let runs = (trace?.started ?? []).map { group in
+            let statuses = group.statuses.sorted { $0.key < $1.key }.map { "\($1) \($0)" }.joined(separator: ", ")
+            return Node(id: Self.id(runs: group.workflow), label: "run: \(group.workflow) ×\(group.count) (\(statuses))", isStep: false,
+                        isEndpoint: true, visited: true)
+        }
+        return events + steps + runs.reduce(into: [Node]()) { unique, node in if !unique.contains(where: { $0.id == node.id }) { unique.append(node) } }
     }
 
     /// Event → step (consumes, with the count for counted joins) and step → event (emits).
@@ -96,11 +124,14 @@ public struct Drawing: Sendable {
                 let count = step.join?.required.first { $0.name == name }?.count ?? 1
                 return (Self.id(event: name), Self.id(step: step.name), count > 1 ? "×\(count)" : nil)
             } + step.emittedNames.map { (Self.id(step: step.name), Self.id(event: $0), nil) }
+        } + (trace?.started ?? []).map { group in
+            (Self.id(step: group.step), Self.id(runs: group.workflow), group.published.map { "publishes \($0)" } ?? "starts")
         }
     }
 
     static func id(step: String) -> String { "step_" + sanitized(step) }
     static func id(event: String) -> String { "event_" + sanitized(event) }
+    static func id(runs workflow: String) -> String { "runs_" + sanitized(workflow) }
 
     private static func sanitized(_ name: String) -> String {
         String(name.map { $0.isLetter || $0.isNumber ? $0 : "_" })

@@ -39,12 +39,16 @@ public struct RunSummary: Sendable, Equatable {
     public let wakeAt: Date?
     /// For a child run: the run whose step called it.
     public let parentRunID: RunID?
+    /// For a run another run started: the execution of that run's step that started it.
+    public let parentExecution: Int?
+    /// For a run a publication started: the seq of the published event in its parent's journal.
+    public let publishedSeq: Int?
 
     public init(
         runID: RunID, workflow: String, version: String?, fingerprint: String, status: RunStatus, interrupted: Bool,
         createdAt: Date, finishedAt: Date?, owner: String?, leaseExpiresAt: Date?, input: JSONValue, result: JSONValue?,
         error: RunError?, originRunID: RunID?, originSeq: Int?, resumes: Int, prunedAt: Date? = nil, continuedFrom: RunID? = nil,
-        continuedAs: RunID? = nil, wakeAt: Date? = nil, parentRunID: RunID? = nil
+        continuedAs: RunID? = nil, wakeAt: Date? = nil, parentRunID: RunID? = nil, parentExecution: Int? = nil, publishedSeq: Int? = nil
     ) {
         self.runID = runID
         self.workflow = workflow
@@ -67,6 +71,8 @@ public struct RunSummary: Sendable, Equatable {
         self.continuedAs = continuedAs
         self.wakeAt = wakeAt
         self.parentRunID = parentRunID
+        self.parentExecution = parentExecution
+        self.publishedSeq = publishedSeq
     }
 
     /// The status as shown: the status word, or `interrupted` for a running run no live process owns (a waiting
@@ -105,7 +111,7 @@ extension RunSummary {
             input: Self.member("input", of: started.start.payload), result: finished?.result.map { Self.member("result", of: $0) },
             error: finished?.error, originRunID: started.origin?.run, originSeq: started.origin?.seq, resumes: resumes,
             continuedFrom: started.continuedFrom, continuedAs: finished?.successor?.runID, wakeAt: finished == nil ? waiting?.wakeAt : nil,
-            parentRunID: started.parent?.run)
+            parentRunID: started.parent?.run, parentExecution: started.parent?.executionID, publishedSeq: started.parent?.publishedSeq)
     }
 
     /// `{"input": …}` → its member (start and stop events carry the input and the result that way).
@@ -118,7 +124,7 @@ extension RunSummary: Codable {
     private enum CodingKeys: String, CodingKey {
         case runID = "runId", workflow, version, fingerprint, status, interrupted, createdAt, finishedAt, durationSeconds, owner,
              leaseExpiresAt, input, result, error, originRunID = "originRunId", originSeq, resumes, prunedAt,
-             continuedFrom, continuedAs, wakeAt, parentRunID = "parentRunId"
+             continuedFrom, continuedAs, wakeAt, parentRunID = "parentRunId", parentExecution, publishedSeq
     }
 
     public init(from decoder: any Decoder) throws {
@@ -146,7 +152,9 @@ extension RunSummary: Codable {
             continuedFrom: try container.decodeIfPresent(RunID.self, forKey: .continuedFrom),
             continuedAs: try container.decodeIfPresent(RunID.self, forKey: .continuedAs),
             wakeAt: try container.decodeIfPresent(Date.self, forKey: .wakeAt),
-            parentRunID: try container.decodeIfPresent(RunID.self, forKey: .parentRunID))
+            parentRunID: try container.decodeIfPresent(RunID.self, forKey: .parentRunID),
+            parentExecution: try container.decodeIfPresent(Int.self, forKey: .parentExecution),
+            publishedSeq: try container.decodeIfPresent(Int.self, forKey: .publishedSeq))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -173,5 +181,7 @@ extension RunSummary: Codable {
         try container.encodeIfPresent(continuedAs, forKey: .continuedAs)
         try container.encodeIfPresent(wakeAt, forKey: .wakeAt)
         try container.encodeIfPresent(parentRunID, forKey: .parentRunID)
+        try container.encodeIfPresent(parentExecution, forKey: .parentExecution)
+        try container.encodeIfPresent(publishedSeq, forKey: .publishedSeq)
     }
 }
