@@ -57,5 +57,7 @@ struct RunMessageSQLiteTests {
         }
         #expect(row?["sender"] == "run \(sending.runID)" && row?["idempotency_key"] == "\(sending.runID)/1/1")
         #expect((row?["event_seq"] as Int?) != nil && (row?["committed_at"] as Int?) != nil)
+        let shown = try await cairn(["show", sending.runID.description, "--db", path], binary: fixturesBinary)  // no inventory tables here
+        #expect(shown.stdout.contains("sent         test.approval to run \(waiting.runID) (inbox 1; journaled there as seq 2)"), "\(shown.stdout)\(shown.stderr)")
     }
 }

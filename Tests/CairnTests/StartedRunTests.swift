@@ -220,4 +220,36 @@ struct StartedRunTests {
         #expect(end.status == .failed && end.error?.message.contains("runs deep, past the limit of 32") == true)
         #expect(journal.runIDs.count == ParentLink.maximumDepth + 1)
     }
+
+    @Test("replay --check of a parent that started a child and published re-executes its steps and starts nothing")
+    func replayStartsNothing() async throws {
+        let journal = InMemoryJournal()
+        let engine = Engine(journal: journal, workflows: [WorkflowRegistration(Station()), WorkflowRegistration(Self.publisher)])
+        let published = try await engine.start(Self.publisher, input: 2)
+        _ = try await published.result
+        let parent = try await Engine(journal: journal).start(Self.parent(), input: 5)
+        #expect(try await parent.result == 11)
+        try await awaitRecord(of: RunID.child(of: published.runID, execution: 1, call: "publish:test.trade#2/station"), in: journal) {
+            if case .runFinished = $0 { true } else { false }
+        }
+        let runs = journal.runIDs.count
+        let replayedPublisher = try await engine.replayCheck(Self.publisher, run: published.runID)
+        let replayedParent = try await engine.replayCheck(Self.parent(), run: parent.runID)
+        #expect(replayedPublisher.divergence == nil && replayedPublisher.matchedExecutions == 1)
+        #expect(replayedParent.divergence == nil && replayedParent.matchedExecutions == 2)
+        #expect(journal.runIDs.count == runs, "replay started no run")
+    }
+
+    @Test("a fork of a parent taken after its child ended reuses the child's end: no second child starts")
+    func forkReusesTheChild() async throws {
+        let journal = InMemoryJournal()
+        let engine = Engine(journal: journal)
+        let parent = try await engine.start(Self.parent(), input: 5)
+        #expect(try await parent.result == 11)
+        let runs = journal.runIDs.count
+        // Seq 2 is the child's end, received; the fork runs `settle` again on it, and `ask` never.
+        let fork = try await engine.fork(Self.parent(), run: parent.runID, at: 2)
+        #expect(try await fork.handle.result == 11)
+        #expect(journal.runIDs.count == runs + 1, "the fork, and no second child")
+    }
 }

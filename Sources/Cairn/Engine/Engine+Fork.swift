@@ -114,17 +114,19 @@ extension Engine {
     /// start afresh, as first attempts of its own. Side effects stay with every execution that committed
     /// (a later attempt may have committed on an earlier attempt's memoised result); the others go. The
     /// origin's interruptions and resumes go too: they happened to its processes, not to the fork (and,
-    /// with no unfinished attempt left, they change nothing the fork rebuilds).
+    /// with no unfinished attempt left, they change nothing the fork rebuilds). What the copied commits sent to
+    /// other runs and the runs they started stay the origin's: the fork's copy neither sends nor starts them again.
     private static func withoutUnfinishedAttempts(_ records: [JournalRecord]) -> [JournalRecord] {
         var finished: Set<[Int]> = []
         for case .executionFinished(let finish) in records { finished.insert([finish.executionID, finish.attempt]) }
         let committed = Set(finished.map { $0[0] })
-        return records.filter { record in
+        return records.compactMap { record in
             switch record {
-            case .executionStarted(let start): finished.contains([start.executionID, start.attempt])
-            case .sideEffect(let effect): committed.contains(effect.executionID)
-            case .runInterrupted, .runResumed: false
-            default: true
+            case .executionStarted(let start): finished.contains([start.executionID, start.attempt]) ? record : nil
+            case .sideEffect(let effect): committed.contains(effect.executionID) ? record : nil
+            case .runInterrupted, .runResumed: nil
+            case .executionFinished(let finish): .executionFinished(finish.withoutOutbox)
+            default: record
             }
         }
     }

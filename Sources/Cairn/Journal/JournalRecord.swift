@@ -268,6 +268,14 @@ public struct ExecutionFinished: Sendable {
         self.at = at
     }
 
+    /// The commit without what it sent to other runs and the runs it started: as a fork's copied prefix keeps it.
+    var withoutOutbox: ExecutionFinished {
+        guard !messages.isEmpty || !starts.isEmpty else { return self }
+        return ExecutionFinished(
+            executionID: executionID, step: step, attempt: attempt, triggers: triggers, outcome: outcome, emitted: emitted, streamed: streamed,
+            storeWrites: storeWrites, recorded: recorded, effects: effects, startedAt: startedAt, at: at)
+    }
+
     /// Where the commit's effects come from.
     public func origin(in run: RunID) -> CommitOrigin {
         CommitOrigin(runID: run, executionID: executionID, step: step, attempt: attempt, triggers: triggers, at: at)

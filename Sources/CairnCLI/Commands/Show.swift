@@ -75,6 +75,13 @@ struct Show: CairnSubcommand {
         for child in try await journal.allRuns(RunQuery(parent: id, limit: 500)) {
             output.line("  child        \(child.runID) \(child.workflow) (\(child.displayStatus))")
         }
+        // Messages its steps sent to other runs (`context.send(_:to:)`), as their inboxes hold them.
+        let sent = try journal.rows("SELECT run_id, inbox_seq, name, event_seq FROM messages WHERE sender = ? ORDER BY sent_at, run_id, inbox_seq",
+                                    ["run \(id)"])
+        for message in sent.records {
+            let taken = message["event_seq"].flatMap { $0 == .null ? nil : "journaled there as seq \($0.text)" } ?? "not taken yet"
+            output.line("  sent         \(message["name"]?.text ?? "") to run \(message["run_id"]?.text ?? "") (inbox \(message["inbox_seq"]?.text ?? ""); \(taken))")
+        }
         if let pruned = summary.prunedAt {
             return output.line("  history      pruned at \(Timestamp.text(pruned)) by cairn db prune: no timeline, events or side effects remain")
         }
