@@ -76,8 +76,8 @@ public struct RunSummary: Sendable, Equatable {
     }
 
     /// The status as shown: the status word, or `interrupted` for a running run no live process owns (a waiting
-    /// run needs no owner while it waits: it shows `waiting`).
-    public var displayStatus: String { interrupted && status != .waiting ? "interrupted" : status.rawValue }
+    /// run needs no owner while it waits: it shows `waiting`; nor a `pending` one, which nobody has driven yet).
+    public var displayStatus: String { interrupted && status != .waiting && status != .pending ? "interrupted" : status.rawValue }
 
     /// Seconds from start to end; `nil` while the run has not ended.
     public var durationSeconds: Double? {
