@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // The engine: no database.
@@ -48,11 +49,22 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The HTTP API (`cairn serve`) over a journal, with Hummingbird: handlers written to `Schemas/openapi.yaml`.
+        .target(
+            name: "CairnServer",
+            dependencies: [
+                "Cairn", "CairnSQLite",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // The `cairn` command tree, reusable by a user's package over its own workflows.
         .target(
             name: "CairnCLI",
             dependencies: [
-                "Cairn", "CairnSQLite",
+                "Cairn", "CairnSQLite", "CairnServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -81,8 +93,9 @@ let package = Package(
         .testTarget(
             name: "CairnSQLiteTests",
             dependencies: [
-                "Cairn", "CairnSQLite", "CairnInventory", "CairnCLI", "CairnTesting", "CairnFixtures",
+                "Cairn", "CairnSQLite", "CairnInventory", "CairnCLI", "CairnServer", "CairnTesting", "CairnFixtures",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strictSettings
         ),

@@ -62,7 +62,7 @@ public struct CairnCommand: AsyncParsableCommand {
                 """,
             version: "cairn \(CairnRelease.version) (writes journal schema \(JournalMigrations.all.last?.identifier ?? "none"))",
             groupedSubcommands: [
-                CommandGroup(name: "Runs", subcommands: [Run.self, Resume.self, List.self, Cancel.self, Send.self, Worker.self]),
+                CommandGroup(name: "Runs", subcommands: [Run.self, Resume.self, List.self, Cancel.self, Send.self, Worker.self, Serve.self]),
                 CommandGroup(name: "Inspect", subcommands: [Show.self, Follow.self, Sql.self, Draw.self, Workflows.self]),
                 CommandGroup(name: "History", subcommands: [Replay.self, Fork.self, Diff.self, Export.self, Import.self]),
                 CommandGroup(name: "Journal", subcommands: [Db.self]),

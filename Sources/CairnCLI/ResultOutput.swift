@@ -3,21 +3,6 @@ import Cairn
 public import CairnSQLite
 import Foundation
 
-/// One line of a run's progress stream, as `--json` prints it.
-struct ProgressLine: Encodable {
-    let type = "event"
-    let position: Int
-    let name: String
-    let step: String
-    let payload: JSONValue
-
-    init(_ event: StreamedEvent) {
-        position = event.position
-        name = event.name
-        step = event.step
-        payload = JSONValue(json: event.payload) ?? .string(String(decoding: event.payload, as: UTF8.self))
-    }
-}
 
 extension Output {
     /// Prints one progress event: its message when it has one, else its name and payload; with --json,

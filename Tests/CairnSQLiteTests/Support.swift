@@ -86,14 +86,20 @@ final class CairnProcess: Sendable {
     /// Reads standard error until it contains `text` (what was read is not seen by ``finish()``); false when
     /// the process ended first.
     func stderrShows(_ text: String) async -> Bool {
+        await stderrUntil(text) != nil
+    }
+
+    /// Standard error read until it contains `text` (what was read is not seen by ``finish()``); `nil` when the
+    /// process ended first.
+    func stderrUntil(_ text: String) async -> String? {
         await onOwnThread {
             var seen = Data()
             while !String(decoding: seen, as: UTF8.self).contains(text) {
                 let chunk = self.stderr.fileHandleForReading.availableData
-                if chunk.isEmpty { return false }
+                if chunk.isEmpty { return nil }
                 seen += chunk
             }
-            return true
+            return String(decoding: seen, as: UTF8.self)
         }
     }
 }

@@ -1,7 +1,7 @@
-import Foundation
+public import Foundation
 
 /// Sentences for JSON that does not decode: which field, what was wrong, in words rather than Swift types.
-enum InputError {
+public enum InputError {
     /// `type` decoded from `json`, or ``CairnError`` `invalid-input` saying what about `what` is wrong: a key
     /// given twice, a value that is not an object, a field of the wrong type or out of range.
     static func decode<T: Decodable>(_ type: T.Type, from json: Data, what: String) throws -> T {
@@ -42,7 +42,7 @@ enum InputError {
 
     /// `nil` when `json` parses; else where the parser gave up, as it says it: "it is not valid JSON
     /// (invalid value around character 5)".
-    static func syntaxProblem(in json: Data) -> String? {
+    public static func syntaxProblem(in json: Data) -> String? {
         do {
             _ = try JSONSerialization.jsonObject(with: json, options: [.fragmentsAllowed])
             return nil

@@ -22,14 +22,6 @@ struct Send: CairnSubcommand {
     )
 
     /// `send --json`: where the event is in the run's inbox.
-    struct Document: Encodable {
-        let runId: RunID
-        let event: String
-        let inboxSeq: Int
-        /// True when the key was sent before and nothing new was delivered.
-        let duplicate: Bool
-    }
-
     @Argument(help: "The run.", completion: Completions.runs)
     var run: String
 
@@ -60,7 +52,7 @@ struct Send: CairnSubcommand {
             InboxMessage(name: eventName, payload: payload, key: key, sender: "cli"), to: id)
         let output = environment.output
         if output.json {
-            return output.json(Document(runId: id, event: eventName, inboxSeq: receipt.inboxSeq, duplicate: receipt.duplicate))
+            return output.json(SendReceipt(runId: id, event: eventName, receipt: receipt))
         }
         output.line(receipt.duplicate
             ? "already sent with key '\(key ?? "")': '\(eventName)' is #\(receipt.inboxSeq) in the inbox of run \(id); nothing new was delivered"

@@ -18,46 +18,13 @@ struct Workflows: CairnSubcommand {
     @OptionGroup var options: GlobalOptions
     @ParentCommand var root: CairnCommand
 
-    /// One workflow, as `--json` prints it.
-    struct Description: Encodable {
-        struct StepLine: Encodable {
-            let name: String
-            let consumes: [String]
-            let emits: [String]
-        }
-
-        let name: String
-        let version: String?
-        let fingerprint: String
-        let input: String
-        let inputFields: [InputField]?
-        let steps: [StepLine]
-        let events: [String]
-        /// The events its runs accept from outside (`cairn send`).
-        let accepts: [String]
-        /// The published event a run of it starts on (a subscriber), if any.
-        let startsOn: String?
-
-        init(_ registration: WorkflowRegistration) {
-            name = registration.name
-            version = registration.version
-            fingerprint = registration.graph.fingerprint
-            input = registration.inputKind
-            inputFields = registration.inputFields
-            steps = registration.graph.steps.map { StepLine(name: $0.name, consumes: $0.consumedNames.sorted(), emits: $0.emittedNames.sorted()) }
-            events = Array(Set(registration.graph.steps.flatMap { $0.consumedNames + $0.emittedNames })).sorted()
-            accepts = registration.graph.acceptedNames.sorted()
-            startsOn = registration.topic
-        }
-    }
-
     func run(in environment: CommandEnvironment) async throws {
         let registrations = try workflow.map { [try environment.workflow(named: $0)] } ?? CairnCLI.workflows.sorted { $0.name < $1.name }
         let output = environment.output
-        if output.json { return output.json(registrations.map(Description.init)) }
+        if output.json { return output.json(registrations.map(WorkflowDescription.init)) }
         for (index, registration) in registrations.enumerated() {
             if index > 0 { output.line("") }
-            let description = Description(registration)
+            let description = WorkflowDescription(registration)
             output.line("\(description.name)\(description.version.map { " (version \($0))" } ?? "")  fingerprint \(description.fingerprint)")
             output.line("  input  " + WorkflowHelp.input(of: registration).joined(separator: "\n         "))
             if let topic = description.startsOn { output.line("  starts on every published \(topic), with it as input") }

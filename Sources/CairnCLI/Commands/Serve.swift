@@ -1,0 +1,82 @@
+import ArgumentParser
+import Cairn
+import CairnServer
+import CairnSQLite
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+struct Serve: CairnSubcommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the HTTP API over the journal, and drive its runnable runs as a worker does.",
+        discussion: """
+            One process: the API of Schemas/openapi.yaml (served at /openapi.yaml) — start, list, follow (Server-Sent \
+            Events), message and cancel runs — and a worker that claims runnable runs. Binds 127.0.0.1 by default; \
+            any other address needs a token (--token or CAIRN_TOKEN), which every request but /healthz must then \
+            carry as `Authorization: Bearer <token>`. SIGTERM or SIGINT interrupt its runs (resumable), end its event \
+            streams and exit 0.
+
+            Examples:
+              cairn serve
+              cairn serve --port 9000
+              CAIRN_TOKEN=s3cret cairn serve --host 0.0.0.0
+            """
+    )
+
+    @Option(help: ArgumentHelp("The address to listen on.", valueName: "address"))
+    var host = "127.0.0.1"
+
+    @Option(help: ArgumentHelp("The port (0: any free one; the one taken is printed).", valueName: "port"))
+    var port = 8080
+
+    @Option(help: ArgumentHelp("A token every request must carry (default: $CAIRN_TOKEN); required off loopback.", valueName: "token"))
+    var token: String?
+
+    @Option(help: ArgumentHelp("How many runs its worker drives at once (runs started over HTTP are driven as well).", valueName: "n"))
+    var concurrency = 8
+
+    @Option(help: ArgumentHelp("Seconds between its worker's looks for runs whose lease expired.", valueName: "seconds"), transform: Seconds.parse)
+    var poll: Seconds = Seconds("1")!
+
+    @OptionGroup var options: GlobalOptions
+    @ParentCommand var root: CairnCommand
+
+    /// The token given, or the environment's; an empty one is none.
+    private var effectiveToken: String? {
+        (token ?? ProcessInfo.processInfo.environment["CAIRN_TOKEN"]).flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    func validate() throws {
+        guard (0...65_535).contains(port) else { throw ValidationError("--port must be from 0 to 65535, not \(port).") }
+        if concurrency < 1 { throw ValidationError("--concurrency must be at least 1, not \(concurrency).") }
+        if !["127.0.0.1", "::1", "localhost"].contains(host), effectiveToken == nil {
+            throw ValidationError("Binding \(host) would let anyone who reaches it start and cancel runs: pass --token (or set CAIRN_TOKEN), "
+                + "or bind 127.0.0.1.")
+        }
+    }
+
+    func run(in environment: CommandEnvironment) async throws {
+        let journal = try environment.fileJournal()
+        var logger = Logger(label: "cairn.serve")
+        logger.logLevel = min(logger.logLevel, .info)
+        // One engine for the API and the worker: a run is driven once in this process, whichever started it.
+        let engine = environment.engine(journal, logger: logger, drivingStartedRuns: false)
+        let worker = RunWorker(journal: journal, engine: engine, workflows: CairnCLI.workflows, concurrency: concurrency,
+                               poll: poll.duration, logger: logger)
+        let api = CairnAPI(journal: journal, engine: engine, workflows: CairnCLI.workflows, token: effectiveToken)
+        let host = self.host
+        let app = Application(
+            router: api.router(), configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "cairn"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                FileHandle.standardError.write(Data("cairn: serving http://\(host):\(port) (the API's contract at /openapi.yaml)\n".utf8))
+            },
+            logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [worker, app, api.streams], gracefulShutdownSignals: [.sigterm, .sigint],
+                                                      logger: logger))
+        try await group.run()
+        logger.info("server stopped")
+    }
+}
