@@ -13,7 +13,8 @@ extension CairnAPI {
         _ = try await summary(of: id)
         let parameters = request.uri.queryParameters
         let lastEventID = try Self.integer(request.headers[HTTPField.Name("Last-Event-ID")!], "Last-Event-ID", in: 0...Int(Int32.max))
-        let after = try lastEventID ?? Self.integer(parameters.get("after"), "after", in: 0...Int(Int32.max)) ?? 0
+        let afterParameter = try Self.integer(parameters.get("after"), "after", in: 0...Int(Int32.max))  // checked even when unused
+        let after = lastEventID ?? afterParameter ?? 0
         guard request.headers[.accept]?.contains("text/event-stream") == true else {
             let limit = try Self.integer(parameters.get("limit"), "limit", in: 1...1000) ?? 100
             return try Self.json(try await journal.streamedEvents(for: id, from: after + 1, limit: limit).map(ProgressLine.init))

@@ -25,7 +25,7 @@ public struct CairnAPI: Sendable {
     /// Ends the event streams at a graceful shutdown: run it beside the server.
     public let streams = EventStreams()
 
-    /// - Parameter token: when set, every request but `/healthz` needs `Authorization: Bearer <token>`.
+    /// - Parameter token: when set, every request but `/healthz` and the contract needs `Authorization: Bearer <token>`.
     public init(journal: any ServedJournal, engine: Engine, workflows: [WorkflowRegistration], token: String? = nil) {
         self.journal = journal
         self.engine = engine
@@ -58,6 +58,9 @@ public struct CairnAPI: Sendable {
         Route(method: .post, path: "/v1/runs/{runId}/cancel") { api, _, context in try await api.cancel(try runID(context)) },
     ]
 
+    /// What needs no token: health, and the contract (the documents a client needs to learn the API).
+    static let open: Set<String> = ["/healthz", "/openapi.yaml", "/cairn.schema.json"]
+
     /// Every route's method and path (`GET /v1/runs/{runId}`), as the contract writes them.
     public static var paths: [String] { routes.map { "\($0.method.rawValue) \($0.path)" } }
 
@@ -65,11 +68,12 @@ public struct CairnAPI: Sendable {
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: ProblemMiddleware())
-        if let token { router.add(middleware: BearerToken(token: token)) }
+        router.add(middleware: UndeclaredMethod(paths: Dictionary(grouping: Self.routes, by: \.path).mapValues { $0.map(\.method) }))
+        if let token { router.add(middleware: BearerToken(token: token, open: Self.open)) }
+        // Hummingbird writes a parameter `:name`.
+        func routerPath(_ path: String) -> RouterPath { RouterPath(path.replacingOccurrences(of: "{", with: ":").replacingOccurrences(of: "}", with: "")) }
         for route in Self.routes {
-            // Hummingbird writes a parameter `:name`.
-            let path = route.path.replacingOccurrences(of: "{", with: ":").replacingOccurrences(of: "}", with: "")
-            router.on(RouterPath(path), method: route.method) { [self] request, context in try await route.handle(self, request, context) }
+            router.on(routerPath(route.path), method: route.method) { [self] request, context in try await route.handle(self, request, context) }
         }
         return router
     }

@@ -74,6 +74,9 @@ struct ServeTests {
             #expect(Self.conforms(workflows, to: "workflows"))
             #expect(Self.conforms(try await client.execute(uri: "/v1/workflows/order-station", method: .get), to: "workflow"))
             _ = Self.problem(try await client.execute(uri: "/v1/workflows/nope", method: .get), .notFound)
+            let undeclared = try await client.execute(uri: "/v1/runs/\(RunID())/cancel", method: .delete)
+            #expect(Self.problem(undeclared, .methodNotAllowed).contains("takes POST, not DELETE") && undeclared.headers[.allow] == "POST")
+            _ = Self.problem(try await client.execute(uri: "/v1/nowhere", method: .get), .notFound)
         }
     }
 
@@ -146,6 +149,8 @@ struct ServeTests {
             var headers = HTTPFields()
             headers[.accept] = "text/event-stream"
             headers[HTTPField.Name("Last-Event-ID")!] = "2"
+            let outOfRange = try await client.execute(uri: "/v1/runs/\(id)/events?after=2147483648", method: .get, headers: headers)
+            #expect(Self.problem(outOfRange, .badRequest).contains("after must be"), "a bad parameter is refused beside Last-Event-ID too")
             let stream = try await client.execute(uri: "/v1/runs/\(id)/events", method: .get, headers: headers)
             let text = String(buffer: stream.body)
             #expect(stream.headers[.contentType] == "text/event-stream" && !text.contains("id: 1\n") && !text.contains("id: 2\n") && text.contains("id: 3\n"))
@@ -161,10 +166,11 @@ struct ServeTests {
         }
     }
 
-    @Test("with a token every request but /healthz needs it, compared in constant time; a wrong or missing one is a 401")
+    @Test("with a token every request but /healthz and the contract needs it, compared in constant time; a wrong or missing one is a 401")
     func tokenGuards() async throws {
         try await withAPI(token: "s3cret") { client, _ in
             #expect(try await client.execute(uri: "/healthz", method: .get).status == .ok)
+            #expect(try await client.execute(uri: "/openapi.yaml", method: .get).status == .ok, "the contract is no secret")
             let missing = try await client.execute(uri: "/v1/runs", method: .get)
             #expect(Self.problem(missing, .unauthorized).contains("Authorization: Bearer") && missing.headers[.wwwAuthenticate] == "Bearer")
             var wrong = HTTPFields()

@@ -14,7 +14,7 @@ struct Serve: CairnSubcommand {
         discussion: """
             One process: the API of Schemas/openapi.yaml (served at /openapi.yaml) — start, list, follow (Server-Sent \
             Events), message and cancel runs — and a worker that claims runnable runs. Binds 127.0.0.1 by default; \
-            any other address needs a token (--token or CAIRN_TOKEN), which every request but /healthz must then \
+            any other address needs a token (--token or CAIRN_TOKEN), which every request but /healthz and the contract must \
             carry as `Authorization: Bearer <token>`. SIGTERM or SIGINT interrupt its runs (resumable), end its event \
             streams and exit 0.
 

@@ -108,24 +108,22 @@ paths:
                 $ref: "#/components/schemas/health"
   /openapi.yaml:
     get:
-      summary: This document.
+      security: []
+      summary: This document (no token needed).
       responses:
         "200":
           description: The API's contract.
           content:
             application/yaml: {}
-        "401":
-          $ref: "#/components/responses/problem"
   /cairn.schema.json:
     get:
-      summary: The JSON Schema of the read model (runs, workflows, progress) the bodies use.
+      security: []
+      summary: The JSON Schema of the read model (runs, workflows, progress) the bodies use (no token needed).
       responses:
         "200":
           description: The read model's schema.
           content:
             application/schema+json: {}
-        "401":
-          $ref: "#/components/responses/problem"
   /v1/workflows:
     get:
       summary: The registered workflows, as `cairn workflows --json` lists them.
@@ -167,6 +165,10 @@ paths:
           application/json:
             schema:
               $ref: "#/components/schemas/startRequest"
+            example:
+              workflow: hello
+              input:
+                name: Ada
       responses:
         "200":
           description: A run with this id existed already; nothing was started.
@@ -184,6 +186,23 @@ paths:
             application/json:
               schema:
                 $ref: "cairn.schema.json#/$defs/runSummary"
+          links:
+            run:
+              operationId: getRun
+              parameters:
+                runId: $response.body#/runId
+            events:
+              operationId: getRunEvents
+              parameters:
+                runId: $response.body#/runId
+            send:
+              operationId: sendToRun
+              parameters:
+                runId: $response.body#/runId
+            cancel:
+              operationId: cancelRun
+              parameters:
+                runId: $response.body#/runId
         "400":
           $ref: "#/components/responses/problem"
         "401":
@@ -243,6 +262,7 @@ paths:
           $ref: "#/components/responses/problem"
   /v1/runs/{runId}:
     get:
+      operationId: getRun
       summary: One run's summary.
       parameters:
         - $ref: "#/components/parameters/runId"
@@ -261,6 +281,7 @@ paths:
           $ref: "#/components/responses/problem"
   /v1/runs/{runId}/events:
     get:
+      operationId: getRunEvents
       summary: >-
         The run's progress: Server-Sent Events with `Accept: text/event-stream` (resumed after `Last-Event-ID`,
         ending with an `end` event carrying the outcome once the run ends), else one JSON page after `after`.
@@ -302,6 +323,7 @@ paths:
           $ref: "#/components/responses/problem"
   /v1/runs/{runId}/inbox:
     post:
+      operationId: sendToRun
       summary: Send an event to the run's inbox (durable when answered); a repeated key delivers nothing more.
       parameters:
         - $ref: "#/components/parameters/runId"
@@ -332,6 +354,7 @@ paths:
           $ref: "#/components/responses/problem"
   /v1/runs/{runId}/cancel:
     post:
+      operationId: cancelRun
       summary: Cancel the run (terminal); one another process owns is asked to, at its next lease renewal (202).
       parameters:
         - $ref: "#/components/parameters/runId"
