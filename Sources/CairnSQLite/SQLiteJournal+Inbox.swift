@@ -13,6 +13,14 @@ extension SQLiteJournal: InboxJournal {
         try await read { db in try InboxQuery.entries(db, run: run, after: inboxSeq) }
     }
 
+    public func pendingInboxRows() async throws -> Int {
+        try await read { db in
+            try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM inbox WHERE NOT EXISTS (SELECT 1 FROM event WHERE event.run_id = inbox.run_id AND event.inbox_seq = inbox.seq)
+                """) ?? 0
+        }
+    }
+
     /// How often a process that drives runs accepting events reads whether another process committed.
     public static var inboxWatchTick: Duration { JournalChangeTicker.tick }
 

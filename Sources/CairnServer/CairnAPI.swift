@@ -2,6 +2,7 @@ public import Cairn
 import Foundation
 import HTTPTypes
 public import Hummingbird
+public import Prometheus
 
 /// The journal capabilities the API serves over: listing runs, inboxes, cancel requests — no storage type.
 public typealias ServedJournal = InspectableJournal & InboxJournal & CancelRequestingJournal
@@ -24,9 +25,15 @@ public struct CairnAPI: Sendable {
     let bodyLimit: Int
     /// Ends the event streams at a graceful shutdown: run it beside the server.
     public let streams = EventStreams()
+    /// Where the process's metrics are collected (swift-metrics bootstrapped with Prometheus), for `/metrics`.
+    let metrics: PrometheusCollectorRegistry?
 
-    /// - Parameter token: when set, every request but `/healthz` and the contract needs `Authorization: Bearer <token>`.
-    public init(journal: any ServedJournal, engine: Engine, workflows: [WorkflowRegistration], token: String? = nil) {
+    /// - Parameters:
+    ///   - token: when set, every request but `/healthz` and the contract needs `Authorization: Bearer <token>`.
+    ///   - metrics: the registry the process's metrics go to; `/metrics` serves it (a 404 without one).
+    public init(journal: any ServedJournal, engine: Engine, workflows: [WorkflowRegistration], token: String? = nil,
+                metrics: PrometheusCollectorRegistry? = nil) {
+        self.metrics = metrics
         self.journal = journal
         self.engine = engine
         self.workflows = Dictionary(workflows.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
@@ -46,6 +53,7 @@ public struct CairnAPI: Sendable {
         Route(method: .get, path: "/healthz") { _, _, _ in try json(["status": "ok"]) },
         Route(method: .get, path: "/openapi.yaml") { _, _, _ in text(OpenAPIDocument.yaml, type: "application/yaml") },
         Route(method: .get, path: "/cairn.schema.json") { _, _, _ in text(OpenAPIDocument.readModelSchema, type: "application/schema+json") },
+        Route(method: .get, path: "/metrics") { api, _, _ in try await api.prometheus() },
         Route(method: .get, path: "/v1/workflows") { api, _, _ in
             try json(api.workflows.values.sorted { $0.name < $1.name }.map(WorkflowDescription.init))
         },
@@ -157,6 +165,17 @@ public struct CairnAPI: Sendable {
             try await journal.requestCancel(of: id)
             return try Self.json(try await summary(of: id), status: .accepted)
         }
+    }
+
+    /// `GET /metrics`: the process's metrics in Prometheus's text format, with the inbox depth read now.
+    private func prometheus() async throws -> Response {
+        guard let metrics else { throw Problem.notFound("this server collects no metrics") }
+        metrics.makeGauge(descriptor: MetricNameDescriptor(namespace: "cairn", metricName: "inbox_pending", unitName: "rows",
+                                                           helpText: "Inbox rows their runs' owners have not journaled yet."))
+            .set(Double(try await journal.pendingInboxRows()))
+        var buffer: [UInt8] = []
+        metrics.emit(into: &buffer)
+        return Self.text(String(decoding: buffer, as: UTF8.self), type: "text/plain; version=0.0.4; charset=utf-8")
     }
 
     // MARK: Helpers

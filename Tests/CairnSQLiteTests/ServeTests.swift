@@ -4,6 +4,7 @@ import CairnServer
 import CairnSQLite
 import CairnTesting
 import Foundation
+import GRDB
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -202,6 +203,23 @@ struct ServeCommandTests {
         let address = try #require(said.split(separator: "\n").first { $0.hasPrefix("cairn: serving ") }?.split(separator: " ")[2])
         let (body, response) = try await URLSession.shared.data(from: try #require(URL(string: "\(address)/healthz")))
         #expect((response as? HTTPURLResponse)?.statusCode == 200 && String(decoding: body, as: UTF8.self) == #"{"status":"ok"}"#)
+        // A run started over HTTP, then the metrics it left: started, steps, finished, commit latency, inbox depth.
+        var start = URLRequest(url: try #require(URL(string: "\(address)/v1/runs")))
+        start.httpMethod = "POST"
+        start.httpBody = Data(#"{"workflow": "hello", "input": {"name": "Ada"}}"#.utf8)
+        let (created, _) = try await URLSession.shared.data(for: start)
+        let id = try #require(JSONValue(json: created)?["runId"].flatMap { if case .string(let id) = $0 { RunID(id) } else { nil } })
+        try await waitUntil("the run completed") {
+            try withJournalDatabase(directory.path("s.sqlite")) { try String.fetchOne($0, sql: "SELECT status FROM run WHERE run_id = ?", arguments: [id.description]) }
+                == "completed"
+        }
+        let (scraped, _) = try await URLSession.shared.data(from: try #require(URL(string: "\(address)/metrics")))
+        let metrics = String(decoding: scraped, as: UTF8.self)
+        for line in [#"cairn_runs_started_total{workflow="hello"} 1"#, #"cairn_steps_total{workflow="hello",outcome="completed"} 2"#,
+                     #"cairn_runs_finished_total{workflow="hello",status="completed"} 1"#, "cairn_inbox_pending_rows 0.0",
+                     #"cairn_commit_seconds_count{workflow="hello"} "#] {
+            #expect(metrics.contains(line), "\(line) in \(metrics)")
+        }
         server.signal(SIGTERM)
         let stopped = await server.finish()
         #expect(stopped.status == 0, "\(stopped.stderr)")

@@ -78,6 +78,7 @@ public final class Engine: Sendable {
         do {
             try await journal.append([.runStarted(record)], for: runID)
             try machine.apply(.runStarted(record))
+            RunMetrics.started(W.name)
         } catch {
             live.release(runID)
             throw error

@@ -73,6 +73,8 @@ actor RunDriver {
     private var outcomeWaiter: CheckedContinuation<DriverOutcome, Never>?
     /// The last append this driver made (pipelined or awaited): the next is taken after it.
     private var lastAppend: PendingAppend?
+    /// What its durable appends tell the process's metrics.
+    private let metrics: RunMetrics
 
     init(machine: RunStateMachine, runID: RunID, journal: any Journal, configuration: EngineConfiguration, clock: any EngineClock,
          logger: Logger, signal: ChangeSignal, inbox: DriverInbox, onWaiting: @escaping @Sendable (RunWaiting) -> Void = { _ in },
@@ -92,6 +94,7 @@ actor RunDriver {
         pipelining = journal as? any PipeliningJournal
         snapshots = journal as? any SnapshottingJournal
         inboxes = machine.graph.accepted.isEmpty ? nil : journal as? any InboxJournal
+        metrics = RunMetrics(workflow: machine.graph.name)
     }
 
     /// Drives the run until it stops, and returns how it stopped.
@@ -389,11 +392,14 @@ actor RunDriver {
     /// Takes `records` for the journal after every earlier append, without waiting: progress readers are woken
     /// when they are durable, and a failure stops the driver (resume reads what is durable).
     private func appendAhead(_ records: [JournalRecord], into journal: any PipeliningJournal) {
+        let taken = ContinuousClock.now
         let pending = journal.appendPipelined(records, for: runID, after: lastAppend)
         lastAppend = pending
-        pending.observe { [signal, inbox] result in
+        pending.observe { [signal, inbox, metrics] result in
             switch result {
-            case .success: signal.notify()
+            case .success:
+                signal.notify()
+                metrics.appended(records, nanoseconds: Self.nanoseconds(since: taken))
             case .failure(let error): inbox.send(.appendFailed(error))
             }
         }
@@ -405,13 +411,18 @@ actor RunDriver {
         let policy = configuration.journalRetry
         let previous = lastAppend
         var attempt = 1
+        let taken = ContinuousClock.now
         while true {
             do {
-                guard let pipelining else { return try await journal.append(records, for: runID) }
+                guard let pipelining else {
+                    try await journal.append(records, for: runID)
+                    return metrics.appended(records, nanoseconds: Self.nanoseconds(since: taken))
+                }
                 let pending = pipelining.appendPipelined(records, for: runID, after: previous)
                 lastAppend = pending
                 do {
-                    return try await pending.durable()
+                    try await pending.durable()
+                    return metrics.appended(records, nanoseconds: Self.nanoseconds(since: taken))
                 } catch {
                     lastAppend = previous  // nothing of it was written: what comes next follows what came before
                     throw error
@@ -423,6 +434,11 @@ actor RunDriver {
                 try await clock.sleep(until: clock.now.addingTimeInterval(delay.seconds))
             }
         }
+    }
+
+    private static func nanoseconds(since start: ContinuousClock.Instant) -> Int64 {
+        let elapsed = ContinuousClock.now - start
+        return elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
     }
 
     /// Journals the events the run's inbox holds past the last one journaled, in inbox order, as one record;

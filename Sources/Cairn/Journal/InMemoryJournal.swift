@@ -149,6 +149,15 @@ public final class InMemoryJournal: InspectableJournal, PipeliningJournal, Inbox
         return InboxReceipt(runId: run, inboxSeq: entry.inboxSeq, duplicate: false)
     }
 
+    public func pendingInboxRows() async throws -> Int {
+        state.withLock { state in
+            state.runs.values.reduce(0) { total, run in
+                let journaled = Set(run.records.flatMap(\.events).compactMap(\.inboxSeq))
+                return total + run.inbox.filter { !journaled.contains($0.entry.inboxSeq) }.count
+            }
+        }
+    }
+
     public func inbox(of run: RunID, after inboxSeq: Int) async throws -> [InboxEntry] {
         state.withLock { $0.runs[run]?.inbox.dropFirst(max(0, inboxSeq)).map(\.entry) ?? [] }
     }

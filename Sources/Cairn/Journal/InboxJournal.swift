@@ -64,6 +64,8 @@ public protocol InboxJournal: Journal {
     func inbox(of run: RunID, after inboxSeq: Int) async throws -> [InboxEntry]
     /// Calls `sent` soon after an event is sent to `run` by another process, until the watch is cancelled.
     func watchInbox(of run: RunID, sent: @escaping @Sendable () -> Void) -> InboxWatch
+    /// How many inbox rows of every run their owners have not journaled yet: the inbox depth a monitor watches.
+    func pendingInboxRows() async throws -> Int
 }
 
 extension InboxJournal {

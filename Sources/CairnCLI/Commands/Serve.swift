@@ -5,6 +5,8 @@ import CairnSQLite
 import Foundation
 import Hummingbird
 import Logging
+import Metrics
+import Prometheus
 import ServiceLifecycle
 import UnixSignals
 
@@ -65,7 +67,15 @@ struct Serve: CairnSubcommand {
         let engine = environment.engine(journal, logger: logger, drivingStartedRuns: false)
         let worker = RunWorker(journal: journal, engine: engine, workflows: CairnCLI.workflows, concurrency: concurrency,
                                poll: poll.duration, logger: logger)
-        let api = CairnAPI(journal: journal, engine: engine, workflows: CairnCLI.workflows, token: effectiveToken)
+        // The engine's metrics (runs, steps, commit latency) go to one Prometheus registry, served at /metrics.
+        let metrics = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: metrics)
+        // A commit takes a millisecond or two: buckets from 100 µs, not the default's 5 ms.
+        factory.defaultDurationHistogramBuckets = [.microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1),
+                                                   .milliseconds(2.5), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+                                                   .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1), .seconds(5)]
+        MetricsSystem.bootstrap(factory)
+        let api = CairnAPI(journal: journal, engine: engine, workflows: CairnCLI.workflows, token: effectiveToken, metrics: metrics)
         let host = self.host
         let app = Application(
             router: api.router(), configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "cairn"),

@@ -124,6 +124,20 @@ paths:
           description: The read model's schema.
           content:
             application/schema+json: {}
+  /metrics:
+    get:
+      summary: >-
+        The process's metrics in Prometheus's text format: runs started and finished by workflow and status, step
+        attempts by outcome, commit latency (a histogram), inbox depth.
+      responses:
+        "200":
+          description: The metrics.
+          content:
+            text/plain: {}
+        "401":
+          $ref: "#/components/responses/problem"
+        "404":
+          $ref: "#/components/responses/problem"
   /v1/workflows:
     get:
       summary: The registered workflows, as `cairn workflows --json` lists them.
