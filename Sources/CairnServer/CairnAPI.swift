@@ -61,6 +61,7 @@ public struct CairnAPI: Sendable {
         Route(method: .post, path: "/v1/runs") { api, request, _ in try await api.start(request) },
         Route(method: .get, path: "/v1/runs") { api, request, _ in try await api.list(request) },
         Route(method: .get, path: "/v1/runs/{runId}") { api, _, context in try json(try await api.summary(of: try runID(context))) },
+        Route(method: .get, path: "/v1/runs/{runId}/detail") { api, _, context in try await api.document(of: try runID(context)) },
         Route(method: .get, path: "/v1/runs/{runId}/events") { api, request, context in try await api.events(request, context) },
         Route(method: .post, path: "/v1/runs/{runId}/inbox") { api, request, context in try await api.send(request, context) },
         Route(method: .post, path: "/v1/runs/{runId}/cancel") { api, _, context in try await api.cancel(try runID(context)) },
@@ -165,6 +166,12 @@ public struct CairnAPI: Sendable {
             try await journal.requestCancel(of: id)
             return try Self.json(try await summary(of: id), status: .accepted)
         }
+    }
+
+    /// `GET /v1/runs/{runId}/detail`: the run whole, as `cairn show --json` prints it.
+    private func document(of id: RunID) async throws -> Response {
+        guard let detail = try await journal.detail(of: id) else { throw CairnError(.runNotFound, "no run \(id)") }
+        return try Self.json(RunDocument(detail, forks: try await journal.allRuns(RunQuery(forkedFrom: id, limit: 500))))
     }
 
     /// `GET /metrics`: the process's metrics in Prometheus's text format, with the inbox depth read now.

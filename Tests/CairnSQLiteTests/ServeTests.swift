@@ -123,6 +123,8 @@ struct ServeTests {
             #expect(Self.problem(try await client.execute(uri: "/v1/runs?status=done", method: .get), .badRequest).contains("status 'done'"))
             #expect(Self.problem(try await client.execute(uri: "/v1/runs?limit=0", method: .get), .badRequest).contains("limit must be"))
             #expect(Self.conforms(try await client.execute(uri: "/v1/runs/\(ids[0])", method: .get), to: "runSummary"))
+            let detail = try await client.execute(uri: "/v1/runs/\(ids[0])/detail", method: .get)
+            #expect(Self.conforms(detail, to: "show") && Self.json(detail)["run"]?["runId"] == .string(ids[0]))
             _ = Self.problem(try await client.execute(uri: "/v1/runs/\(RunID())", method: .get), .notFound)
             _ = Self.problem(try await client.execute(uri: "/v1/runs/nope", method: .get), .badRequest)
         }

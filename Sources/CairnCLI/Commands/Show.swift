@@ -16,23 +16,6 @@ struct Show: CairnSubcommand {
             """
     )
 
-    /// `show --json`: the run's summary, its timeline, side effects, progress and forks.
-    struct Document: Encodable {
-        let run: RunSummary
-        let timeline: [TimelineEntry]
-        let sideEffects: [SideEffectLine]
-        let progress: [ProgressLine]
-        let forks: [RunSummary]
-    }
-
-    struct SideEffectLine: Encodable {
-        let executionId: Int
-        let attempt: Int
-        let key: String
-        let result: JSONValue
-        let at: Date
-    }
-
     @Argument(help: "The run.", completion: Completions.runs)
     var run: String
 
@@ -47,15 +30,7 @@ struct Show: CairnSubcommand {
         let summary = detail.summary
         let steps = Dictionary(detail.timeline.compactMap { entry in entry.executionId.map { ($0, entry.step ?? "") } }) { first, _ in first }
         let output = environment.output
-        if output.json {
-            return output.json(Document(
-                run: summary, timeline: detail.timeline,
-                sideEffects: detail.sideEffects.map {
-                    SideEffectLine(executionId: $0.executionID, attempt: $0.attempt, key: $0.key,
-                                   result: JSONValue(json: $0.result) ?? .null, at: $0.at)
-                },
-                progress: detail.progress.map(ProgressLine.init), forks: forks))
-        }
+        if output.json { return output.json(RunDocument(detail, forks: forks)) }
         let status = summary.displayStatus == "interrupted" ? "interrupted (\(summary.status.rawValue), no live owner)" : summary.status.rawValue
         output.line("run \(id)")
         output.line("  workflow     \(summary.workflow)\(summary.version.map { " version \($0)" } ?? "")  fingerprint \(summary.fingerprint)")

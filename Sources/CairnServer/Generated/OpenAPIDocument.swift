@@ -205,6 +205,10 @@ paths:
               operationId: getRun
               parameters:
                 runId: $response.body#/runId
+            detail:
+              operationId: getRunDetail
+              parameters:
+                runId: $response.body#/runId
             events:
               operationId: getRunEvents
               parameters:
@@ -287,6 +291,25 @@ paths:
             application/json:
               schema:
                 $ref: "cairn.schema.json#/$defs/runSummary"
+        "400":
+          $ref: "#/components/responses/problem"
+        "401":
+          $ref: "#/components/responses/problem"
+        "404":
+          $ref: "#/components/responses/problem"
+  /v1/runs/{runId}/detail:
+    get:
+      summary: The run whole, as `cairn show --json` prints it — summary, timeline, side effects, progress, forks.
+      operationId: getRunDetail
+      parameters:
+        - $ref: "#/components/parameters/runId"
+      responses:
+        "200":
+          description: The run.
+          content:
+            application/json:
+              schema:
+                $ref: "cairn.schema.json#/$defs/show"
         "400":
           $ref: "#/components/responses/problem"
         "401":
