@@ -2,15 +2,15 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// With a token, every request but those for `open` paths (health, the contract) must carry
+/// With a token, every request but those for open paths (health, the contract, the page) must carry
 /// `Authorization: Bearer <token>`; the comparison takes the same time whatever the bytes, so a caller cannot learn
 /// the token a byte at a time.
 struct BearerToken<Context: RequestContext>: RouterMiddleware {
     let token: String
-    let open: Set<String>
+    let isOpen: @Sendable (String) -> Bool
 
     func handle(_ request: Request, context: Context, next: @concurrent (Request, Context) async throws -> Response) async throws -> Response {
-        if open.contains(request.uri.path) { return try await next(request, context) }
+        if isOpen(request.uri.path) { return try await next(request, context) }
         let given = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst("Bearer ".count)) : nil }
         guard let given, Self.same(Array(given.utf8), Array(token.utf8)) else {
             var response = Problem(status: .unauthorized, code: "unauthorized",

@@ -23,7 +23,7 @@ public struct CairnAPI: Sendable {
     let token: String?
     /// The largest request body read: the engine's payload limit and room for the envelope.
     let bodyLimit: Int
-    /// Ends the event streams at a graceful shutdown: run it beside the server.
+    /// Ends the event streams and interrupts the runs it started at a graceful shutdown: run it beside the server.
     public let streams = EventStreams()
     /// Where the process's metrics are collected (swift-metrics bootstrapped with Prometheus), for `/metrics`.
     let metrics: PrometheusCollectorRegistry?
@@ -50,6 +50,11 @@ public struct CairnAPI: Sendable {
 
     /// Every route, once: the router registers these, and a test holds them to the paths of `Schemas/openapi.yaml`.
     static let routes: [Route] = [
+        Route(method: .get, path: "/") { _, _, _ in text(WebPage.html, type: "text/html; charset=utf-8") },
+        Route(method: .get, path: "/runs/{runId}") { _, _, context in
+            _ = try runID(context)
+            return text(WebPage.html, type: "text/html; charset=utf-8")
+        },
         Route(method: .get, path: "/healthz") { _, _, _ in try json(["status": "ok"]) },
         Route(method: .get, path: "/openapi.yaml") { _, _, _ in text(OpenAPIDocument.yaml, type: "application/yaml") },
         Route(method: .get, path: "/cairn.schema.json") { _, _, _ in text(OpenAPIDocument.readModelSchema, type: "application/schema+json") },
@@ -67,8 +72,11 @@ public struct CairnAPI: Sendable {
         Route(method: .post, path: "/v1/runs/{runId}/cancel") { api, _, context in try await api.cancel(try runID(context)) },
     ]
 
-    /// What needs no token: health, and the contract (the documents a client needs to learn the API).
-    static let open: Set<String> = ["/healthz", "/openapi.yaml", "/cairn.schema.json"]
+    /// What needs no token: health, the contract (what a client needs to learn the API) and the web page (which
+    /// holds no data: it asks the API, with the token it is given).
+    static func isOpen(_ path: String) -> Bool {
+        ["/", "/healthz", "/openapi.yaml", "/cairn.schema.json"].contains(path) || (path.hasPrefix("/runs/") && !path.dropFirst(6).contains("/"))
+    }
 
     /// Every route's method and path (`GET /v1/runs/{runId}`), as the contract writes them.
     public static var paths: [String] { routes.map { "\($0.method.rawValue) \($0.path)" } }
@@ -78,7 +86,7 @@ public struct CairnAPI: Sendable {
         let router = Router()
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: UndeclaredMethod(paths: Dictionary(grouping: Self.routes, by: \.path).mapValues { $0.map(\.method) }))
-        if let token { router.add(middleware: BearerToken(token: token, open: Self.open)) }
+        if let token { router.add(middleware: BearerToken(token: token, isOpen: Self.isOpen)) }
         // Hummingbird writes a parameter `:name`.
         func routerPath(_ path: String) -> RouterPath { RouterPath(path.replacingOccurrences(of: "{", with: ":").replacingOccurrences(of: "}", with: "")) }
         for route in Self.routes {
@@ -110,6 +118,7 @@ public struct CairnAPI: Sendable {
         }
         let input = try JSONEncoder().encode(body["input"] ?? .object([:]))
         let handle = try await registration.start(engine, input, RunOptions(id: id))
+        streams.started(handle)
         var response = try Self.json(try await summary(of: handle.runID), status: .created)
         response.headers[.location] = "/v1/runs/\(handle.runID)"
         return response

@@ -1,18 +1,33 @@
+import Cairn
 public import ServiceLifecycle
 import Synchronization
 
-/// Ends the API's event streams when the server shuts down gracefully: a client following a run that goes on for
-/// hours would otherwise hold the shutdown open. Run it in the server's service group.
+/// What the API holds that a graceful shutdown must let go: the event streams it serves (a client following a run
+/// that goes on for hours would otherwise hold the shutdown open) and the runs it started (interrupted, resumable,
+/// like a worker's). Run it in the server's service group.
 public final class EventStreams: Service, Sendable {
     private let closing = Atomic<Bool>(false)
+    private let started = Mutex<[RunID: AnyRunHandle]>([:])
 
     public init() {}
 
     /// Whether the server is shutting down: a stream ends at its next look at the journal.
     var isClosing: Bool { closing.load(ordering: .relaxed) }
 
+    /// A run the API started, interrupted at shutdown unless it has ended by then.
+    func started(_ handle: AnyRunHandle) {
+        started.withLock { $0[handle.runID] = handle }
+        Task { [self] in
+            _ = await handle.end()
+            _ = started.withLock { $0.removeValue(forKey: handle.runID) }
+        }
+    }
+
     public func run() async throws {
         try? await gracefulShutdown()
         closing.store(true, ordering: .relaxed)
+        let runs = started.withLock { Array($0.values) }
+        for run in runs { run.interrupt() }
+        for run in runs { _ = await run.end() }
     }
 }

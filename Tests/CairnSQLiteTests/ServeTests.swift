@@ -169,11 +169,15 @@ struct ServeTests {
         }
     }
 
-    @Test("with a token every request but /healthz and the contract needs it, compared in constant time; a wrong or missing one is a 401")
+    @Test("with a token every request but /healthz, the contract and the page needs it, compared in constant time; a wrong or missing one is a 401")
     func tokenGuards() async throws {
         try await withAPI(token: "s3cret") { client, _ in
             #expect(try await client.execute(uri: "/healthz", method: .get).status == .ok)
             #expect(try await client.execute(uri: "/openapi.yaml", method: .get).status == .ok, "the contract is no secret")
+            let page = try await client.execute(uri: "/runs/\(RunID())", method: .get)
+            #expect(page.status == .ok && page.headers[.contentType] == "text/html; charset=utf-8"
+                && String(buffer: page.body).contains("<title>Cairn</title>"), "the page holds no data: it asks the API with the token")
+            _ = Self.problem(try await client.execute(uri: "/runs/\(RunID())/detail", method: .get), .unauthorized)  // only the page is open
             let missing = try await client.execute(uri: "/v1/runs", method: .get)
             #expect(Self.problem(missing, .unauthorized).contains("Authorization: Bearer") && missing.headers[.wwwAuthenticate] == "Bearer")
             var wrong = HTTPFields()

@@ -17,6 +17,8 @@ public struct RunDocument: Encodable, Sendable {
     public let sideEffects: [SideEffectLine]
     public let progress: [ProgressLine]
     public let forks: [RunSummary]
+    /// For a waiting run: the event names that would wake it (each answered with a send to its inbox).
+    public let waitingFor: [String]?
 
     public init(_ detail: RunDetail, forks: [RunSummary]) {
         run = detail.summary
@@ -26,5 +28,11 @@ public struct RunDocument: Encodable, Sendable {
         }
         progress = detail.progress.map(ProgressLine.init)
         self.forks = forks
+        let waiting = detail.records.last { if case .runWaiting = $0 { true } else { false } }
+        if detail.summary.status == .waiting, case .runWaiting(let record)? = waiting, !record.events.isEmpty {
+            waitingFor = record.events
+        } else {
+            waitingFor = nil
+        }
     }
 }

@@ -95,6 +95,28 @@ components:
 security:
   - bearer: []
 paths:
+  /:
+    get:
+      summary: The web page — the runs, updating live (no token needed; it asks the API with the one it is given).
+      security: []
+      responses:
+        "200":
+          description: The page.
+          content:
+            text/html: {}
+  /runs/{runId}:
+    get:
+      summary: The web page of one run — its timeline live, its open waits each with a form, a cancel button.
+      security: []
+      parameters:
+        - $ref: "#/components/parameters/runId"
+      responses:
+        "200":
+          description: The page.
+          content:
+            text/html: {}
+        "400":
+          $ref: "#/components/responses/problem"
   /healthz:
     get:
       summary: Whether the server is up (no token needed).
@@ -814,6 +836,12 @@ paths:
           "type": "array",
           "items": {
             "$ref": "#/$defs/runSummary"
+          }
+        },
+        "waitingFor": {
+          "type": "array",
+          "items": {
+            "type": "string"
           }
         }
       }
