@@ -94,6 +94,19 @@ struct RunWorker: Service {
     }
 }
 
+extension RunWorker {
+    /// A worker over the command's journal, on an engine that leaves the runs its runs start to the worker's
+    /// claims, logging at info under `label` (`cairn worker`, and `cairn serve`, which drives its API's runs on the
+    /// same engine: a run is driven once in a process).
+    static func forCommand(_ environment: CommandEnvironment, label: String, concurrency: Int, poll: Duration) throws -> RunWorker {
+        let journal = try environment.fileJournal()
+        var logger = Logger(label: label)
+        logger.logLevel = min(logger.logLevel, .info)
+        let engine = environment.engine(journal, logger: logger, drivingStartedRuns: false)
+        return RunWorker(journal: journal, engine: engine, workflows: CairnCLI.workflows, concurrency: concurrency, poll: poll, logger: logger)
+    }
+}
+
 /// The runs a worker drives now.
 final class ActiveRuns: Sendable {
     private struct State {

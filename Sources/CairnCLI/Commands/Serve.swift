@@ -60,13 +60,9 @@ struct Serve: CairnSubcommand {
     }
 
     func run(in environment: CommandEnvironment) async throws {
-        let journal = try environment.fileJournal()
-        var logger = Logger(label: "cairn.serve")
-        logger.logLevel = min(logger.logLevel, .info)
         // One engine for the API and the worker: a run is driven once in this process, whichever started it.
-        let engine = environment.engine(journal, logger: logger, drivingStartedRuns: false)
-        let worker = RunWorker(journal: journal, engine: engine, workflows: CairnCLI.workflows, concurrency: concurrency,
-                               poll: poll.duration, logger: logger)
+        let worker = try RunWorker.forCommand(environment, label: "cairn.serve", concurrency: concurrency, poll: poll.duration)
+        let (journal, engine, logger) = (worker.journal, worker.engine, worker.logger)
         // The engine's metrics (runs, steps, commit latency) go to one Prometheus registry, served at /metrics.
         let metrics = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: metrics)

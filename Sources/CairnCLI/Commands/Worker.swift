@@ -48,15 +48,10 @@ struct Worker: CairnSubcommand {
             action.__sigaction_handler.sa_handler = { _ in stoppedBeforeStart.store(true, ordering: .relaxed) }
             sigaction(number, &action, nil)
         }
-        let journal = try environment.fileJournal()
-        var logger = Logger(label: "cairn.worker")
-        logger.logLevel = min(logger.logLevel, .info)
-        let engine = environment.engine(journal, logger: logger, drivingStartedRuns: false)
-        let worker = RunWorker(journal: journal, engine: engine, workflows: CairnCLI.workflows, concurrency: concurrency,
-                               poll: poll.duration, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let worker = try RunWorker.forCommand(environment, label: "cairn.worker", concurrency: concurrency, poll: poll.duration)
+        let group = ServiceGroup(configuration: .init(services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: worker.logger))
         try await group.run()
-        logger.info("worker stopped")
+        worker.logger.info("worker stopped")
     }
 }
 
