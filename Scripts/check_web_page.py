@@ -104,6 +104,8 @@ try:
         tab.evaluate(f"""(() => {{ const form = {form};
             form.querySelector('textarea').value = '{{"approved": true, "by": "browser"}}'; form.requestSubmit(); }})()""")
         until("the page shows the run completed, live", lambda: tab.evaluate(status) == "completed")
+        if not tab.evaluate("document.querySelector('#drawing svg g.node.step') !== null"):
+            fail("the run's page does not draw the path it took")
         progress = tab.evaluate("document.querySelector('#progress').textContent")
         if "approved by browser" not in (progress or ""):
             fail(f"the page's progress does not say who approved: {progress}")

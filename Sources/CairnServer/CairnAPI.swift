@@ -63,10 +63,14 @@ public struct CairnAPI: Sendable {
             try json(api.workflows.values.sorted { $0.name < $1.name }.map(WorkflowDescription.init))
         },
         Route(method: .get, path: "/v1/workflows/{name}") { api, _, context in try json(WorkflowDescription(try api.registration(context))) },
+        Route(method: .get, path: "/v1/workflows/{name}/drawing") { api, request, context in
+            try drawn(Drawing(try api.registration(context).graph), request)
+        },
         Route(method: .post, path: "/v1/runs") { api, request, _ in try await api.start(request) },
         Route(method: .get, path: "/v1/runs") { api, request, _ in try await api.list(request) },
         Route(method: .get, path: "/v1/runs/{runId}") { api, _, context in try json(try await api.summary(of: try runID(context))) },
         Route(method: .get, path: "/v1/runs/{runId}/detail") { api, _, context in try await api.document(of: try runID(context)) },
+        Route(method: .get, path: "/v1/runs/{runId}/drawing") { api, request, context in try await api.drawing(of: try runID(context), request) },
         Route(method: .get, path: "/v1/runs/{runId}/events") { api, request, context in try await api.events(request, context) },
         Route(method: .post, path: "/v1/runs/{runId}/inbox") { api, request, context in try await api.send(request, context) },
         Route(method: .post, path: "/v1/runs/{runId}/cancel") { api, _, context in try await api.cancel(try runID(context)) },
@@ -181,6 +185,27 @@ public struct CairnAPI: Sendable {
     private func document(of id: RunID) async throws -> Response {
         guard let detail = try await journal.detail(of: id) else { throw CairnError(.runNotFound, "no run \(id)") }
         return try Self.json(RunDocument(detail, forks: try await journal.allRuns(RunQuery(forkedFrom: id, limit: 500))))
+    }
+
+    /// `GET /v1/runs/{runId}/drawing`: the path the run took, and the runs its steps started.
+    private func drawing(of id: RunID, _ request: Request) async throws -> Response {
+        guard let detail = try await journal.detail(of: id) else { throw CairnError(.runNotFound, "no run \(id)") }
+        guard let registration = workflows[detail.summary.workflow] else {
+            throw CairnError(.unknownWorkflow, "run \(id) is of workflow '\(detail.summary.workflow)', which this server does not register")
+        }
+        let trace = Drawing.Trace(detail, children: try await journal.allRuns(RunQuery(parent: id, limit: 500)))
+        return try Self.drawn(Drawing(registration.graph, trace: trace), request)
+    }
+
+    /// A drawing in the `format` the request asks for: `mermaid` (the default), `dot`, `html` or `svg`.
+    static func drawn(_ drawing: Drawing, _ request: Request) throws -> Response {
+        switch request.uri.queryParameters.get("format") ?? "mermaid" {
+        case "mermaid": text(drawing.mermaid, type: "text/plain; charset=utf-8")
+        case "dot": text(drawing.dot, type: "text/vnd.graphviz; charset=utf-8")
+        case "html": text(drawing.html, type: "text/html; charset=utf-8")
+        case "svg": text(drawing.svg, type: "image/svg+xml")
+        case let other: throw Problem.badRequest("format '\(other)' is not one of mermaid, dot, html, svg")
+        }
     }
 
     /// `GET /metrics`: the process's metrics in Prometheus's text format, with the inbox depth read now.

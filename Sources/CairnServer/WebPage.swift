@@ -19,6 +19,7 @@ enum WebPage {
   th, td { text-align: left; padding: 6px 10px; border-bottom: 1px solid #d0d7de; vertical-align: top; }
   code, pre, textarea { font: 12px/1.4 ui-monospace, monospace; }
   pre { background: #fff; border: 1px solid #d0d7de; padding: 8px; overflow-x: auto; margin: 0; }
+  #drawing { background: #fff; border: 1px solid #d0d7de; overflow-x: auto; }
   .status { font-weight: 600; }
   .completed { color: #1a7f37; } .failed, .cancelled, .timed_out { color: #cf222e; } .waiting { color: #9a6700; }
   .running, .pending { color: #0969da; } .interrupted { color: #8250df; }
@@ -105,6 +106,7 @@ async function runPage(id) {
           ...doc.waitingFor.map(name => waitForm(id, name))));
       }
       if (!run.finishedAt) parts.push(element("section", {}, element("button", { id: "cancel", onclick: () => cancel(id) }, "cancel the run")));
+      parts.push(element("section", {}, element("h2", {}, "path"), await drawing(id)));
       parts.push(element("section", {}, element("h2", {}, "progress"),
         element("pre", { id: "progress" }, doc.progress.map(line => line.step + ": " + (line.payload.message || JSON.stringify(line.payload))).join("\n") || "—")));
       parts.push(element("section", {}, element("h2", {}, "timeline"),
@@ -116,6 +118,14 @@ async function runPage(id) {
   }
   await refresh();
   follow(id, refresh);
+}
+
+// The path the run took, drawn by the server as SVG (its labels escaped there).
+async function drawing(id) {
+  const holder = element("div", { id: "drawing" });
+  const response = await fetch("/v1/runs/" + id + "/drawing?format=svg", { headers: authorization });
+  if (response.ok) holder.innerHTML = await response.text();
+  return holder;
 }
 
 function waitForm(id, name) {

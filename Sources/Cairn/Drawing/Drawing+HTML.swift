@@ -1,9 +1,26 @@
 import Foundation
 
 extension Drawing {
-    /// One self-contained HTML page with the graph as inline SVG: no script, no CDN, no network — it renders
-    /// offline in any browser. Nodes are laid out in layers by their distance from the start event.
+    /// One self-contained HTML page with the graph as inline SVG (``svg``): no script, no CDN, no network — it
+    /// renders offline in any browser.
     public var html: String {
+        let title = trace == nil ? "every possible flow" : "the path of one run"
+        return """
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><title>\(escape(graph.name)) — \(title)</title>
+            <style>body{font-family:system-ui,sans-serif;margin:24px;color:#1f2328}svg text{font-family:system-ui,sans-serif}</style>
+            </head><body>
+            <h1>\(escape(graph.name))</h1>
+            <p>\(title): steps are boxes, events rounded; blue marks what the run visited.</p>
+            \(svg)
+            </body></html>
+
+            """
+    }
+
+    /// The graph as one SVG element, every label escaped. Nodes are laid out in layers by their distance from the
+    /// start event.
+    public var svg: String {
         let layout = Layout(nodes: nodes, edges: edges, start: Self.id(event: graph.startType.eventName))
         var svg: [String] = [
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(layout.width)\" height=\"\(layout.height)\" "
@@ -35,18 +52,7 @@ extension Drawing {
                 + "<text x=\"\(point.x)\" y=\"\(point.y + 4)\" text-anchor=\"middle\" font-size=\"12\">\(escape(node.label))</text></g>")
         }
         svg.append("</svg>")
-        let title = trace == nil ? "every possible flow" : "the path of one run"
-        return """
-            <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8"><title>\(escape(graph.name)) — \(title)</title>
-            <style>body{font-family:system-ui,sans-serif;margin:24px;color:#1f2328}svg text{font-family:system-ui,sans-serif}</style>
-            </head><body>
-            <h1>\(escape(graph.name))</h1>
-            <p>\(title): steps are boxes, events rounded; blue marks what the run visited.</p>
-            \(svg.joined(separator: "\n"))
-            </body></html>
-
-            """
+        return svg.joined(separator: "\n")
     }
 
     private func escape(_ text: String) -> String {

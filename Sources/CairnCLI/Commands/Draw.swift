@@ -47,24 +47,6 @@ struct Draw: CairnSubcommand {
         let drawing: String
     }
 
-    /// The runs the run's steps started, grouped by step, workflow and published event.
-    private static func started(by detail: RunDetail, in journal: ReadOnlyJournal) async throws -> [Drawing.StartedRuns] {
-        let steps = Dictionary(detail.timeline.compactMap { entry in entry.executionId.map { ($0, entry.step ?? "") } }) { first, _ in first }
-        let published = Dictionary(detail.records.flatMap(\.events).filter(\.published).map { ($0.seq, $0.name) }) { first, _ in first }
-        var groups: [Drawing.StartedRuns] = []
-        for child in try await journal.allRuns(RunQuery(parent: detail.summary.runID, limit: 500)) {
-            let step = child.parentExecution.flatMap { steps[$0] } ?? "?"
-            let event = child.publishedSeq.flatMap { published[$0] }
-            if let index = groups.firstIndex(where: { $0.step == step && $0.workflow == child.workflow && $0.published == event }) {
-                groups[index].count += 1
-                groups[index].statuses[child.displayStatus, default: 0] += 1
-            } else {
-                groups.append(Drawing.StartedRuns(step: step, workflow: child.workflow, published: event, count: 1, statuses: [child.displayStatus: 1]))
-            }
-        }
-        return groups.sorted { ($0.step, $0.workflow) < ($1.step, $1.workflow) }
-    }
-
     func run(in environment: CommandEnvironment) async throws {
         let drawing: Drawing
         if let run {
@@ -73,13 +55,7 @@ struct Draw: CairnSubcommand {
             guard let detail = try await journal.detail(of: id) else {
                 throw CairnError(.runNotFound, "no run \(id) in \(environment.journalPath)")
             }
-            var steps: [String: (attempts: Int, seconds: Double)] = [:]
-            for entry in detail.timeline where entry.kind == .attempt {
-                let step = entry.step ?? ""
-                steps[step] = ((steps[step]?.attempts ?? 0) + 1, (steps[step]?.seconds ?? 0) + (entry.durationSeconds ?? 0))
-            }
-            let events = Dictionary(detail.records.flatMap(\.events).filter { !$0.published }.map { ($0.name, 1) }, uniquingKeysWith: +)
-            let trace = Drawing.Trace(steps: steps, events: events, started: try await Self.started(by: detail, in: journal))
+            let trace = Drawing.Trace(detail, children: try await journal.allRuns(RunQuery(parent: id, limit: 500)))
             drawing = Drawing(try environment.workflow(named: detail.summary.workflow).graph, trace: trace)
         } else {
             drawing = Drawing(try environment.workflow(named: workflow ?? "").graph)

@@ -192,6 +192,34 @@ paths:
           $ref: "#/components/responses/problem"
         "404":
           $ref: "#/components/responses/problem"
+  /v1/workflows/{name}/drawing:
+    get:
+      summary: Every possible flow of the workflow, as Mermaid (the default), DOT, a self-contained HTML page or SVG.
+      parameters:
+        - name: name
+          in: path
+          required: true
+          schema:
+            type: string
+        - name: format
+          in: query
+          schema:
+            type: string
+            enum: [mermaid, dot, html, svg]
+      responses:
+        "200":
+          description: The drawing.
+          content:
+            text/plain: {}
+            text/vnd.graphviz: {}
+            text/html: {}
+            image/svg+xml: {}
+        "400":
+          $ref: "#/components/responses/problem"
+        "401":
+          $ref: "#/components/responses/problem"
+        "404":
+          $ref: "#/components/responses/problem"
   /v1/runs:
     post:
       summary: Start a run of a registered workflow; with the id of a run of that workflow, answer that run instead.
@@ -229,6 +257,10 @@ paths:
                 runId: $response.body#/runId
             detail:
               operationId: getRunDetail
+              parameters:
+                runId: $response.body#/runId
+            drawing:
+              operationId: getRunDrawing
               parameters:
                 runId: $response.body#/runId
             events:
@@ -332,6 +364,31 @@ paths:
             application/json:
               schema:
                 $ref: "cairn.schema.json#/$defs/show"
+        "400":
+          $ref: "#/components/responses/problem"
+        "401":
+          $ref: "#/components/responses/problem"
+        "404":
+          $ref: "#/components/responses/problem"
+  /v1/runs/{runId}/drawing:
+    get:
+      summary: The path the run took (attempts and time per step, events counted) and the runs its steps started.
+      operationId: getRunDrawing
+      parameters:
+        - $ref: "#/components/parameters/runId"
+        - name: format
+          in: query
+          schema:
+            type: string
+            enum: [mermaid, dot, html, svg]
+      responses:
+        "200":
+          description: The drawing.
+          content:
+            text/plain: {}
+            text/vnd.graphviz: {}
+            text/html: {}
+            image/svg+xml: {}
         "400":
           $ref: "#/components/responses/problem"
         "401":
