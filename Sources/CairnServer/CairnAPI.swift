@@ -114,14 +114,28 @@ public struct CairnAPI: Sendable {
             guard case .string(let text) = given, let parsed = RunID(text) else { throw Problem.badRequest("\"id\" must be a run id (a UUID)") }
             id = parsed
         }
-        if let id, let existing = try await journal.summary(of: id) {
-            guard existing.workflow == name else {
-                throw CairnError(.runExists, "run \(id) exists already and belongs to workflow '\(existing.workflow)'")
+        /// The run of this id that exists already: answered when it is of this workflow, refused otherwise.
+        func existing(_ run: RunSummary) throws -> Response {
+            guard run.workflow == name else {
+                throw CairnError(.runExists, "run \(run.runID) exists already and belongs to workflow '\(run.workflow)'")
             }
-            return try Self.json(existing)
+            return try Self.json(run)
         }
+        if let id, let run = try await journal.summary(of: id) { return try existing(run) }
         let input = try JSONEncoder().encode(body["input"] ?? .object([:]))
-        let handle = try await registration.start(engine, input, RunOptions(id: id))
+        let handle: AnyRunHandle
+        do {
+            handle = try await registration.start(engine, input, RunOptions(id: id))
+        } catch let error as CairnError where error.code == .runExists {
+            // Another request started this id between the look-up and the start: its run is the answer, once its
+            // start is journaled (it may be being appended right now).
+            guard let id else { throw error }
+            for _ in 0..<200 {
+                if let run = try await journal.summary(of: id) { return try existing(run) }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            throw error
+        }
         streams.started(handle)
         var response = try Self.json(try await summary(of: handle.runID), status: .created)
         response.headers[.location] = "/v1/runs/\(handle.runID)"

@@ -87,13 +87,19 @@ async function listPage() {
   setInterval(refresh, 2000);
 }
 
-// One run: drawn again from /detail whenever its event stream says something happened.
+// One run: drawn again from /detail whenever its event stream says something happened; its path is drawn when
+// the page opens and again when the run ends, not at every event.
 async function runPage(id) {
   document.getElementById("where").textContent = "run " + id;
   const page = document.getElementById("page");
+  let path = null, pathDrawnEnded = false;
   async function refresh() {
     try {
       const doc = await api("/v1/runs/" + id + "/detail");
+      if (!path || (doc.run.finishedAt && !pathDrawnEnded)) {
+        path = await drawing(id);
+        pathDrawnEnded = Boolean(doc.run.finishedAt);
+      }
       const run = doc.run;
       const parts = [
         element("section", {}, element("h2", {}, run.workflow + " "), element("div", { id: "status" }, statusWord(run)),
@@ -106,7 +112,7 @@ async function runPage(id) {
           ...doc.waitingFor.map(name => waitForm(id, name))));
       }
       if (!run.finishedAt) parts.push(element("section", {}, element("button", { id: "cancel", onclick: () => cancel(id) }, "cancel the run")));
-      parts.push(element("section", {}, element("h2", {}, "path"), await drawing(id)));
+      parts.push(element("section", {}, element("h2", {}, "path"), path));
       parts.push(element("section", {}, element("h2", {}, "progress"),
         element("pre", { id: "progress" }, doc.progress.map(line => line.step + ": " + (line.payload.message || JSON.stringify(line.payload))).join("\n") || "—")));
       parts.push(element("section", {}, element("h2", {}, "timeline"),

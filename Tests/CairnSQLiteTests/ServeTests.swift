@@ -106,6 +106,25 @@ struct ServeTests {
         }
     }
 
+    @Test("eight concurrent starts with one id: one run, one 201, the others answered that run (200), none refused")
+    func concurrentStartsOfOneID() async throws {
+        try await withAPI { client, journal in
+            let id = RunID().description
+            let statuses = try await withThrowingTaskGroup(of: (HTTPResponse.Status, JSONValue?).self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        let response = try await client.execute(uri: "/v1/runs", method: .post, body: Self.body(#"{"workflow": "hello", "id": "\#(id)"}"#))
+                        return (response.status, Self.json(response)["runId"])
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0.0 == .created }.count == 1 && statuses.allSatisfy { [.created, .ok].contains($0.0) && $0.1 == .string(id) },
+                    "\(statuses)")
+            #expect(try await journal.allRuns(RunQuery(limit: 10)).count == 1)
+        }
+    }
+
     @Test("runs are listed newest first, filtered and paged in the journal; a bad filter is a 400 naming it; an unknown run a 404")
     func listRuns() async throws {
         try await withAPI { client, journal in
