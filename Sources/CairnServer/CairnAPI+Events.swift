@@ -44,16 +44,7 @@ extension CairnAPI {
                 try await writer.write(ByteBuffer(string: "event: end\ndata: \(try CairnJSON.text(outcome))\n\n"))
                 return
             }
-            if page.isEmpty { await nextChange() }
-        }
-    }
-
-    /// Returns after the journal's next commit (at most a second), or a quarter second on a journal that cannot say.
-    private func nextChange() async {
-        if let watching = journal as? any ChangeWaitingJournal {
-            await watching.waitForChange(upTo: .seconds(1))
-        } else {
-            try? await Task.sleep(for: .milliseconds(250))
+            if page.isEmpty { await journal.nextChange(upTo: .seconds(1), orAfter: .milliseconds(250)) }
         }
     }
 }

@@ -47,11 +47,7 @@ extension Engine {
                 }
                 return try WorkflowContext.decode(StopEvent<C.Output>.self, from: result, what: "the result of child run \(id)").result
             }
-            if let watching = journal as? any ChangeWaitingJournal {
-                await watching.waitForChange(upTo: .seconds(1))
-            } else {
-                try await Task.sleep(for: .seconds(1))
-            }
+            await journal.nextChange(upTo: .seconds(1), orAfter: .seconds(1))
             try Task.checkCancellation()
         }
     }

@@ -107,3 +107,16 @@ public protocol ChangeWaitingJournal: Journal {
     /// task is cancelled.
     func waitForChange(upTo limit: Duration) async
 }
+
+extension Journal {
+    /// Returns after the journal's next commit by any process, at most `limit` later, on a journal that says when
+    /// (``ChangeWaitingJournal``); on one that cannot, after `fallback`. For loops that look again at what another
+    /// process may have written.
+    public func nextChange(upTo limit: Duration, orAfter fallback: Duration) async {
+        if let watching = self as? any ChangeWaitingJournal {
+            await watching.waitForChange(upTo: limit)
+        } else {
+            try? await Task.sleep(for: fallback)
+        }
+    }
+}
