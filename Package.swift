@@ -47,7 +47,7 @@ let package = Package(
         .target(
             name: "CairnInventory",
             dependencies: [
-                "Cairn", "CairnSQLite", "CairnCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Cairn", "CairnSQLite", "CairnCLI", "CairnServer", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
         ),

@@ -2,7 +2,8 @@
 """The web page in a real browser (behind Scripts/check-web-page.sh): a live `cairn serve` with a token on
 loopback, a run that waits for approval, and Debian's Chromium, headless, driven over the DevTools protocol —
 load the run's page, see the open wait, submit its form, see the run complete on the page, see it in the runs
-list; a screenshot is kept under .build/. Exits 1, saying what was not seen, otherwise."""
+list, open the SKU's audit view from the list and see the decision and who approved it; screenshots are kept
+under .build/. Exits 1, saying what was not seen, otherwise."""
 import base64
 import json
 import os
@@ -121,6 +122,21 @@ try:
         if api(address, f"/v1/runs/{run}")["status"] != "completed":
             fail("the API does not say the run completed")
 
+        # The audit view of the SKU, opened with the list page's form: the decision, who approved it, the stock.
+        tab.evaluate("""(() => { const form = document.querySelector('form.audit');
+            form.querySelector('input').value = 'Apple'; form.requestSubmit(); })()""")
+        decision = until("the audit view shows the decision", lambda: tab.evaluate(
+            "document.querySelector('#decisions tr:nth-child(2)')?.textContent"))
+        if "order" not in decision or "approved by browser" not in decision or run[:8] not in decision:
+            fail(f"the audit view's decision does not say order, approved by browser, run {run[:8]}: {decision}")
+        ledger = api(address, "/v1/inventory/ledger?sku=Apple")
+        stock = tab.evaluate("document.querySelector('#stock').textContent")
+        if stock != f"stock: {ledger['stock'][0]['quantity']}":
+            fail(f"the audit view's stock ({stock}) is not the ledger's ({ledger['stock']})")
+        shot = tab.call("Page.captureScreenshot", format="png")
+        with open(screenshot.replace(".png", "-audit.png"), "wb") as file:
+            file.write(base64.b64decode(shot["data"]))
+
         # A page following a run that waits holds an event stream open: SIGTERM still stops the server, exit 0.
         waiting = api(address, "/v1/runs", {"workflow": "feedback-monitor",
                                             "input": {"sku": "Apple", "cycles": 1, "delayMs": 0, "seed": 7, "approveOver": 5}})["runId"]
@@ -138,7 +154,7 @@ try:
         statuses = {r["runId"]: r["status"] for r in json.loads(checked.stdout)}
         if statuses.get(waiting) != "waiting":
             fail(f"the run the server was driving is {statuses.get(waiting)}, not waiting (resumable) after the shutdown")
-        print(f"ok: the run's page showed its wait, its form answered it, the run completed live; with a stream open, SIGTERM "
+        print(f"ok: the run's page showed its wait, its form answered it, the run completed live; the audit view showed the decision; with a stream open, SIGTERM "
               f"stopped the server (exit 0); screenshot {screenshot} ({os.path.getsize(screenshot)} bytes)")
 finally:
     for process in reversed(processes):

@@ -16,11 +16,14 @@ fi
 swift build --product cairn >&2
 scratch=$(mktemp -d)
 token="fuzz-$RANDOM$RANDOM"
+# Decisions for the inventory's audit and ledger to answer with (its documented example SKU is Apple).
+"$(swift build --show-bin-path)/cairn" run feedback-monitor --db "$scratch/fuzz.sqlite" \
+    --input '{"sku": "Apple", "cycles": 2, "delayMs": 0}' > /dev/null
 "$(swift build --show-bin-path)/cairn" serve --port 0 --token "$token" --db "$scratch/fuzz.sqlite" 2> "$scratch/serve.err" &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$scratch"' EXIT
 for _ in $(seq 100); do
-    grep -q "cairn: serving " "$scratch/serve.err" && break
+    grep -qs "cairn: serving " "$scratch/serve.err" && break
     sleep 0.1
 done
 address=$(grep -o "http://127.0.0.1:[0-9]*" "$scratch/serve.err" | head -1)

@@ -27,6 +27,14 @@ if arguments.first == "wait-figure", arguments.count == 2, let figure = WaitFigu
     exit(0)
 }
 
+if arguments.first == "api-baseline", arguments.count == 5 {
+    let numbers = arguments.dropFirst().compactMap { Int($0) }
+    guard numbers.count == 4 else { exit(64) }
+    let baseline = try await APIBaseline.measure(starts: numbers[0], concurrency: numbers[1], followers: numbers[2], cycles: numbers[3])
+    print(String(decoding: try JSONEncoder().encode(baseline), as: UTF8.self))
+    exit(0)
+}
+
 if let name = arguments.first {
     guard let scenario = Scenario.all.first(where: { $0.name == name }) else {
         FileHandle.standardError.write(Data("unknown scenario '\(name)'; the scenarios are \(Scenario.all.map(\.name).joined(separator: ", "))\n".utf8))

@@ -1,5 +1,6 @@
 public import ArgumentParser
 public import Cairn
+public import CairnServer
 public import CairnSQLite
 
 /// The `cairn` command over a set of workflows. A user's package gets the same CLI over its own
@@ -32,18 +33,23 @@ public enum CairnCLI {
     static var journalExtensions: [JournalExtension] { plugins.compactMap(\.journal) }
 }
 
-/// What a library adds to the `cairn` command: its workflows, its journal tables and views, its commands.
+/// What a library adds to the `cairn` command: its workflows, its journal tables and views, its commands, and
+/// the queries `cairn serve` answers over its tables.
 public struct CairnPlugin: Sendable {
     public let workflows: [WorkflowRegistration]
     /// The domain's tables, views and checks, migrated with the journal's.
     public let journal: JournalExtension?
     /// The domain's commands, shown under their group's name in `--help`. Each is a ``CairnSubcommand``.
     public let commands: CommandGroup?
+    /// The domain's paths of the HTTP API, over the journal of the command's environment.
+    public let api: (@Sendable (CommandEnvironment) throws -> APIExtension)?
 
-    public init(workflows: [WorkflowRegistration] = [], journal: JournalExtension? = nil, commands: CommandGroup? = nil) {
+    public init(workflows: [WorkflowRegistration] = [], journal: JournalExtension? = nil, commands: CommandGroup? = nil,
+                api: (@Sendable (CommandEnvironment) throws -> APIExtension)? = nil) {
         self.workflows = workflows
         self.journal = journal
         self.commands = commands
+        self.api = api
     }
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 public import Cairn
 public import CairnCLI
+public import CairnServer
 public import CairnSQLite
 
 /// The article's inventory domain as a plug-in: its workflows, its ledger tables and views (migrated with
@@ -38,7 +39,35 @@ public enum Inventory {
     /// Everything `cairn` adds for the domain.
     public static let plugin = CairnPlugin(
         workflows: workflows, journal: journalExtension,
-        commands: CommandGroup(name: "Inventory", subcommands: [Audit.self, Ledger.self]))
+        commands: CommandGroup(name: "Inventory", subcommands: [Audit.self, Ledger.self]),
+        api: { environment in api(over: try environment.readOnlyJournal()) })
+
+    /// The audit and the ledger over HTTP (`Schemas/inventory-api.yaml`): what `cairn audit --json` and
+    /// `cairn ledger --json` print.
+    public static func api(over journal: ReadOnlyJournal) -> APIExtension {
+        APIExtension(paths: InventoryAPIDocument.paths, queries: [
+            APIQuery("/v1/inventory/audit/{sku}", parameters: ["since", "until"]) { request in
+                /// A time parameter, in the journal's form.
+                func time(_ name: String) throws -> String? {
+                    try request.query(name).map { text in
+                        guard let time = InventoryQueries.time(text) else {
+                            throw request.invalid("\(name) '\(text)' is not a time: use 2026-11-24 or 2026-11-24T09:30:00Z")
+                        }
+                        return time
+                    }
+                }
+                let decisions = try InventoryQueries.audit(request.path("sku"), since: try time("since"), until: try time("until"), in: journal)
+                return decisions.records(camelCase: true)
+            },
+            APIQuery("/v1/inventory/ledger", parameters: ["sku", "run"]) { request in
+                let run = try request.query("run").map { text in
+                    guard let id = RunID(text) else { throw request.invalid("run '\(text)' is not a run id (a UUID)") }
+                    return id
+                }
+                return try await InventoryQueries.ledger(sku: request.query("sku"), run: run, in: journal)
+            },
+        ])
+    }
 }
 
 /// The inventory's documented views (created by `Migrations/inventory/0002_views.sql`, widened by `0003_approvals.sql`).

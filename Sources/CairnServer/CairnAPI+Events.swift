@@ -30,21 +30,30 @@ extension CairnAPI {
 
     /// Writes the run's events after position `after` as they are journaled, then its end. Each write waits for
     /// the connection to take it, so a client that stops reading holds one page in the server, not the history.
+    /// A stream with nothing to say for ``heartbeat`` gets a comment line, so proxies keep it open and a client that
+    /// went away is noticed (its write fails) while the run waits.
     @concurrent private func stream(_ id: RunID, after: Int, into writer: inout any ResponseBodyWriter) async throws {
         var position = after
+        var lastWrite = ContinuousClock.now
         while !Task.isCancelled, !streams.isClosing {
+            if ContinuousClock.now - lastWrite >= heartbeat {
+                try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
+                streams.heartbeatWritten()
+                lastWrite = .now
+            }
             let ended = try await journal.summary(of: id)?.finishedAt != nil  // read before the page: nothing journaled after it is missed
             let page = try await journal.streamedEvents(for: id, from: position + 1, limit: 256)
             for event in page {
                 try await writer.write(ByteBuffer(string: "id: \(event.position)\nevent: progress\ndata: \(try CairnJSON.text(ProgressLine(event)))\n\n"))
                 position = event.position
+                lastWrite = .now
             }
             if page.isEmpty, ended {
                 let outcome = RunOutcome(try await summary(of: id))
                 try await writer.write(ByteBuffer(string: "event: end\ndata: \(try CairnJSON.text(outcome))\n\n"))
                 return
             }
-            if page.isEmpty { await journal.nextChange(upTo: .seconds(1), orAfter: .milliseconds(250)) }
+            if page.isEmpty { await journal.nextChange(upTo: min(.seconds(1), heartbeat), orAfter: .milliseconds(250)) }
         }
     }
 }

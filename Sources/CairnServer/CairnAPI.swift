@@ -27,13 +27,21 @@ public struct CairnAPI: Sendable {
     public let streams = EventStreams()
     /// Where the process's metrics are collected (swift-metrics bootstrapped with Prometheus), for `/metrics`.
     let metrics: PrometheusCollectorRegistry?
+    /// The plug-ins' queries (the inventory's audit and ledger), served beside the API's own routes.
+    let extensions: [APIExtension]
+    /// How long an event stream may say nothing before it writes a comment line.
+    let heartbeat: Duration
 
     /// - Parameters:
     ///   - token: when set, every request but `/healthz` and the contract needs `Authorization: Bearer <token>`.
     ///   - metrics: the registry the process's metrics go to; `/metrics` serves it (a 404 without one).
+    ///   - extensions: the plug-ins' queries, served and documented with the API's own paths.
+    ///   - heartbeat: how long an event stream may say nothing before it writes a comment line (`: heartbeat`).
     public init(journal: any ServedJournal, engine: Engine, workflows: [WorkflowRegistration], token: String? = nil,
-                metrics: PrometheusCollectorRegistry? = nil) {
+                metrics: PrometheusCollectorRegistry? = nil, extensions: [APIExtension] = [], heartbeat: Duration = .seconds(15)) {
         self.metrics = metrics
+        self.heartbeat = heartbeat
+        self.extensions = extensions
         self.journal = journal
         self.engine = engine
         self.workflows = Dictionary(workflows.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
@@ -56,7 +64,7 @@ public struct CairnAPI: Sendable {
             return text(WebPage.html, type: "text/html; charset=utf-8")
         },
         Route(method: .get, path: "/healthz") { _, _, _ in try json(["status": "ok"]) },
-        Route(method: .get, path: "/openapi.yaml") { _, _, _ in text(OpenAPIDocument.yaml, type: "application/yaml") },
+        Route(method: .get, path: "/openapi.yaml") { api, _, _ in text(api.contract, type: "application/yaml") },
         Route(method: .get, path: "/cairn.schema.json") { _, _, _ in text(OpenAPIDocument.readModelSchema, type: "application/schema+json") },
         Route(method: .get, path: "/metrics") { api, _, _ in try await api.prometheus() },
         Route(method: .get, path: "/v1/workflows") { api, _, _ in
@@ -82,18 +90,25 @@ public struct CairnAPI: Sendable {
         ["/", "/healthz", "/openapi.yaml", "/cairn.schema.json"].contains(path) || (path.hasPrefix("/runs/") && !path.dropFirst(6).contains("/"))
     }
 
+    /// The API's routes and the plug-ins' queries.
+    var allRoutes: [Route] { Self.routes + extensions.flatMap(\.queries).map(Route.init) }
+
     /// Every route's method and path (`GET /v1/runs/{runId}`), as the contract writes them.
-    public static var paths: [String] { routes.map { "\($0.method.rawValue) \($0.path)" } }
+    public var paths: [String] { allRoutes.map { "\($0.method.rawValue) \($0.path)" } }
+
+    /// The OpenAPI document served: `Schemas/openapi.yaml`, whose `paths:` come last, with the plug-ins' paths after them.
+    public var contract: String { OpenAPIDocument.yaml + extensions.map(\.paths).joined() }
 
     /// The routes, behind the problem and token middleware.
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
+        let routes = allRoutes
         router.add(middleware: ProblemMiddleware())
-        router.add(middleware: UndeclaredMethod(paths: Dictionary(grouping: Self.routes, by: \.path).mapValues { $0.map(\.method) }))
+        router.add(middleware: UndeclaredMethod(paths: Dictionary(grouping: routes, by: \.path).mapValues { $0.map(\.method) }))
         if let token { router.add(middleware: BearerToken(token: token, isOpen: Self.isOpen)) }
         // Hummingbird writes a parameter `:name`.
         func routerPath(_ path: String) -> RouterPath { RouterPath(path.replacingOccurrences(of: "{", with: ":").replacingOccurrences(of: "}", with: "")) }
-        for route in Self.routes {
+        for route in routes {
             router.on(routerPath(route.path), method: route.method) { [self] request, context in try await route.handle(self, request, context) }
         }
         return router

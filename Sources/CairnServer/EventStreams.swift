@@ -7,12 +7,18 @@ import Synchronization
 /// like a worker's). Run it in the server's service group.
 public final class EventStreams: Service, Sendable {
     private let closing = Atomic<Bool>(false)
+    private let heartbeats = Atomic<Int>(0)
     private let started = Mutex<[RunID: AnyRunHandle]>([:])
 
     public init() {}
 
     /// Whether the server is shutting down: a stream ends at its next look at the journal.
     var isClosing: Bool { closing.load(ordering: .relaxed) }
+
+    /// How many heartbeats (comment lines on idle streams) the API's event streams have written.
+    public var heartbeatsWritten: Int { heartbeats.load(ordering: .relaxed) }
+
+    func heartbeatWritten() { heartbeats.add(1, ordering: .relaxed) }
 
     /// A run the API started, interrupted at shutdown unless it has ended by then.
     func started(_ handle: AnyRunHandle) {

@@ -1,6 +1,6 @@
 /// The web page `cairn serve` serves at `/` (the runs, updating live) and `/runs/{runId}` (one run: its status,
 /// timeline and progress updating live over the event stream, its open waits each with a form that answers it,
-/// a cancel button). One self-contained document: no CDN, no external font, no build step — it works offline, and
+/// a cancel button); `/#audit=SKU` is the audit view of a SKU, when the server has the inventory's paths. One self-contained document: no CDN, no external font, no build step — it works offline, and
 /// it speaks only the API of `openapi.yaml`. With a token, open it once as `/?token=…`; it keeps the token for the tab.
 enum WebPage {
     static let html = #"""
@@ -29,6 +29,7 @@ enum WebPage {
   textarea { width: 100%; box-sizing: border-box; height: 64px; }
   button { font: inherit; padding: 4px 12px; cursor: pointer; }
   #error { color: #cf222e; white-space: pre-wrap; }
+  form.audit { margin: 0 0 12px; }
 </style>
 </head>
 <body>
@@ -67,17 +68,19 @@ function statusWord(run) {
   return element("span", { class: "status " + word, "data-status": word }, word);
 }
 
-// The runs, newest first, looked at again every two seconds.
+// The runs, newest first, looked at again every two seconds; above them, a form that opens a SKU's audit when the
+// server has the inventory's paths.
 async function listPage() {
   document.getElementById("where").textContent = "runs";
   const page = document.getElementById("page");
+  const audit = await auditForm();
   async function refresh() {
     try {
       const runs = await api("/v1/runs?limit=50");
       const rows = runs.map(run => element("tr", {},
         element("td", {}, element("a", { href: "/runs/" + run.runId }, element("code", {}, run.runId))),
         element("td", {}, run.workflow), element("td", {}, statusWord(run)), element("td", {}, run.createdAt)));
-      page.replaceChildren(element("table", { id: "runs" },
+      page.replaceChildren(audit, element("table", { id: "runs" },
         element("tr", {}, element("th", {}, "run"), element("th", {}, "workflow"), element("th", {}, "status"), element("th", {}, "started")),
         ...rows));
       showError(null);
@@ -85,6 +88,42 @@ async function listPage() {
   }
   await refresh();
   setInterval(refresh, 2000);
+}
+
+const auditPath = "/v1/inventory/audit/{sku}";
+
+async function auditForm() {
+  const contract = await fetch("/openapi.yaml").then(response => response.text()).catch(() => "");
+  if (!contract.includes(auditPath + ":")) return "";
+  const sku = element("input", { name: "sku", placeholder: "SKU", "aria-label": "SKU", required: "" });
+  return element("form", { class: "audit", onsubmit: event => {
+    event.preventDefault();
+    location.hash = "audit=" + encodeURIComponent(sku.value);
+  } }, sku, " ", element("button", { type: "submit" }, "audit"));
+}
+
+// Every decision taken for a SKU, with the votes and the approval behind it, and its stock.
+async function auditPage(sku) {
+  document.getElementById("where").textContent = "audit " + sku;
+  const page = document.getElementById("page");
+  try {
+    const name = encodeURIComponent(sku);
+    const [decisions, ledger] = await Promise.all([api(auditPath.replace("{sku}", name)), api("/v1/inventory/ledger?sku=" + name)]);
+    const votes = d => [["online", d.voteOnline], ["offline", d.voteOffline], ["trend", d.voteTrend]]
+      .filter(([, vote]) => vote).map(([source, vote]) => source + " " + vote).join(", ");
+    const how = d => [d.resumed ? "resumed" : "", d.forked ? "forked" : "",
+      d.approvedBy ? (d.decision === "rejected" ? "rejected by " : "approved by ") + d.approvedBy : "",
+      d.askedByRun ? "asked by " + d.askedByWorkflow + " " + d.askedByRun.slice(0, 8) : ""].filter(Boolean).join("; ");
+    const rows = decisions.map(d => element("tr", {}, element("td", {}, d.at), element("td", {}, d.decision), element("td", {}, d.quantity),
+      element("td", {}, d.round), element("td", {}, votes(d)), element("td", {}, how(d)),
+      element("td", {}, element("a", { href: "/runs/" + d.runId }, element("code", {}, d.runId.slice(0, 8))), " " + d.step)));
+    const stock = ledger.stock.length ? ledger.stock[0].quantity : 0;
+    page.replaceChildren(element("section", {}, element("h2", {}, sku), element("div", { id: "stock" }, "stock: " + stock)),
+      decisions.length ? element("table", { id: "decisions" },
+        element("tr", {}, ...["at", "decision", "quantity", "round", "votes", "how", "run, step"].map(h => element("th", {}, h))), ...rows)
+        : element("p", { id: "decisions" }, "no decisions for this SKU"));
+    showError(null);
+  } catch (error) { showError(error); }
 }
 
 // One run: drawn again from /detail whenever its event stream says something happened; its path is drawn when
@@ -180,8 +219,13 @@ async function follow(id, refresh) {
   }
 }
 
-const match = /^\/runs\/([0-9a-f-]{36})$/.exec(location.pathname);
-if (match) runPage(match[1]); else listPage();
+function route() {
+  const match = /^\/runs\/([0-9a-f-]{36})$/.exec(location.pathname);
+  const audit = /^#audit=(.+)$/.exec(location.hash);
+  if (match) runPage(match[1]); else if (audit) auditPage(decodeURIComponent(audit[1])); else listPage();
+}
+window.addEventListener("hashchange", () => location.reload());
+route();
 </script>
 </body>
 </html>

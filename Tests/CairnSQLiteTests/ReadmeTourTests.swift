@@ -62,12 +62,30 @@ struct ReadmeTourTests {
     func tourAsWritten() async throws {
         let directory = try TemporaryDirectory()
         var forkID: String?
+        var server: (process: CairnProcess, port: String)?
+        defer {
+            server?.process.signal(SIGTERM)
+            server?.process.process.waitUntilExit()
+        }
         for step in try Self.steps() {
             // The README's fork id is the one of the run that made it; this run's fork has its own.
             let readmeFork = "ce3b18c4-f814-4d11-9bea-ac9281d073a0"
-            let command = forkID.map { step.command.replacingOccurrences(of: readmeFork, with: $0) } ?? step.command
+            var command = forkID.map { step.command.replacingOccurrences(of: readmeFork, with: $0) } ?? step.command
+            // The README's server listens on 8080; this one on any free port, which the commands after it ask.
+            if let server { command = command.replacingOccurrences(of: "localhost:8080", with: "localhost:\(server.port)") }
             let killed = step.expected.contains { $0.hasPrefix("Killed") }
-            let result = try runInShell(command, in: directory, crashAt: killed ? "after-side-effect:2" : nil)
+            let result: ProcessResult
+            if command.hasPrefix("cairn serve &") {
+                let process = try spawnCairn(["serve", "--port", "0", "--db", directory.path("tour.sqlite")])
+                let said = await process.stderrUntil("(the API's contract at /openapi.yaml)\n") ?? ""
+                let port = said.firstMatch(of: /serving http:\/\/127\.0\.0\.1:(\d+)/).map { String($0.1) } ?? "none"
+                server = (process, port)
+                let line = said.split(separator: "\n").last { $0.hasPrefix("cairn: serving") } ?? ""
+                result = ProcessResult(status: 0, killedBySignal: false, stdout: "",
+                                       stderr: line.replacingOccurrences(of: ":\(port) ", with: ":8080 "))
+            } else {
+                result = try runInShell(command, in: directory, crashAt: killed ? "after-side-effect:2" : nil)
+            }
             if command.hasPrefix("cairn fork ") {
                 forkID = result.stdout.firstMatch(of: /fork ([0-9a-f-]{36}) of run/).map { String($0.1) }
             }

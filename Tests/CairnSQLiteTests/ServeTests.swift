@@ -20,14 +20,27 @@ import Testing
 struct ServeTests {
     nonisolated(unsafe) private static let schema = try! JSONSchema(contentsOf: repositoryRoot.appendingPathComponent("Schemas/cairn.schema.json"))
 
-    /// An API over a fresh journal with the shipped workflows; `body` gets a client.
-    private func withAPI(token: String? = nil, _ body: @escaping @Sendable (any TestClientProtocol, SQLiteJournal) async throws -> Void) async throws {
+    /// An API over a fresh journal with the shipped workflows and the inventory's queries; `body` gets a client.
+    private func withAPI(token: String? = nil, heartbeat: Duration = .seconds(15),
+                         _ body: @escaping @Sendable (any TestClientProtocol, SQLiteJournal) async throws -> Void) async throws {
+        try await withAPI(token: token, heartbeat: heartbeat) { client, journal, _ in try await body(client, journal) }
+    }
+
+    private func withAPI(token: String? = nil, heartbeat: Duration = .seconds(15),
+                         _ body: @escaping @Sendable (any TestClientProtocol, SQLiteJournal, CairnAPI) async throws -> Void) async throws {
         let directory = try TemporaryDirectory()
         let journal = try SQLiteJournal(path: directory.path("api.sqlite"), extensions: [Inventory.journalExtension])
         defer { journal.close() }
+        let api = try Self.api(over: journal, token: token, heartbeat: heartbeat)
+        try await Application(router: api.router()).test(.router) { client in try await body(client, journal, api) }
+    }
+
+    /// The API `cairn` serves over `journal`: the shipped workflows and the inventory plug-in's queries.
+    private static func api(over journal: SQLiteJournal, token: String? = nil, heartbeat: Duration = .seconds(15)) throws -> CairnAPI {
         let engine = Engine(journal: journal, workflows: Inventory.workflows)
-        let api = CairnAPI(journal: journal, engine: engine, workflows: Inventory.workflows, token: token)
-        try await Application(router: api.router()).test(.router) { client in try await body(client, journal) }
+        let inventory = Inventory.api(over: try ReadOnlyJournal(path: journal.path, extensions: [Inventory.journalExtension]))
+        return CairnAPI(journal: journal, engine: engine, workflows: Inventory.workflows, token: token, extensions: [inventory],
+                        heartbeat: heartbeat)
     }
 
     private static func body(_ json: String) -> ByteBuffer { ByteBuffer(string: json) }
@@ -53,7 +66,9 @@ struct ServeTests {
 
     @Test("every route is a path of openapi.yaml and every path a route; both documents are served as they are in the repository")
     func routesAreTheContract() async throws {
-        let yaml = try String(contentsOf: repositoryRoot.appendingPathComponent("Schemas/openapi.yaml"), encoding: .utf8)
+        // What `cairn` serves: the API's document, then the inventory's paths.
+        let yaml = try ["openapi.yaml", "inventory-api.yaml"]
+            .map { try String(contentsOf: repositoryRoot.appendingPathComponent("Schemas/\($0)"), encoding: .utf8) }.joined()
         var documented: [String] = [], path = "", inPaths = false
         for line in yaml.split(separator: "\n", omittingEmptySubsequences: false) {
             if line == "paths:" { inPaths = true; continue }
@@ -61,8 +76,12 @@ struct ServeTests {
             if line.hasPrefix("  /"), line.hasSuffix(":"), !line.hasPrefix("   ") { path = String(line.dropFirst(2).dropLast()) }
             for method in ["get", "post", "put", "patch", "delete"] where line == "    \(method):" { documented.append("\(method.uppercased()) \(path)") }
         }
-        #expect(documented.count > 5)
-        let undocumented = Set(CairnAPI.paths).subtracting(documented), unserved = Set(documented).subtracting(CairnAPI.paths)
+        #expect(documented.count > 5 && documented.contains("GET /v1/inventory/ledger"))
+        let directory = try TemporaryDirectory()
+        let journal = try SQLiteJournal(path: directory.path("api.sqlite"), extensions: [Inventory.journalExtension])
+        defer { journal.close() }
+        let served = try Self.api(over: journal).paths
+        let undocumented = Set(served).subtracting(documented), unserved = Set(documented).subtracting(served)
         #expect(undocumented.isEmpty && unserved.isEmpty, "served but not documented: \(undocumented); documented but not served: \(unserved)")
         let schemaFile = try String(contentsOf: repositoryRoot.appendingPathComponent("Schemas/cairn.schema.json"), encoding: .utf8)
         try await withAPI { client, _ in
@@ -191,6 +210,54 @@ struct ServeTests {
             try await awaitRecord(of: RunID(other)!, in: journal) { $0.isWaiting }
             let cancelled = try await client.execute(uri: "/v1/runs/\(other)/cancel", method: .post)
             #expect(cancelled.status == .ok && Self.json(cancelled)["status"] == .string("cancelled"))
+        }
+    }
+
+    @Test("a stream of a run that waits says nothing for a heartbeat, then writes a comment line; it goes on to the run's end")
+    func idleStreamsHeartbeat() async throws {
+        try await withAPI(heartbeat: .milliseconds(50)) { client, journal, api in
+            let input = #"{"sku": "Apple", "cycles": 1, "delayMs": 0, "seed": 7, "approveOver": 5}"#
+            let started = try await client.execute(uri: "/v1/runs", method: .post, body: Self.body(#"{"workflow": "feedback-monitor", "input": \#(input)}"#))
+            guard case .string(let id)? = Self.json(started)["runId"], let run = RunID(id) else { return }
+            try await awaitRecord(of: run, in: journal) { $0.isWaiting }
+            var headers = HTTPFields()
+            headers[.accept] = "text/event-stream"
+            async let stream = client.execute(uri: "/v1/runs/\(id)/events", method: .get, headers: headers)
+            try await waitUntil("the idle stream wrote two heartbeats") { api.streams.heartbeatsWritten >= 2 }
+            _ = try await client.execute(uri: "/v1/runs/\(id)/inbox", method: .post,
+                                         body: Self.body(#"{"name": "inventory.approval", "payload": {"approved": true, "by": "t"}}"#))
+            let text = String(buffer: try await stream.body)
+            let beforeApproval = text.components(separatedBy: "inventory.approval").first ?? ""
+            #expect(beforeApproval.components(separatedBy: "\n: heartbeat\n\n").count >= 3 && text.contains("event: end\ndata: {"), "\(text)")
+        }
+    }
+
+    @Test("the inventory's audit and ledger are its CLI's --json over HTTP; a bad time, parameter or run id is a 400 naming it, an unknown run a 404")
+    func auditAndLedger() async throws {
+        try await withAPI { client, journal in
+            let input = #"{"sku": "Apple", "cycles": 3, "delayMs": 0, "seed": 3}"#
+            let started = try await client.execute(uri: "/v1/runs", method: .post, body: Self.body(#"{"workflow": "feedback-monitor", "input": \#(input)}"#))
+            guard case .string(let id)? = Self.json(started)["runId"], let run = RunID(id) else { return }
+            try await awaitRecord(of: run, in: journal) { if case .runFinished = $0 { true } else { false } }
+            let audit = try await client.execute(uri: "/v1/inventory/audit/Apple?since=2020-01-01", method: .get)
+            let cli = try await cairn(["audit", "Apple", "--since", "2020-01-01", "--json", "--db", journal.path])
+            #expect(audit.status == .ok && JSONValue(json: Data(cli.stdout.utf8)) == Self.json(audit), "\(cli.stderr)")
+            guard case .array(let decisions) = Self.json(audit) else { return }
+            #expect(decisions.count == 3 && decisions.allSatisfy { $0["runId"] == .string(id) })
+            #expect(Self.json(try await client.execute(uri: "/v1/inventory/audit/Apple?until=2020-01-01", method: .get)) == .array([]))
+            #expect(Self.json(try await client.execute(uri: "/v1/inventory/audit/Pear", method: .get)) == .array([]))
+            let ledger = try await client.execute(uri: "/v1/inventory/ledger?run=\(id)", method: .get)
+            let cliLedger = try await cairn(["ledger", "--run", id, "--json", "--db", journal.path])
+            #expect(ledger.status == .ok && JSONValue(json: Data(cliLedger.stdout.utf8)) == Self.json(ledger))
+            guard case .array(let entries)? = Self.json(ledger)["entries"], case .array(let stock)? = Self.json(ledger)["stock"] else { return }
+            #expect(entries.count == 3 && stock.map { $0["sku"] } == [.string("Apple")])
+            #expect(Self.problem(try await client.execute(uri: "/v1/inventory/audit/Apple?since=Tuesday", method: .get), .badRequest)
+                .contains("since 'Tuesday' is not a time"))
+            #expect(Self.problem(try await client.execute(uri: "/v1/inventory/audit/Apple?from=2020-01-01", method: .get), .badRequest)
+                .contains("unknown query parameter 'from'; the parameters are since, until"))
+            #expect(Self.problem(try await client.execute(uri: "/v1/inventory/ledger?run=7", method: .get), .badRequest).contains("run '7'"))
+            _ = Self.problem(try await client.execute(uri: "/v1/inventory/ledger?run=\(RunID())", method: .get), .notFound)
+            _ = Self.problem(try await client.execute(uri: "/v1/inventory/ledger", method: .post), .methodNotAllowed)
         }
     }
 

@@ -71,7 +71,8 @@ struct Serve: CairnSubcommand {
                                                    .milliseconds(2.5), .milliseconds(5), .milliseconds(10), .milliseconds(25),
                                                    .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1), .seconds(5)]
         MetricsSystem.bootstrap(factory)
-        let api = CairnAPI(journal: journal, engine: engine, workflows: CairnCLI.workflows, token: effectiveToken, metrics: metrics)
+        let api = CairnAPI(journal: journal, engine: engine, workflows: CairnCLI.workflows, token: effectiveToken, metrics: metrics,
+                           extensions: try CairnCLI.plugins.compactMap { try $0.api?(environment) })
         let host = self.host
         let app = Application(
             router: api.router(), configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "cairn"),

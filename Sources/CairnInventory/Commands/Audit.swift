@@ -32,17 +32,7 @@ struct Audit: CairnSubcommand {
 
     func run(in environment: CommandEnvironment) async throws {
         let journal = try environment.readOnlyJournal()
-        // A decision an order station carried out names the monitor run that asked and the event it published.
-        let decisions = try journal.rows("""
-            SELECT d.at, d.decision, d.quantity, d.round, d.vote_online, d.vote_offline, d.vote_trend, d.workflow, d.run_id,
-                   d.execution_id, d.step, d.decision_seq, d.decision_event, d.entry_id, d.resumed, d.forked, d.approved_by,
-                   d.approval_note, run.parent_run_id AS asked_by_run, parent.workflow AS asked_by_workflow,
-                   run.published_seq AS request_seq,
-                   (SELECT name FROM event WHERE event.run_id = run.parent_run_id AND event.seq = run.published_seq) AS request_event
-            FROM decisions AS d JOIN run USING (run_id) LEFT JOIN run AS parent ON parent.run_id = run.parent_run_id
-            WHERE d.sku = ?1 AND (?2 IS NULL OR d.at >= ?2) AND (?3 IS NULL OR d.at < ?3)
-            ORDER BY d.at, d.entry_id
-            """, [sku, try since.map(Self.time), try until.map(Self.time)])
+        let decisions = try InventoryQueries.audit(sku, since: try since.map(Self.time), until: try until.map(Self.time), in: journal)
         let output = environment.output
         if output.json { return output.rows(decisions, camelCaseKeys: true) }
         guard !decisions.rows.isEmpty else { return output.line("no decisions for SKU '\(sku)'") }
@@ -73,8 +63,7 @@ struct Audit: CairnSubcommand {
 
     /// Accepts a date or an ISO-8601 time; returns the journal's text form for comparison.
     static func time(_ text: String) throws -> String {
-        if let date = try? Date(text, strategy: .iso8601) { return Timestamp.text(date) }
-        if let day = try? Date(text + "T00:00:00Z", strategy: .iso8601) { return Timestamp.text(day) }
-        throw ValidationError("'\(text)' is not a time: use 2026-11-24 or 2026-11-24T09:30:00Z.")
+        guard let time = InventoryQueries.time(text) else { throw ValidationError("'\(text)' is not a time: use 2026-11-24 or 2026-11-24T09:30:00Z.") }
+        return time
     }
 }

@@ -24,29 +24,19 @@ struct Ledger: CairnSubcommand {
     @OptionGroup var options: GlobalOptions
     @ParentCommand var root: CairnCommand
 
-    /// `ledger --json`.
-    struct Document: Encodable {
-        let entries: [[String: ReadOnlyJournal.Value]]
-        let stock: [[String: ReadOnlyJournal.Value]]
-    }
-
     func run(in environment: CommandEnvironment) async throws {
         let journal = try environment.readOnlyJournal()
         let runID = try run.map { try environment.runID($0) }
         if let runID { _ = try await environment.summary(of: runID, in: journal) }  // an unknown run is 66, not every SKU's stock
-        let entries = try journal.rows("""
-            SELECT entry_id, at, sku, decision, quantity, round, run_id, execution_id, step, decision_seq
-            FROM ledger WHERE (?1 IS NULL OR sku = ?1) AND (?2 IS NULL OR run_id = ?2) ORDER BY entry_id
-            """, [sku, runID?.description])
-        let stock = try journal.rows("SELECT sku, quantity FROM stock WHERE ?1 IS NULL OR sku = ?1 ORDER BY sku", [sku])
+        let ledger = try await InventoryQueries.ledger(sku: sku, run: runID, in: journal)
         let output = environment.output
         if output.json {
-            output.json(Document(entries: entries.records(camelCase: true), stock: stock.records(camelCase: true)))
+            output.json(ledger)
         } else {
-            output.rows(entries, empty: "no ledger entries")
+            output.rows(ledger.entries, empty: "no ledger entries")
             output.line("")
             output.line("stock:")
-            output.rows(stock, empty: "no stock")
+            output.rows(ledger.stock, empty: "no stock")
         }
     }
 }
