@@ -15,6 +15,7 @@ let package = Package(
     products: [
         .library(name: "Cairn", targets: ["Cairn"]),
         .library(name: "CairnSQLite", targets: ["CairnSQLite"]),
+        .library(name: "CairnPostgres", targets: ["CairnPostgres"]),
         .library(name: "CairnInventory", targets: ["CairnInventory"]),
         .library(name: "CairnCLI", targets: ["CairnCLI"]),
         .library(name: "CairnTesting", targets: ["CairnTesting"]),
@@ -29,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // The engine: no database.
@@ -92,6 +94,17 @@ let package = Package(
                 "Cairn", "CairnInventory", "CairnTesting",
                 .product(name: "Logging", package: "swift-log"), .product(name: "InMemoryLogging", package: "swift-log"),
             ],
+            swiftSettings: strictSettings
+        ),
+        // The journal on PostgreSQL, for many workers on many machines (postgres-nio's client and its pool; no ORM).
+        .target(
+            name: "CairnPostgres",
+            dependencies: ["Cairn", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "CairnPostgresTests",
+            dependencies: ["Cairn", "CairnPostgres", "CairnTesting", .product(name: "PostgresNIO", package: "postgres-nio")],
             swiftSettings: strictSettings
         ),
         // A `cairn` over workflows that tests need in a real process and the shipped domain has no shape for.

@@ -32,7 +32,7 @@ struct JournalWriter {
             try writeStart(started, status: .running, at: position)
         case .executionStarted(let start):
             try log(position, .executionStarted, execution: start.executionID, step: start.step, attempt: start.attempt,
-                    triggers: Self.json(seqs: start.triggers), at: start.at)
+                    triggers: JournalRows.json(seqs: start.triggers), at: start.at)
         case .executionFinished(let finish):
             try writeFinish(finish, at: position)
         case .sideEffect(let effect):
@@ -45,13 +45,13 @@ struct JournalWriter {
             for event in received.events { try insert(event, position: position, at: received.at) }
             try run(sql: "UPDATE run SET status = 'running', wake_at = NULL WHERE run_id = ? AND status = 'waiting'", arguments: [id])
         case .timersFired(let due):
-            try log(position, .timersFired, triggers: Self.json(seqs: due.events), detail: due.waits.isEmpty ? nil : try json(due.waits), at: due.at)
+            try log(position, .timersFired, triggers: JournalRows.json(seqs: due.events), detail: due.waits.isEmpty ? nil : try json(due.waits), at: due.at)
             try run(sql: "UPDATE run SET status = 'running', wake_at = NULL WHERE run_id = ? AND status = 'waiting'", arguments: [id])
         case .waitOpened(let opened):
             try log(position, .waitOpened, execution: opened.wait.executionID, attempt: opened.attempt, retryAt: opened.deadline,
                     detail: try json(WaitDetail(key: opened.wait.key, name: opened.name)), at: opened.at)
         case .waitAnswered(let answered):
-            try log(position, .waitAnswered, execution: answered.wait.executionID, triggers: Self.json(seqs: [answered.seq]),
+            try log(position, .waitAnswered, execution: answered.wait.executionID, triggers: JournalRows.json(seqs: [answered.seq]),
                     detail: try json(WaitDetail(key: answered.wait.key, name: nil)), at: answered.at)
         case .runWaiting(let waiting):
             try log(position, .runWaiting, retryAt: waiting.wakeAt, detail: try json(WaitingDetail(reasons: waiting.reasons, events: waiting.events)),
@@ -112,7 +112,7 @@ struct JournalWriter {
             : try json(FinishDetail(startedAt: startedAt, recorded: finish.recorded))
         try log(position, .executionFinished, execution: finish.executionID, step: finish.step, attempt: finish.attempt,
                 outcome: OutcomeColumn(finish.outcome), error: error, retryAt: retryAt,
-                triggers: try Self.json(triggers: finish.triggers), detail: detail, at: finish.at)
+                triggers: try JournalRows.json(triggers: finish.triggers), detail: detail, at: finish.at)
         for event in finish.emitted { try insert(event, position: position, at: finish.at) }
         for event in finish.streamed {
             try run(sql: """
@@ -207,64 +207,8 @@ struct JournalWriter {
 
     private func text(_ data: Data) -> String { String(decoding: data, as: UTF8.self) }
 
-    /// `[1,2]`: a trigger list of a start record, written by hand (every commit writes one).
-    static func json(seqs: [Int]) -> String {
-        "[" + seqs.map(String.init).joined(separator: ",") + "]"
-    }
-
-    /// `[{"name":"a","seq":1}]`: a trigger list of a finish record, written by hand (every commit writes one);
-    /// a name that needs escaping goes through the encoder.
-    static func json(triggers: [(name: String, seq: Int)]) throws -> String {
-        let plain = triggers.allSatisfy { trigger in trigger.name.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C } }
-        guard plain else { return String(decoding: try encoder.encode(triggers.map { TriggerRef(name: $0.name, seq: $0.seq) }), as: UTF8.self) }
-        return "[" + triggers.map { #"{"name":"\#($0.name)","seq":\#($0.seq)}"# }.joined(separator: ",") + "]"
-    }
-
     private func json(_ value: some Encodable) throws -> String { text(try Self.encoder.encode(value)) }
 
     /// One encoder for every record: making one per record cost more than encoding it.
     private static let encoder = JSONEncoder()
-}
-
-/// `journal.detail` of a `run_started` row, when the run has patches.
-struct StartDetail: Codable {
-    let patches: [String]
-    /// For a run another run started: how (``ParentLink``).
-    var link: ParentLink? = nil
-}
-
-/// `journal.detail` of an `execution_finished` row.
-struct FinishDetail: Codable {
-    let startedAt: Double
-    let recorded: [RecordedValue]
-}
-
-/// `journal.detail` of a `wait_opened` or `wait_answered` row.
-struct WaitDetail: Codable {
-    let key: String
-    let name: String?
-}
-
-/// `journal.detail` of a `run_waiting` row.
-struct WaitingDetail: Codable {
-    let reasons: [String]
-    let events: [String]
-}
-
-/// `journal.detail` of a `run_interrupted` row.
-struct InterruptDetail: Codable {
-    let abandoned: [Int]
-    let reason: String
-}
-
-/// `journal.detail` of a `run_resumed` row.
-struct ResumeDetail: Codable {
-    let owner: String
-    let epoch: Int
-}
-
-/// One entry of `journal.triggers` of an `execution_finished` row.
-struct TriggerRef: Codable {
-    let name: String
-    let seq: Int
 }

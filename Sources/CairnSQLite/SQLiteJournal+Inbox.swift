@@ -49,11 +49,11 @@ enum InboxQuery {
         }
         let status = try row.coded(RunStatus.self, "status", in: "run \(run)")
         if status.isTerminal, (row["code"] as String?) != CairnError.Code.unrebuildable.description {
-            throw SQLiteJournal.ended(run, status: status)
+            throw CairnError.ended(run, status: status)
         }
         let accepts = try (row["accepts"] as String?).map { try JSONDecoder().decode([String].self, from: Data($0.utf8)) } ?? []
         guard accepts.contains(message.name) else {
-            throw SQLiteJournal.notAccepted(message.name, by: run, workflow: row["workflow"], accepts: accepts)
+            throw CairnError.notAccepted(message.name, by: run, workflow: row["workflow"], accepts: accepts)
         }
         let seq = (try Int.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM inbox WHERE run_id = ?"), arguments: [id]) ?? 0) + 1
         try db.cachedStatement(sql: """

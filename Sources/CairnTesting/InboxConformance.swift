@@ -4,7 +4,7 @@ public import Testing
 
 extension JournalConformance {
     /// A journal with inboxes to test: a fresh, empty one per call.
-    public typealias InboxFactory = @Sendable () throws -> any InboxJournal & InspectableJournal
+    public typealias InboxFactory = @Sendable () async throws -> any InboxJournal & InspectableJournal
 
     /// The rules of ``InboxJournal``, and the records of runs that wait, for backends that keep inboxes.
     public enum InboxRule: String, CaseIterable, Sendable, CustomTestStringConvertible {
@@ -17,7 +17,7 @@ extension JournalConformance {
 
     /// Checks one inbox rule against journals made by `make`.
     public static func check(_ rule: InboxRule, _ make: InboxFactory) async throws {
-        let journal = try make()
+        let journal = try await make()
         switch rule {
         case .sendsReadBackInOrder: try await sendsReadBackInOrder(journal)
         case .refusalsWriteNothing: try await refusalsWriteNothing(journal)

@@ -14,7 +14,7 @@ public import Testing
 /// ```
 public enum JournalConformance {
     /// A journal to test: a fresh, empty one per call.
-    public typealias Factory = @Sendable () throws -> any Journal & InspectableJournal
+    public typealias Factory = @Sendable () async throws -> any Journal & InspectableJournal
 
     public enum Rule: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case roundTrip = "records read back as they were appended, in order"
@@ -30,7 +30,7 @@ public enum JournalConformance {
 
     /// Checks one rule against journals made by `make`.
     public static func check(_ rule: Rule, _ make: Factory) async throws {
-        let journal = try make()
+        let journal = try await make()
         switch rule {
         case .roundTrip: try await roundTrip(journal)
         case .atomicAppend: try await atomicAppend(journal)
@@ -44,7 +44,7 @@ public enum JournalConformance {
 
     /// Journals over one store, as separate processes would open it: each call a new owner, with the lease
     /// duration given.
-    public typealias LeasingFactory = @Sendable (_ leaseTTL: Duration) throws -> any LeasingJournal
+    public typealias LeasingFactory = @Sendable (_ leaseTTL: Duration) async throws -> any LeasingJournal
 
     /// The rules of ``LeasingJournal``, for backends that share a run between processes.
     public enum LeaseRule: String, CaseIterable, Sendable, CustomTestStringConvertible {
@@ -204,7 +204,7 @@ extension JournalConformance {
     }
 
     static func liveLeaseRefusesTakeover(_ make: LeasingFactory) async throws {
-        let first = try make(.seconds(600)), second = try make(.seconds(600))
+        let first = try await make(.seconds(600)), second = try await make(.seconds(600))
         let (run, rest) = try await ownedRun(first)
         await #expect { try await second.takeOver(run) } throws: { ($0 as? CairnError)?.code == .runOwned }
         // The refusal changed nothing: the owner still writes, the other still cannot.
@@ -216,7 +216,7 @@ extension JournalConformance {
     }
 
     static func fencing(_ make: LeasingFactory) async throws {
-        let first = try make(.seconds(600)), second = try make(.seconds(600))
+        let first = try await make(.seconds(600)), second = try await make(.seconds(600))
         let (run, rest) = try await ownedRun(first)
         await first.releaseLease(of: run)  // as if it had expired: the owner is slow, not gone
         try await second.takeOver(run)
@@ -229,7 +229,7 @@ extension JournalConformance {
     }
 
     static func expiryByDatabaseClock(_ make: LeasingFactory) async throws {
-        let first = try make(.milliseconds(300)), second = try make(.seconds(600))
+        let first = try await make(.milliseconds(300)), second = try await make(.seconds(600))
         let (run, rest) = try await ownedRun(first)
         // No renewal: the lease runs out by the store's clock, whichever process reads it. Waiting is on the
         // observable outcome (the takeover succeeding), bounded, not on a guessed delay.
@@ -248,8 +248,8 @@ extension JournalConformance {
     }
 
     static func cancelRequestReachesOwner(_ make: LeasingFactory) async throws {
-        let owner = try make(.seconds(600))
-        let requester = try #require(try make(.seconds(600)) as? any CancelRequestingJournal, "a leasing journal takes cancel requests")
+        let owner = try await make(.seconds(600))
+        let requester = try #require(try await make(.seconds(600)) as? any CancelRequestingJournal, "a leasing journal takes cancel requests")
         let (run, _) = try await ownedRun(owner)
         #expect(try await owner.renewLease(of: run) == false)
         try await requester.requestCancel(of: run)

@@ -1,3 +1,4 @@
+import Cairn
 @testable import CairnSQLite
 import Foundation
 import Testing
@@ -23,10 +24,10 @@ struct HandWrittenJSONTests {
     func triggerLists() throws {
         let triggers: [(name: String, seq: Int)] = [("inventory.order", 3), (#"odd "name" \ here"#, 7), ("naïve.évent", 12)]
         for list in [[], Array(triggers.prefix(1)), triggers] {
-            let decoded = try JSONDecoder().decode([TriggerRef].self, from: Data(try JournalWriter.json(triggers: list).utf8))
+            let decoded = try JSONDecoder().decode([TriggerRef].self, from: Data(try JournalRows.json(triggers: list).utf8))
             #expect(decoded.map(\.name) == list.map(\.name) && decoded.map(\.seq) == list.map(\.seq))
         }
-        #expect(try JSONDecoder().decode([Int].self, from: Data(JournalWriter.json(seqs: [4, 5, 6]).utf8)) == [4, 5, 6])
-        #expect(JournalWriter.json(seqs: []) == "[]")
+        #expect(try JSONDecoder().decode([Int].self, from: Data(JournalRows.json(seqs: [4, 5, 6]).utf8)) == [4, 5, 6])
+        #expect(JournalRows.json(seqs: []) == "[]")
     }
 }

@@ -140,9 +140,9 @@ public final class InMemoryJournal: InspectableJournal, PipeliningJournal, Inbox
         if let key = message.key, let first = target.inbox.first(where: { $0.key == key }) {
             return InboxReceipt(runId: run, inboxSeq: first.entry.inboxSeq, duplicate: true)  // whatever became of the run
         }
-        if case .runFinished(let finished)? = target.records.last, !finished.isDeadLetter { throw Self.ended(run, status: finished.status) }
+        if case .runFinished(let finished)? = target.records.last, !finished.isDeadLetter { throw CairnError.ended(run, status: finished.status) }
         guard started.accepts.contains(message.name) else {
-            throw Self.notAccepted(message.name, by: run, workflow: started.workflow, accepts: started.accepts)
+            throw CairnError.notAccepted(message.name, by: run, workflow: started.workflow, accepts: started.accepts)
         }
         let entry = InboxEntry(inboxSeq: target.inbox.count + 1, name: message.name, payload: message.payload, sentAt: Date())
         state.runs[run]!.inbox.append((entry, message.key))

@@ -68,7 +68,7 @@ public protocol InboxJournal: Journal {
     func pendingInboxRows() async throws -> Int
 }
 
-extension InboxJournal {
+extension CairnError {
     /// The refusal of a send to a run that does not accept `name`.
     public static func notAccepted(_ name: String, by run: RunID, workflow: String, accepts: [String]) -> CairnError {
         CairnError(.invalidInput, "run \(run) (workflow '\(workflow)') does not accept '\(name)' from outside: "

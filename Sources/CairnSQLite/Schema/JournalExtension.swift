@@ -1,3 +1,5 @@
+public import Cairn
+
 /// What a domain adds to the SQLite journal: its tables (migrations applied after the journal's own,
 /// tracked by the same migrator), the documented views it creates, and the checks `cairn db check` runs.
 ///

@@ -14,7 +14,7 @@ public struct SchemaMigration: Sendable {
     }
 
     /// The schema the migration belongs to: the domain's name, or `nil` for the journal's own.
-    var domain: String? {
+    public var domain: String? {
         identifier.firstIndex(of: "/").map { String(identifier[..<$0]) }
     }
 }

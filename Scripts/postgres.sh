@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# A throw-away PostgreSQL cluster for the tests, under .build/postgres, on a free loopback port, with a password.
+#   source Scripts/postgres.sh start   # installs Debian's postgresql when missing, starts the cluster, exports CAIRN_TEST_POSTGRES
+#   Scripts/postgres.sh stop           # stops it (its files stay under .build/postgres until the next start)
+# initdb refuses to run as root: as root, the cluster belongs to the `postgres` user the Debian package creates.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cluster="$root/.build/postgres"
+
+as_owner() { if [[ $(id -u) == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+pg_bin() {
+    local bin
+    bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+    [[ -n "$bin" ]] || return 1
+    echo "$bin"
+}
+
+start() {
+    if ! pg_bin > /dev/null; then
+        echo "installing: postgresql"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql > /dev/null
+    fi
+    local bin port password
+    bin=$(pg_bin)
+    stop 2> /dev/null || true
+    rm -rf "$cluster"
+    mkdir -p "$cluster/sockets"
+    password="cairn-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
+    echo "$password" > "$cluster/password"
+    [[ $(id -u) == 0 ]] && chown -R postgres "$cluster"
+    chmod 700 "$cluster"
+    as_owner "$bin/initdb" -D "$cluster/data" -U cairn --pwfile="$cluster/password" --auth=scram-sha-256 -E UTF8 > "$cluster/initdb.log"
+    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    as_owner "$bin/pg_ctl" -D "$cluster/data" -l "$cluster/server.log" -w -o "-p $port -k $cluster/sockets -c listen_addresses=127.0.0.1 -c fsync=on" start > /dev/null
+    PGPASSWORD="$password" "$bin/createdb" -h 127.0.0.1 -p "$port" -U cairn cairn_test
+    export CAIRN_TEST_POSTGRES="postgres://cairn:$password@127.0.0.1:$port/cairn_test"
+    echo "postgresql: a throw-away cluster on 127.0.0.1:$port ($("$bin/postgres" --version)), data under .build/postgres"
+}
+
+stop() {
+    local bin
+    bin=$(pg_bin) || return 0
+    [[ -d "$cluster/data" ]] && as_owner "$bin/pg_ctl" -D "$cluster/data" -m fast -w stop > /dev/null
+}
+
+case "${1:-}" in
+    start) start ;;
+    stop) stop ;;
+    *) echo "usage: source Scripts/postgres.sh start | Scripts/postgres.sh stop"; exit 64 ;;
+esac

@@ -1,0 +1,196 @@
+import Cairn
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Writes journal records of one run as rows inside the append's transaction: the SQLite journal's row format
+/// (``RecordKind``, the `journal.detail` JSON of ``JournalRows``), in PostgreSQL's types.
+struct PostgresRecordWriter {
+    let connection: PostgresConnection
+    let run: RunID
+    let logger: Logger
+
+    private var id: UUID { run.uuid }
+
+    /// The position of the run's last record; 0 when it has none.
+    func lastPosition() async throws -> Int {
+        try await connection.rows("SELECT COALESCE(MAX(position), 0)::bigint AS last FROM journal WHERE run_id = \(id)", logger: logger)
+            .first?["last", as: Int.self] ?? 0
+    }
+
+    /// Writes `records` at the run's next positions (from `first`, else after its last) and returns the position after them.
+    @discardableResult
+    func write(_ records: [JournalRecord], from first: Int? = nil) async throws -> Int {
+        var position: Int
+        if let first { position = first } else { position = try await lastPosition() + 1 }
+        for record in records {
+            try await write(record, at: position)
+            position += 1
+        }
+        return position
+    }
+
+    private func write(_ record: JournalRecord, at position: Int) async throws {
+        switch record {
+        case .runStarted(let started):
+            try await writeStart(started, status: .running, at: position)
+        case .executionStarted(let start):
+            try await log(position, .executionStarted, execution: start.executionID, step: start.step, attempt: start.attempt,
+                          triggers: JournalRows.json(seqs: start.triggers), at: start.at)
+        case .executionFinished(let finish):
+            try await writeFinish(finish, at: position)
+        case .sideEffect(let effect):
+            try await execute("""
+                INSERT INTO side_effect (run_id, execution_id, key, attempt, result, position, at)
+                VALUES (\(id), \(effect.executionID), \(effect.key), \(effect.attempt), \(text(effect.result)), \(position), \(effect.at))
+                """)
+            try await log(position, .sideEffect, execution: effect.executionID, attempt: effect.attempt, detail: effect.key, at: effect.at)
+        case .eventsReceived(let received):
+            try await log(position, .eventsReceived, detail: received.refused.isEmpty ? nil : try json(received.refused), at: received.at)
+            for event in received.events { try await insert(event, position: position, at: received.at) }
+            try await execute("UPDATE run SET status = 'running', wake_at = NULL WHERE run_id = \(id) AND status = 'waiting'")
+        case .timersFired(let due):
+            try await log(position, .timersFired, triggers: JournalRows.json(seqs: due.events),
+                          detail: due.waits.isEmpty ? nil : try json(due.waits), at: due.at)
+            try await execute("UPDATE run SET status = 'running', wake_at = NULL WHERE run_id = \(id) AND status = 'waiting'")
+        case .waitOpened(let opened):
+            try await log(position, .waitOpened, execution: opened.wait.executionID, attempt: opened.attempt, retryAt: opened.deadline,
+                          detail: try json(WaitDetail(key: opened.wait.key, name: opened.name)), at: opened.at)
+        case .waitAnswered(let answered):
+            try await log(position, .waitAnswered, execution: answered.wait.executionID, triggers: JournalRows.json(seqs: [answered.seq]),
+                          detail: try json(WaitDetail(key: answered.wait.key, name: nil)), at: answered.at)
+        case .runWaiting(let waiting):
+            try await log(position, .runWaiting, retryAt: waiting.wakeAt,
+                          detail: try json(WaitingDetail(reasons: waiting.reasons, events: waiting.events)), at: waiting.at)
+            try await execute("UPDATE run SET status = 'waiting', wake_at = \(waiting.wakeAt) WHERE run_id = \(id) AND finished_at IS NULL")
+        case .runInterrupted(let interrupted):
+            try await log(position, .runInterrupted,
+                          detail: try json(InterruptDetail(abandoned: interrupted.abandoned, reason: interrupted.reason)), at: interrupted.at)
+        case .runResumed(let resumed):
+            // The takeover, for audits: who owns the run from here, under which lease epoch.
+            let lease = try await connection.rows("SELECT owner, epoch FROM lease WHERE run_id = \(id)", logger: logger).first
+            let detail = try lease.map { ResumeDetail(owner: try $0["owner"], epoch: try $0["epoch", as: Int.self]) }
+            // A fixed binary reopening a dead letter (RunFinished.isDeadLetter): the run is running again.
+            try await execute("""
+                UPDATE run SET status = 'running', result = NULL, error = NULL, finished_at = NULL
+                WHERE run_id = \(id) AND status = 'failed' AND (error::jsonb ->> 'code') = \(CairnError.Code.unrebuildable.description)
+                """)
+            try await log(position, .runResumed, detail: try detail.map { try json($0) }, at: resumed.at)
+        case .runFinished(let finished):
+            let error = try finished.error.map { try json($0) }
+            try await execute("""
+                UPDATE run SET status = \(finished.status.rawValue), result = \(finished.result.map(text)), error = \(error),
+                    finished_at = \(finished.at), wake_at = NULL
+                WHERE run_id = \(id)
+                """)
+            try await reportEnd(finished)
+            try await log(position, .runFinished, detail: finished.status.rawValue, at: finished.at)
+        }
+    }
+
+    /// A run's start: its row (`running` when its writer drives it, `pending` when another run's commit started it),
+    /// its start record, start event and seeded store.
+    func writeStart(_ started: RunStarted, status: RunStatus, at position: Int) async throws {
+        let accepts = started.accepts.isEmpty ? nil : try json(started.accepts)
+        try await execute("""
+            INSERT INTO run (run_id, workflow, fingerprint, shape, version, seed, input, status, deadline, created_at,
+                             origin_run_id, origin_seq, continued_from, accepts, parent_run_id, parent_execution, published_seq)
+            VALUES (\(id), \(started.workflow), \(started.fingerprint), \(started.shape), \(started.version),
+                    \(started.seed.map { Int64(bitPattern: $0) }), \(text(started.start.payload)), \(status.rawValue), \(started.deadline),
+                    \(started.at), \(started.origin?.run.uuid), \(started.origin?.seq), \(started.continuedFrom?.uuid), \(accepts),
+                    \(started.parent?.run.uuid), \(started.parent?.executionID), \(started.parent?.publishedSeq))
+            """)
+        let detail = started.patches.isEmpty && started.parent == nil ? nil : StartDetail(patches: started.patches, link: started.parent)
+        try await log(position, .runStarted, detail: try detail.map { try json($0) }, at: started.at)
+        try await insert(started.start, position: position, at: started.at)
+        try await insert(started.store, position: position)
+    }
+
+    private func writeFinish(_ finish: ExecutionFinished, at position: Int) async throws {
+        let (error, retryAt): (String?, Date?) = switch finish.outcome {
+        case .completed: (nil, nil)
+        case .failed(let message, let retryAt): (message, retryAt)
+        case .timedOut(let retryAt): (nil, retryAt)
+        case .abandoned: (nil, nil)
+        }
+        let detail = try json(FinishDetail(startedAt: finish.startedAt.timeIntervalSince1970, recorded: finish.recorded))
+        try await log(position, .executionFinished, execution: finish.executionID, step: finish.step, attempt: finish.attempt,
+                      outcome: OutcomeColumn(finish.outcome), error: error, retryAt: retryAt,
+                      triggers: try JournalRows.json(triggers: finish.triggers), detail: detail, at: finish.at)
+        for event in finish.emitted { try await insert(event, position: position, at: finish.at) }
+        for event in finish.streamed {
+            try await execute("""
+                INSERT INTO stream_event (run_id, stream_position, name, payload, step, position)
+                VALUES (\(id), \(event.position), \(event.name), \(text(event.payload)), \(event.step), \(position))
+                """)
+        }
+        try await insert(finish.storeWrites, position: position)
+        do {
+            for message in finish.messages {
+                _ = try await PostgresInbox.write(message.inboxMessage(from: run), to: message.target, on: connection, logger: logger)
+            }
+            for started in finish.starts {
+                guard try await connection.rows("SELECT 1 AS found FROM run WHERE run_id = \(started.runID.uuid)", logger: logger).isEmpty else {
+                    throw CairnError.startsExistingRun(started.runID)
+                }
+                try await PostgresRecordWriter(connection: connection, run: started.runID, logger: logger).writeStart(started, status: .pending, at: 1)
+            }
+        } catch let error as CairnError {
+            throw CommitEffectError(executionID: finish.executionID, attempt: finish.attempt, step: finish.step, reason: error.message)
+        }
+        if !finish.effects.isEmpty {
+            throw CairnError(.unsupportedEffect, "step '\(finish.step)' committed a database effect, which the PostgreSQL journal does not "
+                + "apply yet; run this workflow on an SQLite journal", step: finish.step)
+        }
+    }
+
+    private func insert(_ writes: [StoreWrite], position: Int) async throws {
+        for write in writes {
+            try await execute("INSERT INTO store_write (run_id, position, key, value) VALUES (\(id), \(position), \(write.key), \(text(write.value)))")
+        }
+    }
+
+    private func insert(_ event: JournaledEvent, position: Int, at: Date) async throws {
+        try await execute("""
+            INSERT INTO event (run_id, seq, name, payload, execution_id, target, inbox_seq, deliver_at, answers_execution, answers_key,
+                               published, position, at)
+            VALUES (\(id), \(event.seq), \(event.name), \(text(event.payload)), \(event.executionID), \(event.target), \(event.inboxSeq),
+                    \(event.deliverAt), \(event.answers?.executionID), \(event.answers?.key), \(event.published ? true : nil), \(position), \(at))
+            """)
+    }
+
+    /// Writes the end of a child run into its parent's inbox (``ChildRunEnded``) when the parent takes it.
+    private func reportEnd(_ finished: RunFinished) async throws {
+        guard let row = try await connection.rows("""
+                  SELECT journal.detail FROM run JOIN journal ON journal.run_id = run.run_id AND journal.position = 1
+                  WHERE run.run_id = \(id) AND run.parent_run_id IS NOT NULL
+                  """, logger: logger).first,
+              let detail = try row["detail", as: String?.self],
+              let link = try JSONDecoder().decode(StartDetail.self, from: Data(detail.utf8)).link,
+              let report = finished.endReport(of: run, to: link) else { return }
+        do {
+            _ = try await PostgresInbox.write(report, to: link.run, on: connection, logger: logger)
+        } catch is CairnError {
+            // The parent ended, or no longer takes it: nobody is waiting for this end.
+        }
+    }
+
+    private func log(
+        _ position: Int, _ kind: RecordKind, execution: Int? = nil, step: String? = nil, attempt: Int? = nil, outcome: OutcomeColumn? = nil,
+        error: String? = nil, retryAt: Date? = nil, triggers: String? = nil, detail: String? = nil, at: Date
+    ) async throws {
+        try await execute("""
+            INSERT INTO journal (run_id, position, kind, execution_id, step, attempt, outcome, error, retry_at, triggers, detail, at)
+            VALUES (\(id), \(position), \(kind.rawValue), \(execution), \(step), \(attempt), \(outcome?.rawValue), \(error), \(retryAt),
+                    \(triggers), \(detail), \(at))
+            """)
+    }
+
+    private func execute(_ query: PostgresQuery) async throws {
+        try await connection.execute(query, logger: logger)
+    }
+
+    private func text(_ data: Data) -> String { String(decoding: data, as: UTF8.self) }
+
+    private func json(_ value: some Encodable) throws -> String { text(try JSONEncoder().encode(value)) }
+}
