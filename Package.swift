@@ -70,7 +70,7 @@ let package = Package(
         .target(
             name: "CairnCLI",
             dependencies: [
-                "Cairn", "CairnSQLite", "CairnServer",
+                "Cairn", "CairnSQLite", "CairnPostgres", "CairnServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -104,16 +104,21 @@ let package = Package(
         ),
         .testTarget(
             name: "CairnPostgresTests",
-            dependencies: ["Cairn", "CairnPostgres", "CairnTesting", .product(name: "PostgresNIO", package: "postgres-nio")],
+            dependencies: ["Cairn", "CairnPostgres", "CairnTesting", "PostgresTestSupport", .product(name: "PostgresNIO", package: "postgres-nio")],
             swiftSettings: strictSettings
+        ),
+        // The tests' PostgreSQL server (CAIRN_TEST_POSTGRES) and fresh databases on it, for both test targets.
+        .target(
+            name: "PostgresTestSupport", dependencies: ["CairnPostgres", .product(name: "PostgresNIO", package: "postgres-nio")],
+            path: "Tests/PostgresTestSupport", swiftSettings: strictSettings
         ),
         // A `cairn` over workflows that tests need in a real process and the shipped domain has no shape for.
         .executableTarget(name: "CairnFixtures", dependencies: ["Cairn", "CairnCLI"], path: "Tests/CairnFixtures", swiftSettings: strictSettings),
         .testTarget(
             name: "CairnSQLiteTests",
             dependencies: [
-                "Cairn", "CairnSQLite", "CairnInventory", "CairnCLI", "CairnServer", "CairnTesting", "CairnFixtures",
-                .product(name: "GRDB", package: "GRDB.swift"),
+                "Cairn", "CairnSQLite", "CairnInventory", "CairnCLI", "CairnServer", "CairnTesting", "CairnFixtures", "PostgresTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strictSettings

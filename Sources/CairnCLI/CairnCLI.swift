@@ -135,8 +135,13 @@ extension CairnSubcommand {
         let json = options.json || root.global.json
         do {
             let environment = try CommandEnvironment(options, root: root.global)
-            defer { environment.closeJournals() }
-            try await run(in: environment)
+            do {
+                try await run(in: environment)
+            } catch {
+                await environment.closeJournals()
+                throw error
+            }
+            await environment.closeJournals()
         } catch let exit as ExitCode {
             throw exit
         } catch {

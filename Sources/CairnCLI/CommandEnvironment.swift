@@ -1,12 +1,13 @@
 import ArgumentParser
 public import Cairn
+import CairnPostgres
 public import CairnSQLite
 import Foundation
 import Logging
 import Synchronization
 
 /// The journal a command writes through: every capability the CLI uses, and no storage type.
-typealias CommandJournal = LeasingJournal & InspectableJournal & CancelRequestingJournal
+typealias CommandJournal = ClaimingJournal & InboxJournal
 
 /// What a command needs: its merged options, the journal, an engine and an output.
 public struct CommandEnvironment {
@@ -18,10 +19,13 @@ public struct CommandEnvironment {
     private let snapshotEvery: Int
     /// The journals opened for writing, closed (checkpointed) when the command ends.
     private let opened = OpenedJournals()
+    /// The PostgreSQL journal `--db` names, when it is a `postgres://` URL rather than a file.
+    private let postgres: PostgresLocation?
 
     init(_ local: GlobalOptions, root: GlobalOptions) throws {
         options = local.merged(over: root)
         try options.checkDatabasePath()
+        postgres = PostgresLocation.isURL(options.databasePath) ? try PostgresLocation(options.databasePath) : nil
         output = Output(json: options.json, colour: !options.json && !options.noColor && Output.stdoutIsATerminalThatTakesColour)
         // Bad values in the environment are refused by every command, not only by the ones that use them.
         leaseTTL = try options.leaseDuration
@@ -42,14 +46,20 @@ public struct CommandEnvironment {
         }
     }
 
-    /// The journal's path, for messages.
-    public var journalPath: String { options.databasePath }
+    /// The journal's path, for messages (a URL with its password redacted).
+    public var journalPath: String { postgres?.description ?? options.databasePath }
 
-    /// Opens the journal, creating it when needed.
-    func journal() throws -> any CommandJournal { try fileJournal() }
+    /// Opens the journal, creating (migrating) it when needed: the file, or the PostgreSQL database.
+    func journal() async throws -> any CommandJournal {
+        guard let postgres else { return try fileJournal() }
+        let journal = try await PostgresJournal.open(postgres, domains: CairnCLI.journalExtensions.flatMap(\.postgresMigrations), leaseTTL: leaseTTL)
+        opened.add(journal)
+        return journal
+    }
 
     /// The journal file opened for writing, as itself (for what only a file journal does: `db prune`).
     func fileJournal() throws -> SQLiteJournal {
+        try requireFile()
         let journal = try SQLiteJournal(path: options.databasePath, leaseTTL: leaseTTL, extensions: CairnCLI.journalExtensions)
         opened.add(journal)
         return journal
@@ -62,21 +72,36 @@ public struct CommandEnvironment {
     }
 
     /// Closes the journals the command opened for writing, leaving each file complete without its WAL.
-    func closeJournals() {
-        opened.closeAll()
+    func closeJournals() async {
+        await opened.closeAll()
     }
 
     /// Opens a journal that must exist already (for commands that only read or change existing runs).
-    func existingJournal() throws -> any CommandJournal {
-        guard FileManager.default.fileExists(atPath: options.databasePath) else {
+    func existingJournal() async throws -> any CommandJournal {
+        if postgres == nil, !FileManager.default.fileExists(atPath: options.databasePath) {
             throw CairnError(.fileNotFound, "no journal at \(options.databasePath); pass --db, or start a run first")
         }
-        return try journal()
+        return try await journal()
     }
 
-    /// Opens the journal for reading only (inspection commands).
+    /// Opens the journal to list and read runs: the file read-only, or the PostgreSQL database.
+    func inspectableJournal() async throws -> any InspectableJournal {
+        guard postgres != nil else { return try readOnlyJournal() }
+        return try await journal()
+    }
+
+    /// Opens the journal file for reading only (inspection commands, and those that query its SQL).
     public func readOnlyJournal() throws -> ReadOnlyJournal {
-        try ReadOnlyJournal(path: options.databasePath, extensions: CairnCLI.journalExtensions)
+        try requireFile()
+        return try ReadOnlyJournal(path: options.databasePath, extensions: CairnCLI.journalExtensions)
+    }
+
+    /// Refuses a PostgreSQL journal for what only the SQLite journal does yet.
+    private func requireFile() throws {
+        guard postgres != nil else { return }
+        let command = CommandLine.arguments.dropFirst().first { !$0.hasPrefix("-") } ?? "this command"
+        throw ValidationError("`cairn \(command)` works on an SQLite journal only, for now; on PostgreSQL, run, resume, list, show, "
+            + "follow, send, cancel, worker and serve work")
     }
 
     /// - Parameter drivingStartedRuns: whether it drives the runs its runs' commits start (`false` for a worker,
@@ -112,18 +137,24 @@ public struct CommandEnvironment {
 
 /// The journals a command opened for writing.
 private final class OpenedJournals: Sendable {
-    private let journals = Mutex<[SQLiteJournal]>([])
+    private let files = Mutex<[SQLiteJournal]>([])
+    private let databases = Mutex<[PostgresJournal]>([])
 
     func add(_ journal: SQLiteJournal) {
-        journals.withLock { $0.append(journal) }
+        files.withLock { $0.append(journal) }
+    }
+
+    func add(_ journal: PostgresJournal) {
+        databases.withLock { $0.append(journal) }
     }
 
     func releaseLeasesNow() {
-        for journal in journals.withLock({ $0 }) { journal.releaseLeasesNow() }
+        for journal in files.withLock({ $0 }) { journal.releaseLeasesNow() }
     }
 
-    func closeAll() {
-        for journal in journals.withLock({ $0 }) { journal.close() }
+    func closeAll() async {
+        for journal in files.withLock({ $0 }) { journal.close() }
+        for journal in databases.withLock({ $0 }) { await journal.close() }
     }
 }
 

@@ -1,5 +1,4 @@
 import Cairn
-import CairnSQLite
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -11,7 +10,9 @@ import Synchronization
 /// run twice. A run that starts waiting is let go (interrupted, resumable; its waits cost no retry), so a
 /// waiting run holds no slot (contract 12). On graceful shutdown its runs are interrupted and it returns.
 struct RunWorker: Service {
-    let journal: SQLiteJournal
+    let journal: any ClaimingJournal & InboxJournal
+    /// The journal's location, as messages say it (a URL's password redacted).
+    let location: String
     let engine: Engine
     let workflows: [WorkflowRegistration]
     let concurrency: Int
@@ -23,7 +24,7 @@ struct RunWorker: Service {
     func run() async throws {
         let active = ActiveRuns()
         // Said once the service group handles SIGTERM and SIGINT: from here on, they stop the worker cleanly.
-        logger.info("worker \(journal.owner) on \(journal.path), \(concurrency) run(s) at a time")
+        logger.info("worker \(journal.owner) on \(location), \(concurrency) run(s) at a time")
         if stoppedBeforeStart.load(ordering: .relaxed) {
             logger.info("worker stopped before it claimed anything: a signal came as it started")
             return
@@ -98,12 +99,13 @@ extension RunWorker {
     /// A worker over the command's journal, on an engine that leaves the runs its runs start to the worker's
     /// claims, logging at info under `label` (`cairn worker`, and `cairn serve`, which drives its API's runs on the
     /// same engine: a run is driven once in a process).
-    static func forCommand(_ environment: CommandEnvironment, label: String, concurrency: Int, poll: Duration) throws -> RunWorker {
-        let journal = try environment.fileJournal()
+    static func forCommand(_ environment: CommandEnvironment, label: String, concurrency: Int, poll: Duration) async throws -> RunWorker {
+        let journal = try await environment.journal()
         var logger = Logger(label: label)
         logger.logLevel = min(logger.logLevel, .info)
         let engine = environment.engine(journal, logger: logger, drivingStartedRuns: false)
-        return RunWorker(journal: journal, engine: engine, workflows: CairnCLI.workflows, concurrency: concurrency, poll: poll, logger: logger)
+        return RunWorker(journal: journal, location: environment.journalPath, engine: engine, workflows: CairnCLI.workflows,
+                         concurrency: concurrency, poll: poll, logger: logger)
     }
 }
 

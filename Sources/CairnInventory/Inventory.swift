@@ -23,7 +23,8 @@ public enum Inventory {
 
     /// The ledger tables, their views and their checks.
     public static let journalExtension = JournalExtension(
-        name: "inventory", migrations: InventoryMigrations.all, views: InventoryViews.all, checks: [
+        name: "inventory", migrations: InventoryMigrations.all, postgresMigrations: InventoryPostgresMigrations.all, views: InventoryViews.all,
+        checks: [
             JournalCheck("ledger row without its commit", """
                 SELECT l.entry_id, l.run_id, l.execution_id FROM ledger_entry AS l WHERE NOT EXISTS (
                   SELECT 1 FROM journal AS j WHERE j.run_id = l.run_id AND j.execution_id = l.execution_id

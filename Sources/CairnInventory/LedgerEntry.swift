@@ -65,7 +65,7 @@ public struct LedgerEntry: DatabaseEffect, Equatable {
                   .text(origin.at.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))),
                   optional(approval?.by), optional(approval?.note)])
         try transaction.execute("""
-            INSERT INTO stock_level (sku, quantity) VALUES (?, ?) ON CONFLICT (sku) DO UPDATE SET quantity = quantity + excluded.quantity
+            INSERT INTO stock_level (sku, quantity) VALUES (?, ?) ON CONFLICT (sku) DO UPDATE SET quantity = stock_level.quantity + excluded.quantity
             """, [.text(sku), .integer(quantity)])
     }
 }

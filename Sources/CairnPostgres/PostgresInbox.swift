@@ -35,6 +35,7 @@ enum PostgresInbox {
             INSERT INTO inbox (run_id, seq, name, payload, idempotency_key, sender, sent_at)
             VALUES (\(run.uuid), \(seq), \(message.name), \(String(decoding: message.payload, as: UTF8.self)), \(message.key), \(message.sender), now())
             """, logger: logger)
+        try await connection.notifyRunnable(logger: logger)
         return InboxReceipt(runId: run, inboxSeq: seq, duplicate: false)
     }
 }

@@ -38,7 +38,9 @@ extension PostgresJournal: LeasingJournal, InspectableJournal, CancelRequestingJ
             if let successor {
                 try await Self.start([.runStarted(successor)], of: successor.runID, on: connection, owner: owner, ttl: ttl, logger: logger)
             }
+            CrashPoint.reach("before-commit")
         }
+        CrashPoint.reach("after-commit")
         if case .runStarted = records.first { held.withLock { $0[run] = 1 } }
         if let successor { held.withLock { $0[successor.runID] = 1 } }
     }
@@ -172,10 +174,11 @@ extension PostgresJournal: LeasingJournal, InspectableJournal, CancelRequestingJ
     public func releaseLease(of run: RunID) async {
         guard let epoch = held.withLock({ $0.removeValue(forKey: run) }) else { return }
         let owner = owner
-        _ = try? await reading { connection, logger in
+        _ = try? await transaction { [logger] connection in
             try await connection.execute("""
                 UPDATE lease SET expires_at = now() - interval '1 second' WHERE run_id = \(run.uuid) AND owner = \(owner) AND epoch = \(epoch)
                 """, logger: logger)
+            try await connection.notifyRunnable(logger: logger)  // let go: another worker may take it now
         }
     }
 

@@ -1,4 +1,4 @@
-import Cairn
+public import Cairn
 import Foundation
 public import Logging
 import PostgresNIO
@@ -25,6 +25,8 @@ public final class PostgresJournal: Sendable {
     let logger: Logger
     /// The lease epoch this journal holds per run; every append for the run checks it inside its transaction.
     let held = Mutex<[RunID: Int]>([:])
+    /// Wakes waiters when any process makes a run runnable (LISTEN/NOTIFY).
+    let changes = ChangeNotifications()
     private let running: Task<Void, Never>
 
     private init(location: PostgresLocation, client: PostgresClient, owner: String, leaseTTL: Duration, logger: Logger) {
@@ -38,37 +40,39 @@ public final class PostgresJournal: Sendable {
 
     /// Connects, checks and migrates the journal at `location`.
     /// - Parameters:
+    ///   - domains: the migrations of the domains plugged in (their tables, for their ``DatabaseEffect``s).
     ///   - owner: the lease owner's name (default: this host, this process and a random part).
     /// - Throws: `journal-unavailable` when the server cannot be reached or refuses the login, or the database is not
     ///   a journal; `journal-too-new` when a newer Cairn migrated it.
-    public static func open(_ location: PostgresLocation, leaseTTL: Duration = .seconds(15), owner: String? = nil,
+    public static func open(_ location: PostgresLocation, domains: [SchemaMigration] = [], leaseTTL: Duration = .seconds(15), owner: String? = nil,
                             logger: Logger = Logger(label: "cairn.postgres")) async throws -> PostgresJournal {
-        let configuration = try location.clientConfiguration()
+        let owner = owner ?? "\(ProcessInfo.processInfo.hostName):\(getpid()):\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
+        // The pool runs before anything leases from it; the check and the migration take a connection of their own.
+        let journal = PostgresJournal(location: location, client: PostgresClient(configuration: try location.clientConfiguration(), backgroundLogger: logger),
+                                      owner: owner, leaseTTL: leaseTTL, logger: logger)
         do {
-            let connection = try await PostgresConnection.connect(
-                configuration: PostgresConnection.Configuration(
-                    host: location.host, port: location.port, username: configuration.username, password: configuration.password,
-                    database: configuration.database, tls: location.connectionTLS),
-                id: 0, logger: logger)
+            let connection = try await PostgresConnection.connect(configuration: try location.connectionConfiguration, id: 0, logger: logger)
             do {
-                try await PostgresMigrator.migrate(connection, location: location, logger: logger)
+                try await PostgresMigrator.migrate(connection, location: location, domains: domains, logger: logger)
                 try await connection.close()
             } catch {
                 try? await connection.close()
                 throw error
             }
         } catch {
+            await journal.close()
             // A refusal inside the migration's transaction comes back wrapped in the transaction's error.
             if let refusal = ((error as? PostgresTransactionError)?.closureError ?? error) as? CairnError { throw refusal }
             throw CairnError(.journalUnavailable, "cannot open the journal \(location): \(Self.reason(error, location))")
         }
-        let owner = owner ?? "\(ProcessInfo.processInfo.hostName):\(getpid()):\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
-        return PostgresJournal(location: location, client: PostgresClient(configuration: configuration, backgroundLogger: logger),
-                               owner: owner, leaseTTL: leaseTTL, logger: logger)
+        let connection = try location.connectionConfiguration
+        journal.changes.start({ try await PostgresConnection.connect(configuration: connection, id: 1, logger: logger) }, logger: logger)
+        return journal
     }
 
     /// Stops the pool: queries after this fail.
     public func close() async {
+        changes.stop()
         running.cancel()
         _ = await running.value
     }

@@ -87,8 +87,11 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
 
     private var clientTLS: PostgresClient.Configuration.TLS { tlsConfiguration.map { .require($0) } ?? .disable }
 
-    /// The same TLS, for a single connection.
-    var connectionTLS: PostgresConnection.Configuration.TLS {
-        get throws { try tlsConfiguration.map { try .require(.init(configuration: $0)) } ?? .disable }
+    /// A single connection's configuration, with the same TLS.
+    var connectionConfiguration: PostgresConnection.Configuration {
+        get throws {
+            let tls: PostgresConnection.Configuration.TLS = try tlsConfiguration.map { try .require(.init(configuration: $0)) } ?? .disable
+            return PostgresConnection.Configuration(host: host, port: port, username: user, password: password, database: database, tls: tls)
+        }
     }
 }

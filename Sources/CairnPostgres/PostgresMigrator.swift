@@ -21,9 +21,11 @@ enum PostgresMigrator {
         return code.split(separator: ";").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
     }
 
-    /// Migrates the journal over `connection`.
+    /// Migrates the journal over `connection`: its own schema, then the domains' (`domains`, each `domain/NNNN_…`).
+    /// A migration of a domain this binary does not plug in is left alone; one this binary does not know of the
+    /// journal's or of a plugged-in domain means a newer Cairn wrote the database.
     /// - Throws: `journal-unavailable` for a database of something else; `journal-too-new` for one a newer Cairn migrated.
-    static func migrate(_ connection: PostgresConnection, location: PostgresLocation, logger: Logger) async throws {
+    static func migrate(_ connection: PostgresConnection, location: PostgresLocation, domains: [SchemaMigration], logger: Logger) async throws {
         try await connection.withTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
             let hasTable = try await connection.query("SELECT to_regclass('cairn_migration') IS NOT NULL", logger: logger)
@@ -43,13 +45,15 @@ enum PostgresMigrator {
             for try await identifier in try await connection.query("SELECT identifier FROM cairn_migration", logger: logger).decode(String.self) {
                 applied.insert(identifier)
             }
-            let known = PostgresMigrations.all.map(\.identifier)
-            let unknown = applied.subtracting(known).sorted()
+            let migrations = PostgresMigrations.all + domains
+            let plugged = Set(domains.compactMap(\.domain))
+            let unknown = applied.subtracting(migrations.map(\.identifier))
+                .filter { identifier in SchemaMigration(identifier, sql: "").domain.map(plugged.contains) ?? true }.sorted()
             guard unknown.isEmpty else {
                 throw CairnError(.journalTooNew, "journal \(location) was written by a newer Cairn (it has migration "
                     + "\(unknown.joined(separator: ", ")), which this binary does not know); use a newer cairn, or another --db")
             }
-            for migration in PostgresMigrations.all where !applied.contains(migration.identifier) {
+            for migration in migrations where !applied.contains(migration.identifier) {
                 for statement in statements(in: migration.sql) { try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
                 try await connection.query("INSERT INTO cairn_migration (identifier) VALUES (\(migration.identifier))", logger: logger)
                 logger.info("applied migration \(migration.identifier)", metadata: ["journal": "\(location)"])

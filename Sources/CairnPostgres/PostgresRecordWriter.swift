@@ -63,6 +63,7 @@ struct PostgresRecordWriter {
             try await log(position, .runWaiting, retryAt: waiting.wakeAt,
                           detail: try json(WaitingDetail(reasons: waiting.reasons, events: waiting.events)), at: waiting.at)
             try await execute("UPDATE run SET status = 'waiting', wake_at = \(waiting.wakeAt) WHERE run_id = \(id) AND finished_at IS NULL")
+            if waiting.wakeAt != nil { try await connection.notifyRunnable(logger: logger) }  // a timer armed: workers look again
         case .runInterrupted(let interrupted):
             try await log(position, .runInterrupted,
                           detail: try json(InterruptDetail(abandoned: interrupted.abandoned, reason: interrupted.reason)), at: interrupted.at)
@@ -104,6 +105,7 @@ struct PostgresRecordWriter {
         try await log(position, .runStarted, detail: try detail.map { try json($0) }, at: started.at)
         try await insert(started.start, position: position, at: started.at)
         try await insert(started.store, position: position)
+        if status == .pending { try await connection.notifyRunnable(logger: logger) }  // no one drives it yet: a worker claims it
     }
 
     private func writeFinish(_ finish: ExecutionFinished, at position: Int) async throws {
@@ -138,9 +140,23 @@ struct PostgresRecordWriter {
         } catch let error as CairnError {
             throw CommitEffectError(executionID: finish.executionID, attempt: finish.attempt, step: finish.step, reason: error.message)
         }
-        if !finish.effects.isEmpty {
-            throw CairnError(.unsupportedEffect, "step '\(finish.step)' committed a database effect, which the PostgreSQL journal does not "
-                + "apply yet; run this workflow on an SQLite journal", step: finish.step)
+        var effects: [any DatabaseEffect] = []
+        for effect in finish.effects {
+            guard let effect = effect as? any DatabaseEffect else {
+                throw CairnError(.unsupportedEffect, "step '\(finish.step)' committed a \(type(of: effect)), which the PostgreSQL journal "
+                    + "cannot apply: make it a DatabaseEffect", step: finish.step)
+            }
+            effects.append(effect)
+        }
+        guard !effects.isEmpty else { return }
+        // A failing effect fails the whole append (the transaction rolls back), and the engine journals the attempt as failed.
+        do {
+            try await PostgresCommitTransaction.apply(effects, origin: finish.origin(in: run), on: connection, logger: logger)
+        } catch let error as PSQLError where error.serverInfo == nil {
+            throw error  // the connection, not the effect
+        } catch {
+            let reason = (error as? PSQLError)?.serverInfo?[.message] ?? "\(error)"
+            throw CommitEffectError(executionID: finish.executionID, attempt: finish.attempt, step: finish.step, reason: reason)
         }
     }
 

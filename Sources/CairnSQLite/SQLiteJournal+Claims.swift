@@ -1,20 +1,10 @@
 public import Cairn
-public import Foundation
+import Foundation
 import GRDB
 
-/// What a worker may take over (`cairn worker`).
-public struct ClaimableRuns: Sendable {
-    /// Unfinished runs no live process owns that have something to do now, oldest first: runs interrupted
-    /// or whose owner died (their lease expired, or their owner is provably gone), and waiting runs with an
-    /// event in their inbox or a timer due.
-    public let runs: [(runID: RunID, workflow: String)]
-    /// The earliest time a waiting run no one owns falls due, after now: when to look again.
-    public let nextWake: Date?
-}
-
-extension SQLiteJournal: ChangeWaitingJournal {
-    /// The runs a worker may claim now, up to `limit`, and when the next waiting one falls due. Claiming is
-    /// ``takeOver(_:)``, fenced: of two workers that list the same run, one takes it.
+extension SQLiteJournal: ClaimingJournal {
+    /// The runs a worker may claim now, up to `limit`, and when the next waiting one falls due; this lists them, and
+    /// ``takeOver(_:)`` claims, fenced: of two workers that list the same run, one takes it.
     public func claimableRuns(limit: Int) async throws -> ClaimableRuns {
         try await read { db in
             db.add(function: RunListing.ownerGone)

@@ -1,6 +1,7 @@
 import Cairn
 import CairnPostgres
 import CairnTesting
+import PostgresTestSupport
 import Synchronization
 import Testing
 

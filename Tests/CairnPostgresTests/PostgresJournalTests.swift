@@ -2,7 +2,10 @@ import Cairn
 @testable import CairnPostgres
 import Foundation
 import PostgresNIO
+import PostgresTestSupport
 import Testing
+
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
 /// Selecting and opening a PostgreSQL journal: URLs and passwords (no server needed), then against a real server —
 /// migrations under an advisory lock, refusals of a database of something else and of a newer journal.

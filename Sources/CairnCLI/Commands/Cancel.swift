@@ -44,7 +44,7 @@ struct Cancel: CairnSubcommand {
     }
 
     func run(in environment: CommandEnvironment) async throws {
-        let journal = try environment.existingJournal()
+        let journal = try await environment.existingJournal()
         var ids = try runs.map(environment.runID)
         for id in ids { _ = try await environment.summary(of: id, in: journal) }
         if selects {

@@ -182,7 +182,7 @@ struct Db: AsyncParsableCommand {
         @ParentCommand var root: CairnCommand
 
         func run(in environment: CommandEnvironment) async throws {
-            _ = try environment.journal()
+            _ = try await environment.journal()
             let applied = JournalMigrator.knownMigrations(CairnCLI.journalExtensions)
             if environment.output.json {
                 environment.output.json(Document(path: environment.journalPath, migrations: applied))

@@ -67,7 +67,7 @@ struct Import: CairnSubcommand {
 
     func run(in environment: CommandEnvironment) async throws {
         let archive = try RunArchive.decode(try InputFile.read(file))
-        let journal = try environment.journal()
+        let journal = try await environment.journal()
         let graph = CairnCLI.workflows.first { $0.name == archive.workflow }?.graph
         try await Engine.importRun(archive, into: journal, graph: graph)
         let summary = try await environment.summary(of: archive.runID, in: journal)

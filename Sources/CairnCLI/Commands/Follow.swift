@@ -31,7 +31,7 @@ struct Follow: CairnSubcommand {
 
     func run(in environment: CommandEnvironment) async throws {
         let id = try environment.runID(run)
-        let journal = try environment.readOnlyJournal()
+        let journal = try await environment.inspectableJournal()
         let output = environment.output
         var position = from
         while true {

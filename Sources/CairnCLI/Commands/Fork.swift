@@ -58,7 +58,7 @@ struct Fork: CairnSubcommand {
     func run(in environment: CommandEnvironment) async throws {
         let signals = SignalInterrupter(beforeForcedExit: environment.releaseLeasesNow)
         let id = try environment.runID(run)
-        let journal = try environment.existingJournal()
+        let journal = try await environment.existingJournal()
         let summary = try await environment.summary(of: id, in: journal)
         let registration = try environment.workflow(named: summary.workflow)
         let engine = environment.engine(journal)

@@ -69,7 +69,7 @@ struct List: CairnSubcommand {
             statuses: try RunQuery.Status.parse(status), workflow: workflow,
             forkedFrom: try forkedFrom.map(environment.runID), since: since?.date, until: until?.date, idPrefix: id?.lowercased(),
             parent: try parent.map(environment.runID), limit: limit, offset: offset)
-        let page = try await environment.readOnlyJournal().runs(query)
+        let page = try await environment.inspectableJournal().runs(query)
         let output = environment.output
         if output.json { return output.json(page.runs) }
         guard !page.runs.isEmpty else { return output.line(page.total == 0 ? "no runs" : "no runs on this page (\(page.total) in all)") }

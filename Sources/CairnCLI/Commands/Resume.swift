@@ -45,7 +45,7 @@ struct Resume: CairnSubcommand {
 
     func run(in environment: CommandEnvironment) async throws {
         let signals = SignalInterrupter(beforeForcedExit: environment.releaseLeasesNow)
-        let journal = try environment.existingJournal()
+        let journal = try await environment.existingJournal()
         let engine = environment.engine(journal)
         if let run {
             var summary = try await environment.summary(of: try environment.runID(run), in: journal)

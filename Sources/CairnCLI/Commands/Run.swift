@@ -50,7 +50,7 @@ struct Run: CairnSubcommand {
         let registration = try environment.workflow(named: workflow)
         let json = try InputFile.json(input)
         let runID = try id.map(environment.runID)
-        let journal = try environment.journal()
+        let journal = try await environment.journal()
         let engine = environment.engine(journal)
         let follower = RunFollower(output: environment.output, workflow: workflow, signals: signals, journal: journal,
                                    answer: environment.options.databaseArgument, engine: engine)

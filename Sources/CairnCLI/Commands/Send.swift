@@ -41,7 +41,7 @@ struct Send: CairnSubcommand {
     func run(in environment: CommandEnvironment) async throws {
         let id = try environment.runID(run)
         let payload = try InputFile.json(payload)
-        let journal = try environment.existingJournal()
+        let journal = try await environment.existingJournal()
         let summary = try await environment.summary(of: id, in: journal)
         // The payload is checked against the event's type here when this CLI knows the workflow; the owner
         // checks it again (and refuses it, journaled) when it does not.

@@ -61,7 +61,7 @@ struct Serve: CairnSubcommand {
 
     func run(in environment: CommandEnvironment) async throws {
         // One engine for the API and the worker: a run is driven once in this process, whichever started it.
-        let worker = try RunWorker.forCommand(environment, label: "cairn.serve", concurrency: concurrency, poll: poll.duration)
+        let worker = try await RunWorker.forCommand(environment, label: "cairn.serve", concurrency: concurrency, poll: poll.duration)
         let (journal, engine, logger) = (worker.journal, worker.engine, worker.logger)
         // The engine's metrics (runs, steps, commit latency) go to one Prometheus registry, served at /metrics.
         let metrics = PrometheusCollectorRegistry()
@@ -71,8 +71,13 @@ struct Serve: CairnSubcommand {
                                                    .milliseconds(2.5), .milliseconds(5), .milliseconds(10), .milliseconds(25),
                                                    .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1), .seconds(5)]
         MetricsSystem.bootstrap(factory)
+        // A plug-in's paths that cannot be served over this journal (its tables are SQLite's, say) are left out, and said.
+        var extensions: [APIExtension] = []
+        for api in CairnCLI.plugins.compactMap(\.api) {
+            do { extensions.append(try api(environment)) } catch { logger.warning("a plug-in's paths are not served: \(error)") }
+        }
         let api = CairnAPI(journal: journal, engine: engine, workflows: CairnCLI.workflows, token: effectiveToken, metrics: metrics,
-                           extensions: try CairnCLI.plugins.compactMap { try $0.api?(environment) })
+                           extensions: extensions)
         let host = self.host
         let app = Application(
             router: api.router(), configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "cairn"),

@@ -24,8 +24,8 @@ struct Show: CairnSubcommand {
 
     func run(in environment: CommandEnvironment) async throws {
         let id = try environment.runID(run)
-        let journal = try environment.readOnlyJournal()
-        guard let detail = try await journal.detail(of: id) else { throw CairnError(.runNotFound, "no run \(id) in \(journal.path)") }
+        let journal = try await environment.inspectableJournal()
+        guard let detail = try await journal.detail(of: id) else { throw CairnError(.runNotFound, "no run \(id) in \(environment.journalPath)") }
         let forks = try await journal.allRuns(RunQuery(forkedFrom: id, limit: 500))
         let summary = detail.summary
         let steps = Dictionary(detail.timeline.compactMap { entry in entry.executionId.map { ($0, entry.step ?? "") } }) { first, _ in first }
@@ -50,10 +50,11 @@ struct Show: CairnSubcommand {
         for child in try await journal.allRuns(RunQuery(parent: id, limit: 500)) {
             output.line("  child        \(child.runID) \(child.workflow) (\(child.displayStatus))")
         }
-        // Messages its steps sent to other runs (`context.send(_:to:)`), as their inboxes hold them.
-        let sent = try journal.rows("SELECT run_id, inbox_seq, name, event_seq FROM messages WHERE sender = ? ORDER BY sent_at, run_id, inbox_seq",
-                                    ["run \(id)"])
-        for message in sent.records {
+        // Messages its steps sent to other runs (`context.send(_:to:)`), as their inboxes hold them (the SQLite
+        // journal's `messages` view; the PostgreSQL journal's views are still to come).
+        let sent = try (journal as? ReadOnlyJournal)?.rows(
+            "SELECT run_id, inbox_seq, name, event_seq FROM messages WHERE sender = ? ORDER BY sent_at, run_id, inbox_seq", ["run \(id)"])
+        for message in sent?.records ?? [] {
             let taken = message["event_seq"].flatMap { $0 == .null ? nil : "journaled there as seq \($0.text)" } ?? "not taken yet"
             output.line("  sent         \(message["name"]?.text ?? "") to run \(message["run_id"]?.text ?? "") (inbox \(message["inbox_seq"]?.text ?? ""); \(taken))")
         }

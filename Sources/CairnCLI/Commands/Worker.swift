@@ -48,7 +48,7 @@ struct Worker: CairnSubcommand {
             action.__sigaction_handler.sa_handler = { _ in stoppedBeforeStart.store(true, ordering: .relaxed) }
             sigaction(number, &action, nil)
         }
-        let worker = try RunWorker.forCommand(environment, label: "cairn.worker", concurrency: concurrency, poll: poll.duration)
+        let worker = try await RunWorker.forCommand(environment, label: "cairn.worker", concurrency: concurrency, poll: poll.duration)
         let group = ServiceGroup(configuration: .init(services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: worker.logger))
         try await group.run()
         worker.logger.info("worker stopped")

@@ -1,7 +1,8 @@
 public import Cairn
 
-/// What a domain adds to the SQLite journal: its tables (migrations applied after the journal's own,
-/// tracked by the same migrator), the documented views it creates, and the checks `cairn db check` runs.
+/// What a domain adds to the journal: its tables (migrations applied after the journal's own, tracked by the same
+/// migrator — SQLite's, and PostgreSQL's when it has them), the documented views it creates, and the checks
+/// `cairn db check` runs.
 ///
 /// ## Usage
 /// ```swift
@@ -13,13 +14,17 @@ public struct JournalExtension: Sendable {
     /// The domain's name; every migration identifier starts with it (`inventory/0001_ledger`).
     public let name: String
     public let migrations: [SchemaMigration]
+    /// The same tables on a PostgreSQL journal (`Migrations/postgres-<domain>/`); none when the domain is SQLite's only.
+    public let postgresMigrations: [SchemaMigration]
     public let views: [JournalView]
     public let checks: [JournalCheck]
 
-    public init(name: String, migrations: [SchemaMigration], views: [JournalView] = [], checks: [JournalCheck] = []) {
-        precondition(migrations.allSatisfy { $0.domain == name }, "every migration of domain '\(name)' is named '\(name)/NNNN_…'")
+    public init(name: String, migrations: [SchemaMigration], postgresMigrations: [SchemaMigration] = [], views: [JournalView] = [],
+                checks: [JournalCheck] = []) {
+        precondition((migrations + postgresMigrations).allSatisfy { $0.domain == name }, "every migration of domain '\(name)' is named '\(name)/NNNN_…'")
         self.name = name
         self.migrations = migrations
+        self.postgresMigrations = postgresMigrations
         self.views = views
         self.checks = checks
     }

@@ -1,21 +1,19 @@
-import CairnPostgres
+public import CairnPostgres
 import Foundation
 import Logging
-import PostgresNIO
-import Testing
+public import PostgresNIO
+public import Testing
 
-let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-/// The PostgreSQL server the tests use: `CAIRN_TEST_POSTGRES`, a URL to a database the tests may create databases
+/// The PostgreSQL server the tests use (both test targets, through this support module): `CAIRN_TEST_POSTGRES`, a URL to a database the tests may create databases
 /// from (`.ci/run` starts a throw-away cluster and sets it; see `Scripts/postgres.sh`).
-enum PostgresServer {
-    static let url = ProcessInfo.processInfo.environment["CAIRN_TEST_POSTGRES"].flatMap { $0.isEmpty ? nil : $0 }
+public enum PostgresServer {
+    public static let url = ProcessInfo.processInfo.environment["CAIRN_TEST_POSTGRES"].flatMap { $0.isEmpty ? nil : $0 }
 
     /// Why the PostgreSQL tests did not run, printed with each skipped test.
-    static let skipReason: Comment = "CAIRN_TEST_POSTGRES is not set: no PostgreSQL server to test against (`source Scripts/postgres.sh start` starts one, as .ci/run does)"
+    public static let skipReason: Comment = "CAIRN_TEST_POSTGRES is not set: no PostgreSQL server to test against (`source Scripts/postgres.sh start` starts one, as .ci/run does)"
 
     /// A new, empty database on the server, dropped after `body`.
-    static func withFreshDatabase<T>(_ body: (PostgresLocation) async throws -> T) async throws -> T {
+    public static func withFreshDatabase<T>(_ body: (PostgresLocation) async throws -> T) async throws -> T {
         let server = try PostgresLocation(try #require(url))
         let name = "cairn_t_\(UInt64.random(in: 0...UInt64.max))"
         try await admin(server) { try await $0.query("CREATE DATABASE \(unescaped: name)", logger: logger) }
@@ -31,13 +29,13 @@ enum PostgresServer {
 
     /// Runs `body` over a connection of its own to `location`.
     @discardableResult
-    static func admin<T>(_ location: PostgresLocation, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+    public static func admin<T>(_ location: PostgresLocation, _ body: (PostgresConnection) async throws -> T) async throws -> T {
         let connection = try await PostgresConnection.connect(configuration: location.testConfiguration, id: 1, logger: logger)
         defer { Task { try? await connection.close() } }
         return try await body(connection)
     }
 
-    static let logger = Logger(label: "cairn.postgres.tests")
+    public static let logger = Logger(label: "cairn.postgres.tests")
 }
 
 extension PostgresLocation {

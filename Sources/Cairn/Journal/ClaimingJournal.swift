@@ -1,0 +1,26 @@
+public import Foundation
+
+/// A journal workers claim runs from (`cairn worker`): shared by processes, woken by each other's commits.
+public protocol ClaimingJournal: LeasingJournal, InspectableJournal, CancelRequestingJournal, ChangeWaitingJournal {
+    /// This process's identity as a lease owner.
+    var owner: String { get }
+    /// The runs a worker may claim now, up to `limit`, and when the next waiting one falls due. Claiming is a fenced
+    /// takeover: of two workers that get the same run, one drives it. A journal may take the runs' leases as it
+    /// lists them (PostgreSQL does, in the same statement), or leave that to the takeover (SQLite).
+    func claimableRuns(limit: Int) async throws -> ClaimableRuns
+}
+
+/// What a worker may take over.
+public struct ClaimableRuns: Sendable {
+    /// Unfinished runs no live process owns that have something to do now, oldest first: runs interrupted or whose
+    /// owner died (their lease expired, or their owner is provably gone), runs no one drove yet, and waiting runs with
+    /// an event in their inbox or a timer due.
+    public let runs: [(runID: RunID, workflow: String)]
+    /// The earliest time a waiting run no one owns falls due, after now: when to look again.
+    public let nextWake: Date?
+
+    public init(runs: [(runID: RunID, workflow: String)], nextWake: Date?) {
+        self.runs = runs
+        self.nextWake = nextWake
+    }
+}

@@ -1,0 +1,56 @@
+public import Cairn
+import Foundation
+import Logging
+import PostgresNIO
+import Synchronization
+
+extension PostgresJournal: ClaimingJournal {
+    /// Claims up to `limit` runnable runs in one statement: the candidates are locked with `FOR UPDATE SKIP LOCKED`
+    /// (two workers never wait on, nor both take, the same run), and each gets this journal's lease at the next epoch
+    /// in the same transaction, expiry by the server's clock. The engine's takeover then finds its own live lease.
+    public func claimableRuns(limit: Int) async throws -> ClaimableRuns {
+        let (owner, ttl) = (owner, leaseTTL.seconds)
+        let (claimed, next) = try await transaction { [logger] connection in
+            let claimed = try await connection.rows("""
+                WITH candidate AS (
+                    SELECT run.run_id, run.workflow FROM run LEFT JOIN lease USING (run_id)
+                    WHERE run.finished_at IS NULL AND run.status IN ('pending', 'running', 'waiting')
+                      AND (lease.expires_at IS NULL OR lease.expires_at <= now())
+                      AND (run.status <> 'waiting' OR run.wake_at <= now()
+                           OR EXISTS (SELECT 1 FROM inbox WHERE inbox.run_id = run.run_id
+                                        AND NOT EXISTS (SELECT 1 FROM event WHERE event.run_id = inbox.run_id AND event.inbox_seq = inbox.seq)))
+                    ORDER BY run.created_at LIMIT \(limit)
+                    FOR UPDATE OF run SKIP LOCKED
+                ), leased AS (
+                    INSERT INTO lease (run_id, owner, epoch, expires_at)
+                    SELECT run_id, \(owner), 1, now() + make_interval(secs => \(ttl)) FROM candidate
+                    ON CONFLICT (run_id) DO UPDATE SET owner = excluded.owner, epoch = lease.epoch + 1, expires_at = excluded.expires_at,
+                        cancel_requested = false
+                    WHERE lease.expires_at <= now()
+                    RETURNING run_id, epoch
+                )
+                SELECT leased.run_id, leased.epoch, candidate.workflow FROM leased JOIN candidate USING (run_id)
+                """, logger: logger).map { row in (RunID(try row["run_id", as: UUID.self]), try row["epoch", as: Int.self], try row["workflow", as: String.self]) }
+            let next = try await connection.rows("""
+                SELECT min(run.wake_at) AS next FROM run LEFT JOIN lease USING (run_id)
+                WHERE run.status = 'waiting' AND run.wake_at > now() AND (lease.expires_at IS NULL OR lease.expires_at <= now())
+                """, logger: logger).first?["next", as: Date?.self] ?? nil
+            return (claimed, next)
+        }
+        held.withLock { held in for (run, epoch, _) in claimed { held[run] = epoch } }
+        return ClaimableRuns(runs: claimed.map { ($0.0, $0.2) }, nextWake: next)
+    }
+
+    /// Returns after any process makes a run runnable (its `NOTIFY`), or once `limit` passes, or at once when the
+    /// task is cancelled.
+    public func waitForChange(upTo limit: Duration) async {
+        await changes.next(upTo: limit)
+    }
+}
+
+extension PostgresConnection {
+    /// Tells the workers listening that a run may be runnable now; sent when the transaction commits.
+    func notifyRunnable(logger: Logger) async throws {
+        try await execute("SELECT pg_notify('\(unescaped: ChangeNotifications.channel)', '') AS sent", logger: logger)
+    }
+}
