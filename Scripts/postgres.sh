@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A throw-away PostgreSQL cluster for the tests, under .build/postgres, on a free loopback port, with a password.
-#   source Scripts/postgres.sh start   # installs Debian's postgresql when missing, starts the cluster, exports CAIRN_TEST_POSTGRES
-#   Scripts/postgres.sh stop           # stops it (its files stay under .build/postgres until the next start)
+#   eval "$(Scripts/postgres.sh start)"   # installs Debian's postgresql when missing, starts the cluster, sets CAIRN_TEST_POSTGRES
+#   Scripts/postgres.sh stop              # stops it (its files stay under .build/postgres until the next start)
+# `start` prints the one line to evaluate on stdout, and what it did on stderr.
 # initdb refuses to run as root: as root, the cluster belongs to the `postgres` user the Debian package creates.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -18,7 +19,7 @@ pg_bin() {
 
 start() {
     if ! pg_bin > /dev/null; then
-        echo "installing: postgresql"
+        echo "installing: postgresql" >&2
         apt-get update -qq
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql > /dev/null
     fi
@@ -35,8 +36,8 @@ start() {
     port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     as_owner "$bin/pg_ctl" -D "$cluster/data" -l "$cluster/server.log" -w -o "-p $port -k $cluster/sockets -c listen_addresses=127.0.0.1 -c fsync=on" start > /dev/null
     PGPASSWORD="$password" "$bin/createdb" -h 127.0.0.1 -p "$port" -U cairn cairn_test
-    export CAIRN_TEST_POSTGRES="postgres://cairn:$password@127.0.0.1:$port/cairn_test"
-    echo "postgresql: a throw-away cluster on 127.0.0.1:$port ($("$bin/postgres" --version)), data under .build/postgres"
+    echo "postgresql: a throw-away cluster on 127.0.0.1:$port ($("$bin/postgres" --version)), data under .build/postgres" >&2
+    echo "export CAIRN_TEST_POSTGRES='postgres://cairn:$password@127.0.0.1:$port/cairn_test'"
 }
 
 stop() {
@@ -48,5 +49,5 @@ stop() {
 case "${1:-}" in
     start) start ;;
     stop) stop ;;
-    *) echo "usage: source Scripts/postgres.sh start | Scripts/postgres.sh stop"; exit 64 ;;
+    *) echo "usage: eval \"\$(Scripts/postgres.sh start)\" | Scripts/postgres.sh stop" >&2; exit 64 ;;
 esac

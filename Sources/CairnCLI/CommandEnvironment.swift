@@ -197,9 +197,25 @@ public struct Output: Sendable {
         write(text)
     }
 
-    /// Prints text exactly, with no newline added (a document written in pieces).
+    /// Prints text exactly, with no newline added (a document written in pieces). When the reader went away
+    /// (`cairn show … | head`), the process ends as a pipe writer does, by SIGPIPE — also when a library it uses
+    /// (NIO, for PostgreSQL) ignores that signal, which would otherwise turn the failed write into a crash.
     func piece(_ text: String) {
-        FileHandle.standardOutput.write(Data(text.utf8))
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { Foundation.write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+            if written > 0 {
+                bytes = bytes.dropFirst(written)
+            } else if written < 0, errno == EINTR {
+                continue
+            } else {
+                if errno == EPIPE {
+                    signal(SIGPIPE, SIG_DFL)
+                    raise(SIGPIPE)
+                }
+                return
+            }
+        }
     }
 
     private func write(_ text: String) {

@@ -84,6 +84,9 @@ public final class PostgresJournal: Sendable {
         }
         guard let error = error as? PSQLError else { return String(describing: error) }
         if let message = error.serverInfo?[.message] { return message }
+        if error.code == .authMechanismRequiresPassword {
+            return "the server asks for a password: give it in the URL, in PGPASSWORD, or in the file CAIRN_DB_PASSWORD_FILE names"
+        }
         guard let underlying = error.underlying else { return error.code.description }
         let text = String(describing: underlying)
         if text.contains("Connection refused") { return "nothing accepts connections on \(location.host):\(location.port); is the server running?" }

@@ -10,7 +10,7 @@ public enum PostgresServer {
     public static let url = ProcessInfo.processInfo.environment["CAIRN_TEST_POSTGRES"].flatMap { $0.isEmpty ? nil : $0 }
 
     /// Why the PostgreSQL tests did not run, printed with each skipped test.
-    public static let skipReason: Comment = "CAIRN_TEST_POSTGRES is not set: no PostgreSQL server to test against (`source Scripts/postgres.sh start` starts one, as .ci/run does)"
+    public static let skipReason: Comment = "CAIRN_TEST_POSTGRES is not set: no PostgreSQL server to test against (`eval \"$(Scripts/postgres.sh start)\"` starts one, as .ci/run does)"
 
     /// A new, empty database on the server, dropped after `body`.
     public static func withFreshDatabase<T>(_ body: (PostgresLocation) async throws -> T) async throws -> T {

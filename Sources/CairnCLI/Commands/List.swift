@@ -73,12 +73,14 @@ struct List: CairnSubcommand {
         let output = environment.output
         if output.json { return output.json(page.runs) }
         guard !page.runs.isEmpty else { return output.line(page.total == 0 ? "no runs" : "no runs on this page (\(page.total) in all)") }
+        // Which process (which worker) drives each run, when any on the page is driven now.
+        let owned = page.runs.contains { $0.finishedAt == nil && !$0.interrupted && $0.owner != nil }
         let rows = page.runs.map { run in
             [run.runID.description, run.workflow + (run.originRunID.map { " (fork of \($0.description.prefix(8)))" } ?? ""),
              run.displayStatus, Self.time(run.createdAt),
-             DurationText.of(run)]
+             DurationText.of(run)] + (owned ? [run.finishedAt == nil && !run.interrupted ? run.owner ?? "" : ""] : [])
         }
-        output.table(Table(header: ["RUN", "WORKFLOW", "STATUS", "STARTED", "DURATION"], rows: rows), statusColumn: 2)
+        output.table(Table(header: ["RUN", "WORKFLOW", "STATUS", "STARTED", "DURATION"] + (owned ? ["OWNER"] : []), rows: rows), statusColumn: 2)
         let shown = offset + page.runs.count
         if shown < page.total { output.line("\(page.total - shown) more; see them with --offset \(shown)") }
     }
