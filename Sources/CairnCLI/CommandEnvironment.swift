@@ -46,6 +46,9 @@ public struct CommandEnvironment {
         }
     }
 
+    /// Whether the journal is a PostgreSQL database rather than a file.
+    var isPostgres: Bool { postgres != nil }
+
     /// The journal's path, for messages (a URL with its password redacted).
     public var journalPath: String { postgres?.description ?? options.databasePath }
 

@@ -57,7 +57,7 @@ struct PostgresCommitTransaction: CommitTransaction {
         return out
     }
 
-    private static func bindings(_ values: [SQLValue]) throws -> PostgresBindings {
+    static func bindings(_ values: [SQLValue]) throws -> PostgresBindings {
         var bindings = PostgresBindings()
         for value in values {
             switch value {

@@ -10,13 +10,22 @@ extension PostgresJournal: LeasingJournal, InspectableJournal, CancelRequestingJ
     /// Appends `records` in one transaction, fenced: an append to a run is refused (`lease-lost`) unless this
     /// journal holds the run's lease at the epoch it took, checked inside the transaction.
     public func append(_ records: [JournalRecord], for run: RunID) async throws {
+        try await append(records, for: run, copying: false)
+    }
+
+    /// Appends records another journal holds already (`cairn db copy`): see ``PostgresRecordWriter/copying``.
+    package func appendCopied(_ records: [JournalRecord], for run: RunID) async throws {
+        try await append(records, for: run, copying: true)
+    }
+
+    private func append(_ records: [JournalRecord], for run: RunID, copying: Bool) async throws {
         let epoch = held.withLock { $0[run] }
         let (owner, ttl, logger) = (owner, leaseTTL.seconds, logger)
         let successor = Self.successor(in: records)
         try await transaction { connection in
-            let writer = PostgresRecordWriter(connection: connection, run: run, logger: logger)
+            let writer = PostgresRecordWriter(connection: connection, run: run, logger: logger, copying: copying)
             if case .runStarted = records.first {
-                try await Self.start(records, of: run, on: connection, owner: owner, ttl: ttl, logger: logger)
+                try await Self.start(records, of: run, on: connection, owner: owner, ttl: ttl, copying: copying, logger: logger)
             } else {
                 if records.contains(where: { if case .runStarted = $0 { true } else { false } }) {
                     throw CairnError(.runExists, "run \(run) exists already: resume it, or start with another id")
@@ -36,7 +45,8 @@ extension PostgresJournal: LeasingJournal, InspectableJournal, CancelRequestingJ
             }
             // A run that continued as new: its successor starts in the same transaction, its lease ours.
             if let successor {
-                try await Self.start([.runStarted(successor)], of: successor.runID, on: connection, owner: owner, ttl: ttl, logger: logger)
+                try await Self.start([.runStarted(successor)], of: successor.runID, on: connection, owner: owner, ttl: ttl, copying: copying,
+                                     logger: logger)
             }
             CrashPoint.reach("before-commit")
         }
@@ -47,12 +57,12 @@ extension PostgresJournal: LeasingJournal, InspectableJournal, CancelRequestingJ
 
     /// Writes a new run's first records and its lease (epoch 1, `owner`'s).
     private static func start(_ records: [JournalRecord], of run: RunID, on connection: PostgresConnection, owner: String, ttl: Double,
-                              logger: Logger) async throws {
+                              copying: Bool = false, logger: Logger) async throws {
         let starts = records.filter { if case .runStarted = $0 { true } else { false } }.count
         if try await exists(run, on: connection, logger: logger) || starts > 1 {
             throw CairnError(.runExists, "run \(run) exists already: resume it, or start with another id")
         }
-        try await PostgresRecordWriter(connection: connection, run: run, logger: logger).write(records, from: 1)
+        try await PostgresRecordWriter(connection: connection, run: run, logger: logger, copying: copying).write(records, from: 1)
         try await connection.execute("""
             INSERT INTO lease (run_id, owner, epoch, expires_at) VALUES (\(run.uuid), \(owner), 1, now() + make_interval(secs => \(ttl)))
             """, logger: logger)

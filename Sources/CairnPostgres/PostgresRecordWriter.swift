@@ -9,6 +9,10 @@ struct PostgresRecordWriter {
     let connection: PostgresConnection
     let run: RunID
     let logger: Logger
+    /// Writing records another journal holds already (`cairn db copy`): each says what happened as it was (a
+    /// takeover's owner and epoch), and what they did to other runs (a child's end in its parent's inbox) is copied
+    /// with those runs, not done again.
+    var copying = false
 
     private var id: UUID { run.uuid }
 
@@ -70,7 +74,8 @@ struct PostgresRecordWriter {
         case .runResumed(let resumed):
             // The takeover, for audits: who owns the run from here, under which lease epoch.
             let lease = try await connection.rows("SELECT owner, epoch FROM lease WHERE run_id = \(id)", logger: logger).first
-            let detail = try lease.map { ResumeDetail(owner: try $0["owner"], epoch: try $0["epoch", as: Int.self]) }
+            var detail = try lease.map { ResumeDetail(owner: try $0["owner"], epoch: try $0["epoch", as: Int.self]) }
+            if copying { detail = resumed.owner.map { ResumeDetail(owner: $0, epoch: resumed.epoch ?? 0) } }
             // A fixed binary reopening a dead letter (RunFinished.isDeadLetter): the run is running again.
             try await execute("""
                 UPDATE run SET status = 'running', result = NULL, error = NULL, finished_at = NULL
@@ -84,7 +89,7 @@ struct PostgresRecordWriter {
                     finished_at = \(finished.at), wake_at = NULL
                 WHERE run_id = \(id)
                 """)
-            try await reportEnd(finished)
+            if !copying { try await reportEnd(finished) }
             try await log(position, .runFinished, detail: finished.status.rawValue, at: finished.at)
         }
     }
@@ -105,7 +110,7 @@ struct PostgresRecordWriter {
         try await log(position, .runStarted, detail: try detail.map { try json($0) }, at: started.at)
         try await insert(started.start, position: position, at: started.at)
         try await insert(started.store, position: position)
-        if status == .pending { try await connection.notifyRunnable(logger: logger) }  // no one drives it yet: a worker claims it
+        if status == .pending, !copying { try await connection.notifyRunnable(logger: logger) }  // no one drives it yet: a worker claims it
     }
 
     private func writeFinish(_ finish: ExecutionFinished, at position: Int) async throws {
@@ -135,7 +140,8 @@ struct PostgresRecordWriter {
                 guard try await connection.rows("SELECT 1 AS found FROM run WHERE run_id = \(started.runID.uuid)", logger: logger).isEmpty else {
                     throw CairnError.startsExistingRun(started.runID)
                 }
-                try await PostgresRecordWriter(connection: connection, run: started.runID, logger: logger).writeStart(started, status: .pending, at: 1)
+                try await PostgresRecordWriter(connection: connection, run: started.runID, logger: logger, copying: copying)
+                    .writeStart(started, status: .pending, at: 1)
             }
         } catch let error as CairnError {
             throw CommitEffectError(executionID: finish.executionID, attempt: finish.attempt, step: finish.step, reason: error.message)

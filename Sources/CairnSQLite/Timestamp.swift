@@ -40,7 +40,7 @@ public enum Timestamp {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    static func date(_ text: String) throws -> Date {
+    public static func date(_ text: String) throws -> Date {
         try Date(text, strategy: style)
     }
 

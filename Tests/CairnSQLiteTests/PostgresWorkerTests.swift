@@ -5,17 +5,16 @@ import PostgresNIO
 import PostgresTestSupport
 import Testing
 
-/// `cairn worker` on a PostgreSQL journal, with real processes: a run killed mid-way (SIGKILL at a chosen commit)
-/// is claimed by one of two workers once its lease expires, fenced at a higher epoch, and completes with every
-/// decision once — in the journal and in the ledger, which the run's commits wrote on the same server.
-@Suite("PostgreSQL: workers", .enabled(if: PostgresServer.url != nil, PostgresServer.skipReason), .timeLimit(.minutes(3)))
+/// `cairn worker` and `cairn db copy` on a PostgreSQL journal, with real processes: a run killed mid-way (SIGKILL at
+/// a chosen commit) is claimed by one of two workers once its lease expires, fenced at a higher epoch, and completes
+/// with every decision once — in the journal and in the ledger, which the run's commits wrote on the same server; an
+/// SQLite journal copied over is whole, and a worker there finishes what had not ended.
+@Suite("PostgreSQL: workers and copies", .enabled(if: PostgresServer.url != nil, PostgresServer.skipReason), .timeLimit(.minutes(3)))
 struct PostgresWorkerTests {
     @Test("a run killed mid-way is claimed by one of two workers at a higher epoch and completes, each decision once in the ledger")
     func killedRunIsClaimed() async throws {
         try await PostgresServer.withFreshDatabase { location in
-            // The children get the URL without the password, and the password from PGPASSWORD.
-            let url = "postgres://\(location.user)@\(location.host):\(location.port)/\(location.database)"
-            let password = URLComponents(string: PostgresServer.url ?? "")?.password ?? ""
+            let (url, password) = Self.url(of: location)
             let id = RunID().description
             let input = #"{"sku": "Apple", "cycles": 4, "delayMs": 200, "seed": 5}"#
             let crashed = try spawnCairn(["run", "complex-feedback-monitor", "--db", url, "--id", id, "--input", input, "--lease-ttl", "2"],
@@ -58,6 +57,68 @@ struct PostgresWorkerTests {
             #expect(reruns == 0)
             #expect(!takeovers.isEmpty && takeovers.allSatisfy { $0 >= 2 }, "takeovers at epochs \(takeovers)")
         }
+    }
+
+    @Test("db copy moves every run, record, inbox row and ledger row into an empty PostgreSQL journal, the file untouched; a worker there finishes what had not ended")
+    func copyThenFinish() async throws {
+        try await PostgresServer.withFreshDatabase { location in
+            let (url, password) = Self.url(of: location)
+            let directory = try TemporaryDirectory()
+            let db = directory.path("src.sqlite")
+            let done = try await cairn(["run", "feedback-monitor", "--db", db, "--input", #"{"sku": "Apple", "cycles": 2, "delayMs": 0, "seed": 3}"#])
+            #expect(done.status == 0, "\(done.stderr)")
+            // A run waiting for approval, the answer in its inbox and not yet journaled.
+            let waitID = RunID().description
+            let waiting = try spawnCairn(["run", "feedback-monitor", "--db", db, "--id", waitID,
+                                          "--input", #"{"sku": "Pear", "cycles": 1, "delayMs": 0, "seed": 7, "approveOver": 5}"#])
+            #expect(await waiting.stderrUntil("is waiting for step") != nil)
+            waiting.signal(SIGINT)
+            _ = await waiting.finish()
+            let sent = try await cairn(["send", waitID, "inventory.approval", "--payload", #"{"approved": true, "by": "ada"}"#, "--db", db])
+            #expect(sent.status == 0, "\(sent.stderr)")
+            // A run killed mid-way.
+            let crashID = RunID().description
+            let crashed = try spawnCairn(["run", "complex-feedback-monitor", "--db", db, "--id", crashID, "--lease-ttl", "1",
+                                          "--input", #"{"sku": "Fig", "cycles": 4, "delayMs": 0, "seed": 5}"#], environment: ["CAIRN_CRASH_AT": "after-commit:6"])
+            #expect(await crashed.finish().killedBySignal)
+            let files = [db, db + "-wal"].filter { FileManager.default.fileExists(atPath: $0) }
+            let before = try files.map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
+
+            let copy = try await cairn(["db", "copy", "--from", db, "--to", url, "--json"], environment: ["PGPASSWORD": password])
+            #expect(copy.status == 0, "\(copy.stderr)")
+            let report = JSONValue(json: Data(copy.stdout.utf8))
+            #expect(report?["runs"] == .integer(3) && report?["inboxRows"] == .integer(1) && report?["runsChecked"] == .integer(3), "\(copy.stdout)")
+            guard case .integer(let tablesChecked)? = report?["tablesChecked"] else {
+                Issue.record("no tablesChecked: \(copy.stdout)")
+                return
+            }
+            #expect(tablesChecked >= 9 && report?["tables"]?["ledger_entry"] != nil, "\(copy.stdout)")
+            #expect(try files.map { try Data(contentsOf: URL(fileURLWithPath: $0)) } == before, "the copy changed the file it read")
+            let again = try await cairn(["db", "copy", "--from", db, "--to", url], environment: ["PGPASSWORD": password])
+            #expect(again.status == 65 && again.stderr.contains("holds 3 run(s) already"), "\(again.stderr)")
+
+            let worker = try spawnCairn(["worker", "--db", url, "--poll", "0.2"], environment: ["PGPASSWORD": password])
+            let deadline = ContinuousClock.now + .seconds(60)
+            while ContinuousClock.now < deadline {
+                let statuses = [try await Self.status(of: waitID, in: location), try await Self.status(of: crashID, in: location)]
+                if statuses.allSatisfy({ $0 == "completed" }) { break }
+                try await Task.sleep(for: .milliseconds(100))  // polling the journal for the worker's outcome
+            }
+            worker.signal(SIGTERM)
+            #expect(await worker.finish().status == 0)
+            let ledger = try await PostgresServer.admin(location) { connection in
+                try await connection.query("SELECT run_id, decision, COALESCE(approved_by, '') FROM ledger_entry ORDER BY entry_id",
+                                           logger: PostgresServer.logger)
+                    .decode((String, String, String).self).reduce(into: [(String, String, String)]()) { $0.append($1) }
+            }
+            #expect(ledger.filter { $0.0 == waitID }.map { "\($0.1) \($0.2)" } == ["order ada"])
+            #expect(ledger.filter { $0.0 == crashID }.map(\.1) == (try await CrashTests().referenceDecisions("complex-feedback-monitor", cycles: 4, seed: 5)))
+        }
+    }
+
+    /// The URL children get (no password in it) and the password they get from PGPASSWORD.
+    static func url(of location: PostgresLocation) -> (url: String, password: String) {
+        ("postgres://\(location.user)@\(location.host):\(location.port)/\(location.database)", URLComponents(string: PostgresServer.url ?? "")?.password ?? "")
     }
 
     static func status(of run: String, in location: PostgresLocation) async throws -> String? {

@@ -1,12 +1,13 @@
 import ArgumentParser
 import Cairn
+import CairnPostgres
 import CairnSQLite
 import Foundation
 
 struct Db: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Look after the journal file: its status, a consistency check, a backup, migrations, retention.",
-        subcommands: [Status.self, Check.self, Backup.self, Migrate.self, Prune.self]
+        subcommands: [Status.self, Check.self, Backup.self, Migrate.self, Prune.self, Copy.self]
     )
 
     struct Status: CairnSubcommand {
@@ -183,7 +184,9 @@ struct Db: AsyncParsableCommand {
 
         func run(in environment: CommandEnvironment) async throws {
             _ = try await environment.journal()
-            let applied = JournalMigrator.knownMigrations(CairnCLI.journalExtensions)
+            let applied = environment.isPostgres
+                ? (PostgresMigrations.all + CairnCLI.journalExtensions.flatMap(\.postgresMigrations)).map(\.identifier)
+                : JournalMigrator.knownMigrations(CairnCLI.journalExtensions)
             if environment.output.json {
                 environment.output.json(Document(path: environment.journalPath, migrations: applied))
             } else {
