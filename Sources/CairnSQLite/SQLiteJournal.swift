@@ -276,8 +276,14 @@ public final class SQLiteJournal: LeasingJournal, InspectableJournal, CancelRequ
             defer { held = [:] }
             return held
         }
+        guard !held.isEmpty else { return }
+        // A connection of its own, waiting two seconds at most for SQLite's lock: the pool's writer may be busy with
+        // the run this process abandons, and a process told twice to stop must not stand (the lease expires anyway).
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(2)
+        guard let queue = try? DatabaseQueue(path: path, configuration: configuration) else { return }
         for (run, epoch) in held {
-            try? pool.write { db in try Self.expireLease(db, run: run, owner: owner, epoch: epoch) }
+            try? queue.write { db in try Self.expireLease(db, run: run, owner: owner, epoch: epoch) }
         }
     }
 
