@@ -38,7 +38,7 @@ struct RunWorker: Service {
                 } catch {
                     logger.error("looking for runs to claim failed: \(error)")
                 }
-                let untilWake = nextWake.map { Duration.seconds(max(0, $0.timeIntervalSinceNow)) } ?? poll
+                let untilWake = nextWake.map { Duration.seconds(max(0, $0.timeIntervalSinceNow) + 0.01) } ?? poll  // just after it falls due
                 await journal.waitForChange(upTo: min(poll, untilWake))
             }
         }

@@ -31,14 +31,30 @@ extension PostgresJournal: ClaimingJournal {
                 )
                 SELECT leased.run_id, leased.epoch, candidate.workflow FROM leased JOIN candidate USING (run_id)
                 """, logger: logger).map { row in (RunID(try row["run_id", as: UUID.self]), try row["epoch", as: Int.self], try row["workflow", as: String.self]) }
+            // When to look again: a waiting run's timer, or another worker's lease running out — so a worker that died is
+            // taken over as its lease expires, not at the next poll (no commit, hence no NOTIFY, says it died).
             let next = try await connection.rows("""
-                SELECT min(run.wake_at) AS next FROM run LEFT JOIN lease USING (run_id)
-                WHERE run.status = 'waiting' AND run.wake_at > now() AND (lease.expires_at IS NULL OR lease.expires_at <= now())
+                SELECT min(next) AS next FROM (
+                    SELECT run.wake_at AS next FROM run LEFT JOIN lease USING (run_id)
+                    WHERE run.status = 'waiting' AND run.wake_at > now() AND (lease.expires_at IS NULL OR lease.expires_at <= now())
+                    UNION ALL
+                    SELECT lease.expires_at FROM lease JOIN run USING (run_id)
+                    WHERE run.finished_at IS NULL AND run.status <> 'waiting' AND lease.expires_at > now() AND lease.owner <> \(owner)
+                ) AS due
                 """, logger: logger).first?["next", as: Date?.self] ?? nil
             return (claimed, next)
         }
         held.withLock { held in for (run, epoch, _) in claimed { held[run] = epoch } }
         return ClaimableRuns(runs: claimed.map { ($0.0, $0.2) }, nextWake: next)
+    }
+
+    public func enqueue(_ started: RunStarted) async throws {
+        try await transaction { [logger] connection in
+            guard try await connection.rows("SELECT 1 AS found FROM run WHERE run_id = \(started.runID.uuid)", logger: logger).isEmpty else {
+                throw CairnError(.runExists, "run \(started.runID) exists already: resume it, or start with another id")
+            }
+            try await PostgresRecordWriter(connection: connection, run: started.runID, logger: logger).writeStart(started, status: .pending, at: 1)
+        }
     }
 
     /// Returns after any process makes a run runnable (its `NOTIFY`), or once `limit` passes, or at once when the

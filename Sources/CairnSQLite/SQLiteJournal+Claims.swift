@@ -27,6 +27,15 @@ extension SQLiteJournal: ClaimingJournal {
         }
     }
 
+    public func enqueue(_ started: RunStarted) async throws {
+        try await committer.submit { db in
+            guard try Row.fetchOne(db, sql: "SELECT 1 FROM run WHERE run_id = ?", arguments: [started.runID.description]) == nil else {
+                throw CairnError(.runExists, "run \(started.runID) exists already: resume it, or start with another id")
+            }
+            try JournalWriter(db: db, run: started.runID).writeStart(started, status: .pending, at: 1)
+        }
+    }
+
     /// Returns after the next commit to the journal by any process (seen within ``JournalChangeTicker/tick``), or
     /// once `limit` passes, or at once when the task is cancelled.
     public func waitForChange(upTo limit: Duration) async {

@@ -75,6 +75,26 @@ struct WorkerTests {
         }
     }
 
+    @Test("run --detach journals the run as pending and returns; a worker claims and completes it; --timeout with it is refused")
+    func detachedRunsGoToWorkers() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("queue.sqlite")
+        let id = RunID().description
+        let queued = try await cairn(["run", "feedback-monitor", "--detach", "--db", path, "--id", id,
+                                      "--input", #"{"sku": "Apple", "cycles": 2, "delayMs": 0, "seed": 2}"#])
+        #expect(queued.status == 0 && queued.stdout.contains("is pending: a worker claims it"), "\(queued.stdout)\(queued.stderr)")
+        #expect(status(path, id) == "pending" && journalLength(path, run: id) == 1, "nothing ran in the process that queued it")
+        let worker = try spawnCairn(["worker", "--db", path, "--poll", "0.05"])
+        try await waitUntil("the queued run completed", limit: .seconds(30)) { status(path, id) == "completed" }
+        worker.signal(SIGTERM)
+        #expect(await worker.finish().status == 0)
+        let decisions = try checkJournal(path, run: id, cycles: 2)
+        let reference = try await Engine().run(FeedbackMonitor(), input: MonitorInput(sku: "Apple", cycles: 2, delayMs: 0, seed: 2))
+        #expect(decisions == reference.decisions.map { $0.decision == .good ? "order" : "clear" })
+        let refused = try await cairn(["run", "hello", "--detach", "--timeout", "3", "--db", path])
+        #expect(refused.status == 64 && refused.stderr.contains("--timeout is not taken with --detach"))
+    }
+
     @Test("a worker refuses a journal newer than the binary (exit 4) and a file that is not a journal, with one sentence")
     func badJournals() async throws {
         let directory = try TemporaryDirectory()

@@ -8,6 +8,9 @@ public protocol ClaimingJournal: LeasingJournal, InspectableJournal, CancelReque
     /// takeover: of two workers that get the same run, one drives it. A journal may take the runs' leases as it
     /// lists them (PostgreSQL does, in the same statement), or leave that to the takeover (SQLite).
     func claimableRuns(limit: Int) async throws -> ClaimableRuns
+    /// Journals a run that no process drives yet (`pending`), for a worker to claim: `cairn run --detach`.
+    /// - Throws: `run-exists` when the journal has a run of that id.
+    func enqueue(_ started: RunStarted) async throws
 }
 
 /// What a worker may take over.

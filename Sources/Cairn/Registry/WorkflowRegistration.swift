@@ -36,6 +36,9 @@ public struct WorkflowRegistration: Sendable {
     let drive: @Sendable (Engine, RunStarted) async throws -> AnyRunHandle
     /// The first record of a run started by a commit of another run (a published event as its input).
     let beginning: @Sendable (_ input: Data, _ id: RunID, _ parent: ParentLink, _ at: Date) throws -> RunStarted
+    /// The start of a run of `input` (JSON) that no process drives yet, validated, for a worker to claim
+    /// (``ClaimingJournal/enqueue(_:)``, `cairn run --detach`).
+    public let queued: @Sendable (_ input: Data, _ id: RunID, _ at: Date) throws -> RunStarted
 
     /// Checks that `payload` is an event named `name` that the workflow's runs accept from outside.
     /// - Throws: ``CairnError`` `invalid-input`: the workflow does not accept the name (listing those it does),
@@ -71,6 +74,11 @@ public struct WorkflowRegistration: Sendable {
             let input = try InputError.decode(W.Input.self, from: json, what: "the input of '\(W.name)'")
             return try RunStarted.beginning(workflow, graph: graph, input: input, id: id, at: at, deadline: nil, payloadLimit: PayloadLimit(bytes: .max),
                                             parent: parent)
+        }
+        queued = { [graph] json, id, at in
+            try validation.get()
+            let input = try InputError.decode(W.Input.self, from: json, what: "the input of '\(W.name)'")
+            return try RunStarted.beginning(workflow, graph: graph, input: input, id: id, at: at, deadline: nil, payloadLimit: .standard, parent: nil)
         }
         fork = { engine, run, point, patch in
             let fork = try await engine.fork(workflow, run: run, at: point, patch: patch)

@@ -35,10 +35,14 @@ struct Run: CairnSubcommand {
     @Option(help: ArgumentHelp("Ends the run as timed_out after this many seconds.", valueName: "seconds"), transform: Seconds.parse)
     var timeout: Seconds?
 
+    @Flag(help: "Journal the run and return: a worker (cairn worker, cairn serve) claims and drives it.")
+    var detach = false
+
     @OptionGroup var options: GlobalOptions
     @ParentCommand var root: CairnCommand
 
     func validate() throws {
+        if detach, timeout != nil { throw ValidationError("--timeout is not taken with --detach: the run's deadline starts when a worker claims it") }
         guard workflow == nil else { return }
         throw ValidationError("name the workflow to run: \(CairnCLI.workflows.map(\.name).sorted().joined(separator: ", ")) "
             + "(cairn run --help and cairn workflows show their inputs)")
@@ -61,6 +65,7 @@ struct Run: CairnSubcommand {
             }
             throw ExitCode(await follower.drive(try await registration.resume(engine, runID, false)))
         }
+        if detach { return try await enqueue(registration, json, id: runID ?? RunID(), in: journal, environment) }
         if let runID, let summary = try await journal.summary(of: runID) { try await existing(runID, summary) }
         let options = RunOptions(id: runID, timeout: timeout?.duration)
         do {
@@ -70,5 +75,15 @@ struct Run: CairnSubcommand {
             guard let runID, let summary = try await journal.summary(of: runID) else { throw error }
             try await existing(runID, summary)
         }
+    }
+
+    /// `--detach`: the run journaled as pending, for a worker.
+    private func enqueue(_ registration: WorkflowRegistration, _ json: Data, id: RunID, in journal: any CommandJournal,
+                         _ environment: CommandEnvironment) async throws {
+        try await journal.enqueue(try registration.queued(json, id, Date()))
+        let summary = try await environment.summary(of: id, in: journal)
+        if environment.output.json { return environment.output.json(summary) }
+        environment.output.line("run \(id) (\(summary.workflow)) is pending: a worker claims it; follow it with cairn follow \(id)"
+            + environment.options.databaseArgument)
     }
 }
