@@ -16,8 +16,8 @@ admin = os.environ["CAIRN_TEST_POSTGRES"]
 server = urllib.parse.urlparse(admin)
 scratch = tempfile.mkdtemp(prefix="cairn-bench-workers-")
 WORKLOADS = {
-    "I/O-bound (10 ms per feedback step)": ("feedback-monitor", 10, 5),
-    "CPU-bound (no wait)": ("feedback-monitor", 0, 20),
+    "I/O-bound (10 ms per feedback step)": ("feedback-monitor", 10, 15),
+    "CPU-bound (no wait)": ("feedback-monitor", 0, 30),
 }
 
 

@@ -30,11 +30,10 @@ struct RunWorker: Service {
             return
         }
         await cancelWhenGracefulShutdown {
-            var skipped: Set<String> = []
             while !Task.isCancelled {
                 var nextWake: Date?
                 do {
-                    nextWake = try await claim(into: active, skipping: &skipped)
+                    nextWake = try await claim(into: active)
                 } catch {
                     logger.error("looking for runs to claim failed: \(error)")
                 }
@@ -49,17 +48,13 @@ struct RunWorker: Service {
     }
 
     /// Claims what it has room for; returns when the next waiting run falls due.
-    private func claim(into active: ActiveRuns, skipping skipped: inout Set<String>) async throws -> Date? {
+    private func claim(into active: ActiveRuns) async throws -> Date? {
         let room = concurrency - active.count
         guard room > 0 else { return nil }
-        let claimable = try await journal.claimableRuns(limit: room + active.count)
-        for (runID, workflow) in claimable.runs where !active.contains(runID) && active.count < concurrency {
-            guard let registration = workflows.first(where: { $0.name == workflow }) else {
-                if skipped.insert(workflow).inserted {
-                    logger.warning("runs of workflow '\(workflow)' are left to a worker that has it: it is not registered in this binary")
-                }
-                continue
-            }
+        // Only as many as it drives, of the workflows it has: on PostgreSQL the listing takes the leases.
+        let claimable = try await journal.claimableRuns(limit: room, workflows: workflows.map(\.name))
+        for (runID, workflow) in claimable.runs where !active.contains(runID) {
+            guard let registration = workflows.first(where: { $0.name == workflow }) else { continue }
             do {
                 let handle = try await registration.claim(engine, runID)
                 active.add(handle)

@@ -8,13 +8,13 @@ extension PostgresJournal: ClaimingJournal {
     /// Claims up to `limit` runnable runs in one statement: the candidates are locked with `FOR UPDATE SKIP LOCKED`
     /// (two workers never wait on, nor both take, the same run), and each gets this journal's lease at the next epoch
     /// in the same transaction, expiry by the server's clock. The engine's takeover then finds its own live lease.
-    public func claimableRuns(limit: Int) async throws -> ClaimableRuns {
+    public func claimableRuns(limit: Int, workflows: [String]) async throws -> ClaimableRuns {
         let (owner, ttl) = (owner, leaseTTL.seconds)
         let (claimed, next) = try await transaction { [logger] connection in
             let claimed = try await connection.rows("""
                 WITH candidate AS (
                     SELECT run.run_id, run.workflow FROM run LEFT JOIN lease USING (run_id)
-                    WHERE run.finished_at IS NULL AND run.status IN ('pending', 'running', 'waiting')
+                    WHERE run.finished_at IS NULL AND run.status IN ('pending', 'running', 'waiting') AND run.workflow = ANY(\(workflows))
                       AND (lease.expires_at IS NULL OR lease.expires_at <= now())
                       AND (run.status <> 'waiting' OR run.wake_at <= now()
                            OR EXISTS (SELECT 1 FROM inbox WHERE inbox.run_id = run.run_id

@@ -79,7 +79,7 @@ struct ChildRunSQLiteTests {
         #expect(try await handle.result == 4)
         let child = RunID.child(of: handle.runID, execution: 1, call: "start:child#1")
         #expect(try await first.summary(of: child)?.status == .pending)
-        #expect(try await first.claimableRuns(limit: 10).runs.map(\.runID) == [child], "a worker would claim it")
+        #expect(try await first.claimableRuns(limit: 10, workflows: ["child", "starter"]).runs.map(\.runID) == [child], "a worker would claim it")
         #expect(try await second.takeOverIfPending(child))
         #expect(try await !first.takeOverIfPending(child), "taken already: the first resumes it like any run, or leaves it")
         #expect(try await second.summary(of: child)?.status == .running)

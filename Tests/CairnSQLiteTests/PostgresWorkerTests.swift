@@ -1,4 +1,5 @@
 import Cairn
+import CairnInventory
 import CairnPostgres
 import Foundation
 import PostgresNIO
@@ -113,6 +114,26 @@ struct PostgresWorkerTests {
             }
             #expect(ledger.filter { $0.0 == waitID }.map { "\($0.1) \($0.2)" } == ["order ada"])
             #expect(ledger.filter { $0.0 == crashID }.map(\.1) == (try await CrashTests().referenceDecisions("complex-feedback-monitor", cycles: 4, seed: 5)))
+        }
+    }
+
+    @Test("a claim takes no more runs than asked, and none of a workflow the worker lacks (their leases would stand unused)")
+    func claimsOnlyWhatItDrives() async throws {
+        try await PostgresServer.withFreshDatabase { location in
+            let journal = try await PostgresJournal.open(location, domains: InventoryPostgresMigrations.all)
+            let hello = WorkflowRegistration(HelloWorkflow()), monitor = WorkflowRegistration(FeedbackMonitor())
+            for _ in 0..<3 { try await journal.enqueue(try hello.queued(Data("{}".utf8), RunID(), Date())) }
+            let other = RunID()
+            try await journal.enqueue(try monitor.queued(Data(#"{"sku": "Apple"}"#.utf8), other, Date()))
+            let claimed = try await journal.claimableRuns(limit: 1, workflows: ["hello"])
+            #expect(claimed.runs.count == 1 && claimed.runs.allSatisfy { $0.workflow == "hello" })
+            let leased = try await PostgresServer.admin(location) { connection in
+                try await connection.query("SELECT run_id FROM lease WHERE expires_at > now()", logger: PostgresServer.logger)
+                    .decode(UUID.self).reduce(into: [UUID]()) { $0.append($1) }
+            }
+            #expect(leased.map(RunID.init) == claimed.runs.map(\.runID), "only the run claimed is leased")
+            #expect(try await journal.claimableRuns(limit: 10, workflows: ["hello"]).runs.count == 2, "the other two, and never the monitor")
+            await journal.close()
         }
     }
 

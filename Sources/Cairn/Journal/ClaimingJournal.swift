@@ -4,10 +4,11 @@ public import Foundation
 public protocol ClaimingJournal: LeasingJournal, InspectableJournal, CancelRequestingJournal, ChangeWaitingJournal {
     /// This process's identity as a lease owner.
     var owner: String { get }
-    /// The runs a worker may claim now, up to `limit`, and when the next waiting one falls due. Claiming is a fenced
-    /// takeover: of two workers that get the same run, one drives it. A journal may take the runs' leases as it
-    /// lists them (PostgreSQL does, in the same statement), or leave that to the takeover (SQLite).
-    func claimableRuns(limit: Int) async throws -> ClaimableRuns
+    /// The runs of `workflows` (the ones this worker can drive) a worker may claim now, up to `limit`, and when the
+    /// next waiting one falls due. Claiming is a fenced takeover: of two workers that get the same run, one drives it.
+    /// A journal may take the runs' leases as it lists them (PostgreSQL does, in the same statement), or leave that to
+    /// the takeover (SQLite): so a worker asks for no more than it will drive.
+    func claimableRuns(limit: Int, workflows: [String]) async throws -> ClaimableRuns
     /// Journals a run that no process drives yet (`pending`), for a worker to claim: `cairn run --detach`.
     /// - Throws: `run-exists` when the journal has a run of that id.
     func enqueue(_ started: RunStarted) async throws
