@@ -228,7 +228,7 @@ struct ServeTests {
                                          body: Self.body(#"{"name": "inventory.approval", "payload": {"approved": true, "by": "t"}}"#))
             let text = String(buffer: try await stream.body)
             let beforeApproval = text.components(separatedBy: "inventory.approval").first ?? ""
-            #expect(beforeApproval.components(separatedBy: "\n: heartbeat\n\n").count >= 3 && text.contains("event: end\ndata: {"), "\(text)")
+            #expect(beforeApproval.components(separatedBy: ": heartbeat\n\n").count >= 3 && text.contains("event: end\ndata: {"), "\(text)")
         }
     }
 
