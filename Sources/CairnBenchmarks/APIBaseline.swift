@@ -58,7 +58,3 @@ extension Sequence {
         return mapped
     }
 }
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}

@@ -196,8 +196,3 @@ extension PostgresJournal: LeasingJournal, InspectableJournal, CancelRequestingJ
         CairnError(.leaseLost, "another process took run \(run) over after this one's lease expired; this process stopped writing to it")
     }
 }
-
-extension Duration {
-    /// The duration in seconds, as the SQL of leases takes it.
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}

@@ -145,9 +145,10 @@ public struct CairnAPI: Sendable {
             // Another request started this id between the look-up and the start: its run is the answer, once its
             // start is journaled (it may be being appended right now).
             guard let id else { throw error }
-            for _ in 0..<200 {
+            let deadline = ContinuousClock.now + .seconds(2)
+            while ContinuousClock.now < deadline {
                 if let run = try await journal.summary(of: id) { return try existing(run) }
-                try await Task.sleep(for: .milliseconds(10))
+                await journal.nextChange(upTo: .milliseconds(100), orAfter: .milliseconds(10))
             }
             throw error
         }
