@@ -9,7 +9,7 @@ enum PostgresInbox {
     /// row first, so two senders number their messages one after the other.
     static func write(_ message: InboxMessage, to run: RunID, on connection: PostgresConnection, logger: Logger) async throws -> InboxReceipt {
         guard let row = try await connection.rows("""
-            SELECT workflow, status, accepts, error::jsonb ->> 'code' AS code FROM run WHERE run_id = \(run.uuid) FOR UPDATE
+            SELECT workflow, status, accepts, error::jsonb ->> 'code' AS code FROM run WHERE run_id = \(run.uuid) FOR NO KEY UPDATE
             """, logger: logger).first else {
             throw CairnError(.runNotFound, "no run \(run) in this journal")
         }

@@ -5,7 +5,7 @@ import PostgresNIO
 import Synchronization
 
 extension PostgresJournal: ClaimingJournal {
-    /// Claims up to `limit` runnable runs in one statement: the candidates are locked with `FOR UPDATE SKIP LOCKED`
+    /// Claims up to `limit` runnable runs in one statement: the candidates' rows are locked with `FOR NO KEY UPDATE SKIP LOCKED`
     /// (two workers never wait on, nor both take, the same run), and each gets this journal's lease at the next epoch
     /// in the same transaction, expiry by the server's clock. The engine's takeover then finds its own live lease.
     public func claimableRuns(limit: Int, workflows: [String]) async throws -> ClaimableRuns {
@@ -20,7 +20,7 @@ extension PostgresJournal: ClaimingJournal {
                            OR EXISTS (SELECT 1 FROM inbox WHERE inbox.run_id = run.run_id
                                         AND NOT EXISTS (SELECT 1 FROM event WHERE event.run_id = inbox.run_id AND event.inbox_seq = inbox.seq)))
                     ORDER BY run.created_at LIMIT \(limit)
-                    FOR UPDATE OF run SKIP LOCKED
+                    FOR NO KEY UPDATE OF run SKIP LOCKED
                 ), leased AS (
                     INSERT INTO lease (run_id, owner, epoch, expires_at)
                     SELECT run_id, \(owner), 1, now() + make_interval(secs => \(ttl)) FROM candidate

@@ -30,14 +30,13 @@ extension PostgresJournal: LeasingJournal, InspectableJournal, CancelRequestingJ
                 if records.contains(where: { if case .runStarted = $0 { true } else { false } }) {
                     throw CairnError(.runExists, "run \(run) exists already: resume it, or start with another id")
                 }
-                // The lease row is locked until the commit: a takeover waits for this append, then bumps the epoch.
-                let lease = try await connection.rows("SELECT owner, epoch FROM lease WHERE run_id = \(run.uuid) FOR UPDATE", logger: logger).first
-                guard let lease else {
-                    guard try await Self.exists(run, on: connection, logger: logger) else {
-                        throw CairnError(.runNotFound, "no run \(run) in this journal: a run's first append begins with its start")
-                    }
-                    throw Self.leaseLost(run)
+                // The run's row is locked until the commit, before its lease is read: every takeover locks the row first
+                // too (see ``lockRun``), so it waits for this append, then bumps the epoch.
+                guard try await Self.lockRun(run, on: connection, logger: logger) else {
+                    throw CairnError(.runNotFound, "no run \(run) in this journal: a run's first append begins with its start")
                 }
+                let lease = try await connection.rows("SELECT owner, epoch FROM lease WHERE run_id = \(run.uuid)", logger: logger).first
+                guard let lease else { throw Self.leaseLost(run) }
                 guard let epoch, try lease["owner", as: String.self] == owner, try lease["epoch", as: Int.self] == epoch else {
                     throw Self.leaseLost(run)
                 }
@@ -66,6 +65,16 @@ extension PostgresJournal: LeasingJournal, InspectableJournal, CancelRequestingJ
         try await connection.execute("""
             INSERT INTO lease (run_id, owner, epoch, expires_at) VALUES (\(run.uuid), \(owner), 1, now() + make_interval(secs => \(ttl)))
             """, logger: logger)
+    }
+
+    /// Locks the run's row for this transaction; false when there is no such run.
+    ///
+    /// The one lock order for a run: its row, then its lease row. An append, a takeover, a claim and a send all lock
+    /// the row first (`FOR NO KEY UPDATE`, which leaves the foreign-key checks of other tables' inserts free), so none
+    /// of them holds the lease while waiting for the row — two such waits crossed are a deadlock, and PostgreSQL
+    /// would abort one of them.
+    static func lockRun(_ run: RunID, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
+        try await !connection.rows("SELECT 1 AS found FROM run WHERE run_id = \(run.uuid) FOR NO KEY UPDATE", logger: logger).isEmpty
     }
 
     private static func exists(_ run: RunID, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
@@ -124,7 +133,7 @@ extension PostgresJournal: LeasingJournal, InspectableJournal, CancelRequestingJ
         let (owner, ttl, logger) = (owner, leaseTTL.seconds, logger)
         let epoch = try await transaction { connection -> Int? in
             guard let row = try await connection.rows(
-                "SELECT status, error::jsonb ->> 'code' AS code FROM run WHERE run_id = \(run.uuid) FOR UPDATE", logger: logger).first else {
+                "SELECT status, error::jsonb ->> 'code' AS code FROM run WHERE run_id = \(run.uuid) FOR NO KEY UPDATE", logger: logger).first else {
                 throw CairnError(.runNotFound, "no run \(run) in this journal")
             }
             // An ended run is not leased; a dead letter is, so that a fixed binary may reopen it.

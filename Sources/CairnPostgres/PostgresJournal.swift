@@ -97,12 +97,34 @@ public final class PostgresJournal: Sendable {
 extension PostgresJournal {
     /// Runs `body` in a transaction on a pooled connection: committed when it returns, rolled back when it throws.
     /// A refusal thrown inside comes out as itself; a failure of the server as `journal-unavailable`, in one sentence.
+    ///
+    /// A transaction the server aborted to break a deadlock, or as a serialization failure, wrote nothing: it runs
+    /// again, up to ``transactionAttempts`` times. (Runs lock in one order — see ``lockRun(_:on:logger:)`` — but two
+    /// commits that send to each other's runs still lock two rows in opposite orders.)
     func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        do {
-            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
-        } catch {
-            throw Self.described((error as? PostgresTransactionError)?.closureError ?? error, location)
+        var attempt = 1
+        while true {
+            do {
+                return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+            } catch {
+                let cause = (error as? PostgresTransactionError)?.closureError ?? error
+                if attempt < Self.transactionAttempts, Self.isTransient(cause) {
+                    attempt += 1
+                    logger.debug("transaction aborted by the server (\(Self.reason(cause, location))); running it again (attempt \(attempt))")
+                    continue
+                }
+                throw Self.described(cause, location)
+            }
         }
+    }
+
+    /// How many times a transaction runs that the server keeps aborting as a deadlock's victim.
+    static let transactionAttempts = 5
+
+    /// A deadlock's victim (40P01) or a serialization failure (40001): rolled back whole, safe to run again.
+    static func isTransient(_ error: any Error) -> Bool {
+        guard let state = (error as? PSQLError)?.serverInfo?[.sqlState] else { return false }
+        return state == "40P01" || state == "40001"
     }
 
     /// Runs `body` in one read-only snapshot, so that reads of several tables see the same commits.

@@ -158,8 +158,8 @@ struct PostgresRecordWriter {
         // A failing effect fails the whole append (the transaction rolls back), and the engine journals the attempt as failed.
         do {
             try await PostgresCommitTransaction.apply(effects, origin: finish.origin(in: run), on: connection, logger: logger)
-        } catch let error as PSQLError where error.serverInfo == nil {
-            throw error  // the connection, not the effect
+        } catch let error as PSQLError where error.serverInfo == nil || PostgresJournal.isTransient(error) {
+            throw error  // the connection, or a deadlock's victim (the transaction runs again), not the effect
         } catch {
             let reason = (error as? PSQLError)?.serverInfo?[.message] ?? "\(error)"
             throw CommitEffectError(executionID: finish.executionID, attempt: finish.attempt, step: finish.step, reason: reason)

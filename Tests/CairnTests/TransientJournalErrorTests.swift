@@ -9,20 +9,24 @@ import Testing
 /// A driver tries again when the journal was busy for a moment, a bounded number of times, and says so.
 @Suite("Transient journal errors", .timeLimit(.minutes(1)))
 struct TransientJournalErrorTests {
-    /// Refuses appends `from`..<`from + count` (1-based) as busy — nothing written — and passes the rest on.
+    /// Refuses appends `from`..<`from + count` (1-based) with `error` — nothing written — and passes the rest on.
     final class BusyJournal: Journal {
         let base = InMemoryJournal()
         private let appends = Mutex(0)
         let refused: Range<Int>
+        let error: CairnError
 
-        init(from: Int, count: Int) { refused = from..<(from + count) }
+        init(from: Int, count: Int, error: CairnError = CairnError(.journalBusy, "the journal is locked by another process (injected)")) {
+            refused = from..<(from + count)
+            self.error = error
+        }
 
         func append(_ records: [JournalRecord], for run: RunID) async throws {
             let number = appends.withLock { count in
                 count += 1
                 return count
             }
-            if refused.contains(number) { throw CairnError(.journalBusy, "the journal is locked by another process (injected)") }
+            if refused.contains(number) { throw error }
             try await base.append(records, for: run)
         }
 
@@ -68,5 +72,24 @@ struct TransientJournalErrorTests {
         #expect(logs.entries.filter { "\($0.message)".contains("the journal refused an append") }.count == 2)
         let resumed = try await Engine(journal: journal.base).resume(workflow, run: handle.runID)
         #expect(try await resumed.result == [5, 2])
+    }
+
+    @Test("a side effect the journal fails to record stops the driver as a failed commit does: the step is not failed, the run resumes")
+    func sideEffectNotJournaled() async throws {
+        let calls = Mutex(0)
+        let workflow = TestWorkflow(Int.self, Int.self) {
+            FunctionStep("a") { (start: StartEvent<Int>, context) -> StopEvent<Int>? in
+                let n = try await context.run("look-up") { calls.withLock { $0 += 1; return $0 } }
+                return StopEvent(start.input + n)
+            }
+        }
+        // Appends: the start, the execution's start, then the side effect — refused, as a server gone away would.
+        let journal = BusyJournal(from: 3, count: 1, error: CairnError(.journalUnavailable, "the server went away (injected)"))
+        let handle = try await engine(journal, attempts: 3, logs: InMemoryLogHandler()).start(workflow, input: 5)
+        await #expect { _ = try await handle.result } throws: { ($0 as? CairnError)?.code == .journalUnavailable }
+        let records = try await journal.base.records(for: handle.runID)
+        #expect(records.compactMap(\.finishedExecution).isEmpty, "nothing says the step failed: \(records.map(\.kindName))")
+        let resumed = try await Engine(journal: journal.base).resume(workflow, run: handle.runID)
+        #expect(try await resumed.result == 7)
     }
 }

@@ -535,7 +535,16 @@ actor RunDriver {
             recordedWaits: machine.waits[start.executionID] ?? [:],
             waiter: Self.waiter(execution: start.executionID, attempt: attempt, inbox: inbox),
             engine: engine,
-            journalSideEffect: { [journal, runID] effect in try await journal.append([.sideEffect(effect)], for: runID) }
+            journalSideEffect: { [journal, runID, inbox] effect in
+                // A side effect the journal did not take stops the run as a refused commit does: the journal failed,
+                // not the step, so the attempt is not journaled as failed (a resume runs it again).
+                do {
+                    try await journal.append([.sideEffect(effect)], for: runID)
+                } catch {
+                    inbox.send(.appendFailed(error))
+                    throw error
+                }
+            }
         )
         if let timeout = step.options.timeout {
             schedule(.attemptTimedOut(executionID: start.executionID, attempt: attempt), after: timeout)
