@@ -55,7 +55,11 @@ public struct CommandEnvironment {
     /// Opens the journal, creating (migrating) it when needed: the file, or the PostgreSQL database.
     func journal() async throws -> any CommandJournal {
         guard let postgres else { return try fileJournal() }
-        let journal = try await PostgresJournal.open(postgres, domains: CairnCLI.journalExtensions.flatMap(\.postgresMigrations), leaseTTL: leaseTTL)
+        return try await postgresJournal(postgres)
+    }
+
+    private func postgresJournal(_ location: PostgresLocation) async throws -> PostgresJournal {
+        let journal = try await PostgresJournal.open(location, domains: CairnCLI.journalExtensions.flatMap(\.postgresMigrations), leaseTTL: leaseTTL)
         opened.add(journal)
         return journal
     }
@@ -93,6 +97,12 @@ public struct CommandEnvironment {
         return try await journal()
     }
 
+    /// Opens the journal to answer a user's SQL over its views (`cairn sql`): the file read-only, or the PostgreSQL database.
+    func queryableJournal() async throws -> any QueryableJournal {
+        guard let postgres else { return try readOnlyJournal() }
+        return try await postgresJournal(postgres)
+    }
+
     /// Opens the journal file for reading only (inspection commands, and those that query its SQL).
     public func readOnlyJournal() throws -> ReadOnlyJournal {
         try requireFile()
@@ -104,7 +114,7 @@ public struct CommandEnvironment {
         guard postgres != nil else { return }
         let command = CommandLine.arguments.dropFirst().first { !$0.hasPrefix("-") } ?? "this command"
         throw ValidationError("`cairn \(command)` works on an SQLite journal only, for now; on PostgreSQL, run, resume, list, show, "
-            + "follow, send, cancel, worker and serve work")
+            + "follow, send, cancel, sql, worker, serve, db copy and db migrate work")
     }
 
     /// - Parameter drivingStartedRuns: whether it drives the runs its runs' commits start (`false` for a worker,

@@ -21,7 +21,7 @@ struct QueryPrinter {
         self.output = output
     }
 
-    mutating func take(_ part: ReadOnlyJournal.QueryOutput) {
+    mutating func take(_ part: QueryOutput) {
         switch part {
         case .columns(let names):
             (columns, keys, widths, printed) = (names, ReadOnlyJournal.Result.distinct(names), nil, 0)

@@ -84,6 +84,7 @@ extension SQLValue {
         case .float4, .float8, .numeric: self = (try? cell.decode(Double.self)).map(SQLValue.real) ?? .null
         case .bytea: self = (try? cell.decode(ByteBuffer.self)).map { .blob(Data($0.readableBytesView)) } ?? .null
         case .bool: self = (try? cell.decode(Bool.self)).map { .integer($0 ? 1 : 0) } ?? .null
+        case .uuid: self = (try? cell.decode(UUID.self)).map { .text($0.uuidString.lowercased()) } ?? .null  // as RunID prints it
         default: self = (try? cell.decode(String.self)).map(SQLValue.text) ?? .null
         }
     }

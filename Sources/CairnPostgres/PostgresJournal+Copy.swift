@@ -25,12 +25,14 @@ extension PostgresJournal {
         }
     }
 
-    /// The domains' tables in this database, and their columns in order.
+    /// The domains' tables in this database (not their views), and their columns in order.
     package func domainTables() async throws -> [(table: String, columns: [String])] {
         try await reading { connection, logger in
             let rows = try await connection.rows("""
-                SELECT table_name::text AS name, column_name::text AS column_name FROM information_schema.columns
-                WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position
+                SELECT columns.table_name::text AS name, columns.column_name::text AS column_name
+                FROM information_schema.columns JOIN information_schema.tables USING (table_schema, table_name)
+                WHERE columns.table_schema = current_schema() AND tables.table_type = 'BASE TABLE'
+                ORDER BY columns.table_name, columns.ordinal_position
                 """, logger: logger)
             var tables: [(table: String, columns: [String])] = []
             for row in rows {

@@ -4,22 +4,9 @@ import Foundation
 import GRDB
 import Synchronization
 
-extension ReadOnlyJournal {
-    /// What a user's query hands its printer, as it comes: each statement's columns, its rows a page at a
-    /// time (memory stays bounded however many rows there are), and its end.
-    public enum QueryOutput {
-        case columns([String])
-        case rows([[Value]])
-        case end
-    }
-
-    /// The rows printed at a time.
-    static let pageSize = 256
-
+extension ReadOnlyJournal: QueryableJournal {
     /// Runs a user's SQL, streaming its rows to `output`. Every statement must only read, or nothing runs at
     /// all; the whole query is stopped (`sqlite3_interrupt`) once it has run for `timeout`.
-    /// - Throws: ``CairnError`` `invalid-input` naming the statement that would write or does not parse;
-    ///   `query-timed-out`.
     public func userQuery(_ sql: String, timeout: Duration, _ output: (QueryOutput) throws -> Void) throws {
         let fired = Atomic(false)
         let watchdog = DispatchWorkItem { [queue] in
@@ -37,7 +24,7 @@ extension ReadOnlyJournal {
                     var page: [[Value]] = []
                     while let row = try rows.next() {
                         page.append(row.databaseValues.map(SQLValue.init))
-                        if page.count == Self.pageSize {
+                        if page.count == QueryOutput.pageSize {
                             try output(.rows(page))
                             page.removeAll(keepingCapacity: true)
                         }
@@ -47,12 +34,8 @@ extension ReadOnlyJournal {
                 }
             }
         } catch where fired.load(ordering: .sequentiallyConsistent) {
-            throw Self.timedOut(timeout)
+            throw CairnError.queryTimedOut(timeout)
         }
-    }
-
-    private static func timedOut(_ timeout: Duration) -> CairnError {
-        CairnError(.queryTimedOut, "the query ran for \(Int(timeout.seconds.rounded())) s and was stopped; narrow it, or allow more with --timeout")
     }
 
     /// Parses every statement first, so that nothing runs when one of them would write or does not parse.
@@ -106,9 +89,7 @@ extension ReadOnlyJournal {
     }
 
     private static func refusal(_ sql: String) -> CairnError {
-        let text = sql.trimmingCharacters(in: .whitespacesAndNewlines)
-        return CairnError(.invalidInput, "refused: `\(text.prefix(60))` could change the journal; cairn sql only reads "
-            + "(SELECT, WITH, VALUES, EXPLAIN, read-only PRAGMA)")
+        CairnError.queryRefused(sql, reads: "SELECT, WITH, VALUES, EXPLAIN, read-only PRAGMA")
     }
 
     /// `fts3_tokenizer` returns, and with two arguments accepts, a raw C pointer (Debian's SQLite is built

@@ -42,7 +42,7 @@ struct Sql: CairnSubcommand {
         let output = environment.output
         if schema { return printSchema(output) }
         var printer = QueryPrinter(output.json ? .json : csv ? .csv : .table, output)
-        try environment.readOnlyJournal().userQuery(query ?? "", timeout: timeout?.duration ?? .seconds(30)) { printer.take($0) }
+        try await environment.queryableJournal().userQuery(query ?? "", timeout: timeout?.duration ?? .seconds(30)) { printer.take($0) }
     }
     /// `sql --schema --json`: one entry per view.
     struct ViewDocument: Encodable {
