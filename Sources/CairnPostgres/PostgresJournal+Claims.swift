@@ -53,7 +53,7 @@ extension PostgresJournal: ClaimingJournal {
             guard try await connection.rows("SELECT 1 AS found FROM run WHERE run_id = \(started.runID.uuid)", logger: logger).isEmpty else {
                 throw CairnError(.runExists, "run \(started.runID) exists already: resume it, or start with another id")
             }
-            try await PostgresRecordWriter(connection: connection, run: started.runID, logger: logger).writeStart(started, status: .pending, at: 1)
+            try await PostgresRecordWriter(connection: connection, run: started.runID, logger: logger).writePending(started)
         }
     }
 

@@ -4,11 +4,15 @@ import Logging
 import PostgresNIO
 
 /// Writes journal records of one run as rows inside the append's transaction: the SQLite journal's row format
-/// (``RecordKind``, the `journal.detail` JSON of ``JournalRows``), in PostgreSQL's types.
+/// (``RecordKind``, the `journal.detail` JSON of ``JournalRows``), in PostgreSQL's types. The rows are gathered
+/// (``PendingRows``) and written together when the records are; what changes other rows — a run's status, another
+/// run's inbox, a run started, a domain's effects — is done as each record comes.
 struct PostgresRecordWriter {
     let connection: PostgresConnection
     let run: RunID
     let logger: Logger
+    /// Rows not yet written, shared with the writers of runs this append starts.
+    var pending = PendingRows()
     /// Writing records another journal holds already (`cairn db copy`): each says what happened as it was (a
     /// takeover's owner and epoch), and what they did to other runs (a child's end in its parent's inbox) is copied
     /// with those runs, not done again.
@@ -28,48 +32,47 @@ struct PostgresRecordWriter {
         var position: Int
         if let first { position = first } else { position = try await lastPosition() + 1 }
         for record in records {
-            try await write(record, at: position)
+            try await add(record, at: position)
             position += 1
         }
+        try await pending.flush(on: connection, logger: logger)
         return position
     }
 
-    private func write(_ record: JournalRecord, at position: Int) async throws {
+    private func add(_ record: JournalRecord, at position: Int) async throws {
         switch record {
         case .runStarted(let started):
-            try await writeStart(started, status: .running, at: position)
+            try await addStart(started, status: .running, at: position)
         case .executionStarted(let start):
-            try await log(position, .executionStarted, execution: start.executionID, step: start.step, attempt: start.attempt,
+            log(position, .executionStarted, execution: start.executionID, step: start.step, attempt: start.attempt,
                           triggers: JournalRows.json(seqs: start.triggers), at: start.at)
         case .executionFinished(let finish):
             try await writeFinish(finish, at: position)
         case .sideEffect(let effect):
-            try await execute("""
-                INSERT INTO side_effect (run_id, execution_id, key, attempt, result, position, at)
-                VALUES (\(id), \(effect.executionID), \(effect.key), \(effect.attempt), \(text(effect.result)), \(position), \(effect.at))
-                """)
-            try await log(position, .sideEffect, execution: effect.executionID, attempt: effect.attempt, detail: effect.key, at: effect.at)
+            pending.add(PendingRows.SideEffect(run_id: id, execution_id: effect.executionID, key: effect.key, attempt: effect.attempt,
+                                               result: text(effect.result), position: position, at: PendingRows.time(effect.at)))
+            log(position, .sideEffect, execution: effect.executionID, attempt: effect.attempt, detail: effect.key, at: effect.at)
         case .eventsReceived(let received):
-            try await log(position, .eventsReceived, detail: received.refused.isEmpty ? nil : try json(received.refused), at: received.at)
-            for event in received.events { try await insert(event, position: position, at: received.at) }
+            log(position, .eventsReceived, detail: received.refused.isEmpty ? nil : try json(received.refused), at: received.at)
+            for event in received.events { insert(event, position: position, at: received.at) }
             try await execute("UPDATE run SET status = 'running', wake_at = NULL WHERE run_id = \(id) AND status = 'waiting'")
         case .timersFired(let due):
-            try await log(position, .timersFired, triggers: JournalRows.json(seqs: due.events),
+            log(position, .timersFired, triggers: JournalRows.json(seqs: due.events),
                           detail: due.waits.isEmpty ? nil : try json(due.waits), at: due.at)
             try await execute("UPDATE run SET status = 'running', wake_at = NULL WHERE run_id = \(id) AND status = 'waiting'")
         case .waitOpened(let opened):
-            try await log(position, .waitOpened, execution: opened.wait.executionID, attempt: opened.attempt, retryAt: opened.deadline,
+            log(position, .waitOpened, execution: opened.wait.executionID, attempt: opened.attempt, retryAt: opened.deadline,
                           detail: try json(WaitDetail(key: opened.wait.key, name: opened.name)), at: opened.at)
         case .waitAnswered(let answered):
-            try await log(position, .waitAnswered, execution: answered.wait.executionID, triggers: JournalRows.json(seqs: [answered.seq]),
+            log(position, .waitAnswered, execution: answered.wait.executionID, triggers: JournalRows.json(seqs: [answered.seq]),
                           detail: try json(WaitDetail(key: answered.wait.key, name: nil)), at: answered.at)
         case .runWaiting(let waiting):
-            try await log(position, .runWaiting, retryAt: waiting.wakeAt,
+            log(position, .runWaiting, retryAt: waiting.wakeAt,
                           detail: try json(WaitingDetail(reasons: waiting.reasons, events: waiting.events)), at: waiting.at)
             try await execute("UPDATE run SET status = 'waiting', wake_at = \(waiting.wakeAt) WHERE run_id = \(id) AND finished_at IS NULL")
             if waiting.wakeAt != nil { try await connection.notifyRunnable(logger: logger) }  // a timer armed: workers look again
         case .runInterrupted(let interrupted):
-            try await log(position, .runInterrupted,
+            log(position, .runInterrupted,
                           detail: try json(InterruptDetail(abandoned: interrupted.abandoned, reason: interrupted.reason)), at: interrupted.at)
         case .runResumed(let resumed):
             // The takeover, for audits: who owns the run from here, under which lease epoch.
@@ -81,7 +84,7 @@ struct PostgresRecordWriter {
                 UPDATE run SET status = 'running', result = NULL, error = NULL, finished_at = NULL
                 WHERE run_id = \(id) AND status = 'failed' AND (error::jsonb ->> 'code') = \(CairnError.Code.unrebuildable.description)
                 """)
-            try await log(position, .runResumed, detail: try detail.map { try json($0) }, at: resumed.at)
+            log(position, .runResumed, detail: try detail.map { try json($0) }, at: resumed.at)
         case .runFinished(let finished):
             let error = try finished.error.map { try json($0) }
             try await execute("""
@@ -89,14 +92,23 @@ struct PostgresRecordWriter {
                     finished_at = \(finished.at), wake_at = NULL
                 WHERE run_id = \(id)
                 """)
-            if !copying { try await reportEnd(finished) }
-            try await log(position, .runFinished, detail: finished.status.rawValue, at: finished.at)
+            if !copying {
+                try await pending.flush(on: connection, logger: logger)  // the run's start row, when this append holds it
+                try await reportEnd(finished)
+            }
+            log(position, .runFinished, detail: finished.status.rawValue, at: finished.at)
         }
+    }
+
+    /// Writes a run's start, pending (``enqueue``): its row, start record, start event and seeded store.
+    func writePending(_ started: RunStarted) async throws {
+        try await addStart(started, status: .pending, at: 1)
+        try await pending.flush(on: connection, logger: logger)
     }
 
     /// A run's start: its row (`running` when its writer drives it, `pending` when another run's commit started it),
     /// its start record, start event and seeded store.
-    func writeStart(_ started: RunStarted, status: RunStatus, at position: Int) async throws {
+    private func addStart(_ started: RunStarted, status: RunStatus, at position: Int) async throws {
         let accepts = started.accepts.isEmpty ? nil : try json(started.accepts)
         try await execute("""
             INSERT INTO run (run_id, workflow, fingerprint, shape, version, seed, input, status, deadline, created_at,
@@ -107,9 +119,9 @@ struct PostgresRecordWriter {
                     \(started.parent?.run.uuid), \(started.parent?.executionID), \(started.parent?.publishedSeq))
             """)
         let detail = started.patches.isEmpty && started.parent == nil ? nil : StartDetail(patches: started.patches, link: started.parent)
-        try await log(position, .runStarted, detail: try detail.map { try json($0) }, at: started.at)
-        try await insert(started.start, position: position, at: started.at)
-        try await insert(started.store, position: position)
+        log(position, .runStarted, detail: try detail.map { try json($0) }, at: started.at)
+        insert(started.start, position: position, at: started.at)
+        insert(started.store, position: position)
         if status == .pending, !copying { try await connection.notifyRunnable(logger: logger) }  // no one drives it yet: a worker claims it
     }
 
@@ -121,17 +133,15 @@ struct PostgresRecordWriter {
         case .abandoned: (nil, nil)
         }
         let detail = try json(FinishDetail(startedAt: finish.startedAt.timeIntervalSince1970, recorded: finish.recorded))
-        try await log(position, .executionFinished, execution: finish.executionID, step: finish.step, attempt: finish.attempt,
+        log(position, .executionFinished, execution: finish.executionID, step: finish.step, attempt: finish.attempt,
                       outcome: OutcomeColumn(finish.outcome), error: error, retryAt: retryAt,
                       triggers: try JournalRows.json(triggers: finish.triggers), detail: detail, at: finish.at)
-        for event in finish.emitted { try await insert(event, position: position, at: finish.at) }
+        for event in finish.emitted { insert(event, position: position, at: finish.at) }
         for event in finish.streamed {
-            try await execute("""
-                INSERT INTO stream_event (run_id, stream_position, name, payload, step, position)
-                VALUES (\(id), \(event.position), \(event.name), \(text(event.payload)), \(event.step), \(position))
-                """)
+            pending.add(PendingRows.StreamEvent(run_id: id, stream_position: event.position, name: event.name, payload: text(event.payload),
+                                                step: event.step, position: position))
         }
-        try await insert(finish.storeWrites, position: position)
+        insert(finish.storeWrites, position: position)
         do {
             for message in finish.messages {
                 _ = try await PostgresInbox.write(message.inboxMessage(from: run), to: message.target, on: connection, logger: logger)
@@ -140,8 +150,8 @@ struct PostgresRecordWriter {
                 guard try await connection.rows("SELECT 1 AS found FROM run WHERE run_id = \(started.runID.uuid)", logger: logger).isEmpty else {
                     throw CairnError.startsExistingRun(started.runID)
                 }
-                try await PostgresRecordWriter(connection: connection, run: started.runID, logger: logger, copying: copying)
-                    .writeStart(started, status: .pending, at: 1)
+                try await PostgresRecordWriter(connection: connection, run: started.runID, logger: logger, pending: pending, copying: copying)
+                    .addStart(started, status: .pending, at: 1)
             }
         } catch let error as CairnError {
             throw CommitEffectError(executionID: finish.executionID, attempt: finish.attempt, step: finish.step, reason: error.message)
@@ -166,19 +176,15 @@ struct PostgresRecordWriter {
         }
     }
 
-    private func insert(_ writes: [StoreWrite], position: Int) async throws {
-        for write in writes {
-            try await execute("INSERT INTO store_write (run_id, position, key, value) VALUES (\(id), \(position), \(write.key), \(text(write.value)))")
-        }
+    private func insert(_ writes: [StoreWrite], position: Int) {
+        for write in writes { pending.add(PendingRows.StoreWrite(run_id: id, position: position, key: write.key, value: text(write.value))) }
     }
 
-    private func insert(_ event: JournaledEvent, position: Int, at: Date) async throws {
-        try await execute("""
-            INSERT INTO event (run_id, seq, name, payload, execution_id, target, inbox_seq, deliver_at, answers_execution, answers_key,
-                               published, position, at)
-            VALUES (\(id), \(event.seq), \(event.name), \(text(event.payload)), \(event.executionID), \(event.target), \(event.inboxSeq),
-                    \(event.deliverAt), \(event.answers?.executionID), \(event.answers?.key), \(event.published ? true : nil), \(position), \(at))
-            """)
+    private func insert(_ event: JournaledEvent, position: Int, at: Date) {
+        pending.add(PendingRows.Event(
+            run_id: id, seq: event.seq, name: event.name, payload: text(event.payload), execution_id: event.executionID, target: event.target,
+            inbox_seq: event.inboxSeq, deliver_at: PendingRows.time(event.deliverAt), answers_execution: event.answers?.executionID,
+            answers_key: event.answers?.key, published: event.published ? true : nil, position: position, at: PendingRows.time(at)))
     }
 
     /// Writes the end of a child run into its parent's inbox (``ChildRunEnded``) when the parent takes it.
@@ -200,12 +206,10 @@ struct PostgresRecordWriter {
     private func log(
         _ position: Int, _ kind: RecordKind, execution: Int? = nil, step: String? = nil, attempt: Int? = nil, outcome: OutcomeColumn? = nil,
         error: String? = nil, retryAt: Date? = nil, triggers: String? = nil, detail: String? = nil, at: Date
-    ) async throws {
-        try await execute("""
-            INSERT INTO journal (run_id, position, kind, execution_id, step, attempt, outcome, error, retry_at, triggers, detail, at)
-            VALUES (\(id), \(position), \(kind.rawValue), \(execution), \(step), \(attempt), \(outcome?.rawValue), \(error), \(retryAt),
-                    \(triggers), \(detail), \(at))
-            """)
+    ) {
+        pending.add(PendingRows.Journal(
+            run_id: id, position: position, kind: kind.rawValue, execution_id: execution, step: step, attempt: attempt, outcome: outcome?.rawValue,
+            error: error, retry_at: PendingRows.time(retryAt), triggers: triggers, detail: detail, at: PendingRows.time(at)))
     }
 
     private func execute(_ query: PostgresQuery) async throws {
