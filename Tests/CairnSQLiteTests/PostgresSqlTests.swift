@@ -32,15 +32,7 @@ struct PostgresSqlTests {
                 let done = try await cairn(["run", workflow, "--db", db, "--input", input])
                 #expect(done.status == 0, "\(done.stderr)")
             }
-            // A run waiting for approval, the answer in its inbox: rows for `messages`.
-            let waitID = RunID().description
-            let waiting = try spawnCairn(["run", "feedback-monitor", "--db", db, "--id", waitID,
-                                          "--input", #"{"sku": "Pear", "cycles": 1, "delayMs": 0, "seed": 7, "approveOver": 5}"#])
-            #expect(await waiting.stderrUntil("is waiting for step") != nil)
-            waiting.signal(SIGINT)
-            _ = await waiting.finish()
-            let sent = try await cairn(["send", waitID, "inventory.approval", "--payload", #"{"approved": true, "by": "ada"}"#, "--db", db])
-            #expect(sent.status == 0, "\(sent.stderr)")
+            _ = try await PostgresWorkerTests.waitingRunWithAnswer(in: db)  // rows for `messages`
             let copy = try await cairn(["db", "copy", "--from", db, "--to", url], environment: ["PGPASSWORD": password])
             #expect(copy.status == 0, "\(copy.stderr)")
             let schema = try await cairn(["sql", "--schema", "--json"])

@@ -68,15 +68,7 @@ struct PostgresWorkerTests {
             let db = directory.path("src.sqlite")
             let done = try await cairn(["run", "feedback-monitor", "--db", db, "--input", #"{"sku": "Apple", "cycles": 2, "delayMs": 0, "seed": 3}"#])
             #expect(done.status == 0, "\(done.stderr)")
-            // A run waiting for approval, the answer in its inbox and not yet journaled.
-            let waitID = RunID().description
-            let waiting = try spawnCairn(["run", "feedback-monitor", "--db", db, "--id", waitID,
-                                          "--input", #"{"sku": "Pear", "cycles": 1, "delayMs": 0, "seed": 7, "approveOver": 5}"#])
-            #expect(await waiting.stderrUntil("is waiting for step") != nil)
-            waiting.signal(SIGINT)
-            _ = await waiting.finish()
-            let sent = try await cairn(["send", waitID, "inventory.approval", "--payload", #"{"approved": true, "by": "ada"}"#, "--db", db])
-            #expect(sent.status == 0, "\(sent.stderr)")
+            let waitID = try await Self.waitingRunWithAnswer(in: db)
             // A run killed mid-way.
             let crashID = RunID().description
             let crashed = try spawnCairn(["run", "complex-feedback-monitor", "--db", db, "--id", crashID, "--lease-ttl", "1",
@@ -135,6 +127,19 @@ struct PostgresWorkerTests {
             #expect(try await journal.claimableRuns(limit: 10, workflows: ["hello"]).runs.count == 2, "the other two, and never the monitor")
             await journal.close()
         }
+    }
+
+    /// A run in the SQLite journal at `db` waiting for approval, interrupted, the answer in its inbox and not yet journaled.
+    static func waitingRunWithAnswer(in db: String) async throws -> String {
+        let id = RunID().description
+        let waiting = try spawnCairn(["run", "feedback-monitor", "--db", db, "--id", id,
+                                      "--input", #"{"sku": "Pear", "cycles": 1, "delayMs": 0, "seed": 7, "approveOver": 5}"#])
+        #expect(await waiting.stderrUntil("is waiting for step") != nil)
+        waiting.signal(SIGINT)
+        _ = await waiting.finish()
+        let sent = try await cairn(["send", id, "inventory.approval", "--payload", #"{"approved": true, "by": "ada"}"#, "--db", db])
+        #expect(sent.status == 0, "\(sent.stderr)")
+        return id
     }
 
     /// The URL children get (no password in it) and the password they get from PGPASSWORD.
