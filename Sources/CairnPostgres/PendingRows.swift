@@ -36,22 +36,23 @@ final class PendingRows {
     private struct Document: Encodable {
         var journal: [Journal] = [], event: [Event] = [], stream_event: [StreamEvent] = [], store_write: [StoreWrite] = [],
             side_effect: [SideEffect] = []
+
+        var isEmpty: Bool { journal.isEmpty && event.isEmpty && stream_event.isEmpty && store_write.isEmpty && side_effect.isEmpty }
     }
 
     private var document = Document()
-    private var count = 0
 
-    func add(_ row: Journal) { document.journal.append(row); count += 1 }
-    func add(_ row: Event) { document.event.append(row); count += 1 }
-    func add(_ row: StreamEvent) { document.stream_event.append(row); count += 1 }
-    func add(_ row: StoreWrite) { document.store_write.append(row); count += 1 }
-    func add(_ row: SideEffect) { document.side_effect.append(row); count += 1 }
+    func add(_ row: Journal) { document.journal.append(row) }
+    func add(_ row: Event) { document.event.append(row) }
+    func add(_ row: StreamEvent) { document.stream_event.append(row) }
+    func add(_ row: StoreWrite) { document.store_write.append(row) }
+    func add(_ row: SideEffect) { document.side_effect.append(row) }
 
     /// Writes the rows gathered so far, in one statement, and forgets them.
     func flush(on connection: PostgresConnection, logger: Logger) async throws {
-        guard count > 0 else { return }
+        guard !document.isEmpty else { return }
         let json = String(decoding: try JSONEncoder().encode(document), as: UTF8.self)
-        (document, count) = (Document(), 0)
+        document = Document()
         var bindings = PostgresBindings()
         bindings.append(json)
         try await connection.execute(PostgresQuery(unsafeSQL: Self.statement, binds: bindings), logger: logger)
