@@ -81,7 +81,7 @@ enum HistoryScenario {
         _ = try await handle.result
         journal.close()
         let elapsed = (reached.at ?? clock.now) - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return elapsed.seconds
     }
 
     /// When the first new step ran.

@@ -56,19 +56,19 @@ extension Scenario {
     /// Runs that start runs, durable: children and subscribers, each a run of its own started in its parent's commit.
     static let talk: [Scenario] = [
         .measuring("durable-children", summary: "a parent starts 100 children × 10 steps, gathers their ends", steps: 1_002) {
-            let (path, journal) = try durableJournal()
-            let children = try await Engine(journal: journal).run(Parent(), input: 100)
-            precondition(children == 100)
-            return try written(path, closing: journal)
+            try await timedOnDisk { journal in
+                let children = try await Engine(journal: journal).run(Parent(), input: 100)
+                precondition(children == 100)
+            }
         },
         .measuring("durable-publish", summary: "1,000 published events, each starts a 1-step run", steps: 1_011) {
-            let (path, journal) = try durableJournal()
-            let engine = Engine(journal: journal, workflows: [WorkflowRegistration(Worker()), WorkflowRegistration(Publisher())])
-            _ = try await engine.run(Publisher(), input: 1_000)
-            let started = await engine.startedRuns()
-            for run in started { _ = await run.end() }
-            precondition(started.count == 1_000)
-            return try written(path, closing: journal)
+            try await timedOnDisk { journal in
+                let engine = Engine(journal: journal, workflows: [WorkflowRegistration(Worker()), WorkflowRegistration(Publisher())])
+                _ = try await engine.run(Publisher(), input: 1_000)
+                let started = await engine.startedRuns()
+                for run in started { _ = await run.end() }
+                precondition(started.count == 1_000)
+            }
         },
     ]
 }

@@ -1,3 +1,4 @@
+import Cairn
 import Foundation
 
 // Runs every scenario in a child process of this binary (so each peak RSS is its own), prints a table per
@@ -43,7 +44,7 @@ if let name = arguments.first {
     let clock = ContinuousClock()
     var extra = Scenario.Extra()
     let elapsed = try await clock.measure { extra = try await scenario.body() }
-    let seconds = extra.seconds ?? Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    let seconds = extra.seconds ?? elapsed.seconds
     let figures = Figures(name: name, seconds: seconds, stepsPerSecond: Double(scenario.steps) / seconds, peakRSSMiB: peakRSSMiB(), extra: extra)
     print(String(decoding: try JSONEncoder().encode(figures), as: UTF8.self))
     exit(0)

@@ -6,8 +6,14 @@ import GRDB
 struct JournalWriter {
     let db: Database
     let run: RunID
+    /// The run's id as every row writes it, formatted once.
+    private let id: String
 
-    private var id: String { run.description }
+    init(db: Database, run: RunID) {
+        self.db = db
+        self.run = run
+        id = run.description
+    }
 
     /// The position of the run's last record; 0 when it has none.
     func lastPosition() throws -> Int {

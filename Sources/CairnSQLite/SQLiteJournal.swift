@@ -59,7 +59,7 @@ public final class SQLiteJournal: LeasingJournal, InspectableJournal, CancelRequ
             }
             pool = try DatabasePool(path: path, configuration: configuration)
             // DatabasePool sets its writer to synchronous=NORMAL after prepareDatabase: set FULL afterwards.
-            try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
+            try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY") }
             try JournalMigrator.migrate(pool, path: path, extensions: extensions)
             try JournalWriterMark.add(self.owner, in: pool)
         } catch let error as CairnError {

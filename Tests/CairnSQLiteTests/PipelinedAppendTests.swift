@@ -39,6 +39,41 @@ struct PipelinedAppendTests {
         journal.close()
     }
 
+    @Test("an append that fails in a group transaction fails alone: the others of its transaction are written")
+    func failingAppendAmongOthers() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("j.sqlite")
+        let journal = try SQLiteJournal(path: path)
+        let run = RunID()
+        try await journal.append([.runStarted(RunStarted(
+            runID: run, workflow: Hello.name, fingerprint: Hello().graph.fingerprint, shape: Hello().graph.shape, version: nil, seed: nil,
+            deadline: nil, at: Date(), start: JournaledEvent(seq: 1, name: "cairn.start", payload: Data(#"{"input":1}"#.utf8), executionID: nil, value: nil)))],
+            for: run)
+        @Sendable func effect(_ n: Int) -> JournalRecord {
+            .sideEffect(SideEffect(executionID: 1, attempt: 1, key: "probe#\(n)", result: Data("\(n)".utf8), at: Date()))
+        }
+        // Another connection holds the write lock while the appends are taken, so that they queue up and the
+        // committer takes them in at most two transactions: the failing one shares its transaction with others.
+        let blocker = try database(path)
+        let before = journal.transactionsCommitted
+        let appends = try await blocker.writeWithoutTransaction { db in
+            try db.execute(sql: "BEGIN IMMEDIATE")
+            defer { try? db.execute(sql: "COMMIT") }
+            return [
+                journal.appendPipelined([effect(1)], for: run, after: nil),
+                journal.appendPipelined([effect(2)], for: run, after: nil),
+                journal.appendPipelined([effect(3)], for: RunID(), after: nil),  // an unknown run: fails
+                journal.appendPipelined([effect(4)], for: run, after: nil),
+            ]
+        }
+        for (index, append) in appends.enumerated() where index != 2 { try await append.durable() }
+        await #expect(throws: CairnError.self) { try await appends[2].durable() }
+        #expect(journal.transactionsCommitted - before <= 2, "the appends were not taken together")
+        let keys = try withJournalDatabase(path) { try String.fetchAll($0, sql: "SELECT key FROM side_effect ORDER BY key") }
+        #expect(keys == ["probe#1", "probe#2", "probe#4"])
+        journal.close()
+    }
+
     @Test("a durable chain commits several steps per transaction: fewer fsyncs than steps")
     func severalStepsPerTransaction() async throws {
         let directory = try TemporaryDirectory()

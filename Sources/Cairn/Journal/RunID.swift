@@ -16,7 +16,26 @@ public struct RunID: Hashable, Sendable, Codable, LosslessStringConvertible {
         self.uuid = uuid
     }
 
-    public var description: String { uuid.uuidString.lowercased() }
+    /// `6f1c2d3e-…`, lowercase: what `uuid.uuidString.lowercased()` gives, written by hand — the journal writes a
+    /// run's id into every row, and Foundation formats a UUID with a `snprintf` per byte.
+    public var description: String {
+        withUnsafeBytes(of: uuid.uuid) { bytes in
+            String(unsafeUninitializedCapacity: 36) { text in
+                let digits: StaticString = "0123456789abcdef"
+                var count = 0
+                for (index, byte) in bytes.enumerated() {
+                    if index == 4 || index == 6 || index == 8 || index == 10 {
+                        text[count] = UInt8(ascii: "-")
+                        count += 1
+                    }
+                    text[count] = digits.utf8Start[Int(byte >> 4)]
+                    text[count + 1] = digits.utf8Start[Int(byte & 0x0F)]
+                    count += 2
+                }
+                return count
+            }
+        }
+    }
 
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
