@@ -34,7 +34,7 @@ extension Scenario {
 
     /// How a looping run's journal grows: `feedback-monitor` with no simulated I/O, short and long.
     static let history: [Scenario] = [10, 2_000].map { cycles in
-        .measuring("monitor-\(cycles)", summary: "feedback-monitor, \(cycles) cycles, no I/O delay", steps: 4 * cycles + 1) {
+        .measuring("monitor-\(cycles)", summary: "feedback-monitor, \(cycles) cycles, no I/O delay", steps: 4 * cycles + 1, warmsUp: false) {
             try await timedOnDisk(extensions: [Inventory.journalExtension]) { journal in
                 _ = try await Engine(journal: journal).run(FeedbackMonitor(), input: MonitorInput(sku: "Apple", cycles: cycles, delayMs: 0, seed: 7))
             }

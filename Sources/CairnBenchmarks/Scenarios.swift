@@ -6,6 +6,9 @@ struct Scenario: Sendable {
     let name: String
     let summary: String
     let steps: Int
+    /// Whether the scenario runs once untimed before it is measured, so that the figure is the steady state's,
+    /// not a new process's first growth of its heap: every speed scenario does; a long history does not.
+    let warmsUp: Bool
     /// Runs the scenario; returns what it measured beyond time and memory (journal rows or bytes).
     let body: @Sendable () async throws -> Extra
 
@@ -22,20 +25,22 @@ struct Scenario: Sendable {
     }
 
     /// A scenario that measures more than time and memory.
-    static func measuring(_ name: String, summary: String, steps: Int, _ body: @escaping @Sendable () async throws -> Extra) -> Scenario {
-        Scenario(name, summary, steps, body)
+    static func measuring(_ name: String, summary: String, steps: Int, warmsUp: Bool = true,
+                          _ body: @escaping @Sendable () async throws -> Extra) -> Scenario {
+        Scenario(name, summary, steps, warmsUp, body)
     }
 
-    private init(_ name: String, _ summary: String, _ steps: Int, _ body: @escaping @Sendable () async throws -> Extra) {
+    private init(_ name: String, _ summary: String, _ steps: Int, _ warmsUp: Bool, _ body: @escaping @Sendable () async throws -> Extra) {
         self.name = name
         self.summary = summary
         self.steps = steps
+        self.warmsUp = warmsUp
         self.body = body
     }
 
     /// A scenario measured by its time and memory alone.
     init(name: String, summary: String, steps: Int, timed: @escaping @Sendable () async throws -> Void) {
-        self.init(name, summary, steps) {
+        self.init(name, summary, steps, true) {
             try await timed()
             return Extra()
         }
@@ -76,7 +81,7 @@ struct Scenario: Sendable {
 
     /// Goal 6: a run with a long history resumed to its first new step (the history is built first, in a process of its own).
     static let resume = Scenario.measuring(
-        "resume-history", summary: "resume a run of \(historyEvents) events to its first new step", steps: historyEvents
+        "resume-history", summary: "resume a run of \(historyEvents) events to its first new step", steps: historyEvents, warmsUp: false
     ) {
         let path = journalPath()
         guard try runChild(["history-build", path, "\(historyEvents)"]).status == 0 else {

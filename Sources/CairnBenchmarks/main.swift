@@ -42,6 +42,7 @@ if let name = arguments.first {
         exit(64)
     }
     let clock = ContinuousClock()
+    if scenario.warmsUp { _ = try await scenario.body() }  // untimed: the heap grown, the code paged in
     var extra = Scenario.Extra()
     let elapsed = try await clock.measure { extra = try await scenario.body() }
     let seconds = extra.seconds ?? elapsed.seconds

@@ -49,3 +49,80 @@ struct SnapshotTests {
         #expect(throws: CairnError.self) { _ = try RunStateMachine(graph: graph, restoring: snapshot) }
     }
 }
+
+/// How often a driver snapshots: every `snapshotEvery` records, or — when the run's live state holds more entries —
+/// once as many records as it holds have been journaled, so that snapshots of a large state do not cost more than
+/// the records they spare a resume.
+@Suite("When snapshots are taken", .timeLimit(.minutes(1)))
+struct SnapshotSpacingTests {
+    /// A chain whose every step keeps a store key of its own: the store, and so a snapshot, grows with the run.
+    private struct Growing: Workflow {
+        struct Next: Event {
+            static let eventName = "test.growing.next"
+            var n: Int
+        }
+        static let name = "growing-store"
+        typealias Input = Int
+        typealias Output = Int
+        var steps: [AnyStep] {
+            FunctionStep("begin") { (start: StartEvent<Int>, context) -> Next? in Next(n: start.input) }
+            FunctionStep("keep") { (next: Next, context) -> OneOf2<Next, StopEvent<Int>>? in
+                try context.store.set(StoreKey<Int>("round.\(next.n)"), next.n)
+                return next.n <= 1 ? .second(StopEvent(0)) : .first(Next(n: next.n - 1))
+            }
+        }
+    }
+
+    /// An in-memory journal that keeps every snapshot a driver saves, with the run's record count at that moment.
+    private final class SnapshotLog: SnapshottingJournal, @unchecked Sendable {
+        let inner = InMemoryJournal()
+        private let lock = NSLock()
+        private var recordCount = 0
+        private(set) var taken: [(records: Int, snapshot: RunSnapshot)] = []
+
+        func append(_ records: [JournalRecord], for run: RunID) async throws {
+            try await inner.append(records, for: run)
+            lock.withLock { recordCount += records.count }
+        }
+
+        func appendPipelined(_ records: [JournalRecord], for run: RunID, after previous: PendingAppend?) -> PendingAppend {
+            let pending = inner.appendPipelined(records, for: run, after: previous)  // the in-memory journal appends at once
+            if pending.failure == nil { lock.withLock { recordCount += records.count } }
+            return pending
+        }
+
+        func saveSnapshot(_ state: Data, of run: RunID, after previous: PendingAppend?) {
+            guard let snapshot = try? RunSnapshot.decoded(state) else { return }
+            lock.withLock { taken.append((recordCount, snapshot)) }
+        }
+
+        func records(for run: RunID) async throws -> [JournalRecord] { try await inner.records(for: run) }
+        func streamedEvents(for run: RunID, from position: Int, limit: Int) async throws -> [StreamedEvent] {
+            try await inner.streamedEvents(for: run, from: position, limit: limit)
+        }
+        func contains(_ run: RunID) async throws -> Bool { try await inner.contains(run) }
+        func latestSnapshot(of run: RunID) async throws -> (position: Int, state: Data)? { nil }
+        func records(for run: RunID, after position: Int, sideEffectsOf executions: Set<Int>) async throws
+            -> (sideEffects: [JournalRecord], records: [JournalRecord]) {
+            ([], Array(try await inner.records(for: run).dropFirst(position)))
+        }
+        func lastSeq(of run: RunID, through position: Int) async throws -> Int { 0 }
+    }
+
+    @Test("a snapshot of a large state waits for as many records as the state holds entries; a small one comes every snapshotEvery")
+    func spacedByLiveState() async throws {
+        let journal = SnapshotLog()
+        let engine = Engine(journal: journal, configuration: EngineConfiguration(snapshotEvery: 4))
+        #expect(try await engine.run(Growing(), input: 120) == 0)
+        let taken = journal.taken
+        #expect(taken.count >= 3, "\(taken.count) snapshots")
+        var previous = 0
+        for (records, snapshot) in taken {
+            #expect(records - previous >= max(4, snapshot.store.count),
+                    "a snapshot of \(snapshot.store.count) store keys came \(records - previous) records after the last")
+            previous = records
+        }
+        // Every 4 records would have been about 60 snapshots of a store growing to 120 keys.
+        #expect(taken.count < 20, "\(taken.count) snapshots")
+    }
+}

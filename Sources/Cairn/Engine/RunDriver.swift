@@ -356,11 +356,15 @@ actor RunDriver {
     }
 
     /// Every ``EngineConfiguration/snapshotEvery`` commit records, a snapshot of the machine, taken by the
-    /// journal after the commit that made this state (a cache: its failure stops nothing).
+    /// journal after the commit that made this state (a cache: its failure stops nothing). When the machine
+    /// holds more entries than that (``RunStateMachine/liveEntries``: 1,000 steps running, a store of 5,000
+    /// keys), a snapshot waits for as many records as it holds: its cost per record stays bounded, and a resume
+    /// still reads no more records past it than the run's live state holds entries.
     private func snapshotIfDue(after records: Int) {
         guard let snapshots, configuration.snapshotEvery > 0 else { return }
         recordsSinceSnapshot += records
-        guard recordsSinceSnapshot >= configuration.snapshotEvery, machine.finished == nil else { return }
+        guard recordsSinceSnapshot >= configuration.snapshotEvery, machine.finished == nil,
+              recordsSinceSnapshot >= machine.liveEntries else { return }
         recordsSinceSnapshot = 0
         do {
             snapshots.saveSnapshot(try machine.snapshot().encoded(), of: runID, after: lastAppend)

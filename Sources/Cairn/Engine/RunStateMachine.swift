@@ -745,6 +745,14 @@ struct AttemptResult: Sendable {
 // MARK: Snapshots
 
 extension RunStateMachine {
+    /// How many entries a snapshot of the machine holds — events, executions, store keys, side effects: what
+    /// taking one costs, roughly.
+    var liveEntries: Int {
+        let held = buffers.values.reduce(0) { total, keyed in total + keyed.values.reduce(0) { $0 + $1.values.reduce(0) { $0 + $1.count } } }
+        return store.count + pending.count + running.count + sideEffects.values.reduce(0) { $0 + $1.count } + held + parked.count
+            + delayed.count
+    }
+
     /// The machine's durable state (``RunSnapshot``).
     func snapshot() -> RunSnapshot {
         func events(_ list: [JournaledEvent]) -> [RunSnapshot.Event] { list.map(RunSnapshot.Event.init) }
