@@ -4,54 +4,78 @@ import Logging
 import PostgresNIO
 import Synchronization
 
-extension PostgresJournal: LeasingJournal, InspectableJournal, CancelRequestingJournal {
+extension PostgresJournal: LeasingJournal, InspectableJournal, CancelRequestingJournal, PipeliningJournal {
     // MARK: Journal
 
-    /// Appends `records` in one transaction, fenced: an append to a run is refused (`lease-lost`) unless this
-    /// journal holds the run's lease at the epoch it took, checked inside the transaction.
+    /// Appends `records` and waits until they are committed, fenced: an append to a run is refused (`lease-lost`)
+    /// unless this journal holds the run's lease at the epoch it took, checked inside the transaction. Appends of
+    /// every run of the process share transactions (``PostgresGroupCommit``).
     public func append(_ records: [JournalRecord], for run: RunID) async throws {
-        try await append(records, for: run, copying: false)
+        try await appendPipelined(records, for: run, after: nil).durable()
     }
 
-    /// Appends records another journal holds already (`cairn db copy`): see ``PostgresRecordWriter/copying``.
-    package func appendCopied(_ records: [JournalRecord], for run: RunID) async throws {
-        try await append(records, for: run, copying: true)
-    }
-
-    private func append(_ records: [JournalRecord], for run: RunID, copying: Bool) async throws {
+    /// Takes `records` for the next group transaction and returns at once (``PipeliningJournal``).
+    public func appendPipelined(_ records: [JournalRecord], for run: RunID, after previous: PendingAppend?) -> PendingAppend {
+        let pending = PendingAppend()
         let epoch = held.withLock { $0[run] }
-        let (owner, ttl, logger) = (owner, leaseTTL.seconds, logger)
         let successor = Self.successor(in: records)
-        try await transaction { connection in
-            let writer = PostgresRecordWriter(connection: connection, run: run, logger: logger, copying: copying)
-            if case .runStarted = records.first {
-                try await Self.start(records, of: run, on: connection, owner: owner, ttl: ttl, copying: copying, logger: logger)
-            } else {
-                if records.contains(where: { if case .runStarted = $0 { true } else { false } }) {
-                    throw CairnError(.runExists, "run \(run) exists already: resume it, or start with another id")
-                }
-                // The run's row is locked until the commit, before its lease is read: every takeover locks the row first
-                // too (see ``lockRun``), so it waits for this append, then bumps the epoch.
-                guard try await Self.lockRun(run, on: connection, logger: logger) else {
-                    throw CairnError(.runNotFound, "no run \(run) in this journal: a run's first append begins with its start")
-                }
-                let lease = try await connection.rows("SELECT owner, epoch FROM lease WHERE run_id = \(run.uuid)", logger: logger).first
-                guard let lease else { throw Self.leaseLost(run) }
-                guard let epoch, try lease["owner", as: String.self] == owner, try lease["epoch", as: Int.self] == epoch else {
-                    throw Self.leaseLost(run)
-                }
-                try await writer.write(records)
+        commit(after: previous, completing: pending, alone: Self.writesBeyondItsRun(records), { [self] connection in
+            try await write(records, for: run, epoch: epoch, copying: false, on: connection)
+        }, then: { [self] result in
+            guard case .success = result else { return }
+            if case .runStarted = records.first { held.withLock { $0[run] = 1 } }
+            if let successor { held.withLock { $0[successor.runID] = 1 } }
+        })
+        return pending
+    }
+
+    /// Whether `records` write rows of other runs or of a domain: effects, messages, starts, a run's end.
+    private static func writesBeyondItsRun(_ records: [JournalRecord]) -> Bool {
+        records.contains { record in
+            switch record {
+            case .executionFinished(let finished): !finished.effects.isEmpty || !finished.messages.isEmpty || !finished.starts.isEmpty
+            case .runFinished: true
+            default: false
             }
-            // A run that continued as new: its successor starts in the same transaction, its lease ours.
-            if let successor {
-                try await Self.start([.runStarted(successor)], of: successor.runID, on: connection, owner: owner, ttl: ttl, copying: copying,
-                                     logger: logger)
-            }
-            CrashPoint.reach("before-commit")
         }
-        CrashPoint.reach("after-commit")
+    }
+
+    /// Appends records another journal holds already (`cairn db copy`), in a transaction of their own: see
+    /// ``PostgresRecordWriter/copying``.
+    package func appendCopied(_ records: [JournalRecord], for run: RunID) async throws {
+        let epoch = held.withLock { $0[run] }
+        try await transaction { connection in try await write(records, for: run, epoch: epoch, copying: true, on: connection) }
         if case .runStarted = records.first { held.withLock { $0[run] = 1 } }
-        if let successor { held.withLock { $0[successor.runID] = 1 } }
+        if let successor = Self.successor(in: records) { held.withLock { $0[successor.runID] = 1 } }
+    }
+
+    /// Writes `records` of `run` inside the caller's transaction, after checking the run's lease is this journal's at `epoch`.
+    private func write(_ records: [JournalRecord], for run: RunID, epoch: Int?, copying: Bool, on connection: PostgresConnection) async throws {
+        let (owner, ttl, logger) = (owner, leaseTTL.seconds, logger)
+        let writer = PostgresRecordWriter(connection: connection, run: run, logger: logger, copying: copying)
+        if case .runStarted = records.first {
+            try await Self.start(records, of: run, on: connection, owner: owner, ttl: ttl, copying: copying, logger: logger)
+        } else {
+            if records.contains(where: { if case .runStarted = $0 { true } else { false } }) {
+                throw CairnError(.runExists, "run \(run) exists already: resume it, or start with another id")
+            }
+            // The run's row is locked until the commit, before its lease is read: every takeover locks the row first
+            // too (see ``lockRun``), so it waits for this append, then bumps the epoch.
+            guard try await Self.lockRun(run, on: connection, logger: logger) else {
+                throw CairnError(.runNotFound, "no run \(run) in this journal: a run's first append begins with its start")
+            }
+            let lease = try await connection.rows("SELECT owner, epoch FROM lease WHERE run_id = \(run.uuid)", logger: logger).first
+            guard let lease else { throw Self.leaseLost(run) }
+            guard let epoch, try lease["owner", as: String.self] == owner, try lease["epoch", as: Int.self] == epoch else {
+                throw Self.leaseLost(run)
+            }
+            try await writer.write(records)
+        }
+        // A run that continued as new: its successor starts in the same transaction, its lease ours.
+        if let successor = Self.successor(in: records) {
+            try await Self.start([.runStarted(successor)], of: successor.runID, on: connection, owner: owner, ttl: ttl, copying: copying,
+                                 logger: logger)
+        }
     }
 
     /// Writes a new run's first records and its lease (epoch 1, `owner`'s).

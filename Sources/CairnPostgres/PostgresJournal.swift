@@ -27,6 +27,8 @@ public final class PostgresJournal: Sendable {
     let held = Mutex<[RunID: Int]>([:])
     /// Wakes waiters when any process makes a run runnable (LISTEN/NOTIFY).
     let changes = ChangeNotifications()
+    /// Appends waiting for the next group transaction.
+    let commits = PostgresGroupCommit()
     private let running: Task<Void, Never>
 
     private init(location: PostgresLocation, client: PostgresClient, owner: String, leaseTTL: Duration, logger: Logger) {
@@ -70,8 +72,9 @@ public final class PostgresJournal: Sendable {
         return journal
     }
 
-    /// Stops the pool: queries after this fail.
+    /// Lets queued appends commit, then stops the pool: queries after this fail.
     public func close() async {
+        await commitsDone()
         changes.stop()
         running.cancel()
         _ = await running.value
@@ -146,7 +149,7 @@ extension PostgresJournal {
 
     /// A Cairn error as itself; any other as `journal-unavailable` with what went wrong.
     static func described(_ error: any Error, _ location: PostgresLocation) -> any Error {
-        if error is CairnError || error is CommitEffectError { return error }
+        if error is CairnError || error is CommitEffectError || error is GroupRollback { return error }
         return CairnError(.journalUnavailable, "the journal \(location) could not be used: \(reason(error, location))")
     }
 }

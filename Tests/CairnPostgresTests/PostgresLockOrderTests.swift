@@ -78,24 +78,25 @@ extension PostgresLockOrderTests {
     @Test("two commits that send to each other's runs at once: the one PostgreSQL aborts as the deadlock's victim runs again, both land")
     func crossingSends() async throws {
         try await PostgresServer.withFreshDatabase { location in
-            let journal = try await PostgresJournal.open(location, leaseTTL: .seconds(600))
-            defer { Task { await journal.close() } }
-            let (first, second) = (RunID(), RunID())
-            for run in [first, second] { try await journal.append(Self.started(run, accepts: ["ping"]), for: run) }
+            // Two workers, each driving one of the runs: one journal puts its appends in one transaction.
+            let journals = [try await PostgresJournal.open(location, leaseTTL: .seconds(600)), try await PostgresJournal.open(location, leaseTTL: .seconds(600))]
+            defer { Task { for journal in journals { await journal.close() } } }
+            let runs = [RunID(), RunID()]
+            for (journal, run) in zip(journals, runs) { try await journal.append(Self.started(run, accepts: ["ping"]), for: run) }
             try await PostgresServer.admin(location) { admin in
                 // Both appends lock their own run, then stop at the journal table; let go, each locks the other's run to send.
                 try await admin.query("BEGIN", logger: PostgresServer.logger)
                 try await admin.query("LOCK TABLE journal IN SHARE MODE", logger: PostgresServer.logger)
-                let sends = [(first, second), (second, first)].map { from, to in
+                let sends = [(journals[0], runs[0], runs[1]), (journals[1], runs[1], runs[0])].map { journal, from, to in
                     Task { try await journal.append([Self.pinged(to, key: "\(from)")], for: from) }
                 }
                 try await Self.waitForLockWaiters(2, on: location)
                 try await admin.query("COMMIT", logger: PostgresServer.logger)
                 for send in sends { try await send.value }
             }
-            for run in [first, second] {
-                #expect(try await journal.inbox(of: run, after: 0).map(\.name) == ["ping"])
-                #expect(try await journal.records(for: run).map(\.kindName) == ["runStarted", "executionFinished"])
+            for run in runs {
+                #expect(try await journals[0].inbox(of: run, after: 0).map(\.name) == ["ping"])
+                #expect(try await journals[0].records(for: run).map(\.kindName) == ["runStarted", "executionFinished"])
             }
         }
     }
