@@ -41,10 +41,10 @@ struct Diff: CairnSubcommand {
 
     func run(in environment: CommandEnvironment) async throws {
         let ids = [try environment.runID(first), try environment.runID(second)]
-        let journal = try environment.readOnlyJournal()
+        let journal = try await environment.inspectableJournal()
         var canonical: [[String]] = []
         for id in ids {
-            guard try await journal.contains(id) else { throw CairnError(.runNotFound, "no run \(id) in \(journal.path)") }
+            _ = try await environment.summary(of: id, in: journal)
             canonical.append(try await journal.records(for: id).flatMap(\.events).map { "\($0.name) \(CanonicalJSON.text($0.payload))" })
         }
         let firstDifference = zip(canonical[0], canonical[1]).enumerated().first { $0.element.0 != $0.element.1 }.map { $0.offset + 1 }

@@ -29,7 +29,7 @@ struct Export: CairnSubcommand {
 
     func run(in environment: CommandEnvironment) async throws {
         let id = try environment.runID(run)
-        let journal = try environment.readOnlyJournal()
+        let journal = try await environment.inspectableJournal()
         _ = try await environment.summary(of: id, in: journal)
         let document = try await Engine.export(id, from: journal).encoded()
         guard let output else { return environment.output.exact(String(decoding: document, as: UTF8.self)) }

@@ -60,7 +60,7 @@ struct Replay: CairnSubcommand {
     }
 
     func run(in environment: CommandEnvironment) async throws {
-        let journal = try environment.readOnlyJournal()
+        let journal = try await environment.inspectableJournal()
         let ids = try runs.map(environment.runID)
         var summaries: [RunSummary] = []
         for id in ids { summaries.append(try await environment.summary(of: id, in: journal)) }
@@ -83,7 +83,7 @@ struct Replay: CairnSubcommand {
         throw ExitCode(output.outcome(RunOutcome(summaries[0])))
     }
 
-    private func gate(_ runs: [RunSummary], in journal: ReadOnlyJournal, output: Output) async throws {
+    private func gate(_ runs: [RunSummary], in journal: any InspectableJournal, output: Output) async throws {
         let gate = ReplayGate(CairnCLI.workflows)
         let verdicts = await gate.check(runs, in: journal, failFast: failFast) { report($0, output) }
         let summary = ReplaySummaryLine(verdicts)
