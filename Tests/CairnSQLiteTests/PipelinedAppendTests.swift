@@ -16,17 +16,22 @@ struct PipelinedAppendTests {
         }
     }
 
-    @Test("an append taken after one that failed fails too and writes nothing; one taken on its own is written")
-    func failedPredecessorFailsItsSuccessors() async throws {
-        let directory = try TemporaryDirectory()
-        let path = directory.path("j.sqlite")
-        let journal = try SQLiteJournal(path: path)
-        // A run this journal holds the lease of, so that an append to it succeeds on its own.
+    /// A run started in `journal`, which holds its lease: an append to it succeeds on its own.
+    private static func started(in journal: SQLiteJournal) async throws -> RunID {
         let run = RunID()
         try await journal.append([.runStarted(RunStarted(
             runID: run, workflow: Hello.name, fingerprint: Hello().graph.fingerprint, shape: Hello().graph.shape, version: nil, seed: nil,
             deadline: nil, at: Date(), start: JournaledEvent(seq: 1, name: "cairn.start", payload: Data(#"{"input":1}"#.utf8), executionID: nil, value: nil)))],
             for: run)
+        return run
+    }
+
+    @Test("an append taken after one that failed fails too and writes nothing; one taken on its own is written")
+    func failedPredecessorFailsItsSuccessors() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("j.sqlite")
+        let journal = try SQLiteJournal(path: path)
+        let run = try await Self.started(in: journal)
         let effect = SideEffect(executionID: 1, attempt: 1, key: "probe#1", result: Data("1".utf8), at: Date())
         let failing = journal.appendPipelined([.sideEffect(effect)], for: RunID(), after: nil)  // an unknown run
         let dependent = journal.appendPipelined([.sideEffect(effect)], for: run, after: failing)
@@ -44,11 +49,7 @@ struct PipelinedAppendTests {
         let directory = try TemporaryDirectory()
         let path = directory.path("j.sqlite")
         let journal = try SQLiteJournal(path: path)
-        let run = RunID()
-        try await journal.append([.runStarted(RunStarted(
-            runID: run, workflow: Hello.name, fingerprint: Hello().graph.fingerprint, shape: Hello().graph.shape, version: nil, seed: nil,
-            deadline: nil, at: Date(), start: JournaledEvent(seq: 1, name: "cairn.start", payload: Data(#"{"input":1}"#.utf8), executionID: nil, value: nil)))],
-            for: run)
+        let run = try await Self.started(in: journal)
         @Sendable func effect(_ n: Int) -> JournalRecord {
             .sideEffect(SideEffect(executionID: 1, attempt: 1, key: "probe#\(n)", result: Data("\(n)".utf8), at: Date()))
         }
