@@ -98,7 +98,7 @@ public struct CommandEnvironment {
     }
 
     /// Opens the journal to answer a user's SQL over its views (`cairn sql`): the file read-only, or the PostgreSQL database.
-    func queryableJournal() async throws -> any QueryableJournal {
+    public func queryableJournal() async throws -> any QueryableJournal {
         guard let postgres else { return try readOnlyJournal() }
         return try await postgresJournal(postgres)
     }
@@ -114,7 +114,7 @@ public struct CommandEnvironment {
         guard postgres != nil else { return }
         let command = CommandLine.arguments.dropFirst().first { !$0.hasPrefix("-") } ?? "this command"
         throw ValidationError("`cairn \(command)` works on an SQLite journal only, for now; on PostgreSQL, run, resume, list, show, "
-            + "follow, send, cancel, replay, export, diff, sql, worker, serve, db copy and db migrate work")
+            + "follow, send, cancel, replay, export, diff, audit, ledger, sql, worker, serve, db copy and db migrate work")
     }
 
     /// - Parameter drivingStartedRuns: whether it drives the runs its runs' commits start (`false` for a worker,

@@ -1,6 +1,5 @@
 import ArgumentParser
-import Cairn
-public import CairnSQLite
+public import Cairn
 import Foundation
 
 
@@ -45,7 +44,7 @@ extension Output {
 
     /// Prints query rows: a table, or with --json an array of objects (keyed `camelCase` when asked, as
     /// every document of the read model is; `cairn sql` keeps the user's column names).
-    public func rows(_ result: ReadOnlyJournal.Result, empty: String? = nil, camelCaseKeys: Bool = false) {
+    public func rows(_ result: QueryResult, empty: String? = nil, camelCaseKeys: Bool = false) {
         if json {
             self.json(result.records(camelCase: camelCaseKeys))
         } else if result.rows.isEmpty {
@@ -56,7 +55,7 @@ extension Output {
     }
 
     /// Prints query rows as CSV (RFC 4180 quoting).
-    func csv(_ result: ReadOnlyJournal.Result) {
+    func csv(_ result: QueryResult) {
         exact(result.columns.map(CSV.field).joined(separator: ","))
         for row in result.rows { exact(row.map { CSV.field($0.text) }.joined(separator: ",")) }
     }

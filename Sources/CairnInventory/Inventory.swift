@@ -45,7 +45,7 @@ public enum Inventory {
 
     /// The audit and the ledger over HTTP (`Schemas/inventory-api.yaml`): what `cairn audit --json` and
     /// `cairn ledger --json` print.
-    public static func api(over journal: ReadOnlyJournal) -> APIExtension {
+    public static func api(over journal: any QueryableJournal) -> APIExtension {
         APIExtension(paths: InventoryAPIDocument.paths, queries: [
             APIQuery("/v1/inventory/audit/{sku}", parameters: ["since", "until"]) { request in
                 /// A time parameter, in the journal's form.
@@ -57,7 +57,7 @@ public enum Inventory {
                         return time
                     }
                 }
-                let decisions = try InventoryQueries.audit(request.path("sku"), since: try time("since"), until: try time("until"), in: journal)
+                let decisions = try await InventoryQueries.audit(request.path("sku"), since: try time("since"), until: try time("until"), in: journal)
                 return decisions.records(camelCase: true)
             },
             APIQuery("/v1/inventory/ledger", parameters: ["sku", "run"]) { request in

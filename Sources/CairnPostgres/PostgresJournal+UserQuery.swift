@@ -12,6 +12,22 @@ extension PostgresJournal: QueryableJournal {
     /// make the transaction read-write — on a connection of its own (closed after, so nothing a query sets outlives
     /// it), stopped by the server's `statement_timeout`. The role in the URL still decides what may be read: for a hard
     /// boundary, give `cairn sql` a role that may only select from the views.
+    public var dialect: SQLDialect { .postgres }
+
+    public func read(_ sql: String, _ arguments: [String?]) async throws -> QueryResult {
+        var bindings = PostgresBindings()
+        for argument in arguments {
+            if let argument { bindings.append(argument) } else { bindings.appendNull() }
+        }
+        let query = PostgresQuery(unsafeSQL: PostgresCommitTransaction.numbered(sql), binds: bindings)
+        return try await snapshot { [logger] connection in
+            let rows = try await connection.query(query, logger: logger)
+            var values: [[SQLValue]] = []
+            for try await row in rows { values.append(row.map(SQLValue.init)) }
+            return QueryResult(columns: rows.columns.map(\.name), rows: values)
+        }
+    }
+
     public func userQuery(_ sql: String, timeout: Duration, _ output: (QueryOutput) throws -> Void) async throws {
         let statements = try UserStatements.split(sql)
         guard !statements.isEmpty else { throw CairnError(.invalidInput, "there is no SQL statement to run") }

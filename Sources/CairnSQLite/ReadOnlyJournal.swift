@@ -9,41 +9,7 @@ public final class ReadOnlyJournal: InspectableJournal {
     public typealias Value = SQLValue
 
     /// The rows of one statement.
-    public struct Result: Sendable {
-        public let columns: [String]
-        public let rows: [[Value]]
-
-        /// The rows as dictionaries keyed by column. A name that repeats (`SELECT 1 AS a, 2 AS a`, a join
-        /// of tables with the same column) is keyed `a`, `a_2`, `a_3` … in column order.
-        public var records: [[String: Value]] { records(camelCase: false) }
-
-        /// ``records``, with `snake_case` column names keyed `camelCase` when asked (a domain command's JSON
-        /// speaks the read model's vocabulary; `cairn sql` keeps the user's column names).
-        public func records(camelCase: Bool) -> [[String: Value]] {
-            let keys = Self.distinct(camelCase ? columns.map(Self.camelCased) : columns)
-            return rows.map { Dictionary(uniqueKeysWithValues: zip(keys, $0)) }
-        }
-
-        /// `run_id` → `runId`.
-        static func camelCased(_ name: String) -> String {
-            let parts = name.split(separator: "_")
-            return (parts.first.map(String.init) ?? "") + parts.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
-        }
-
-        /// Column names made distinct keys, as ``records`` uses them.
-        public static func distinct(_ names: [String]) -> [String] {
-            var taken = Set<String>()
-            return names.map { name in
-                var key = name, suffix = 1
-                while taken.contains(key) {
-                    suffix += 1
-                    key = "\(name)_\(suffix)"
-                }
-                taken.insert(key)
-                return key
-            }
-        }
-    }
+    public typealias Result = QueryResult
 
     public let path: String
     let queue: DatabaseQueue
@@ -110,6 +76,12 @@ public final class ReadOnlyJournal: InspectableJournal {
     }
 
     /// Runs SQL written by Cairn itself (with text arguments, which SQLite converts to the column's type).
+    public var dialect: SQLDialect { .sqlite }
+
+    public func read(_ sql: String, _ arguments: [String?]) throws -> QueryResult {
+        try rows(sql, arguments)
+    }
+
     public func rows(_ sql: String, _ arguments: [String?] = []) throws -> Result {
         try read { db in try Self.fetch(try db.makeStatement(sql: sql), arguments: StatementArguments(arguments)) }
     }

@@ -3,11 +3,11 @@ import Foundation
 import PostgresTestSupport
 import Testing
 
-/// `replay`, `export` and `diff` read a PostgreSQL journal as they read a file: the same history (`db copy`) gives the
-/// same output on both.
-@Suite("PostgreSQL: replay, export and diff", .enabled(if: PostgresServer.url != nil, PostgresServer.skipReason), .timeLimit(.minutes(2)))
+/// `replay`, `export`, `diff`, `audit` and `ledger` read a PostgreSQL journal as they read a file: the same history
+/// (`db copy`) gives the same output on both.
+@Suite("PostgreSQL: replay, export, diff, audit and ledger", .enabled(if: PostgresServer.url != nil, PostgresServer.skipReason), .timeLimit(.minutes(2)))
 struct PostgresInspectionTests {
-    @Test("replay --check, export and diff print on a PostgreSQL journal what they print on the SQLite journal it was copied from")
+    @Test("replay --check, export, diff, audit and ledger print on a PostgreSQL journal what they print on the SQLite journal it was copied from")
     func sameOutput() async throws {
         try await PostgresServer.withFreshDatabase { location in
             let (url, password) = PostgresWorkerTests.url(of: location)
@@ -28,7 +28,9 @@ struct PostgresInspectionTests {
             let copy = try await cairn(["db", "copy", "--from", db, "--to", url], environment: postgres)
             #expect(copy.status == 0, "\(copy.stderr)")
 
-            for arguments in [["replay", "--check", "--all"], ["diff", runs[0], runs[1]], ["diff", runs[0], runs[1], "--json"]] {
+            for arguments in [["replay", "--check", "--all"], ["diff", runs[0], runs[1]], ["diff", runs[0], runs[1], "--json"],
+                              ["audit", "Apple"], ["audit", "Apple", "--json", "--since", "2026-01-01"], ["audit", "Apple", "--until", "2000-01-01"],
+                              ["ledger"], ["ledger", "--json", "--sku", "Apple"], ["ledger", "--run", runs[1], "--json"], ["ledger", "--sku", "Pear"]] {
                 let file = try await cairn(arguments + ["--db", db])
                 let server = try await cairn(arguments + ["--db", url], environment: postgres)
                 #expect(server.status == file.status && server.stdout == file.stdout, "\(arguments): \(file.stdout) | \(server.stdout) \(server.stderr)")

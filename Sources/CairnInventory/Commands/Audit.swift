@@ -31,8 +31,8 @@ struct Audit: CairnSubcommand {
     @ParentCommand var root: CairnCommand
 
     func run(in environment: CommandEnvironment) async throws {
-        let journal = try environment.readOnlyJournal()
-        let decisions = try InventoryQueries.audit(sku, since: try since.map(Self.time), until: try until.map(Self.time), in: journal)
+        let journal = try await environment.queryableJournal()
+        let decisions = try await InventoryQueries.audit(sku, since: try since.map(Self.time), until: try until.map(Self.time), in: journal)
         let output = environment.output
         if output.json { return output.rows(decisions, camelCaseKeys: true) }
         guard !decisions.rows.isEmpty else { return output.line("no decisions for SKU '\(sku)'") }
@@ -57,7 +57,7 @@ struct Audit: CairnSubcommand {
         }
     }
 
-    private func text(_ record: [String: ReadOnlyJournal.Value], _ column: String) -> String {
+    private func text(_ record: [String: SQLValue], _ column: String) -> String {
         record[column]?.text ?? ""
     }
 

@@ -25,7 +25,7 @@ struct Ledger: CairnSubcommand {
     @ParentCommand var root: CairnCommand
 
     func run(in environment: CommandEnvironment) async throws {
-        let journal = try environment.readOnlyJournal()
+        let journal = try await environment.queryableJournal()
         let runID = try run.map { try environment.runID($0) }
         if let runID { _ = try await environment.summary(of: runID, in: journal) }  // an unknown run is 66, not every SKU's stock
         let ledger = try await InventoryQueries.ledger(sku: sku, run: runID, in: journal)
