@@ -52,4 +52,39 @@ struct PostgresInspectionTests {
             }
         }
     }
+
+    @Test("db status on PostgreSQL: its migrations in order, the database's size, the same counts as the SQLite source, every table's rows and bytes")
+    func status() async throws {
+        try await PostgresServer.withFreshDatabase { location in
+            let (url, password) = PostgresWorkerTests.url(of: location)
+            let directory = try TemporaryDirectory()
+            let db = directory.path("src.sqlite")
+            let done = try await cairn(["run", "feedback-monitor", "--db", db, "--input", #"{"sku": "Apple", "cycles": 2, "delayMs": 0, "seed": 3}"#])
+            #expect(done.status == 0, "\(done.stderr)")
+            let copy = try await cairn(["db", "copy", "--from", db, "--to", url], environment: ["PGPASSWORD": password])
+            #expect(copy.status == 0, "\(copy.stderr)")
+            let file = try await cairn(["db", "status", "--db", db, "--json"])
+            let server = try await cairn(["db", "status", "--db", url, "--json"], environment: ["PGPASSWORD": password])
+            #expect(server.status == 0, "\(server.stderr)")
+            guard case .object(let fileStatus)? = JSONValue(json: Data(file.stdout.utf8)),
+                  case .object(let serverStatus)? = JSONValue(json: Data(server.stdout.utf8)) else {
+                Issue.record("db status --json: \(file.stdout) | \(server.stdout)")
+                return
+            }
+            #expect(serverStatus["counts"] == fileStatus["counts"] && serverStatus["runsByStatus"] == fileStatus["runsByStatus"], "\(server.stdout)")
+            #expect(serverStatus["schema"] == .string("inventory/0002_views") && serverStatus["walBytes"] == nil, "\(server.stdout)")
+            guard case .array(let tables)? = serverStatus["tables"], case .integer(let bytes)? = serverStatus["bytes"] else {
+                Issue.record("db status --json: \(server.stdout)")
+                return
+            }
+            let rows = Dictionary(uniqueKeysWithValues: tables.compactMap { table -> (String, Int64)? in
+                guard case .string(let name)? = table["table"], case .integer(let rows)? = table["rows"] else { return nil }
+                return (name, rows)
+            })
+            #expect(rows["run"] == 1 && rows["ledger_entry"] == 2 && (rows["journal"] ?? 0) > 10, "\(rows)")
+            #expect(bytes > 0)
+            let text = try await cairn(["db", "status", "--db", url], environment: ["PGPASSWORD": password])
+            #expect(text.stdout.contains("runs by status: completed 1") && !text.stdout.contains(password), "\(text.stdout)")
+        }
+    }
 }

@@ -19,7 +19,8 @@ struct Db: AsyncParsableCommand {
             let schema: String
             let migrations: [String]
             let bytes: Int
-            let walBytes: Int
+            /// The SQLite journal's write-ahead log; a PostgreSQL journal has none of its own.
+            let walBytes: Int?
             let counts: [String: ReadOnlyJournal.Value]
             let runsByStatus: [String: Int]
             /// Per table (its indexes included): rows and bytes on disk, largest first.
@@ -32,18 +33,51 @@ struct Db: AsyncParsableCommand {
             let bytes: Int
         }
 
-        /// Rows and bytes of every table, its indexes counted with it (SQLite's `dbstat`), largest first.
-        static func tableSizes(_ journal: ReadOnlyJournal) throws -> [TableSize] {
-            let sizes = try journal.rows("""
+        /// What the backend stores, as `db status` shows it.
+        private struct Storage {
+            let migrations: [String]
+            let known: [String]
+            let bytes: Int
+            let walBytes: Int?
+            /// Each table with its indexes, and its bytes.
+            let tables: [(table: String, bytes: Int)]
+        }
+
+        /// The file's migrations, its size and its write-ahead log's, and each table's bytes (SQLite's `dbstat`).
+        private static func storage(of journal: ReadOnlyJournal, at path: String) throws -> Storage {
+            func bytes(_ file: String) -> Int { (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0 }
+            let tables = try journal.rows("""
                 SELECT COALESCE(m.tbl_name, s.name) AS tbl, SUM(s.pgsize) AS bytes
                 FROM dbstat AS s LEFT JOIN sqlite_master AS m ON m.name = s.name
                 WHERE COALESCE(m.tbl_name, s.name) NOT LIKE 'sqlite_%' GROUP BY 1
                 """).rows.map { ($0[0].text, Int($0[1].text) ?? 0) }
-            return try sizes.map { table, bytes in
+            return Storage(migrations: try journal.appliedMigrations(), known: JournalMigrator.knownMigrations(CairnCLI.journalExtensions),
+                           bytes: bytes(path), walBytes: bytes(path + "-wal"), tables: tables)
+        }
+
+        /// The database's migrations, its size, and each table's bytes with its indexes and TOAST.
+        private static func storage(of journal: any QueryableJournal) async throws -> Storage {
+            let applied = try await journal.read("SELECT identifier FROM cairn_migration", []).rows.map { $0[0].text }
+            let bytes = Int(try await journal.read("SELECT pg_database_size(current_database()) AS bytes", []).rows.first?.first?.text ?? "") ?? 0
+            let tables = try await journal.read("""
+                SELECT c.relname AS tbl, pg_total_relation_size(c.oid) AS bytes FROM pg_class AS c
+                JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname = current_schema()
+                """, []).rows.map { ($0[0].text, Int($0[1].text) ?? 0) }
+            let known = PostgresMigrations.all.map(\.identifier) + CairnCLI.journalExtensions.flatMap(\.postgresMigrations).map(\.identifier)
+            // In the order they were applied: the binary's, then any it does not know.
+            let migrations = known.filter(applied.contains) + applied.filter { !known.contains($0) }.sorted()
+            return Storage(migrations: migrations, known: known, bytes: bytes, walBytes: nil, tables: tables)
+        }
+
+        /// Rows and bytes of every table, largest first.
+        private static func tableSizes(_ tables: [(table: String, bytes: Int)], in journal: any QueryableJournal) async throws -> [TableSize] {
+            var sizes: [TableSize] = []
+            for (table, bytes) in tables {
                 let escaped = table.replacingOccurrences(of: "\"", with: "\"\"")
-                let rows = Int(try journal.rows("SELECT COUNT(*) FROM \"\(escaped)\"").rows.first?.first?.text ?? "") ?? 0
-                return TableSize(table: table, rows: rows, bytes: bytes)
-            }.sorted { ($0.bytes, $1.table) > ($1.bytes, $0.table) }
+                let rows = Int(try await journal.read("SELECT COUNT(*) FROM \"\(escaped)\"", []).rows.first?.first?.text ?? "") ?? 0
+                sizes.append(TableSize(table: table, rows: rows, bytes: bytes))
+            }
+            return sizes.sorted { ($0.bytes, $1.table) > ($1.bytes, $0.table) }
         }
 
         @OptionGroup var options: GlobalOptions
@@ -51,26 +85,25 @@ struct Db: AsyncParsableCommand {
 
         func run(in environment: CommandEnvironment) async throws {
             let path = environment.journalPath
-            let journal = try environment.readOnlyJournal()
-            let migrations = try journal.appliedMigrations()
-            func bytes(_ file: String) -> Int { (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0 }
-            let size = bytes(path), wal = bytes(path + "-wal")
-            let counts = try journal.rows("""
+            let journal = try await environment.queryableJournal()
+            let storage = if let file = journal as? ReadOnlyJournal { try Self.storage(of: file, at: path) } else { try await Self.storage(of: journal) }
+            let counts = try await journal.read("""
                 SELECT (SELECT COUNT(*) FROM run) AS runs, (SELECT COUNT(*) FROM event) AS events, (SELECT COUNT(*) FROM journal) AS records
-                """).records.first ?? [:]
-            let byStatus = try journal.rows("""
+                """, []).records.first ?? [:]
+            let byStatus = try await journal.read("""
                 SELECT CASE WHEN interrupted = 1 THEN 'interrupted' ELSE status END AS status, COUNT(*) AS runs
                 FROM runs GROUP BY 1 ORDER BY 1
-                """).rows.map { ($0[0].text, Int($0[1].text) ?? 0) }
-            let tables = try Self.tableSizes(journal)
+                """, []).rows.map { ($0[0].text, Int($0[1].text) ?? 0) }
+            let tables = try await Self.tableSizes(storage.tables, in: journal)
             let output = environment.output
             if output.json {
-                return output.json(Document(path: path, schema: migrations.last ?? "", migrations: migrations, bytes: size, walBytes: wal,
-                                            counts: counts, runsByStatus: Dictionary(uniqueKeysWithValues: byStatus), tables: tables))
+                return output.json(Document(path: path, schema: storage.migrations.last ?? "", migrations: storage.migrations, bytes: storage.bytes,
+                                            walBytes: storage.walBytes, counts: counts, runsByStatus: Dictionary(uniqueKeysWithValues: byStatus),
+                                            tables: tables))
             }
             output.line("journal  \(path)")
-            output.line("schema   \(migrations.joined(separator: ", ")) (this binary knows \(JournalMigrator.knownMigrations(CairnCLI.journalExtensions).joined(separator: ", ")))")
-            output.line("size     \(size) bytes, \(wal) more in the write-ahead log")
+            output.line("schema   \(storage.migrations.joined(separator: ", ")) (this binary knows \(storage.known.joined(separator: ", ")))")
+            output.line("size     \(storage.bytes) bytes" + (storage.walBytes.map { ", \($0) more in the write-ahead log" } ?? ""))
             output.line(["runs", "events", "records"].map { "\($0) \(counts[$0]?.text ?? "0")" }.joined(separator: ", "))
             output.line("runs by status: " + byStatus.map { "\($0.0) \($0.1)" }.joined(separator: ", "))
             output.line("")
