@@ -1,4 +1,5 @@
 import Cairn
+import CairnPostgres
 import Foundation
 import PostgresTestSupport
 import Testing
@@ -7,17 +8,27 @@ import Testing
 /// (`db copy`) gives the same output on both.
 @Suite("PostgreSQL: replay, export, diff, audit and ledger", .enabled(if: PostgresServer.url != nil, PostgresServer.skipReason), .timeLimit(.minutes(2)))
 struct PostgresInspectionTests {
+    /// An SQLite journal holding a `feedback-monitor` run of `cycles` for each seed, copied into the fresh database at
+    /// `location` with `db copy`: the file's path, and the database's URL and password.
+    static func copiedHistory(seeds: [Int], cycles: Int, to location: PostgresLocation) async throws -> (db: String, url: String, password: String) {
+        let (url, password) = PostgresWorkerTests.url(of: location)
+        let directory = try TemporaryDirectory()
+        let db = directory.path("src.sqlite")
+        for seed in seeds {
+            let input = #"{"sku": "Apple", "cycles": \#(cycles), "delayMs": 0, "seed": \#(seed)}"#
+            let done = try await cairn(["run", "feedback-monitor", "--db", db, "--input", input])
+            #expect(done.status == 0, "\(done.stderr)")
+        }
+        let copy = try await cairn(["db", "copy", "--from", db, "--to", url], environment: ["PGPASSWORD": password])
+        #expect(copy.status == 0, "\(copy.stderr)")
+        return (db, url, password)
+    }
+
     @Test("replay --check, export, diff, audit and ledger print on a PostgreSQL journal what they print on the SQLite journal it was copied from")
     func sameOutput() async throws {
         try await PostgresServer.withFreshDatabase { location in
-            let (url, password) = PostgresWorkerTests.url(of: location)
+            let (db, url, password) = try await Self.copiedHistory(seeds: [3, 4], cycles: 3, to: location)
             let postgres = ["PGPASSWORD": password]
-            let directory = try TemporaryDirectory()
-            let db = directory.path("src.sqlite")
-            for seed in [3, 4] {
-                let done = try await cairn(["run", "feedback-monitor", "--db", db, "--input", #"{"sku": "Apple", "cycles": 3, "delayMs": 0, "seed": \#(seed)}"#])
-                #expect(done.status == 0, "\(done.stderr)")
-            }
             let listed = try await cairn(["list", "--db", db, "--json"])
             guard case .array(let listing)? = JSONValue(json: Data(listed.stdout.utf8)) else {
                 Issue.record("list --json: \(listed.stdout)")
@@ -25,8 +36,6 @@ struct PostgresInspectionTests {
             }
             let runs = listing.compactMap { run -> String? in if case .string(let id)? = run["runId"] { id } else { nil } }
             try #require(runs.count == 2, "\(listed.stdout)")
-            let copy = try await cairn(["db", "copy", "--from", db, "--to", url], environment: postgres)
-            #expect(copy.status == 0, "\(copy.stderr)")
 
             for arguments in [["replay", "--check", "--all"], ["diff", runs[0], runs[1]], ["diff", runs[0], runs[1], "--json"],
                               ["audit", "Apple"], ["audit", "Apple", "--json", "--since", "2026-01-01"], ["audit", "Apple", "--until", "2000-01-01"],
@@ -56,13 +65,7 @@ struct PostgresInspectionTests {
     @Test("db status on PostgreSQL: its migrations in order, the database's size, the same counts as the SQLite source, every table's rows and bytes")
     func status() async throws {
         try await PostgresServer.withFreshDatabase { location in
-            let (url, password) = PostgresWorkerTests.url(of: location)
-            let directory = try TemporaryDirectory()
-            let db = directory.path("src.sqlite")
-            let done = try await cairn(["run", "feedback-monitor", "--db", db, "--input", #"{"sku": "Apple", "cycles": 2, "delayMs": 0, "seed": 3}"#])
-            #expect(done.status == 0, "\(done.stderr)")
-            let copy = try await cairn(["db", "copy", "--from", db, "--to", url], environment: ["PGPASSWORD": password])
-            #expect(copy.status == 0, "\(copy.stderr)")
+            let (db, url, password) = try await Self.copiedHistory(seeds: [3], cycles: 2, to: location)
             let file = try await cairn(["db", "status", "--db", db, "--json"])
             let server = try await cairn(["db", "status", "--db", url, "--json"], environment: ["PGPASSWORD": password])
             #expect(server.status == 0, "\(server.stderr)")
