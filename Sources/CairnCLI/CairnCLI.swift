@@ -42,10 +42,10 @@ public struct CairnPlugin: Sendable {
     /// The domain's commands, shown under their group's name in `--help`. Each is a ``CairnSubcommand``.
     public let commands: CommandGroup?
     /// The domain's paths of the HTTP API, over the journal of the command's environment.
-    public let api: (@Sendable (CommandEnvironment) throws -> APIExtension)?
+    public let api: (@Sendable (CommandEnvironment) async throws -> APIExtension)?
 
     public init(workflows: [WorkflowRegistration] = [], journal: JournalExtension? = nil, commands: CommandGroup? = nil,
-                api: (@Sendable (CommandEnvironment) throws -> APIExtension)? = nil) {
+                api: (@Sendable (CommandEnvironment) async throws -> APIExtension)? = nil) {
         self.workflows = workflows
         self.journal = journal
         self.commands = commands

@@ -41,7 +41,7 @@ public enum Inventory {
     public static let plugin = CairnPlugin(
         workflows: workflows, journal: journalExtension,
         commands: CommandGroup(name: "Inventory", subcommands: [Audit.self, Ledger.self]),
-        api: { environment in api(over: try environment.readOnlyJournal()) })
+        api: { environment in api(over: try await environment.queryableJournal()) })
 
     /// The audit and the ledger over HTTP (`Schemas/inventory-api.yaml`): what `cairn audit --json` and
     /// `cairn ledger --json` print.

@@ -1,6 +1,7 @@
 import Cairn
 import CairnPostgres
 import Foundation
+import FoundationNetworking
 import PostgresTestSupport
 import Testing
 
@@ -88,6 +89,29 @@ struct PostgresInspectionTests {
             #expect(bytes > 0)
             let text = try await cairn(["db", "status", "--db", url], environment: ["PGPASSWORD": password])
             #expect(text.stdout.contains("runs by status: completed 1") && !text.stdout.contains(password), "\(text.stdout)")
+        }
+    }
+
+    @Test("serve on PostgreSQL answers the inventory's audit and ledger paths with what the commands print")
+    func servedInventory() async throws {
+        try await PostgresServer.withFreshDatabase { location in
+            let (_, url, password) = try await Self.copiedHistory(seeds: [3], cycles: 3, to: location)
+            let postgres = ["PGPASSWORD": password]
+            let server = try spawnCairn(["serve", "--port", "0", "--db", url], environment: postgres)
+            let said = try #require(await server.stderrUntil(" (the API's contract"), "the server said where it listens")
+            #expect(!said.contains("not served"), "\(said)")
+            let address = try #require(said.split(separator: "\n").first { $0.hasPrefix("cairn: serving ") }?.split(separator: " ")[2])
+            for (path, command) in [("/v1/inventory/ledger?sku=Apple", ["ledger", "--json", "--sku", "Apple"]),
+                                    ("/v1/inventory/audit/Apple", ["audit", "Apple", "--json"])] {
+                let (body, response) = try await URLSession.shared.data(from: try #require(URL(string: "\(address)\(path)")))
+                let printed = try await cairn(command + ["--db", url], environment: postgres)
+                #expect((response as? HTTPURLResponse)?.statusCode == 200, "\(path): \(String(decoding: body, as: UTF8.self))")
+                #expect(JSONValue(json: body) == JSONValue(json: Data(printed.stdout.utf8)) && printed.stdout.count > 10,
+                        "\(path): \(String(decoding: body, as: UTF8.self)) | \(printed.stdout)")
+            }
+            server.signal(SIGTERM)
+            let stopped = await server.finish()
+            #expect(stopped.status == 0, "\(stopped.stderr)")
         }
     }
 }

@@ -74,7 +74,7 @@ struct Serve: CairnSubcommand {
         // A plug-in's paths that cannot be served over this journal (its tables are SQLite's, say) are left out, and said.
         var extensions: [APIExtension] = []
         for api in CairnCLI.plugins.compactMap(\.api) {
-            do { extensions.append(try api(environment)) } catch { logger.warning("a plug-in's paths are not served: \(error)") }
+            do { extensions.append(try await api(environment)) } catch { logger.warning("a plug-in's paths are not served: \(error)") }
         }
         let api = CairnAPI(journal: journal, engine: engine, workflows: CairnCLI.workflows, token: effectiveToken, metrics: metrics,
                            extensions: extensions)
