@@ -15,6 +15,7 @@ public struct CommandEnvironment {
     /// Where the command prints.
     public let output: Output
     private let leaseTTL: Duration
+    private let interruptGrace: Duration
     private let payloadLimit: PayloadLimit
     private let snapshotEvery: Int
     /// The journals opened for writing, closed (checkpointed) when the command ends.
@@ -29,6 +30,7 @@ public struct CommandEnvironment {
         output = Output(json: options.json, colour: !options.json && !options.noColor && Output.stdoutIsATerminalThatTakesColour)
         // Bad values in the environment are refused by every command, not only by the ones that use them.
         leaseTTL = try options.leaseDuration
+        interruptGrace = try options.interruptGraceDuration
         payloadLimit = try options.payloadLimit
         snapshotEvery = try options.snapshotInterval
         guard let level = Logger.Level(rawValue: options.level) else {
@@ -114,13 +116,13 @@ public struct CommandEnvironment {
         guard postgres != nil else { return }
         let command = CommandLine.arguments.dropFirst().first { !$0.hasPrefix("-") } ?? "this command"
         throw ValidationError("`cairn \(command)` works on an SQLite journal only, for now; on PostgreSQL, run, resume, list, show, "
-            + "follow, send, cancel, replay, export, diff, audit, ledger, sql, worker, serve, db status, db copy and db migrate work")
+            + "follow, send, cancel, replay, export, diff, audit, ledger, sql, worker, serve, db status, db check, db copy and db migrate work")
     }
 
     /// - Parameter drivingStartedRuns: whether it drives the runs its runs' commits start (`false` for a worker,
     ///   which claims them like any other run).
     func engine(_ journal: any Journal, logger: Logger = Logger(label: "cairn"), drivingStartedRuns: Bool = true) -> Engine {
-        var configuration = EngineConfiguration(payloadLimit: payloadLimit, snapshotEvery: snapshotEvery)
+        var configuration = EngineConfiguration(interruptGrace: interruptGrace, payloadLimit: payloadLimit, snapshotEvery: snapshotEvery)
         configuration.drivesStartedRuns = drivingStartedRuns
         return Engine(journal: journal, configuration: configuration, logger: logger, workflows: CairnCLI.workflows)
     }

@@ -27,6 +27,10 @@ public struct GlobalOptions: ParsableArguments {
                                             valueName: "seconds"), transform: Seconds.parse)
     var leaseTTL: Seconds?
 
+    @Option(name: .long, help: ArgumentHelp("Seconds in-flight steps get to commit after Ctrl-C or SIGTERM before the run stops without them (a second signal stops at once). Default: $CAIRN_INTERRUPT_GRACE, or 5.",
+                                            valueName: "seconds"), transform: Seconds.parse)
+    var interruptGrace: Seconds?
+
     @Option(name: .long, help: ArgumentHelp("The largest input or event payload a run may journal, in bytes. Default: $CAIRN_MAX_PAYLOAD, or 1048576 (1 MiB).",
                                             valueName: "bytes"))
     var maxPayload: Int?
@@ -44,6 +48,7 @@ public struct GlobalOptions: ParsableArguments {
         merged.logLevel = logLevel ?? root.logLevel
         merged.logFormat = logFormat ?? root.logFormat
         merged.leaseTTL = leaseTTL ?? root.leaseTTL
+        merged.interruptGrace = interruptGrace ?? root.interruptGrace
         merged.maxPayload = maxPayload ?? root.maxPayload
         merged.snapshotEvery = snapshotEvery ?? root.snapshotEvery
         return merged
@@ -75,6 +80,15 @@ public struct GlobalOptions: ParsableArguments {
             }
             guard let text = ProcessInfo.processInfo.environment["CAIRN_LEASE_TTL"] else { return .seconds(15) }
             guard let seconds = Seconds(text), seconds.value >= 1 else { throw Seconds.invalid(text, for: "CAIRN_LEASE_TTL", least: 1) }
+            return seconds.duration
+        }
+    }
+
+    var interruptGraceDuration: Duration {
+        get throws {
+            if let interruptGrace { return interruptGrace.duration }
+            guard let text = ProcessInfo.processInfo.environment["CAIRN_INTERRUPT_GRACE"] else { return .seconds(5) }
+            guard let seconds = Seconds(text) else { throw Seconds.invalid(text, for: "CAIRN_INTERRUPT_GRACE") }
             return seconds.duration
         }
     }

@@ -24,18 +24,23 @@ public enum Inventory {
     /// The ledger tables, their views and their checks.
     public static let journalExtension = JournalExtension(
         name: "inventory", migrations: InventoryMigrations.all, postgresMigrations: InventoryPostgresMigrations.all, views: InventoryViews.all,
-        checks: [
+        checks: checks(runID: "run_id"), postgresChecks: checks(runID: "run_id::text"))
+
+    /// The ledger's checks; `runID` is a journal table's run id as the ledger writes it (text: PostgreSQL's tables keep a uuid).
+    private static func checks(runID: String) -> [JournalCheck] {
+        [
             JournalCheck("ledger row without its commit", """
                 SELECT l.entry_id, l.run_id, l.execution_id FROM ledger_entry AS l WHERE NOT EXISTS (
-                  SELECT 1 FROM journal AS j WHERE j.run_id = l.run_id AND j.execution_id = l.execution_id
+                  SELECT 1 FROM journal AS j WHERE j.\(runID) = l.run_id AND j.execution_id = l.execution_id
                     AND j.kind = 'execution_finished' AND j.outcome = 'completed')
-                  AND NOT EXISTS (SELECT 1 FROM run WHERE run.run_id = l.run_id AND run.pruned_at IS NOT NULL)
+                  AND NOT EXISTS (SELECT 1 FROM run WHERE run.\(runID) = l.run_id AND run.pruned_at IS NOT NULL)
                 """),
             JournalCheck("stock differs from ledger", """
                 SELECT s.sku, s.quantity, (SELECT COALESCE(SUM(quantity), 0) FROM ledger_entry AS l WHERE l.sku = s.sku)
                 FROM stock_level AS s WHERE s.quantity != (SELECT COALESCE(SUM(quantity), 0) FROM ledger_entry AS l WHERE l.sku = s.sku)
                 """),
-        ])
+        ]
+    }
 
     /// Everything `cairn` adds for the domain.
     public static let plugin = CairnPlugin(

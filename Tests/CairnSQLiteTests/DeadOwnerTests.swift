@@ -24,9 +24,12 @@ struct DeadOwnerTests {
 
     @Test("a second Ctrl-C exits at once and gives the lease up: it does not stand for its 10 minutes")
     func secondSignalReleasesTheLease() async throws {
+        // The in-flight step and the grace outlast any delay of this test's second signal on a loaded machine: with the
+        // default 5 s grace, a signal sent late found the run already stopped the first signal's way.
         let run = try await BackgroundRun.start(
-            "feedback-monitor", input: #"{"sku": "Apple", "cycles": 4, "delayMs": 20000}"#, leaseTTL: 600, journaled: 4)
-        // Four records: the first step committed and the second (20 s of simulated I/O) is in flight.
+            "feedback-monitor", input: #"{"sku": "Apple", "cycles": 4, "delayMs": 100000}"#, leaseTTL: 600,
+            environment: ["CAIRN_INTERRUPT_GRACE": "600"], journaled: 4)
+        // Four records: the first step committed and the second (100 s of simulated I/O) is in flight.
         run.process.signal(SIGINT)
         // Signals are not queued: the second must come after the first was taken, which the process says.
         let acknowledged = await run.process.stderrShows("interrupting run")

@@ -28,6 +28,7 @@ struct HostileInputTests {
         Case(["--lease-ttl", "1e30", "list"], 64), Case(["list", "--lease-ttl", "inf"], 64), Case(["list", "--lease-ttl", "0.5"], 64),
         Case(["list"], 64, environment: ["CAIRN_LEASE_TTL": "inf"]), Case(["list"], 64, environment: ["CAIRN_LEASE_TTL": "nan"]),
         Case(["run", "hello"], 64, environment: ["CAIRN_LEASE_TTL": "-3"]),
+        Case(["list", "--interrupt-grace", "nan"], 64), Case(["list"], 64, environment: ["CAIRN_INTERRUPT_GRACE": "1e30"]),
         Case(["list", "--limit", "0"], 64), Case(["list", "--limit", "99999999999999999999"], 64), Case(["list", "--offset=-1"], 64),
         Case(["list", "--status", "weird"], 64), Case(["--log-level", "loud", "list"], 64),
         Case(["follow", "RUN", "--from=-1"], 64), Case(["follow", "RUN", "--from", "0"], 64),

@@ -2,6 +2,7 @@ import Cairn
 import CairnPostgres
 import Foundation
 import FoundationNetworking
+import PostgresNIO
 import PostgresTestSupport
 import Testing
 
@@ -112,6 +113,25 @@ struct PostgresInspectionTests {
             server.signal(SIGTERM)
             let stopped = await server.finish()
             #expect(stopped.status == 0, "\(stopped.stderr)")
+        }
+    }
+
+    @Test("db check on PostgreSQL: a sound copy passes; a seq gap and a stock level that differs from its ledger are each named, exit 1")
+    func check() async throws {
+        try await PostgresServer.withFreshDatabase { location in
+            let (_, url, password) = try await Self.copiedHistory(seeds: [3], cycles: 3, to: location)
+            let postgres = ["PGPASSWORD": password]
+            let sound = try await cairn(["db", "check", "--db", url], environment: postgres)
+            #expect(sound.status == 0 && sound.stdout.hasPrefix("ok: "), "\(sound.stdout) \(sound.stderr)")
+            try await PostgresServer.admin(location) { admin in
+                try await admin.query("UPDATE stock_level SET quantity = quantity + 5", logger: PostgresServer.logger)
+                try await admin.query("DELETE FROM event WHERE seq = 2", logger: PostgresServer.logger)
+            }
+            let damaged = try await cairn(["db", "check", "--db", url, "--json"], environment: postgres)
+            #expect(damaged.status == 1, "\(damaged.stdout) \(damaged.stderr)")
+            for named in ["seq gap: ", "stock differs from ledger: Apple"] {
+                #expect(damaged.stdout.contains(named), "\(named) in \(damaged.stdout)")
+            }
         }
     }
 }

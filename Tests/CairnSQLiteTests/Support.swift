@@ -228,8 +228,9 @@ struct BackgroundRun {
     let process: CairnProcess
 
     /// Starts `workflow` and returns once the run has journaled `records` records (a step is in flight).
-    static func start(_ workflow: String, input: String, leaseTTL: Int? = nil, journaled records: Int) async throws -> BackgroundRun {
-        let run = try spawn(workflow, input: input, leaseTTL: leaseTTL)
+    static func start(_ workflow: String, input: String, leaseTTL: Int? = nil, environment: [String: String] = [:], journaled records: Int)
+        async throws -> BackgroundRun {
+        let run = try spawn(workflow, input: input, leaseTTL: leaseTTL, environment: environment)
         try await waitUntil("the run has journaled \(records) records") { journalLength(run.db, run: run.id) >= records }
         return run
     }

@@ -125,8 +125,10 @@ struct Db: AsyncParsableCommand {
         @ParentCommand var root: CairnCommand
 
         func run(in environment: CommandEnvironment) async throws {
-            let journal = try environment.readOnlyJournal()
-            let checks = JournalChecks.core + CairnCLI.journalExtensions.flatMap(\.checks)
+            let journal = try await environment.queryableJournal()
+            // SQLite's integrity, the files and the snapshots are the file journal's; PostgreSQL keeps no snapshots.
+            let file = journal as? ReadOnlyJournal
+            let checks = JournalChecks.core + CairnCLI.journalExtensions.flatMap { file == nil ? $0.postgresChecks : $0.checks }
             var problems: [String] = []
             // A check that cannot run on a damaged file is itself a problem listed, never the end of the check.
             func listing(_ name: String, _ body: () async throws -> [String]) async {
@@ -136,27 +138,27 @@ struct Db: AsyncParsableCommand {
                     problems.append("\(name): could not run: \(error)")
                 }
             }
-            let integrity = journal.integrityProblems()
+            let integrity = file?.integrityProblems() ?? []
             problems += integrity.map { "sqlite integrity: \($0)" }
-            await listing("journal file") { try journal.fileProblem().map { ["journal file: \($0)"] } ?? [] }
+            if let file { await listing("journal file") { try file.fileProblem().map { ["journal file: \($0)"] } ?? [] } }
             for check in checks {
-                await listing(check.name) { try journal.rows(check.sql).rows.map { "\(check.name): \($0.map(\.text).joined(separator: " "))" } }
+                await listing(check.name) { try await journal.read(check.sql, []).rows.map { "\(check.name): \($0.map(\.text).joined(separator: " "))" } }
             }
             // On a file SQLite finds damaged, every run's rebuild would fail the same way: the integrity rows say it.
             if integrity.isEmpty { await listing("run rebuild") { try await Self.unrebuildableRuns(journal) } }
-            if integrity.isEmpty { await listing("snapshots") { try await Db.snapshotProblems(journal) } }
+            if let file, integrity.isEmpty { await listing("snapshots") { try await Db.snapshotProblems(file) } }
             let output = environment.output
             if output.json {
                 output.json(Document(ok: problems.isEmpty, problems: problems))
             } else {
-                output.line(problems.isEmpty ? "ok: \(checks.count + 4) checks passed" : problems.joined(separator: "\n"))
+                output.line(problems.isEmpty ? "ok: \(checks.count + (file == nil ? 1 : 4)) checks passed" : problems.joined(separator: "\n"))
             }
             if !problems.isEmpty { throw ExitCode(Exit.runFailed) }
         }
 
         /// Every run of a registered workflow fed through the state machine, as resume would: undecodable
         /// payloads, unknown events and impossible records, each with its run and record.
-        private static func unrebuildableRuns(_ journal: ReadOnlyJournal) async throws -> [String] {
+        private static func unrebuildableRuns(_ journal: any InspectableJournal) async throws -> [String] {
             let graphs = Dictionary(CairnCLI.workflows.map { ($0.name, $0.graph) }, uniquingKeysWith: { first, _ in first })
             var problems: [String] = []
             for run in try await journal.allRuns(RunQuery(limit: 500)) {

@@ -18,15 +18,18 @@ public struct JournalExtension: Sendable {
     public let postgresMigrations: [SchemaMigration]
     public let views: [JournalView]
     public let checks: [JournalCheck]
+    /// The same checks in PostgreSQL's SQL, for `cairn db check` on a PostgreSQL journal.
+    public let postgresChecks: [JournalCheck]
 
     public init(name: String, migrations: [SchemaMigration], postgresMigrations: [SchemaMigration] = [], views: [JournalView] = [],
-                checks: [JournalCheck] = []) {
+                checks: [JournalCheck] = [], postgresChecks: [JournalCheck] = []) {
         precondition((migrations + postgresMigrations).allSatisfy { $0.domain == name }, "every migration of domain '\(name)' is named '\(name)/NNNN_…'")
         self.name = name
         self.migrations = migrations
         self.postgresMigrations = postgresMigrations
         self.views = views
         self.checks = checks
+        self.postgresChecks = postgresChecks
     }
 }
 
