@@ -116,7 +116,7 @@ public struct CommandEnvironment {
         guard postgres != nil else { return }
         let command = CommandLine.arguments.dropFirst().first { !$0.hasPrefix("-") } ?? "this command"
         throw ValidationError("`cairn \(command)` works on an SQLite journal only, for now; on PostgreSQL, run, resume, list, show, "
-            + "follow, send, cancel, replay, export, diff, audit, ledger, sql, worker, serve, db status, db check, db copy and db migrate work")
+            + "follow, send, cancel, replay, export, diff, draw, audit, ledger, sql, worker, serve, db status, db check, db copy and db migrate work")
     }
 
     /// - Parameter drivingStartedRuns: whether it drives the runs its runs' commits start (`false` for a worker,

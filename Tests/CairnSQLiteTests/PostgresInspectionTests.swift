@@ -41,7 +41,8 @@ struct PostgresInspectionTests {
 
             for arguments in [["replay", "--check", "--all"], ["diff", runs[0], runs[1]], ["diff", runs[0], runs[1], "--json"],
                               ["audit", "Apple"], ["audit", "Apple", "--json", "--since", "2026-01-01"], ["audit", "Apple", "--until", "2000-01-01"],
-                              ["ledger"], ["ledger", "--json", "--sku", "Apple"], ["ledger", "--run", runs[1], "--json"], ["ledger", "--sku", "Pear"]] {
+                              ["ledger"], ["ledger", "--json", "--sku", "Apple"], ["ledger", "--run", runs[1], "--json"], ["ledger", "--sku", "Pear"],
+                              ["draw", "--run", runs[0]], ["draw", "--run", runs[1], "--format", "dot"]] {
                 let file = try await cairn(arguments + ["--db", db])
                 let server = try await cairn(arguments + ["--db", url], environment: postgres)
                 #expect(server.status == file.status && server.stdout == file.stdout, "\(arguments): \(file.stdout) | \(server.stdout) \(server.stderr)")

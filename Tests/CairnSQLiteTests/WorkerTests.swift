@@ -45,6 +45,17 @@ struct WorkerTests {
         #expect(journaled == [1, 1], "each send journaled once")
     }
 
+    @Test("a SIGTERM that comes as the worker starts stops it cleanly: exit 0, nothing claimed")
+    func signalledAsItStarts() async throws {
+        let directory = try TemporaryDirectory()
+        let worker = try spawnCairn(["worker", "--db", directory.path("w.sqlite")], environment: ["CAIRN_PAUSE_AT": "worker-start:1"])
+        try await waitUntil("the worker stopped at its start") { isStopped(worker.pid) || !worker.process.isRunning }
+        worker.signal(SIGTERM)  // pending while the process is stopped; taken by the handler set before the pause
+        worker.signal(SIGCONT)
+        let stopped = await worker.finish()
+        #expect(stopped.status == 0 && stopped.stderr.contains("worker stopped"), "\(stopped.status): \(stopped.stderr)")
+    }
+
     @Test("two workers racing for four crashed runs drive each once: one takeover per run, and each run's ledger as an uninterrupted run's")
     func twoWorkersRace() async throws {
         let directory = try TemporaryDirectory()

@@ -51,7 +51,7 @@ struct Draw: CairnSubcommand {
         let drawing: Drawing
         if let run {
             let id = try environment.runID(run)
-            let journal = try environment.readOnlyJournal()
+            let journal = try await environment.inspectableJournal()
             guard let detail = try await journal.detail(of: id) else {
                 throw CairnError(.runNotFound, "no run \(id) in \(environment.journalPath)")
             }

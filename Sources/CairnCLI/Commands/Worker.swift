@@ -48,8 +48,11 @@ struct Worker: CairnSubcommand {
             action.__sigaction_handler.sa_handler = { _ in stoppedBeforeStart.store(true, ordering: .relaxed) }
             sigaction(number, &action, nil)
         }
+        CrashPoint.reach("worker-start")
         let worker = try await RunWorker.forCommand(environment, label: "cairn.worker", concurrency: concurrency, poll: poll.duration)
-        let group = ServiceGroup(configuration: .init(services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: worker.logger))
+        // The worker returns on its own only when a signal came as it started: that is a clean stop, not a failure.
+        let group = ServiceGroup(configuration: .init(services: [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)],
+                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: worker.logger))
         try await group.run()
         worker.logger.info("worker stopped")
     }
