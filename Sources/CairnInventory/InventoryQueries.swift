@@ -1,5 +1,5 @@
 public import Cairn
-public import CairnSQLite
+import CairnSQLite
 import Foundation
 
 /// The inventory's questions of the journal — every decision for a SKU, the ledger and the stock — asked once,

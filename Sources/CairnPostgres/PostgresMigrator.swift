@@ -1,4 +1,4 @@
-import Cairn
+package import Cairn
 import Foundation
 import Logging
 import PostgresNIO
@@ -8,7 +8,12 @@ import PostgresNIO
 /// Everything happens in one transaction that first takes an advisory lock, so any number of workers starting on
 /// a new database at once migrate it exactly once; the others wait, then find nothing to do. A database holding
 /// tables of something else, or migrated by a newer Cairn, is refused before anything is written.
-enum PostgresMigrator {
+package enum PostgresMigrator {
+    /// Every migration this binary applies, in the order it applies them: the journal's, then each domain's.
+    package static func knownMigrations(domains: [SchemaMigration]) -> [SchemaMigration] {
+        PostgresMigrations.all + domains
+    }
+
     /// The advisory lock's key: `cairn` in ASCII.
     static let lockKey = 0x6361_6972_6E
 
@@ -45,7 +50,7 @@ enum PostgresMigrator {
             for try await identifier in try await connection.query("SELECT identifier FROM cairn_migration", logger: logger).decode(String.self) {
                 applied.insert(identifier)
             }
-            let migrations = PostgresMigrations.all + domains
+            let migrations = knownMigrations(domains: domains)
             let plugged = Set(domains.compactMap(\.domain))
             let unknown = applied.subtracting(migrations.map(\.identifier))
                 .filter { identifier in SchemaMigration(identifier, sql: "").domain.map(plugged.contains) ?? true }.sorted()

@@ -55,15 +55,15 @@ struct Db: AsyncParsableCommand {
                            bytes: bytes(path), walBytes: bytes(path + "-wal"), tables: tables)
         }
 
-        /// The database's migrations, its size, and each table's bytes with its indexes and TOAST.
-        private static func storage(of journal: any QueryableJournal) async throws -> Storage {
+        /// A PostgreSQL journal's migrations, its database's size, and each table's bytes with its indexes and TOAST.
+        private static func postgresStorage(of journal: any QueryableJournal) async throws -> Storage {
             let applied = try await journal.read("SELECT identifier FROM cairn_migration", []).rows.map { $0[0].text }
             let bytes = Int(try await journal.read("SELECT pg_database_size(current_database()) AS bytes", []).rows.first?.first?.text ?? "") ?? 0
             let tables = try await journal.read("""
                 SELECT c.relname AS tbl, pg_total_relation_size(c.oid) AS bytes FROM pg_class AS c
                 JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname = current_schema()
                 """, []).rows.map { ($0[0].text, Int($0[1].text) ?? 0) }
-            let known = PostgresMigrations.all.map(\.identifier) + CairnCLI.journalExtensions.flatMap(\.postgresMigrations).map(\.identifier)
+            let known = PostgresMigrator.knownMigrations(domains: CairnCLI.journalExtensions.flatMap(\.postgresMigrations)).map(\.identifier)
             // In the order they were applied: the binary's, then any it does not know.
             let migrations = known.filter(applied.contains) + applied.filter { !known.contains($0) }.sorted()
             return Storage(migrations: migrations, known: known, bytes: bytes, walBytes: nil, tables: tables)
@@ -86,7 +86,7 @@ struct Db: AsyncParsableCommand {
         func run(in environment: CommandEnvironment) async throws {
             let path = environment.journalPath
             let journal = try await environment.queryableJournal()
-            let storage = if let file = journal as? ReadOnlyJournal { try Self.storage(of: file, at: path) } else { try await Self.storage(of: journal) }
+            let storage = if let file = journal as? ReadOnlyJournal { try Self.storage(of: file, at: path) } else { try await Self.postgresStorage(of: journal) }
             let counts = try await journal.read("""
                 SELECT (SELECT COUNT(*) FROM run) AS runs, (SELECT COUNT(*) FROM event) AS events, (SELECT COUNT(*) FROM journal) AS records
                 """, []).records.first ?? [:]
@@ -220,7 +220,7 @@ struct Db: AsyncParsableCommand {
         func run(in environment: CommandEnvironment) async throws {
             _ = try await environment.journal()
             let applied = environment.isPostgres
-                ? (PostgresMigrations.all + CairnCLI.journalExtensions.flatMap(\.postgresMigrations)).map(\.identifier)
+                ? PostgresMigrator.knownMigrations(domains: CairnCLI.journalExtensions.flatMap(\.postgresMigrations)).map(\.identifier)
                 : JournalMigrator.knownMigrations(CairnCLI.journalExtensions)
             if environment.output.json {
                 environment.output.json(Document(path: environment.journalPath, migrations: applied))
