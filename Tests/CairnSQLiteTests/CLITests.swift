@@ -198,19 +198,14 @@ struct CLITests {
         let db = directory.path("j.sqlite")
         _ = try await cairn(["run", "hello", "--db", db])
         let before = try Data(contentsOf: URL(fileURLWithPath: db))
-        let chattr = Process()
-        chattr.executableURL = URL(fileURLWithPath: "/usr/bin/chattr")
-        chattr.arguments = ["+i", db]
-        try chattr.run()
-        chattr.waitUntilExit()
-        try #require(chattr.terminationStatus == 0, "chattr +i is not available on this file system")
-        defer {
-            let undo = Process()
-            undo.executableURL = URL(fileURLWithPath: "/usr/bin/chattr")
-            undo.arguments = ["-i", db]
-            try? undo.run()
-            undo.waitUntilExit()
-        }
+        try #require(try await runToEnd("/usr/bin/chattr", ["+i", db]).status == 0, "chattr +i is not available on this file system")
+        var failure: (any Error)?
+        do { try await readOnlyJournalChecks(db, before: before) } catch { failure = error }
+        _ = try await runToEnd("/usr/bin/chattr", ["-i", db])
+        if let failure { throw failure }
+    }
+
+    func readOnlyJournalChecks(_ db: String, before: Data) async throws {
         let result = try await cairn(["run", "hello", "--db", db])
         #expect(result.status == 1)
         #expect(result.stderr.lowercased().contains("is read-only"))

@@ -123,7 +123,7 @@ struct CompletionTests {
         let id = try run.runID()
         let prefix = String(id.prefix(4))
         // Bash with the generated script loaded, completing what a person typed.
-        func complete(_ line: String) throws -> [String] {
+        func complete(_ line: String) async throws -> [String] {
             let words = line.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
             let index = line.split(separator: " ", omittingEmptySubsequences: false).count - 1
             let script = """
@@ -132,19 +132,12 @@ struct CompletionTests {
                 COMP_LINE='\(line)'; COMP_POINT=${#COMP_LINE}; _cairn cairn '\(words.last ?? "")' '\(words[index - 1])'
                 printf '%s\\n' "${COMPREPLY[@]}"
                 """
-            let bash = Process()
-            bash.executableURL = URL(fileURLWithPath: "/bin/bash")
-            bash.arguments = ["-c", script]
             let directory = cairnBinary.deletingLastPathComponent().path
-            bash.environment = ["CAIRN": cairnBinary.path, "CAIRN_DB": db, "PATH": "\(directory):/usr/bin:/bin"]
-            let out = Pipe()
-            bash.standardOutput = out
-            try bash.run()
-            bash.waitUntilExit()
-            return String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n").map(String.init)
+            let environment = ["CAIRN": cairnBinary.path, "CAIRN_DB": db, "PATH": "\(directory):/usr/bin:/bin"]
+            return try await runToEnd("/bin/bash", ["-c", script], environment: environment).lines
         }
-        #expect(try complete("cairn show \(prefix)") == [id])
-        #expect(try complete("cairn run f") == ["feedback-monitor"])
+        #expect(try await complete("cairn show \(prefix)") == [id])
+        #expect(try await complete("cairn run f") == ["feedback-monitor"])
         let script = try await cairn(["--generate-completion-script", "bash"])
         #expect(script.status == 0 && script.stdout.contains("---completion show"))
     }
@@ -153,19 +146,12 @@ struct CompletionTests {
 @Suite("Colour on a terminal", .timeLimit(.minutes(1)))
 struct ColourTests {
     /// `cairn` with its stdout on a pseudo-terminal (util-linux `script`), as a person sees it.
-    func onATerminal(_ arguments: [String], environment: [String: String] = [:]) throws -> String {
-        let script = Process()
-        script.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-        script.arguments = ["-qc", ([cairnBinary.path] + arguments).map { "'\($0)'" }.joined(separator: " "), "/dev/null"]
+    func onATerminal(_ arguments: [String], environment: [String: String] = [:]) async throws -> String {
+        let command = ([cairnBinary.path] + arguments).map { "'\($0)'" }.joined(separator: " ")
         // A terminal that takes colour, whatever this process runs under; NO_COLOR only when the test sets it.
-        script.environment = ProcessInfo.processInfo.environment.merging(environment.merging(["TERM": "xterm"]) { a, _ in a }) { $1 }
+        let terminal = ProcessInfo.processInfo.environment.merging(environment.merging(["TERM": "xterm"]) { a, _ in a }) { $1 }
             .filter { $0.key != "NO_COLOR" || environment[$0.key] != nil }
-        let out = Pipe()
-        script.standardOutput = out
-        script.standardInput = FileHandle.nullDevice
-        try script.run()
-        script.waitUntilExit()
-        return String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return try await runToEnd("/usr/bin/script", ["-qc", command, "/dev/null"], environment: terminal).stdout
     }
 
     @Test("status words are coloured on a terminal only: not in a pipe, not with NO_COLOR or --no-color")
@@ -173,9 +159,9 @@ struct ColourTests {
         let directory = try TemporaryDirectory()
         let db = directory.path("colour.sqlite")
         _ = try await cairn(["run", "hello", "--db", db])
-        #expect(try onATerminal(["list", "--db", db]).contains("\u{1b}[32mcompleted\u{1b}[0m"))
-        #expect(!(try onATerminal(["list", "--db", db], environment: ["NO_COLOR": "1"])).contains("\u{1b}["))
-        #expect(!(try onATerminal(["list", "--db", db, "--no-color"])).contains("\u{1b}["))
+        #expect(try await onATerminal(["list", "--db", db]).contains("\u{1b}[32mcompleted\u{1b}[0m"))
+        #expect(!(try await onATerminal(["list", "--db", db], environment: ["NO_COLOR": "1"])).contains("\u{1b}["))
+        #expect(!(try await onATerminal(["list", "--db", db, "--no-color"])).contains("\u{1b}["))
         #expect(!(try await cairn(["list", "--db", db])).stdout.contains("\u{1b}["))
     }
 }

@@ -84,7 +84,7 @@ struct ReadmeTourTests {
                 result = ProcessResult(status: 0, killedBySignal: false, stdout: "",
                                        stderr: line.replacingOccurrences(of: ":\(port) ", with: ":8080 "))
             } else {
-                result = try runInShell(command, in: directory, crashAt: killed ? "after-side-effect:2" : nil)
+                result = try await runInShell(command, in: directory, crashAt: killed ? "after-side-effect:2" : nil)
             }
             if command.hasPrefix("cairn fork ") {
                 forkID = result.stdout.firstMatch(of: /fork ([0-9a-f-]{36}) of run/).map { String($0.1) }
@@ -100,25 +100,12 @@ struct ReadmeTourTests {
     }
 
     /// Runs a tour line as a person's shell would, `cairn` on the PATH, in the tour's own journal.
-    func runInShell(_ command: String, in directory: TemporaryDirectory, crashAt: String?) throws -> ProcessResult {
-        let shell = Process()
-        shell.executableURL = URL(fileURLWithPath: "/bin/bash")
-        shell.arguments = ["-c", command]
-        shell.currentDirectoryURL = directory.url
+    func runInShell(_ command: String, in directory: TemporaryDirectory, crashAt: String?) async throws -> ProcessResult {
         var environment = ProcessInfo.processInfo.environment
         environment["PATH"] = cairnBinary.deletingLastPathComponent().path + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
         environment["CAIRN_DB"] = "tour.sqlite"
         environment["CAIRN_CRASH_AT"] = crashAt
         environment["NO_COLOR"] = "1"
-        shell.environment = environment
-        let out = Pipe(), err = Pipe()
-        shell.standardOutput = out
-        shell.standardError = err
-        shell.standardInput = FileHandle.nullDevice
-        try shell.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
-        shell.waitUntilExit()
-        return ProcessResult(status: shell.terminationStatus, killedBySignal: shell.terminationReason == .uncaughtSignal,
-                             stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+        return try await runToEnd("/bin/bash", ["-c", command], environment: environment, directory: directory.url)
     }
 }

@@ -283,25 +283,22 @@ struct JournalFileTests {
         let directory = try TemporaryDirectory()
         let copy = directory.url.appendingPathComponent("cairn")
         try FileManager.default.copyItem(at: cairnBinary, to: copy)
-        let process = Process()
-        process.executableURL = copy
-        process.arguments = ["run", "hello", "--input", #"{"name": "copy"}"#, "--db", directory.path("j.sqlite")]
-        process.currentDirectoryURL = directory.url
-        let output = Pipe()
-        process.standardOutput = output
+        let arguments = ["run", "hello", "--input", #"{"name": "copy"}"#, "--db", directory.path("j.sqlite")]
         // Another test forking at the moment of the copy can hold the new file open for a moment (ETXTBSY).
-        for attempt in 1... {
+        var attempt = 1
+        let process: CairnProcess
+        while true {
             do {
-                try process.run()
+                process = try spawn(copy, arguments, directory: directory.url)
                 break
             } catch let error as NSError where attempt < 50 && (error.userInfo[NSUnderlyingErrorKey] as? NSError)?.code == Int(ETXTBSY) {
+                attempt += 1
                 try await Task.sleep(for: .milliseconds(20))
             }
         }
-        let stdout = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-        #expect(stdout.contains("Hello, copy!"))
+        let result = await process.finish()
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("Hello, copy!"))
         let migrations = try withJournalDatabase(directory.path("j.sqlite")) { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") }
         #expect(migrations == JournalMigrator.knownMigrations([Inventory.journalExtension]))
     }

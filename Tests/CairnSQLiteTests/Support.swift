@@ -115,14 +115,23 @@ func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
 /// With `stdin`, the process reads it through a pipe (closed after it); else it reads nothing.
 func spawnCairn(_ arguments: [String], environment: [String: String] = [:], stdin: Data? = nil, binary: URL = cairnBinary) throws
     -> CairnProcess {
-    let process = Process()
-    process.executableURL = binary
-    process.arguments = arguments
     var env = ProcessInfo.processInfo.environment
     env["CAIRN_CRASH_AT"] = nil
     env["CAIRN_DB"] = nil
     for (key, value) in environment { env[key] = value }
-    process.environment = env
+    return try spawn(binary, arguments, environment: env, stdin: stdin)
+}
+
+/// Starts `executable` with exactly `environment` (this process's when `nil`), in `directory`; with `stdin`, it
+/// reads that through a pipe (closed after it), else nothing. ``CairnProcess/finish()`` waits for it without
+/// blocking the cooperative pool.
+func spawn(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil, directory: URL? = nil, stdin: Data? = nil) throws
+    -> CairnProcess {
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    process.environment = environment
+    if let directory { process.currentDirectoryURL = directory }
     let stdout = Pipe(), stderr = Pipe()
     process.standardOutput = stdout
     process.standardError = stderr
@@ -134,6 +143,11 @@ func spawnCairn(_ arguments: [String], environment: [String: String] = [:], stdi
         try input.fileHandleForWriting.close()
     }
     return CairnProcess(process: process, stdout: stdout, stderr: stderr)
+}
+
+/// Runs `tool` (a path) to its end, its output read meanwhile.
+func runToEnd(_ tool: String, _ arguments: [String], environment: [String: String]? = nil, directory: URL? = nil) async throws -> ProcessResult {
+    try await spawn(URL(fileURLWithPath: tool), arguments, environment: environment, directory: directory).finish()
 }
 
 /// A plain connection to a journal file, waiting politely for other connections' locks.
