@@ -6,7 +6,10 @@ import Foundation
 public struct GlobalOptions: ParsableArguments {
     public init() {}
 
-    @Option(name: .long, help: ArgumentHelp("The journal file. Default: $CAIRN_DB, or ./cairn.sqlite.", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("""
+        The journal: an SQLite file, or a PostgreSQL database as postgres://user@host:port/database \
+        (?sslmode=require|verify-full, &sslrootcert=ca.pem). Default: $CAIRN_DB, or ./cairn.sqlite.
+        """, valueName: "path|url"))
     var db: String?
 
     @Flag(name: .long, help: "Print JSON instead of a table (one object per line for streaming commands).")

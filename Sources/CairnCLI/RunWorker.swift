@@ -30,12 +30,18 @@ struct RunWorker: Service {
             return
         }
         await cancelWhenGracefulShutdown {
+            var outage = JournalOutage(poll: poll)
             while !Task.isCancelled {
                 var nextWake: Date?
                 do {
                     nextWake = try await claim(into: active)
+                    if let failures = outage.ended() { logger.info("the journal answers again after \(failures) failed look(s); claiming resumes") }
                 } catch {
-                    logger.error("looking for runs to claim failed: \(error)")
+                    if Task.isCancelled { break }  // shutting down: the look was cancelled, nothing failed
+                    let retry = outage.failed()
+                    logger.warning("looking for runs to claim failed: \(error); trying again in \(DurationText.format(retry.seconds))")
+                    await journal.waitForChange(upTo: retry)  // at once when the journal's notifications reconnect
+                    continue
                 }
                 let untilWake = nextWake.map { Duration.seconds(max(0, $0.timeIntervalSinceNow) + 0.01) } ?? poll  // just after it falls due
                 await journal.waitForChange(upTo: min(poll, untilWake))
@@ -101,6 +107,29 @@ extension RunWorker {
         let engine = environment.engine(journal, logger: logger, drivingStartedRuns: false)
         return RunWorker(journal: journal, location: environment.journalPath, engine: engine, workflows: CairnCLI.workflows,
                          concurrency: concurrency, poll: poll, logger: logger)
+    }
+}
+
+/// The worker's looks for runs failing one after another — the journal's server gone away, say: it looks again
+/// after its poll, then after twice as long each time, up to ``longest``.
+struct JournalOutage {
+    let poll: Duration
+    static let longest = Duration.seconds(10)
+    private(set) var failures = 0
+
+    /// Counts a failed look; returns how long to wait before the next.
+    mutating func failed() -> Duration {
+        failures += 1
+        let cap = max(poll, Self.longest)
+        var wait = poll
+        for _ in 1..<min(failures, 32) { wait = min(wait * 2, cap) }
+        return wait
+    }
+
+    /// Counts a look that succeeded; returns how many failed before it, when any did.
+    mutating func ended() -> Int? {
+        defer { failures = 0 }
+        return failures > 0 ? failures : nil
     }
 }
 

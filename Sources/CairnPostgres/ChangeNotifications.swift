@@ -18,22 +18,25 @@ final class ChangeNotifications: Sendable {
     private let waiters = Mutex(Waiters())
     private let listening = Mutex<Task<Void, Never>?>(nil)
 
-    /// Starts listening on connections `connect` makes, until ``stop()``.
-    func start(_ connect: @escaping @Sendable () async throws -> PostgresConnection, logger: Logger) {
+    /// Starts listening on connections `connect` makes, until ``stop()``; a failure is logged as `describe` says it.
+    func start(_ connect: @escaping @Sendable () async throws -> PostgresConnection, describe: @escaping @Sendable (any Error) -> String,
+               logger: Logger) {
         let task = Task { [weak self] in
-            var backoff = Duration.milliseconds(100)
+            var backoff = Duration.milliseconds(100), failed = false
             while !Task.isCancelled {
                 do {
                     let connection = try await connect()
                     defer { Task { try? await connection.close() } }
                     try await connection.listen(on: Self.channel) { notifications in
-                        backoff = .milliseconds(100)
+                        if failed { logger.warning("the journal's server answers again: listening for its changes") }  // as loud as the failures
+                        (backoff, failed) = (.milliseconds(100), false)
                         self?.signal()  // what was committed while this was not listening
                         for try await _ in notifications { self?.signal() }
                     }
                 } catch {
                     if Task.isCancelled { return }
-                    logger.warning("listening for the journal's changes failed (\(error)); trying again in \(backoff)")
+                    failed = true
+                    logger.warning("listening for the journal's changes failed (\(describe(error))); trying again in \(backoff)")
                     try? await Task.sleep(for: backoff)
                     backoff = min(backoff * 2, .seconds(5))
                 }

@@ -21,7 +21,7 @@ struct PostgresCommitTransaction: CommitTransaction {
         let (connection, logger) = (connection, logger)
         Task {
             result.set(await Result {
-                try await connection.query(query, logger: logger).collect().map { row in row.map(SQLValue.init) }
+                try await connection.answered(query, logger: logger).collect().map { row in row.map(SQLValue.init) }
             })
         }
         return try result.wait()

@@ -98,7 +98,8 @@ extension PostgresJournal {
 
     /// Writes `jobs` in one transaction and reports each one's outcome. Most groups fail no append and run without
     /// savepoints (each one a round trip more per append); a group in which an append fails is rolled back and
-    /// runs again with a savepoint per append, so that the others commit and it alone fails.
+    /// runs again with a savepoint per append, so that the others commit and it alone fails. What is not an append's
+    /// failure but the server's — a deadlock's victim (run again whole), a session it ended — fails the group as one.
     private func commitGroup(_ jobs: [PostgresGroupCommit.Job]) async {
         var results: [Result<Void, any Error>]
         do {
@@ -135,20 +136,20 @@ extension PostgresJournal {
                 guard savepoints else {
                     do {
                         try await job.body(connection)
-                    } catch where !Self.isTransient(error) {
+                    } catch where !Self.isTransient(error) && !Self.endsSession(error) {
                         throw GroupRollback(cause: Self.described(error, location))
                     }
                     continue
                 }
-                try await connection.query("SAVEPOINT append", logger: logger)
+                try await connection.answered("SAVEPOINT append", logger: logger)
                 do {
                     try await job.body(connection)
-                    try await connection.query("RELEASE SAVEPOINT append", logger: logger)
-                } catch where !Self.isTransient(error) {
+                    try await connection.answered("RELEASE SAVEPOINT append", logger: logger)
+                } catch where !Self.isTransient(error) && !Self.endsSession(error) {
                     let described = Self.described(error, location)
                     results[index] = .failure(described)
                     failed[ObjectIdentifier(job.pending)] = described
-                    try await connection.query("ROLLBACK TO SAVEPOINT append", logger: logger)
+                    try await connection.answered("ROLLBACK TO SAVEPOINT append", logger: logger)
                 }
             }
             CrashPoint.reach("before-commit")

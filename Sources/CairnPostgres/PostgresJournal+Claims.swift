@@ -8,14 +8,17 @@ extension PostgresJournal: ClaimingJournal {
     /// Claims up to `limit` runnable runs in one statement: the candidates' rows are locked with `FOR NO KEY UPDATE SKIP LOCKED`
     /// (two workers never wait on, nor both take, the same run), and each gets this journal's lease at the next epoch
     /// in the same transaction, expiry by the server's clock. The engine's takeover then finds its own live lease.
+    /// A run this journal still holds is never among them: its lease may have run out while the server was away, but
+    /// its driver here is waiting to commit, and a claim would fence it.
     public func claimableRuns(limit: Int, workflows: [String]) async throws -> ClaimableRuns {
         let (owner, ttl) = (owner, leaseTTL.seconds)
+        let driving = held.withLock { $0.keys.map(\.uuid) }
         let (claimed, next) = try await transaction { [logger] connection in
             let claimed = try await connection.rows("""
                 WITH candidate AS (
                     SELECT run.run_id, run.workflow FROM run LEFT JOIN lease USING (run_id)
                     WHERE run.finished_at IS NULL AND run.status IN ('pending', 'running', 'waiting') AND run.workflow = ANY(\(workflows))
-                      AND (lease.expires_at IS NULL OR lease.expires_at <= now())
+                      AND (lease.expires_at IS NULL OR lease.expires_at <= now()) AND run.run_id <> ALL(\(driving))
                       AND (run.status <> 'waiting' OR run.wake_at <= now()
                            OR EXISTS (SELECT 1 FROM inbox WHERE inbox.run_id = run.run_id
                                         AND NOT EXISTS (SELECT 1 FROM event WHERE event.run_id = inbox.run_id AND event.inbox_seq = inbox.seq)))

@@ -21,7 +21,7 @@ extension PostgresJournal: QueryableJournal {
         }
         let query = PostgresQuery(unsafeSQL: PostgresCommitTransaction.numbered(sql), binds: bindings)
         return try await snapshot { [logger] connection in
-            let rows = try await connection.query(query, logger: logger)
+            let rows = try await connection.answered(query, logger: logger)
             var values: [[SQLValue]] = []
             for try await row in rows { values.append(row.map(SQLValue.init)) }
             return QueryResult(columns: rows.columns.map(\.name), rows: values)

@@ -68,7 +68,8 @@ public final class PostgresJournal: Sendable {
             throw CairnError(.journalUnavailable, "cannot open the journal \(location): \(Self.reason(error, location))")
         }
         let connection = try location.connectionConfiguration
-        journal.changes.start({ try await PostgresConnection.connect(configuration: connection, id: 1, logger: logger) }, logger: logger)
+        journal.changes.start({ try await PostgresConnection.connect(configuration: connection, id: 1, logger: logger) },
+                              describe: { Self.reason($0, location) }, logger: logger)
         return journal
     }
 
@@ -90,9 +91,18 @@ public final class PostgresJournal: Sendable {
         if error.code == .authMechanismRequiresPassword {
             return "the server asks for a password: give it in the URL, in PGPASSWORD, or in the file CAIRN_DB_PASSWORD_FILE names"
         }
+        if error.code == .sslUnsupported {
+            return "the server does not take TLS connections, which sslmode=\(location.sslMode) asks for; turn ssl on at the server, or drop sslmode"
+        }
         guard let underlying = error.underlying else { return error.code.description }
+        if underlying is PSQLError { return reason(underlying, location) }
         let text = String(describing: underlying)
         if text.contains("Connection refused") { return "nothing accepts connections on \(location.host):\(location.port); is the server running?" }
+        if text.contains("CERTIFICATE_VERIFY_FAILED") || text.contains("hostnameMismatch") {
+            return "the server's certificate is not trusted for \(location.host): sslmode=verify-full takes one an authority the system trusts "
+                + "signed for that host, or the authority sslrootcert names (sslmode=require encrypts without checking it)"
+        }
+        if underlying is NIOSSLError { return "the TLS handshake failed (\(text))" }
         return PostgresLocation.redacted(text)
     }
 }
@@ -108,24 +118,59 @@ extension PostgresJournal {
         var attempt = 1
         while true {
             do {
-                return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+                return try await client.withConnection { connection in try await Self.inTransaction(connection, logger: logger, body) }
             } catch {
-                let cause = (error as? PostgresTransactionError)?.closureError ?? error
-                if attempt < Self.transactionAttempts, Self.isTransient(cause) {
+                if attempt < Self.transactionAttempts, Self.isTransient(error) {
                     attempt += 1
-                    logger.debug("transaction aborted by the server (\(Self.reason(cause, location))); running it again (attempt \(attempt))")
+                    logger.debug("transaction aborted by the server (\(Self.reason(error, location))); running it again (attempt \(attempt))")
+                    // A closed connection leaves the pool once its close is handled: give that a moment.
+                    if error is SessionEnded { try? await Task.sleep(for: .milliseconds(20 * attempt)) }
                     continue
                 }
-                throw Self.described(cause, location)
+                throw Self.described(error, location)
             }
         }
+    }
+
+    /// `body` between `BEGIN` and `COMMIT` on `connection`; rolled back when it throws — unless the server ended the
+    /// session, which rolled the transaction back with it (a `ROLLBACK` there would never be answered: see
+    /// ``PostgresConnection/answered(_:logger:)``; postgres-nio's own `withTransaction` sends it, and hung).
+    private static func inTransaction<T: Sendable>(_ connection: PostgresConnection, logger: Logger, _ body: (PostgresConnection) async throws -> T)
+        async throws -> T {
+        do {
+            try await connection.answered("BEGIN", logger: logger)
+        } catch where endsSession(error) {
+            throw SessionEnded(beforeUse: true)  // a pooled connection that had closed meanwhile: nothing was written
+        }
+        let value: T
+        do {
+            value = try await body(connection)
+        } catch {
+            if !endsSession(error) { _ = try? await connection.answered("ROLLBACK", logger: logger) }
+            throw error
+        }
+        try await connection.answered("COMMIT", logger: logger)
+        return value
     }
 
     /// How many times a transaction runs that the server keeps aborting as a deadlock's victim.
     static let transactionAttempts = 5
 
-    /// A deadlock's victim (40P01) or a serialization failure (40001): rolled back whole, safe to run again.
+    /// Whether `error` means the connection's session is over — closed, reset, or ended by the server (SQLSTATE class 57,
+    /// operator intervention; 08, connection exception): nothing more may be sent on it, and it rolled back whatever
+    /// it had begun.
+    static func endsSession(_ error: any Error) -> Bool {
+        if error is SessionEnded { return true }
+        guard let error = error as? PSQLError else { return false }
+        if [.serverClosedConnection, .clientClosedConnection, .connectionError, .uncleanShutdown].contains(error.code) { return true }
+        guard let state = error.serverInfo?[.sqlState] else { return false }
+        return state.hasPrefix("57") || state.hasPrefix("08")
+    }
+
+    /// A deadlock's victim (40P01) or a serialization failure (40001): rolled back whole, safe to run again — as is a
+    /// transaction on a pooled connection found closed before anything was sent.
     static func isTransient(_ error: any Error) -> Bool {
+        if let ended = error as? SessionEnded { return ended.beforeUse }
         guard let state = (error as? PSQLError)?.serverInfo?[.sqlState] else { return false }
         return state == "40P01" || state == "40001"
     }
@@ -133,7 +178,7 @@ extension PostgresJournal {
     /// Runs `body` in one read-only snapshot, so that reads of several tables see the same commits.
     func snapshot<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         try await transaction { connection in
-            try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
+            try await connection.answered("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
             return try await body(connection)
         }
     }

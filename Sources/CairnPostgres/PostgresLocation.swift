@@ -2,8 +2,8 @@ import Cairn
 public import Foundation
 import PostgresNIO
 
-/// Where a PostgreSQL journal is: a `postgres://user[:password]@host[:port]/database[?sslmode=…]` URL, as `--db` and
-/// `CAIRN_DB` take it. The password comes from the URL, else `PGPASSWORD`, else the file `CAIRN_DB_PASSWORD_FILE`
+/// Where a PostgreSQL journal is: a `postgres://user[:password]@host[:port]/database[?sslmode=…[&sslrootcert=…]]` URL,
+/// as `--db` and `CAIRN_DB` take it. The password comes from the URL, else `PGPASSWORD`, else the file `CAIRN_DB_PASSWORD_FILE`
 /// names; it is never printed — ``description`` is the URL with the password redacted, and so is every error.
 public struct PostgresLocation: Sendable, CustomStringConvertible {
     public let host: String
@@ -13,6 +13,10 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
     let password: String?
     /// `disable` (the default), `require` (encrypted, the server's certificate not checked) or `verify-full`.
     public let sslMode: String
+    /// With `verify-full`: the PEM file of the certificate authorities to trust instead of the system's (`sslrootcert`),
+    /// for a server whose certificate a private authority signed; read as the URL is parsed.
+    public let sslRootCertificate: String?
+    private let trustRoots: [NIOSSLCertificate]?
 
     /// Whether `text` names a PostgreSQL journal rather than an SQLite file.
     public static func isURL(_ text: String) -> Bool {
@@ -33,15 +37,27 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
         guard !database.isEmpty, !database.contains("/") else {
             throw CairnError(.invalidInput, "the URL \(redacted) names no database: end it with /database")
         }
-        var sslMode = "disable"
+        var sslMode = "disable", sslRootCertificate: String?
         for item in components.queryItems ?? [] {
             switch (item.name, item.value ?? "") {
             case ("sslmode", let mode) where ["disable", "require", "verify-full"].contains(mode): sslMode = mode
             case ("sslmode", let mode):
                 throw CairnError(.invalidInput, "sslmode '\(mode)' in \(redacted) is not one of disable, require, verify-full")
+            case ("sslrootcert", let path) where !path.isEmpty: sslRootCertificate = path
             case (let name, _):
-                throw CairnError(.invalidInput, "the URL \(redacted) has parameter '\(name)', which Cairn does not take; it takes sslmode")
+                throw CairnError(.invalidInput, "the URL \(redacted) has parameter '\(name)', which Cairn does not take; it takes sslmode and sslrootcert")
             }
+        }
+        if let sslRootCertificate {
+            guard sslMode == "verify-full" else {
+                throw CairnError(.invalidInput, "sslrootcert in \(redacted) names whom to trust, which only sslmode=verify-full checks: add it")
+            }
+            guard let roots = try? NIOSSLCertificate.fromPEMFile(sslRootCertificate), !roots.isEmpty else {
+                throw CairnError(.fileNotFound, "cannot read a PEM certificate from \(sslRootCertificate) (sslrootcert in \(redacted))")
+            }
+            trustRoots = roots
+        } else {
+            trustRoots = nil
         }
         var password = components.password.map { $0.removingPercentEncoding ?? $0 }
         if password == nil { password = environment["PGPASSWORD"] }
@@ -57,11 +73,13 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
         self.database = database.removingPercentEncoding ?? database
         self.password = password
         self.sslMode = sslMode
+        self.sslRootCertificate = sslRootCertificate
     }
 
     /// The URL with its password (if any) replaced by `***`.
     public var description: String {
         "postgres://\(user)\(password == nil ? "" : ":***")@\(host):\(port)/\(database)" + (sslMode == "disable" ? "" : "?sslmode=\(sslMode)")
+            + (sslRootCertificate.map { "&sslrootcert=\($0)" } ?? "")
     }
 
     /// `text` with the password of a URL's user part replaced by `***`, for errors about a URL that may not parse.
@@ -80,7 +98,10 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
             var configuration = TLSConfiguration.makeClientConfiguration()
             configuration.certificateVerification = .none
             return configuration
-        case "verify-full": return .makeClientConfiguration()
+        case "verify-full":
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            if let trustRoots { configuration.trustRoots = .certificates(trustRoots) }
+            return configuration
         default: return nil
         }
     }

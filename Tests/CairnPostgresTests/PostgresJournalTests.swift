@@ -37,10 +37,19 @@ struct PostgresLocationTests {
         ("postgres://cairn:hunter2@host", "names no database"),
         ("postgres://cairn:hunter2@host/j?sslmode=maybe", "sslmode 'maybe'"),
         ("postgres://cairn:hunter2@host/j?timeout=3", "parameter 'timeout'"),
+        ("postgres://cairn:hunter2@host/j?sslmode=require&sslrootcert=/etc/ssl/ca.pem", "only sslmode=verify-full checks"),
     ])
     func badURLs(url: String, says: String) throws {
         let error = try #require(throws: CairnError.self) { try PostgresLocation(url, environment: [:]) }
         #expect(error.code == .invalidInput && error.message.contains(says) && !error.message.contains("hunter2"), "\(error.message)")
+    }
+
+    @Test("sslrootcert is read as the URL is parsed: a file that holds no certificate is one sentence naming it")
+    func unreadableRootCertificate() throws {
+        let error = try #require(throws: CairnError.self) {
+            try PostgresLocation("postgres://cairn:hunter2@host/j?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem", environment: [:])
+        }
+        #expect(error.code == .fileNotFound && error.message.contains("/nonexistent/ca.pem") && !error.message.contains("hunter2"), "\(error.message)")
     }
 
     @Test("the migrations compiled into the binary are exactly Migrations/postgres/*.sql")
@@ -113,6 +122,51 @@ struct PostgresOpeningTests {
         let unreachable = try await #require(throws: CairnError.self) { try await PostgresJournal.open(closed) }
         #expect(unreachable.code == .journalUnavailable && unreachable.message.hasPrefix("cannot open the journal postgres://cairn:***@127.0.0.1:1/")
                 && !unreachable.message.contains("not-the-password"), "\(unreachable.message)")
+    }
+
+    @Test("TLS as the URL asks: require encrypts; verify-full refuses a certificate no trusted authority signed, and trusts it through sslrootcert")
+    func tls() async throws {
+        let authority = try #require(ProcessInfo.processInfo.environment["CAIRN_TEST_POSTGRES_CA"],
+                                     "CAIRN_TEST_POSTGRES_CA is not set: Scripts/postgres.sh starts the server with TLS and sets it")
+        try await PostgresServer.withFreshDatabase { location in
+            let url = "postgres://\(location.user):\(location.password ?? "")@\(location.host):\(location.port)/\(location.database)"
+            /// Whether the journal's pooled connections are encrypted, as the server sees one of them.
+            func encrypted(_ parameters: String) async throws -> Bool {
+                let journal = try await PostgresJournal.open(try PostgresLocation(url + parameters))
+                defer { Task { await journal.close() } }
+                let result = try await journal.read("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", [])
+                return result.rows.first?.first == .integer(1)
+            }
+            #expect(try await encrypted("") == false)
+            #expect(try await encrypted("?sslmode=require"))
+            #expect(try await encrypted("?sslmode=verify-full&sslrootcert=\(authority)"))
+            let untrusted = try await #require(throws: CairnError.self) { try await encrypted("?sslmode=verify-full") }
+            #expect(untrusted.code == .journalUnavailable && untrusted.message.contains("certificate")
+                    && untrusted.message.split(separator: "\n").count == 1 && !untrusted.message.contains(location.password ?? "-"),
+                    "\(untrusted.message)")
+        }
+    }
+
+    @Test("a transaction whose session the server ends fails at once as journal-unavailable, and the next runs on a new connection", arguments: [false, true])
+    func sessionEndedInTransaction(queryAfter: Bool) async throws {
+        try await PostgresServer.withFreshDatabase { location in
+            let journal = try await PostgresJournal.open(location)
+            defer { Task { await journal.close() } }
+            let ended = try await #require(throws: CairnError.self) {
+                try await journal.transaction { connection in
+                    let session = try await connection.query("SELECT pg_backend_pid()", logger: PostgresServer.logger).decode(Int32.self)
+                        .reduce(0) { $1 }
+                    try await PostgresServer.admin(location) {
+                        try await $0.query("SELECT pg_terminate_backend(\(session))", logger: PostgresServer.logger)
+                    }
+                    // The session is gone: a query after it fails, and so does the transaction without one.
+                    if queryAfter { try await connection.answered("SELECT 1", logger: PostgresServer.logger) }
+                    throw CairnError(.internalInconsistency, "the step failed")
+                }
+            }
+            #expect(ended.code == .journalUnavailable || ended.message == "the step failed", "\(ended.message)")
+            #expect(try await journal.transaction { try await $0.query("SELECT 1 AS one", logger: PostgresServer.logger).decode(Int.self).reduce(0) { $1 } } == 1)
+        }
     }
 
     static func openAndClose(_ location: PostgresLocation) async throws {

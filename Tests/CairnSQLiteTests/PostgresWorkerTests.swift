@@ -37,26 +37,53 @@ struct PostgresWorkerTests {
             }
             #expect(try await Self.status(of: id, in: location) == "completed")
 
-            let (decisions, reruns, takeovers) = try await PostgresServer.admin(location) { connection in
-                let decisions = try await connection.query(
-                    "SELECT decision FROM ledger_entry WHERE run_id = \(id) ORDER BY entry_id", logger: PostgresServer.logger)
-                    .decode(String.self).reduce(into: [String]()) { $0.append($1) }
-                // A committed execution never ran again: no attempt started after its completion.
-                let reruns = try await connection.query("""
-                    SELECT count(*) FROM journal AS done JOIN journal AS later
-                      ON later.run_id = done.run_id AND later.execution_id = done.execution_id
-                    WHERE done.run_id = \(UUID(uuidString: id)!) AND done.kind = 'execution_finished' AND done.outcome = 'completed'
-                      AND later.kind = 'execution_started' AND later.position > done.position
-                    """, logger: PostgresServer.logger).decode(Int.self).reduce(0) { $1 }
-                let takeovers = try await connection.query("""
-                    SELECT (detail::jsonb ->> 'epoch')::bigint FROM journal WHERE run_id = \(UUID(uuidString: id)!) AND kind = 'run_resumed'
-                    ORDER BY position
-                    """, logger: PostgresServer.logger).decode(Int.self).reduce(into: [Int]()) { $0.append($1) }
-                return (decisions, reruns, takeovers)
+            let history = try await Self.history(of: id, in: location)
+            #expect(history.decisions == (try await CrashTests().referenceDecisions("complex-feedback-monitor", cycles: 4, seed: 5)))
+            #expect(history.reruns == 0)
+            #expect(!history.takeovers.isEmpty && history.takeovers.allSatisfy { $0 >= 2 }, "takeovers at epochs \(history.takeovers)")
+        }
+    }
+
+    @Test("the server going away mid-run: the worker says so and reconnects with backoff; once it is back, every run completes, each decision once")
+    func serverGoesAway() async throws {
+        try await PostgresServer.withFreshDatabase { location in
+            let (url, password) = Self.url(of: location)
+            let input = #"{"sku": "Apple", "cycles": 6, "delayMs": 150, "seed": 8}"#
+            let ids = [RunID().description, RunID().description]
+            for id in ids {
+                let queued = try await cairn(["run", "complex-feedback-monitor", "--detach", "--id", id, "--db", url, "--input", input],
+                                             environment: ["PGPASSWORD": password])
+                #expect(queued.status == 0, "\(queued.stderr)")
             }
-            #expect(decisions == (try await CrashTests().referenceDecisions("complex-feedback-monitor", cycles: 4, seed: 5)))
-            #expect(reruns == 0)
-            #expect(!takeovers.isEmpty && takeovers.allSatisfy { $0 >= 2 }, "takeovers at epochs \(takeovers)")
+            let worker = try spawnCairn(["worker", "--db", url, "--lease-ttl", "2", "--poll", "0.2"], environment: ["PGPASSWORD": password])
+            // Both runs have committed steps and have more to go when the server stops answering.
+            let deadline = ContinuousClock.now + .seconds(60)
+            while try await Self.finishedExecutions(in: location) < 4, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))  // polling the journal for the worker's progress
+            }
+            // Bounds, not synchronisation: a worker that never says so, or never stops, is ended and the test fails.
+            let silent = Task { try await Task.sleep(for: .seconds(30)); worker.signal(SIGTERM) }
+            let said = try await PostgresServer.unreachable(location) {
+                await worker.stderrUntil("is not currently accepting connections); trying again in 0.2 seconds")
+            }
+            silent.cancel()
+            #expect(said != nil, "the worker did not say it lost the server")
+            while try await Self.statuses(of: ids, in: location).contains(where: { $0 != "completed" }), ContinuousClock.now < deadline + .seconds(60) {
+                try await Task.sleep(for: .milliseconds(100))  // polling the journal for the worker's outcome
+            }
+            worker.signal(SIGTERM)
+            let stuck = Task { try await Task.sleep(for: .seconds(30)); worker.signal(SIGKILL) }
+            let stopped = await worker.finish()
+            stuck.cancel()
+            #expect(stopped.status == 0, "\(stopped.stderr)")
+            #expect(stopped.stderr.contains("the journal's server answers again"), "\(stopped.stderr)")
+            #expect(!stopped.stderr.contains("another process took run"), "the worker fenced a run it was driving itself: \(stopped.stderr)")
+            #expect(try await Self.statuses(of: ids, in: location) == ["completed", "completed"])
+            for id in ids {
+                let history = try await Self.history(of: id, in: location)
+                #expect(history.decisions == (try await CrashTests().referenceDecisions("complex-feedback-monitor", cycles: 6, seed: 8)))
+                #expect(history.reruns == 0)
+            }
         }
     }
 
@@ -145,6 +172,40 @@ struct PostgresWorkerTests {
     /// The URL children get (no password in it) and the password they get from PGPASSWORD.
     static func url(of location: PostgresLocation) -> (url: String, password: String) {
         ("postgres://\(location.user)@\(location.host):\(location.port)/\(location.database)", URLComponents(string: PostgresServer.url ?? "")?.password ?? "")
+    }
+
+    /// A run's ledger decisions, how many committed executions ran again (none may), and the epochs it was taken over at.
+    static func history(of id: String, in location: PostgresLocation) async throws -> (decisions: [String], reruns: Int, takeovers: [Int]) {
+        let run = UUID(uuidString: id)!
+        return try await PostgresServer.admin(location) { connection in
+            let decisions = try await connection.query(
+                "SELECT decision FROM ledger_entry WHERE run_id = \(id) ORDER BY entry_id", logger: PostgresServer.logger)
+                .decode(String.self).reduce(into: [String]()) { $0.append($1) }
+            // A committed execution never ran again: no attempt started after its completion.
+            let reruns = try await connection.query("""
+                SELECT count(*) FROM journal AS done JOIN journal AS later
+                  ON later.run_id = done.run_id AND later.execution_id = done.execution_id
+                WHERE done.run_id = \(run) AND done.kind = 'execution_finished' AND done.outcome = 'completed'
+                  AND later.kind = 'execution_started' AND later.position > done.position
+                """, logger: PostgresServer.logger).decode(Int.self).reduce(0) { $1 }
+            let takeovers = try await connection.query("""
+                SELECT (detail::jsonb ->> 'epoch')::bigint FROM journal WHERE run_id = \(run) AND kind = 'run_resumed' ORDER BY position
+                """, logger: PostgresServer.logger).decode(Int.self).reduce(into: [Int]()) { $0.append($1) }
+            return (decisions, reruns, takeovers)
+        }
+    }
+
+    static func finishedExecutions(in location: PostgresLocation) async throws -> Int {
+        try await PostgresServer.admin(location) { connection in
+            try await connection.query("SELECT count(*) FROM journal WHERE kind = 'execution_finished'", logger: PostgresServer.logger)
+                .decode(Int.self).reduce(0) { $1 }
+        }
+    }
+
+    static func statuses(of runs: [String], in location: PostgresLocation) async throws -> [String?] {
+        var statuses: [String?] = []
+        for run in runs { statuses.append(try await status(of: run, in: location)) }
+        return statuses
     }
 
     static func status(of run: String, in location: PostgresLocation) async throws -> String? {

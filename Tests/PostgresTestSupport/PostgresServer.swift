@@ -27,6 +27,25 @@ public enum PostgresServer {
         }
     }
 
+    /// Runs `body` while `location`'s database refuses connections and those it had are ended — the server gone
+    /// away, for that database alone — then lets connections in again.
+    public static func unreachable<T>(_ location: PostgresLocation, while body: () async throws -> T) async throws -> T {
+        let server = try PostgresLocation(try #require(url))
+        try await admin(server) { connection in
+            try await connection.query("ALTER DATABASE \(unescaped: location.database) ALLOW_CONNECTIONS false", logger: logger)
+            try await connection.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = \(location.database)", logger: logger)
+        }
+        let allow = { _ = try await admin(server) { try await $0.query("ALTER DATABASE \(unescaped: location.database) ALLOW_CONNECTIONS true", logger: logger) } }
+        do {
+            let result = try await body()
+            try await allow()
+            return result
+        } catch {
+            try? await allow()
+            throw error
+        }
+    }
+
     /// Runs `body` over a connection of its own to `location`.
     @discardableResult
     public static func admin<T>(_ location: PostgresLocation, _ body: (PostgresConnection) async throws -> T) async throws -> T {
