@@ -50,11 +50,11 @@ extension PostgresJournal: QueryableJournal {
     private static func run(_ statements: [String], timeout: Duration, on connection: PostgresConnection, logger: Logger,
                             _ output: (QueryOutput) throws -> Void) async throws {
         let milliseconds = max(1, Int((timeout.seconds * 1000).rounded(.up)))
-        try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
-        try await connection.query("SET LOCAL statement_timeout = \(unescaped: String(milliseconds))", logger: logger)
-        try await connection.query("SELECT 1 AS snapshot", logger: logger)  // from here on the transaction stays read-only
+        try await connection.answered("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
+        try await connection.answered("SET LOCAL statement_timeout = \(unescaped: String(milliseconds))", logger: logger)
+        try await connection.answered("SELECT 1 AS snapshot", logger: logger)  // from here on the transaction stays read-only
         for statement in statements {
-            let rows = try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+            let rows = try await connection.answered(PostgresQuery(unsafeSQL: statement), logger: logger)
             try output(.columns(rows.columns.map(\.name)))
             var page: [[SQLValue]] = []
             for try await row in rows {
@@ -67,7 +67,7 @@ extension PostgresJournal: QueryableJournal {
             if !page.isEmpty { try output(.rows(page)) }
             try output(.end)
         }
-        try await connection.query("ROLLBACK", logger: logger)
+        try await connection.answered("ROLLBACK", logger: logger)
     }
 
     private static func refusal(_ statement: String) -> CairnError {

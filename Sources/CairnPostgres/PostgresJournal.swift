@@ -63,8 +63,7 @@ public final class PostgresJournal: Sendable {
             }
         } catch {
             await journal.close()
-            // A refusal inside the migration's transaction comes back wrapped in the transaction's error.
-            if let refusal = ((error as? PostgresTransactionError)?.closureError ?? error) as? CairnError { throw refusal }
+            if let refusal = error as? CairnError { throw refusal }
             throw CairnError(.journalUnavailable, "cannot open the journal \(location): \(Self.reason(error, location))")
         }
         let connection = try location.connectionConfiguration
@@ -83,9 +82,6 @@ public final class PostgresJournal: Sendable {
 
     /// What went wrong, in words and without the password: the server's message, or the connection's failure.
     static func reason(_ error: any Error, _ location: PostgresLocation) -> String {
-        if let error = error as? PostgresTransactionError, let cause = error.closureError ?? error.beginError ?? error.commitError {
-            return reason(cause, location)
-        }
         guard let error = error as? PSQLError else { return String(describing: error) }
         if let message = error.serverInfo?[.message] { return message }
         if error.code == .authMechanismRequiresPassword {
@@ -135,7 +131,7 @@ extension PostgresJournal {
     /// `body` between `BEGIN` and `COMMIT` on `connection`; rolled back when it throws — unless the server ended the
     /// session, which rolled the transaction back with it (a `ROLLBACK` there would never be answered: see
     /// ``PostgresConnection/answered(_:logger:)``; postgres-nio's own `withTransaction` sends it, and hung).
-    private static func inTransaction<T: Sendable>(_ connection: PostgresConnection, logger: Logger, _ body: (PostgresConnection) async throws -> T)
+    static func inTransaction<T: Sendable>(_ connection: PostgresConnection, logger: Logger, _ body: (PostgresConnection) async throws -> T)
         async throws -> T {
         do {
             try await connection.answered("BEGIN", logger: logger)

@@ -31,23 +31,23 @@ package enum PostgresMigrator {
     /// journal's or of a plugged-in domain means a newer Cairn wrote the database.
     /// - Throws: `journal-unavailable` for a database of something else; `journal-too-new` for one a newer Cairn migrated.
     static func migrate(_ connection: PostgresConnection, location: PostgresLocation, domains: [SchemaMigration], logger: Logger) async throws {
-        try await connection.withTransaction(logger: logger) { connection in
-            try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
-            let hasTable = try await connection.query("SELECT to_regclass('cairn_migration') IS NOT NULL", logger: logger)
+        try await PostgresJournal.inTransaction(connection, logger: logger) { connection in
+            try await connection.answered("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
+            let hasTable = try await connection.answered("SELECT to_regclass('cairn_migration') IS NOT NULL", logger: logger)
                 .decode(Bool.self).first { _ in true } ?? false
             if !hasTable {
-                let tables = try await connection.query(
+                let tables = try await connection.answered(
                     "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()", logger: logger).decode(Int.self).first { _ in true } ?? 0
                 guard tables == 0 else {
                     throw CairnError(.journalUnavailable, "the database \(location) holds tables of something else and no Cairn journal; "
                         + "it was left as it is; point --db at an empty database")
                 }
-                try await connection.query("""
+                try await connection.answered("""
                     CREATE TABLE cairn_migration (identifier text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())
                     """, logger: logger)
             }
             var applied: Set<String> = []
-            for try await identifier in try await connection.query("SELECT identifier FROM cairn_migration", logger: logger).decode(String.self) {
+            for try await identifier in try await connection.answered("SELECT identifier FROM cairn_migration", logger: logger).decode(String.self) {
                 applied.insert(identifier)
             }
             let migrations = knownMigrations(domains: domains)
@@ -59,8 +59,8 @@ package enum PostgresMigrator {
                     + "\(unknown.joined(separator: ", ")), which this binary does not know); use a newer cairn, or another --db")
             }
             for migration in migrations where !applied.contains(migration.identifier) {
-                for statement in statements(in: migration.sql) { try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
-                try await connection.query("INSERT INTO cairn_migration (identifier) VALUES (\(migration.identifier))", logger: logger)
+                for statement in statements(in: migration.sql) { try await connection.answered(PostgresQuery(unsafeSQL: statement), logger: logger) }
+                try await connection.answered("INSERT INTO cairn_migration (identifier) VALUES (\(migration.identifier))", logger: logger)
                 logger.info("applied migration \(migration.identifier)", metadata: ["journal": "\(location)"])
             }
         }
