@@ -152,15 +152,16 @@ extension PostgresJournal {
     /// How many times a transaction runs that the server keeps aborting as a deadlock's victim.
     static let transactionAttempts = 5
 
-    /// Whether `error` means the connection's session is over — closed, reset, or ended by the server (SQLSTATE class 57,
-    /// operator intervention; 08, connection exception): nothing more may be sent on it, and it rolled back whatever
-    /// it had begun.
+    /// Whether `error` means the connection's session is over — closed, reset, or ended by the server (SQLSTATE 57P…:
+    /// an administrator's or the server's shutdown, the database dropped, an idle session timed out; class 08, a
+    /// connection exception): nothing more may be sent on it, and it rolled back whatever it had begun. A cancelled
+    /// statement (57014, a `statement_timeout`) is not: its transaction is rolled back as any failed one.
     static func endsSession(_ error: any Error) -> Bool {
         if error is SessionEnded { return true }
         guard let error = error as? PSQLError else { return false }
         if [.serverClosedConnection, .clientClosedConnection, .connectionError, .uncleanShutdown].contains(error.code) { return true }
         guard let state = error.serverInfo?[.sqlState] else { return false }
-        return state.hasPrefix("57") || state.hasPrefix("08")
+        return state.hasPrefix("57P") || state.hasPrefix("08")
     }
 
     /// A deadlock's victim (40P01) or a serialization failure (40001): rolled back whole, safe to run again — as is a

@@ -169,6 +169,23 @@ struct PostgresOpeningTests {
         }
     }
 
+    @Test("a statement the server cancels (statement_timeout) rolls its transaction back, and its connection serves the next")
+    func cancelledStatement() async throws {
+        try await PostgresServer.withFreshDatabase { location in
+            let journal = try await PostgresJournal.open(location)
+            defer { Task { await journal.close() } }
+            for _ in 0..<3 {  // the pool's idle connection is used again each time
+                await #expect(throws: (any Error).self) {
+                    try await journal.transaction { connection in
+                        try await connection.answered("SET LOCAL statement_timeout = 20", logger: PostgresServer.logger)
+                        try await connection.execute("SELECT pg_sleep(5)", logger: PostgresServer.logger)
+                    }
+                }
+                #expect(try await journal.transaction { try await $0.rows("SELECT 1 AS one", logger: PostgresServer.logger).count } == 1)
+            }
+        }
+    }
+
     static func openAndClose(_ location: PostgresLocation) async throws {
         let journal = try await PostgresJournal.open(location)
         await journal.close()
