@@ -76,24 +76,23 @@ public struct GlobalOptions: ParsableArguments {
     }
 
     var leaseDuration: Duration {
-        get throws {
-            if let leaseTTL {
-                guard leaseTTL.value >= 1 else { throw Seconds.invalid(String(leaseTTL.value), for: "--lease-ttl", least: 1) }
-                return leaseTTL.duration
-            }
-            guard let text = ProcessInfo.processInfo.environment["CAIRN_LEASE_TTL"] else { return .seconds(15) }
-            guard let seconds = Seconds(text), seconds.value >= 1 else { throw Seconds.invalid(text, for: "CAIRN_LEASE_TTL", least: 1) }
-            return seconds.duration
-        }
+        get throws { try Self.seconds(leaseTTL, option: "--lease-ttl", variable: "CAIRN_LEASE_TTL", standard: 15, least: 1) }
     }
 
     var interruptGraceDuration: Duration {
-        get throws {
-            if let interruptGrace { return interruptGrace.duration }
-            guard let text = ProcessInfo.processInfo.environment["CAIRN_INTERRUPT_GRACE"] else { return .seconds(5) }
-            guard let seconds = Seconds(text) else { throw Seconds.invalid(text, for: "CAIRN_INTERRUPT_GRACE") }
-            return seconds.duration
+        get throws { try Self.seconds(interruptGrace, option: "--interrupt-grace", variable: "CAIRN_INTERRUPT_GRACE", standard: 5) }
+    }
+
+    /// The option's seconds, else those of the environment `variable`, else `standard`; below `least`, refused with a
+    /// sentence naming where the value came from.
+    private static func seconds(_ given: Seconds?, option: String, variable: String, standard: Double, least: Double = 0.001) throws -> Duration {
+        if let given {
+            guard given.value >= least else { throw Seconds.invalid(String(given.value), for: option, least: least) }
+            return given.duration
         }
+        guard let text = ProcessInfo.processInfo.environment[variable] else { return .milliseconds(Int64(standard * 1000)) }
+        guard let seconds = Seconds(text), seconds.value >= least else { throw Seconds.invalid(text, for: variable, least: least) }
+        return seconds.duration
     }
 
     var payloadLimit: PayloadLimit {

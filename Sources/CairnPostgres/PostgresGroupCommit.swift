@@ -49,6 +49,14 @@ struct GroupRollback: Error {
 }
 
 extension PostgresJournal {
+    /// Whether `error` is an append's own failure — a refusal, a constraint — rather than the server's: a deadlock's
+    /// victim (the transaction runs again whole) or a session it ended (the group fails as one).
+    static func isAppendsOwn(_ error: any Error) -> Bool {
+        !isTransient(error) && !endsSession(error)
+    }
+}
+
+extension PostgresJournal {
     /// Group transactions committed so far (a commit each).
     public var transactionsCommitted: Int { commits.state.withLock { $0.committed } }
 
@@ -136,7 +144,7 @@ extension PostgresJournal {
                 guard savepoints else {
                     do {
                         try await job.body(connection)
-                    } catch where !Self.isTransient(error) && !Self.endsSession(error) {
+                    } catch where Self.isAppendsOwn(error) {
                         throw GroupRollback(cause: Self.described(error, location))
                     }
                     continue
@@ -145,7 +153,7 @@ extension PostgresJournal {
                 do {
                     try await job.body(connection)
                     try await connection.answered("RELEASE SAVEPOINT append", logger: logger)
-                } catch where !Self.isTransient(error) && !Self.endsSession(error) {
+                } catch where Self.isAppendsOwn(error) {
                     let described = Self.described(error, location)
                     results[index] = .failure(described)
                     failed[ObjectIdentifier(job.pending)] = described
