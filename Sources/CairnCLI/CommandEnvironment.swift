@@ -7,7 +7,7 @@ import Logging
 import Synchronization
 
 /// The journal a command writes through: every capability the CLI uses, and no storage type.
-typealias CommandJournal = ClaimingJournal & InboxJournal
+typealias CommandJournal = ClaimingJournal & InboxJournal & PruningJournal
 
 /// What a command needs: its merged options, the journal, an engine and an output.
 public struct CommandEnvironment {
@@ -21,7 +21,7 @@ public struct CommandEnvironment {
     /// The journals opened for writing, closed (checkpointed) when the command ends.
     private let opened = OpenedJournals()
     /// The PostgreSQL journal `--db` names, when it is a `postgres://` URL rather than a file.
-    private let postgres: PostgresLocation?
+    let postgres: PostgresLocation?
 
     init(_ local: GlobalOptions, root: GlobalOptions) throws {
         options = local.merged(over: root)
@@ -66,9 +66,8 @@ public struct CommandEnvironment {
         return journal
     }
 
-    /// The journal file opened for writing, as itself (for what only a file journal does: `db prune`).
-    func fileJournal() throws -> SQLiteJournal {
-        try requireFile()
+    /// The journal file opened for writing.
+    private func fileJournal() throws -> SQLiteJournal {
         let journal = try SQLiteJournal(path: options.databasePath, leaseTTL: leaseTTL, extensions: CairnCLI.journalExtensions)
         opened.add(journal)
         return journal
@@ -105,18 +104,15 @@ public struct CommandEnvironment {
         return try await postgresJournal(postgres)
     }
 
-    /// Opens the journal file for reading only (inspection commands, and those that query its SQL).
+    /// Opens the journal file for reading only, for what reads the SQLite file itself (a plug-in's command may;
+    /// ``queryableJournal()`` answers SQL on both backends). A PostgreSQL journal is refused in one sentence.
     public func readOnlyJournal() throws -> ReadOnlyJournal {
-        try requireFile()
+        if postgres != nil {
+            let command = CommandLine.arguments.dropFirst().first { !$0.hasPrefix("-") } ?? "this command"
+            throw ValidationError("`cairn \(command)` reads an SQLite journal file, and --db names a PostgreSQL database; run it with --db PATH "
+                + "(every built-in command works on PostgreSQL)")
+        }
         return try ReadOnlyJournal(path: options.databasePath, extensions: CairnCLI.journalExtensions)
-    }
-
-    /// Refuses a PostgreSQL journal for what only the SQLite journal does yet.
-    private func requireFile() throws {
-        guard postgres != nil else { return }
-        let command = CommandLine.arguments.dropFirst().first { !$0.hasPrefix("-") } ?? "this command"
-        throw ValidationError("`cairn \(command)` works on an SQLite journal only, for now; on PostgreSQL, run, resume, list, show, "
-            + "follow, send, cancel, replay, export, diff, draw, audit, ledger, sql, worker, serve, db status, db check, db copy and db migrate work")
     }
 
     /// - Parameter drivingStartedRuns: whether it drives the runs its runs' commits start (`false` for a worker,

@@ -18,10 +18,7 @@ struct PostgresRecordReader {
         guard let runRow = try await connection.rows("SELECT * FROM run WHERE run_id = \(id)", logger: logger).first else {
             throw CairnError(.runNotFound, "no run \(run) in this journal")
         }
-        if let pruned = try runRow["pruned_at", as: Date?.self] {
-            throw CairnError(.historyPruned, "run \(run)'s history was pruned at \(pruned) (cairn db prune): its summary remains, "
-                + "but it cannot be replayed, forked, exported or resumed")
-        }
+        if let pruned = try runRow["pruned_at", as: Date?.self] { throw CairnError.historyPruned(of: run, at: pruned) }
         let range = "run_id = $1 AND position > $2 AND position <= $3"
         func rows(_ sql: String) async throws -> [PostgresRecordRow] {
             var bindings = PostgresBindings()

@@ -17,10 +17,7 @@ struct JournalReader {
         guard let runRow = try Row.fetchOne(db, sql: "SELECT * FROM run WHERE run_id = ?", arguments: [id]) else {
             throw CairnError(.runNotFound, "no run \(run) in this journal")
         }
-        if let pruned = runRow["pruned_at"] as String? {
-            throw CairnError(.historyPruned, "run \(run)'s history was pruned at \(pruned) (cairn db prune): its summary remains, "
-                + "but it cannot be replayed, forked, exported or resumed")
-        }
+        if let pruned = runRow["pruned_at"] as String? { throw CairnError.historyPruned(of: run, at: try Timestamp.date(pruned)) }
         let events = Dictionary(grouping: try Row.fetchAll(db, sql: "SELECT * FROM event WHERE run_id = ? AND position > ? AND position <= ? ORDER BY seq", arguments: [id, first, last])) {
             $0["position"] as Int
         }

@@ -295,9 +295,10 @@ struct SyntheticRun {
         ]
     }
 
-    func failed() -> [JournalRecord] {
+    /// A run that failed; with `code` `unrebuildable`, a dead letter.
+    func failed(code: CairnError.Code = .stepFailed) -> [JournalRecord] {
         let later = at.addingTimeInterval(0.5)
-        let error = RunError(.stepFailed, "step 'only' failed", step: "only", event: "cairn.start")
+        let error = RunError(code, "step 'only' failed", step: "only", event: "cairn.start")
         return started() + [
             .executionStarted(ExecutionStarted(executionID: 1, step: "only", attempt: 1, triggers: [1], at: at)),
             .executionFinished(ExecutionFinished(

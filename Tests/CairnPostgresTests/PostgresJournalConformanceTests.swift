@@ -20,6 +20,11 @@ struct PostgresJournalConformanceTests {
         try await Self.withJournals { open in try await JournalConformance.check(rule) { try await open(.seconds(15)) } }
     }
 
+    @Test(arguments: JournalConformance.PruneRule.allCases)
+    func pruning(rule: JournalConformance.PruneRule) async throws {
+        try await Self.withJournals { open in try await JournalConformance.check(rule) { try await open(.seconds(15)) } }
+    }
+
     @Test(arguments: JournalConformance.LeaseRule.allCases)
     func leasing(rule: JournalConformance.LeaseRule) async throws {
         try await Self.withJournals { open in try await JournalConformance.check(rule) { ttl in try await open(ttl) } }

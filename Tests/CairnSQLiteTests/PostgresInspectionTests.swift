@@ -135,4 +135,80 @@ struct PostgresInspectionTests {
             }
         }
     }
+
+    @Test("db prune on PostgreSQL prunes what it prunes in the file it was copied from; summaries, audit and ledger stay, replay says why it cannot")
+    func prune() async throws {
+        try await PostgresServer.withFreshDatabase { location in
+            let (db, url, password) = try await Self.copiedHistory(seeds: [3, 4], cycles: 2, to: location)
+            let postgres = ["PGPASSWORD": password]
+            let auditBefore = try await cairn(["audit", "Apple", "--json", "--db", url], environment: postgres)
+            let runs = try await cairn(["list", "--json", "--db", url], environment: postgres)
+            let run = try #require(runs.stdout.firstMatch(of: /"runId":"([0-9a-f-]{36})"/)?.1).description
+
+            let file = try await cairn(["db", "prune", "--finished-before", "2099-01-01", "--json", "--db", db])
+            let server = try await cairn(["db", "prune", "--finished-before", "2099-01-01", "--json", "--db", url], environment: postgres)
+            #expect(server.status == 0, "\(server.stderr)")
+            guard case .object(var fromFile)? = JSONValue(json: Data(file.stdout.utf8)),
+                  case .object(let fromServer)? = JSONValue(json: Data(server.stdout.utf8)) else {
+                Issue.record("db prune --json: \(file.stdout) | \(server.stdout)")
+                return
+            }
+            fromFile["freePages"] = nil  // the file's own; PostgreSQL's autovacuum reclaims the space
+            #expect(fromServer == fromFile && fromServer["pruned"] == .integer(2), "\(server.stdout) | \(file.stdout)")
+
+            let again = try await cairn(["db", "prune", "--finished-before", "2099-01-01", "--db", url], environment: postgres)
+            #expect(again.stdout.contains("pruned the history of 0 run(s)") && again.stdout.contains("autovacuum"), "\(again.stdout)")
+            let auditAfter = try await cairn(["audit", "Apple", "--json", "--db", url], environment: postgres)
+            #expect(auditAfter.stdout == auditBefore.stdout && auditAfter.stdout.count > 10)
+            let shown = try await cairn(["show", run, "--db", url], environment: postgres)
+            #expect(shown.stdout.contains("completed") && shown.stdout.contains("history      pruned at"), "\(shown.stdout)")
+            let replay = try await cairn(["replay", run, "--db", url], environment: postgres)
+            #expect(replay.status == 1 && replay.stderr.contains("pruned") && replay.stderr.split(separator: "\n").count == 1, "\(replay.stderr)")
+            let check = try await cairn(["db", "check", "--db", url], environment: postgres)
+            #expect(check.status == 0, "\(check.stdout) \(check.stderr)")
+        }
+    }
+
+    @Test("db backup on PostgreSQL dumps with pg_dump to a private new file that pg_restore brings back whole; an existing file, a missing pg_dump and a refused password are each one sentence, leaving no file")
+    func backup() async throws {
+        try await PostgresServer.withFreshDatabase { location in
+            let (_, url, password) = try await Self.copiedHistory(seeds: [3, 4], cycles: 2, to: location)
+            let postgres = ["PGPASSWORD": password]
+            let directory = try TemporaryDirectory()
+            let dump = directory.path("journal.dump")
+            let backedUp = try await cairn(["db", "backup", dump, "--db", url], environment: postgres)
+            #expect(backedUp.status == 0 && backedUp.stdout.contains("pg_restore") && !backedUp.stdout.contains(password), "\(backedUp.stdout) \(backedUp.stderr)")
+            let mode = try FileManager.default.attributesOfItem(atPath: dump)[.posixPermissions] as? Int
+            #expect(mode == 0o600, "the dump holds every run: only its owner reads it")
+
+            // Restored into an empty database, it is the same journal.
+            try await PostgresServer.withFreshDatabase { restored in
+                let (restoredURL, _) = PostgresWorkerTests.url(of: restored)
+                let libpq = ["PGHOST": restored.host, "PGPORT": "\(restored.port)", "PGUSER": restored.user, "PGPASSWORD": password]
+                let pgRestore = try await runToEnd("/usr/bin/env", ["pg_restore", "--no-owner", "--exit-on-error", "--dbname", restored.database, dump],
+                                                   environment: ProcessInfo.processInfo.environment.merging(libpq) { $1 })
+                #expect(pgRestore.status == 0, "\(pgRestore.stderr)")
+                for arguments in [["list", "--json"], ["audit", "Apple", "--json"], ["ledger", "--json"]] {
+                    let original = try await cairn(arguments + ["--db", url], environment: postgres)
+                    let copy = try await cairn(arguments + ["--db", restoredURL], environment: postgres)
+                    #expect(copy.status == 0 && copy.stdout == original.stdout && original.stdout.count > 10, "\(arguments): \(copy.stdout) \(copy.stderr)")
+                }
+                let check = try await cairn(["db", "check", "--db", restoredURL], environment: postgres)
+                #expect(check.status == 0, "\(check.stdout) \(check.stderr)")
+            }
+
+            let before = try Data(contentsOf: URL(fileURLWithPath: dump))
+            let exists = try await cairn(["db", "backup", dump, "--db", url], environment: postgres)
+            #expect(exists.status == 65 && exists.stderr.contains("exists already"), "\(exists.stderr)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: dump)) == before, "the existing file is not touched")
+
+            let other = directory.path("other.dump")
+            let noProgram = try await cairn(["db", "backup", other, "--db", url], environment: postgres.merging(["PATH": directory.path("bin")]) { $1 })
+            #expect(noProgram.status == 66 && noProgram.stderr.contains("pg_dump, which is not on PATH"), "\(noProgram.stderr)")
+            let refused = try await cairn(["db", "backup", other, "--db", url], environment: ["PGPASSWORD": "wrong-\(password)"])
+            #expect(refused.status == 1 && refused.stderr.contains("ould not back up") && refused.stderr.contains("password authentication failed") && !refused.stderr.contains(password), "\(refused.status) \(refused.stderr)")
+            for said in [noProgram.stderr, refused.stderr] { #expect(said.split(separator: "\n").count == 1, "\(said)") }
+            #expect(!FileManager.default.fileExists(atPath: other))
+        }
+    }
 }

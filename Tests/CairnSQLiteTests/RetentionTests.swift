@@ -2,7 +2,6 @@ import Cairn
 import CairnSQLite
 import Foundation
 import GRDB
-import Synchronization
 import Testing
 
 /// `cairn db prune`: the history of finished runs goes, their summaries, ledger and audit stay, and nothing
@@ -72,23 +71,6 @@ struct RetentionTests {
         #expect(try await cairn(["db", "check", "--db", db]).status == 0)
     }
 
-    @Test("prune works a batch of runs per transaction, reports progress, and a second prune finds nothing")
-    func pruneInBatches() async throws {
-        let directory = try TemporaryDirectory()
-        let path = directory.path("j.sqlite")
-        let journal = try SQLiteJournal(path: path)
-        let engine = Engine(journal: journal)
-        for _ in 0..<5 { _ = try await engine.run(HelloTestWorkflow(), input: "x") }
-        let seen = ProgressLog()
-        let report = try await journal.prune(finishedBefore: Date().addingTimeInterval(1), batchSize: 2) { seen.add($0) }
-        #expect(report.pruned == 5 && report.unfinished == 0)
-        #expect(seen.values == [2, 4, 5])
-        #expect(try await journal.prune(finishedBefore: Date().addingTimeInterval(1)).pruned == 0)
-        let page = try await journal.runs(RunQuery(limit: 10))
-        #expect(page.runs.count == 5 && page.runs.allSatisfy { $0.prunedAt != nil && $0.status == .completed })
-        journal.close()
-    }
-
     @Test("db status lists rows and bytes per table, largest first")
     func statusSizes() async throws {
         let directory = try TemporaryDirectory()
@@ -103,22 +85,4 @@ struct RetentionTests {
         let text = try await cairn(["db", "status", "--db", db])
         #expect(text.stdout.contains("TABLE") && text.stdout.contains("ledger_entry"), "\(text.stdout)")
     }
-}
-
-/// A one-step workflow for journals full of small finished runs.
-private struct HelloTestWorkflow: Workflow {
-    static let name = "retention-hello"
-    typealias Input = String
-    typealias Output = String
-
-    var steps: [AnyStep] {
-        FunctionStep("answer") { (start: StartEvent<String>, context) -> StopEvent<String>? in StopEvent("hello \(start.input)") }
-    }
-}
-
-/// Progress values, in the order reported.
-private final class ProgressLog: Sendable {
-    private let log = Mutex<[Int]>([])
-    func add(_ value: Int) { log.withLock { $0.append(value) } }
-    var values: [Int] { log.withLock { $0 } }
 }

@@ -17,6 +17,12 @@ struct SQLiteJournalConformanceTests {
         try await JournalConformance.check(rule) { try SQLiteJournal(path: directory.path("j.sqlite")) }
     }
 
+    @Test(arguments: JournalConformance.PruneRule.allCases)
+    func pruning(rule: JournalConformance.PruneRule) async throws {
+        let directory = try TemporaryDirectory()
+        try await JournalConformance.check(rule) { try SQLiteJournal(path: directory.path("j.sqlite")) }
+    }
+
     /// Each journal is another owner (its own id), as another process opening the same file would be.
     @Test(arguments: JournalConformance.LeaseRule.allCases)
     func leasing(rule: JournalConformance.LeaseRule) async throws {

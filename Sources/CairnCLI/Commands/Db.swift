@@ -186,7 +186,11 @@ struct Db: AsyncParsableCommand {
     struct Backup: CairnSubcommand {
         static let configuration = CommandConfiguration(
             abstract: "Copy the journal to a new file, consistent even while runs are writing to it.",
-            discussion: "A plain cp of the journal is complete only when no process has it open; this copies one snapshot (SQLite's VACUUM INTO).")
+            discussion: """
+                A plain cp of an SQLite journal is complete only when no process has it open; this copies one snapshot \
+                (SQLite's VACUUM INTO). A PostgreSQL journal is dumped by pg_dump (custom format, one snapshot while \
+                workers write; it must be on PATH); restore it into an empty database with pg_restore --dbname URL FILE.
+                """)
 
         @Argument(help: ArgumentHelp("The new file (it must not exist).", valueName: "path"))
         var destination: String
@@ -195,11 +199,16 @@ struct Db: AsyncParsableCommand {
         @ParentCommand var root: CairnCommand
 
         func run(in environment: CommandEnvironment) async throws {
-            try environment.readOnlyJournal().backup(to: destination)
+            if let postgres = environment.postgres {
+                try PostgresDump.dump(postgres, to: destination)
+            } else {
+                try environment.readOnlyJournal().backup(to: destination)
+            }
             if environment.output.json {
                 environment.output.json(["path": environment.journalPath, "backup": destination])
             } else {
-                environment.output.line("journal \(environment.journalPath) backed up to \(destination)")
+                environment.output.line("journal \(environment.journalPath) backed up to \(destination)"
+                    + (environment.isPostgres ? " (pg_dump's custom format: restore with pg_restore into an empty database)" : ""))
             }
         }
     }

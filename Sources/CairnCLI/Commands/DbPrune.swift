@@ -13,7 +13,8 @@ extension Db {
                 stream, store writes, side effects and step records are deleted, so it can no longer be replayed, \
                 forked or exported. Unfinished runs (running, waiting, interrupted) and dead letters are never \
                 pruned. Runs are deleted a batch per transaction, so live runs keep committing meanwhile; the \
-                space freed is reused by new commits (the file does not shrink).
+                space freed is reused by new commits (an SQLite file does not shrink; on PostgreSQL, autovacuum \
+                makes it reusable).
 
                 Example:
                   cairn db prune --finished-before 30d
@@ -25,7 +26,8 @@ extension Db {
             let pruned: Int
             let unfinished: Int
             let deadLetters: Int
-            let freePages: Int
+            /// SQLite's free pages; absent on PostgreSQL (autovacuum reclaims the space).
+            let freePages: Int?
         }
 
         @Option(help: ArgumentHelp("Prune runs that finished before this time: a date (2026-12-01), a date and time, or an age (90m, 24h, 30d).",
@@ -45,7 +47,7 @@ extension Db {
         func run(in environment: CommandEnvironment) async throws {
             let cutoff = finishedBefore.date
             let output = environment.output
-            let report = try await environment.fileJournal().prune(finishedBefore: cutoff, batchSize: batch) { pruned in
+            let report = try await environment.existingJournal().prune(finishedBefore: cutoff, batchSize: batch) { pruned in
                 if isatty(STDERR_FILENO) == 1 { FileHandle.standardError.write(Data("  pruned \(pruned) run(s)…\n".utf8)) }
             }
             if output.json {
@@ -53,8 +55,9 @@ extension Db {
                                             deadLetters: report.deadLetters, freePages: report.freePages))
             }
             if cutoff > Date() { output.line("note: \(Timestamp.text(cutoff)) is in the future: every finished run qualifies") }
-            output.line("pruned the history of \(report.pruned) run(s) that finished before \(Timestamp.text(cutoff)); "
-                + "\(report.freePages) free page(s) in the file for new commits to reuse")
+            let space = report.freePages.map { "\($0) free page(s) in the file for new commits to reuse" }
+                ?? "autovacuum makes their space reusable"
+            output.line("pruned the history of \(report.pruned) run(s) that finished before \(Timestamp.text(cutoff)); \(space)")
             if report.unfinished > 0 {
                 output.line("skipped \(report.unfinished) unfinished run(s) started before then (running, waiting or interrupted): "
                     + "a run's history is pruned only once it has finished")

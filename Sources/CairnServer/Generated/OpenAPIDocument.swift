@@ -1260,8 +1260,7 @@ paths:
         "finishedBefore",
         "pruned",
         "unfinished",
-        "deadLetters",
-        "freePages"
+        "deadLetters"
       ],
       "additionalProperties": false,
       "properties": {

@@ -44,7 +44,7 @@ public enum Timestamp {
         try Date(text, strategy: style)
     }
 
-    static func date(_ text: String?) throws -> Date? {
+    package static func date(_ text: String?) throws -> Date? {
         try text.map { try date($0) }
     }
 }
