@@ -53,9 +53,7 @@ final class PendingRows {
         guard !document.isEmpty else { return }
         let json = String(decoding: try JSONEncoder().encode(document), as: UTF8.self)
         document = Document()
-        var bindings = PostgresBindings()
-        bindings.append(json)
-        try await connection.execute(PostgresQuery(unsafeSQL: Self.statement, binds: bindings), logger: logger)
+        _ = try await connection.answered(AppendStatements.WriteRows(document: json), logger: logger)
     }
 
     /// A time as postgres-nio binds a `Date`: whole microseconds since 2000-01-01, truncated — so a row written here
@@ -67,7 +65,7 @@ final class PendingRows {
     static func time(_ date: Date?) -> Int64? { date.map(time) }
 
     /// Each table's rows from the document's array of that name, times back from microseconds.
-    private static let statement = """
+    static let statement = """
         WITH document AS (SELECT $1::jsonb AS rows),
         journal_rows AS (
             INSERT INTO journal (run_id, position, kind, execution_id, step, attempt, outcome, error, retry_at, triggers, detail, at)

@@ -64,12 +64,11 @@ extension PostgresJournal: LeasingJournal, InspectableJournal, CancelRequestingJ
             guard try await Self.lockRun(run, on: connection, logger: logger) else {
                 throw CairnError(.runNotFound, "no run \(run) in this journal: a run's first append begins with its start")
             }
-            let lease = try await connection.rows("SELECT owner, epoch FROM lease WHERE run_id = \(run.uuid)", logger: logger).first
-            guard let lease else { throw Self.leaseLost(run) }
-            guard let epoch, try lease["owner", as: String.self] == owner, try lease["epoch", as: Int.self] == epoch else {
+            guard let lease = try await connection.answered(AppendStatements.Fence(run: run.uuid), logger: logger).first, let epoch,
+                  lease.owner == owner, lease.epoch == epoch else {
                 throw Self.leaseLost(run)
             }
-            try await writer.write(records)
+            try await writer.write(records, from: lease.last + 1)
         }
         // A run that continued as new: its successor starts in the same transaction, its lease ours.
         if let successor = Self.successor(in: records) {
@@ -98,7 +97,7 @@ extension PostgresJournal: LeasingJournal, InspectableJournal, CancelRequestingJ
     /// of them holds the lease while waiting for the row — two such waits crossed are a deadlock, and PostgreSQL
     /// would abort one of them.
     static func lockRun(_ run: RunID, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
-        try await !connection.rows("SELECT 1 AS found FROM run WHERE run_id = \(run.uuid) FOR NO KEY UPDATE", logger: logger).isEmpty
+        try await !connection.answered(AppendStatements.LockRun(run: run.uuid), logger: logger).isEmpty
     }
 
     private static func exists(_ run: RunID, on connection: PostgresConnection, logger: Logger) async throws -> Bool {

@@ -81,7 +81,7 @@ struct PostgresWorkerTests {
             #expect(stopped.status == 0, "\(stopped.stderr)")
             let said = (lost ?? "") + (back ?? "") + stopped.stderr
             #expect(!said.contains("another process took run"), "the worker fenced a run it was driving itself: \(said)")
-            #expect(try await Self.statuses(of: ids, in: location) == ["completed", "completed"])
+            #expect(try await Self.statuses(of: ids, in: location) == ["completed", "completed"], "the worker said: \(said)")
             for id in ids {
                 let history = try await Self.history(of: id, in: location)
                 #expect(history.decisions == (try await CrashTests().referenceDecisions("complex-feedback-monitor", cycles: 6, seed: 8)))
