@@ -43,22 +43,39 @@ class Session:
         self.process.wait(timeout=30)
 
 
+def cpu_seconds(pids=None, name=None):
+    """User + system CPU seconds of the processes `pids`, or of every process called `name` (the server's backends)."""
+    ticks = 0
+    for pid in pids if pids is not None else [p for p in os.listdir("/proc") if p.isdigit()]:
+        try:
+            if name is not None and open(f"/proc/{pid}/comm").read().strip() != name:
+                continue
+            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+        except (FileNotFoundError, ProcessLookupError):
+            pass  # gone meanwhile
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def measure(db, env, workflow, delay, cycles, workers, count_sql):
+    """Steps/s, and the CPU cores the workers and the server's backends kept busy meanwhile."""
     for index in range(runs):
         payload = json.dumps({"sku": f"SKU-{index % 5}", "cycles": cycles, "delayMs": delay, "seed": index + 1})
         subprocess.run([cairn, "run", workflow, "--detach", "--db", db, "--input", payload], env=env, check=True, capture_output=True)
+    server_before = cpu_seconds(name="postgres")
     began = time.monotonic()
     processes = [subprocess.Popen([cairn, "worker", "--db", db, "--concurrency", "16", "--poll", "0.2"], env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(workers)]
     while count_sql("SELECT count(*) FROM run WHERE status <> 'completed'") != "0":
         time.sleep(0.05)  # polling the journal for the drained queue
     elapsed = time.monotonic() - began
+    busy = cpu_seconds(pids=[str(process.pid) for process in processes]) + cpu_seconds(name="postgres") - server_before
     for process in processes:
         process.terminate()
     for process in processes:
         process.wait(timeout=30)
     steps = int(count_sql("SELECT count(*) FROM journal WHERE kind = 'execution_finished'"))
-    return steps / elapsed
+    return steps / elapsed, busy / elapsed
 
 
 def postgres(workflow, delay, cycles, workers):
@@ -98,14 +115,17 @@ def pgbench():
         psql(admin, f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
 
 
-print(f"{runs} queued runs per measurement, each worker 16 runs at a time; steps/s = committed step executions / wall time\n")
+print(f"{runs} queued runs per measurement, each worker 16 runs at a time; steps/s = committed step executions / wall time;")
+print(f"cores = CPU seconds of the workers and the server's backends / wall time, of the {os.cpu_count()} this machine has\n")
 print(f"{'workload':38}{'PG 1 worker':>13}{'PG 2':>10}{'PG 4':>10}{'4 vs 1':>8}{'SQLite 1':>10}")
 results = {}
 for name, (workflow, delay, cycles) in WORKLOADS.items():
-    figures = [postgres(workflow, delay, cycles, workers) for workers in (1, 2, 4)]
+    cells = [postgres(workflow, delay, cycles, workers) for workers in (1, 2, 4)]
     on_file = sqlite(workflow, delay, cycles, 1)
+    figures = [rate for rate, _ in cells]
     results[name] = figures
-    print(f"{name:38}{figures[0]:>13.0f}{figures[1]:>10.0f}{figures[2]:>10.0f}{figures[2] / figures[0]:>7.2f}×{on_file:>10.0f}")
+    print(f"{name:38}{figures[0]:>13.0f}{figures[1]:>10.0f}{figures[2]:>10.0f}{figures[2] / figures[0]:>7.2f}×{on_file[0]:>10.0f}")
+    print(f"{'  cores busy':38}{cells[0][1]:>13.2f}{cells[1][1]:>10.2f}{cells[2][1]:>10.2f}{'':>8}{on_file[1]:>10.2f}")
 tps = pgbench()
 best = max(results["CPU-bound (no wait)"])
 print(f"\npgbench (TPC-B-like, 8 clients, 10 s) on the same server: {tps:.0f} transactions/s; "

@@ -16,13 +16,13 @@ extension PostgresJournal: ClaimingJournal {
         let (claimed, next) = try await transaction { [logger] connection in
             let claimed = try await connection.rows("""
                 WITH candidate AS (
-                    SELECT run.run_id, run.workflow FROM run LEFT JOIN lease USING (run_id)
+                    SELECT run.run_id, run.workflow, lease.run_id IS NULL AS fresh, run.created_at FROM run LEFT JOIN lease USING (run_id)
                     WHERE run.finished_at IS NULL AND run.status IN ('pending', 'running', 'waiting') AND run.workflow = ANY(\(workflows))
                       AND (lease.expires_at IS NULL OR lease.expires_at <= now()) AND run.run_id <> ALL(\(driving))
                       AND (run.status <> 'waiting' OR run.wake_at <= now()
                            OR EXISTS (SELECT 1 FROM inbox WHERE inbox.run_id = run.run_id
                                         AND NOT EXISTS (SELECT 1 FROM event WHERE event.run_id = inbox.run_id AND event.inbox_seq = inbox.seq)))
-                    ORDER BY run.created_at LIMIT \(limit)
+                    ORDER BY fresh, run.created_at LIMIT \(limit)
                     FOR NO KEY UPDATE OF run SKIP LOCKED
                 ), leased AS (
                     INSERT INTO lease (run_id, owner, epoch, expires_at)
@@ -33,6 +33,7 @@ extension PostgresJournal: ClaimingJournal {
                     RETURNING run_id, epoch
                 )
                 SELECT leased.run_id, leased.epoch, candidate.workflow FROM leased JOIN candidate USING (run_id)
+                ORDER BY candidate.fresh, candidate.created_at
                 """, logger: logger).map { row in (RunID(try row["run_id", as: UUID.self]), try row["epoch", as: Int.self], try row["workflow", as: String.self]) }
             // When to look again: a waiting run's timer, or another worker's lease running out — so a worker that died is
             // taken over as its lease expires, not at the next poll (no commit, hence no NOTIFY, says it died).

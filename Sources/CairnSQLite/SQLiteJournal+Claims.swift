@@ -18,7 +18,7 @@ extension SQLiteJournal: ClaimingJournal {
                        OR (run.wake_at IS NOT NULL AND run.wake_at <= ?)
                        OR EXISTS (SELECT 1 FROM inbox WHERE inbox.run_id = run.run_id
                                     AND NOT EXISTS (SELECT 1 FROM event WHERE event.run_id = inbox.run_id AND event.inbox_seq = inbox.seq)))
-                ORDER BY run.created_at LIMIT ?
+                ORDER BY lease.run_id IS NULL, run.created_at LIMIT ?
                 """, arguments: [String(decoding: try JSONEncoder().encode(workflows), as: UTF8.self), now, limit]).compactMap { row in RunID(row[0] as String).map { ($0, row[1] as String) } }
             let next = try String.fetchOne(db, sql: """
                 SELECT MIN(run.wake_at) FROM run LEFT JOIN lease USING (run_id)

@@ -52,6 +52,7 @@ public enum JournalConformance {
         case fencing = "an owner whose lease was taken over can append and renew nothing more"
         case expiryByDatabaseClock = "a lease that is not renewed expires by the store's clock, and the run can be taken over"
         case cancelRequestReachesOwner = "a cancel request from another process is seen by the owner's next renewal"
+        case startedRunsClaimedFirst = "a run whose owner is gone is claimed before runs no one has started, even older ones; each kind oldest first"
 
         public var testDescription: String { rawValue }
     }
@@ -63,6 +64,7 @@ public enum JournalConformance {
         case .fencing: try await fencing(make)
         case .expiryByDatabaseClock: try await expiryByDatabaseClock(make)
         case .cancelRequestReachesOwner: try await cancelRequestReachesOwner(make)
+        case .startedRunsClaimedFirst: try await startedRunsClaimedFirst(make)
         }
     }
 
@@ -247,6 +249,22 @@ extension JournalConformance {
         try await second.append([rest[0]], for: run)
     }
 
+    static func startedRunsClaimedFirst(_ make: LeasingFactory) async throws {
+        let gone = try await make(.milliseconds(300))
+        let claimer = try #require(try await make(.seconds(600)) as? any ClaimingJournal, "a leasing journal workers claim from")
+        let at = Date(timeIntervalSince1970: 1_800_000_000)
+        let (oldest, orphan, newest) = (RunID(), RunID(), RunID())
+        try await claimer.enqueue(SyntheticRun(oldest, at: at).start)
+        try await gone.append(SyntheticRun(orphan, at: at.addingTimeInterval(10)).started(), for: orphan)
+        try await claimer.enqueue(SyntheticRun(newest, at: at.addingTimeInterval(20)).start)
+        // Its owner renews nothing: once the lease has run out (bounded, on the observable expiry), it is claimable.
+        let expiry = try #require(try await claimer.summary(of: orphan)?.leaseExpiresAt)
+        let giveUp = ContinuousClock.now + .seconds(30)
+        while Date() < expiry.addingTimeInterval(0.2), ContinuousClock.now < giveUp { try await Task.sleep(for: .milliseconds(50)) }
+        let claimed = try await claimer.claimableRuns(limit: 2, workflows: ["a"]).runs.map(\.runID)
+        #expect(claimed == [orphan, oldest], "the started run first, then the oldest never started")
+    }
+
     static func cancelRequestReachesOwner(_ make: LeasingFactory) async throws {
         let owner = try await make(.seconds(600))
         let requester = try #require(try await make(.seconds(600)) as? any CancelRequestingJournal, "a leasing journal takes cancel requests")
@@ -269,6 +287,12 @@ struct SyntheticRun {
         self.workflow = workflow
         self.at = at
         self.origin = origin
+    }
+
+    /// The run's start, as a worker's queue takes it (``ClaimingJournal/enqueue(_:)``).
+    var start: RunStarted {
+        guard case .runStarted(let started) = started()[0] else { preconditionFailure("a run's first record is its start") }
+        return started
     }
 
     func started(resumes: Int = 0) -> [JournalRecord] {

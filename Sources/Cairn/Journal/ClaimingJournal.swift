@@ -8,6 +8,10 @@ public protocol ClaimingJournal: LeasingJournal, InspectableJournal, CancelReque
     /// next waiting one falls due. Claiming is a fenced takeover: of two workers that get the same run, one drives it.
     /// A journal may take the runs' leases as it lists them (PostgreSQL does, in the same statement), or leave that to
     /// the takeover (SQLite): so a worker asks for no more than it will drive.
+    ///
+    /// Runs already started — whose owner is gone, or waiting runs that fall due — come before runs no one has
+    /// started yet, each oldest first: work in progress finishes first, and a dead worker's runs do not queue behind
+    /// new ones for the next free slot.
     func claimableRuns(limit: Int, workflows: [String]) async throws -> ClaimableRuns
     /// Journals a run that no process drives yet (`pending`), for a worker to claim: `cairn run --detach`.
     /// - Throws: `run-exists` when the journal has a run of that id.
