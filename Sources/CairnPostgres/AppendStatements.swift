@@ -10,11 +10,7 @@ enum AppendStatements {
         static let sql = "SELECT 1 FROM run WHERE run_id = $1 FOR NO KEY UPDATE"
         let run: UUID
 
-        func makeBindings() -> PostgresBindings {
-            var bindings = PostgresBindings()
-            bindings.append(run)
-            return bindings
-        }
+        func makeBindings() -> PostgresBindings { AppendStatements.bindings(run) }
 
         func decodeRow(_ row: PostgresRow) throws -> Int { try row.decode(Int.self) }
     }
@@ -27,11 +23,7 @@ enum AppendStatements {
             """
         let run: UUID
 
-        func makeBindings() -> PostgresBindings {
-            var bindings = PostgresBindings()
-            bindings.append(run)
-            return bindings
-        }
+        func makeBindings() -> PostgresBindings { AppendStatements.bindings(run) }
 
         func decodeRow(_ row: PostgresRow) throws -> (owner: String, epoch: Int, last: Int) {
             let (owner, epoch, last) = try row.decode((String, Int, Int).self)
@@ -44,13 +36,18 @@ enum AppendStatements {
         static let sql = PendingRows.statement
         let document: String
 
-        func makeBindings() -> PostgresBindings {
-            var bindings = PostgresBindings()
-            bindings.append(document)
-            return bindings
-        }
+        func makeBindings() -> PostgresBindings { AppendStatements.bindings(document) }
 
         func decodeRow(_ row: PostgresRow) throws -> Int { try row.decode(Int.self) }
+    }
+}
+
+extension AppendStatements {
+    /// One value as a statement's only parameter.
+    static func bindings(_ value: some PostgresNonThrowingEncodable) -> PostgresBindings {
+        var bindings = PostgresBindings()
+        bindings.append(value)
+        return bindings
     }
 }
 

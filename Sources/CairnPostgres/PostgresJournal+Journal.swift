@@ -44,7 +44,7 @@ extension PostgresJournal: LeasingJournal, InspectableJournal, CancelRequestingJ
     /// ``PostgresRecordWriter/copying``.
     package func appendCopied(_ records: [JournalRecord], for run: RunID) async throws {
         let epoch = held.withLock { $0[run] }
-        try await transaction { connection in try await write(records, for: run, epoch: epoch, copying: true, on: connection) }
+        try await transaction { [self] connection in try await write(records, for: run, epoch: epoch, copying: true, on: connection) }
         if case .runStarted = records.first { held.withLock { $0[run] = 1 } }
         if let successor = Self.successor(in: records) { held.withLock { $0[successor.runID] = 1 } }
     }

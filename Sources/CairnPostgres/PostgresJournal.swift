@@ -29,6 +29,8 @@ public final class PostgresJournal: Sendable {
     let changes = ChangeNotifications()
     /// Appends waiting for the next group transaction.
     let commits = PostgresGroupCommit()
+    /// Gives up on transactions and reads whose connection closed under them (see ``EndedSessionWatch``).
+    let watch = EndedSessionWatch()
     private let running: Task<Void, Never>
 
     private init(location: PostgresLocation, client: PostgresClient, owner: String, leaseTTL: Duration, logger: Logger) {
@@ -110,11 +112,12 @@ extension PostgresJournal {
     /// A transaction the server aborted to break a deadlock, or as a serialization failure, wrote nothing: it runs
     /// again, up to ``transactionAttempts`` times. (Runs lock in one order — see ``lockRun(_:on:logger:)`` — but two
     /// commits that send to each other's runs still lock two rows in opposite orders.)
-    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         var attempt = 1
+        let logger = logger
         while true {
             do {
-                return try await client.withConnection { connection in try await Self.inTransaction(connection, logger: logger, body) }
+                return try await onConnection { connection in try await Self.inTransaction(connection, logger: logger, body) }
             } catch {
                 if attempt < Self.transactionAttempts, Self.isTransient(error) {
                     attempt += 1
@@ -173,20 +176,28 @@ extension PostgresJournal {
     }
 
     /// Runs `body` in one read-only snapshot, so that reads of several tables see the same commits.
-    func snapshot<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await transaction { connection in
+    func snapshot<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let logger = logger
+        return try await transaction { connection in
             try await connection.answered("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
             return try await body(connection)
         }
     }
 
     /// Runs `body` on a pooled connection, outside a transaction (one statement at a time).
-    func reading<T: Sendable>(_ body: (PostgresConnection, Logger) async throws -> T) async throws -> T {
+    func reading<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T) async throws -> T {
+        let logger = logger
         do {
-            return try await client.withConnection { connection in try await body(connection, logger) }
+            return try await onConnection { connection in try await body(connection, logger) }
         } catch {
             throw Self.described(error, location)
         }
+    }
+
+    /// Runs `body` on a pooled connection, given up when that connection closes under a query it never answers.
+    private func onConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let client = client
+        return try await watch.run(lease: { work in try await client.withConnection(work) }, body)
     }
 
     /// A Cairn error as itself; any other as `journal-unavailable` with what went wrong.

@@ -20,17 +20,10 @@ struct PostgresRecordWriter {
 
     private var id: UUID { run.uuid }
 
-    /// The position of the run's last record; 0 when it has none.
-    func lastPosition() async throws -> Int {
-        try await connection.rows("SELECT COALESCE(MAX(position), 0)::bigint AS last FROM journal WHERE run_id = \(id)", logger: logger)
-            .first?["last", as: Int.self] ?? 0
-    }
-
-    /// Writes `records` at the run's next positions (from `first`, else after its last) and returns the position after them.
+    /// Writes `records` at the run's positions from `first` (the fence read the last one) and returns the position after them.
     @discardableResult
-    func write(_ records: [JournalRecord], from first: Int? = nil) async throws -> Int {
-        var position: Int
-        if let first { position = first } else { position = try await lastPosition() + 1 }
+    func write(_ records: [JournalRecord], from first: Int) async throws -> Int {
+        var position = first
         for record in records {
             try await add(record, at: position)
             position += 1

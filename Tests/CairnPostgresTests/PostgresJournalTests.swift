@@ -169,6 +169,23 @@ struct PostgresOpeningTests {
         }
     }
 
+    @Test("a query postgres-nio never answers — written as its connection closed — is given up a moment after the close, and the journal goes on")
+    func lostAnswer() async throws {
+        try await PostgresServer.withFreshDatabase { location in
+            let journal = try await PostgresJournal.open(location)
+            defer { Task { await journal.close() } }
+            let lost = try await #require(throws: CairnError.self) {
+                try await journal.transaction { connection in
+                    try await connection.close()
+                    // What PostgresConnection.answered cannot catch: the connection closing between its check and the write.
+                    try await connection.query("SELECT 1", logger: PostgresServer.logger)
+                }
+            }
+            #expect(lost.code == .journalUnavailable && lost.message.contains("ended the connection"), "\(lost.message)")
+            #expect(try await journal.transaction { try await $0.rows("SELECT 1 AS one", logger: PostgresServer.logger).count } == 1)
+        }
+    }
+
     @Test("a statement the server cancels (statement_timeout) rolls its transaction back, and its connection serves the next")
     func cancelledStatement() async throws {
         try await PostgresServer.withFreshDatabase { location in
