@@ -38,11 +38,18 @@ enum Exit {
                     json: json)
     }
 
+    /// `message` as a sentence: its first word capitalized when it is a plain lowercase word — never when it is a
+    /// path, a run id, a program or an option (`journal.dump exists already`, `pg_dump could not…`), which mean
+    /// what they say letter for letter.
+    static func sentence(_ message: String) -> String {
+        let first = message.prefix { $0 != " " }
+        guard !first.isEmpty, first.allSatisfy({ $0.isLowercase && $0.isLetter || $0 == "'" }) else { return message }
+        return message.prefix(1).uppercased() + message.dropFirst()
+    }
+
     static func fail(message: String, code: Int32, errorCode: String? = nil, json: Bool = false) -> ExitCode {
         // One line, whatever the message carries from workflow data (a step's error, an SKU).
-        let safe = TerminalText.safe(message)
-        let sentence = safe.prefix(1).uppercased() + safe.dropFirst()
-        FileHandle.standardError.write(Data("cairn: \(sentence)\n".utf8))
+        FileHandle.standardError.write(Data("cairn: \(sentence(TerminalText.safe(message)))\n".utf8))
         if json { Output(json: true).json(ErrorDocument(error: .init(code: errorCode ?? (code == usage ? "usage" : "failed"), message: message, exitCode: code))) }
         return ExitCode(code)
     }

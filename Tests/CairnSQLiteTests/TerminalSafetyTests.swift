@@ -32,6 +32,16 @@ struct TerminalSafetyTests {
         #expect(rows.first?["sku"] == Self.hostileSKU)
     }
 
+    @Test("a refusal's first word is capitalized only when it is a plain word: a path, a run id, a program or an option stays as written")
+    func sentences() {
+        #expect(Exit.sentence("the journal is newer") == "The journal is newer")
+        #expect(Exit.sentence("can't read it") == "Can't read it")
+        for kept in ["journal.dump exists already; back up to a new file", "pg_dump could not back up", "--batch must be between 1 and 10000.",
+                     "ab88f750-72d1-4c30-aa77-fa0bee0e4218 is not a run here", "Already a sentence", ""] {
+            #expect(Exit.sentence(kept) == kept)
+        }
+    }
+
     @Test("table columns align by display width: wide and combining characters, abbreviated long values")
     func displayWidth() {
         #expect(TerminalText.width("日本") == 4)
