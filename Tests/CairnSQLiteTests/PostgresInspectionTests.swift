@@ -169,7 +169,7 @@ struct PostgresInspectionTests {
         }
     }
 
-    @Test("db backup on PostgreSQL dumps with pg_dump to a private new file that pg_restore brings back whole; an existing file, a missing pg_dump and a refused password are each one sentence, leaving no file")
+    @Test("db backup on PostgreSQL dumps with pg_dump to a private new file that pg_restore brings back whole; an existing file, a missing pg_dump, a refused password and a database without a journal are each one sentence, leaving no file")
     func backup() async throws {
         try await PostgresServer.withFreshDatabase { location in
             let (_, url, password) = try await Self.copiedHistory(seeds: [3, 4], cycles: 2, to: location)
@@ -207,6 +207,17 @@ struct PostgresInspectionTests {
             #expect(noProgram.status == 66 && noProgram.stderr.contains("pg_dump, which is not on PATH"), "\(noProgram.stderr)")
             let refused = try await cairn(["db", "backup", other, "--db", url], environment: ["PGPASSWORD": "wrong-\(password)"])
             #expect(refused.status == 1 && refused.stderr.contains("ould not back up") && refused.stderr.contains("password authentication failed") && !refused.stderr.contains(password), "\(refused.status) \(refused.stderr)")
+            // A --db that names a database without a journal (a wrong URL) is refused, and nothing is created in it.
+            try await PostgresServer.withFreshDatabase { empty in
+                let (wrong, _) = PostgresWorkerTests.url(of: empty)
+                let noJournal = try await cairn(["db", "backup", other, "--db", wrong], environment: postgres)
+                #expect(noJournal.status == 66 && noJournal.stderr.contains("holds no Cairn journal; nothing was backed up"), "\(noJournal.stderr)")
+                let tables = try await PostgresServer.admin(empty) { admin in
+                    try await admin.query("SELECT count(*)::int FROM pg_tables WHERE schemaname = 'public'", logger: PostgresServer.logger)
+                        .decode(Int.self).reduce(0) { $1 }
+                }
+                #expect(tables == 0, "the database was left as it was")
+            }
             for said in [noProgram.stderr, refused.stderr] { #expect(said.split(separator: "\n").count == 1, "\(said)") }
             #expect(!FileManager.default.fileExists(atPath: other))
         }

@@ -200,7 +200,7 @@ struct Db: AsyncParsableCommand {
 
         func run(in environment: CommandEnvironment) async throws {
             if let postgres = environment.postgres {
-                try PostgresDump.dump(postgres, to: destination)
+                try await PostgresDump.dump(postgres, to: destination)
             } else {
                 try environment.readOnlyJournal().backup(to: destination)
             }
