@@ -52,18 +52,25 @@ class Tab:
     def __init__(self, socket):
         self.socket, self.next = socket, 0
 
-    def call(self, method, **params):
+    # What Runtime.evaluate answers when the page navigates while it runs: a form's submit that loads the next page,
+    # or a look at a page that is being replaced. Not a failure: the caller polls again, or meant to navigate.
+    NAVIGATED = "Inspected target navigated or closed"
+
+    def call(self, method, tolerate=None, **params):
         self.next += 1
         self.socket.send(json.dumps({"id": self.next, "method": method, "params": params}))
         while True:
             message = json.loads(self.socket.recv(timeout=30))
             if message.get("id") == self.next:
                 if "error" in message:
+                    if tolerate and tolerate in message["error"].get("message", ""):
+                        return {}
                     fail(f"{method}: {message['error']}")
                 return message.get("result", {})
 
     def evaluate(self, expression):
-        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
+        """The expression's value; None when the page navigated while it ran."""
+        result = self.call("Runtime.evaluate", tolerate=self.NAVIGATED, expression=expression, returnByValue=True, awaitPromise=True)
         return result.get("result", {}).get("value")
 
 
