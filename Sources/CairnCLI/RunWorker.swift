@@ -120,10 +120,7 @@ struct JournalOutage {
     /// Counts a failed look; returns how long to wait before the next.
     mutating func failed() -> Duration {
         failures += 1
-        let cap = max(poll, Self.longest)
-        var wait = poll
-        for _ in 1..<min(failures, 32) { wait = min(wait * 2, cap) }
-        return wait
+        return RetryPolicy(maxAttempts: .max, initialBackoff: poll, maxBackoff: max(poll, Self.longest)).backoff(after: failures)
     }
 
     /// Counts a look that succeeded; returns how many failed before it, when any did.

@@ -1,3 +1,4 @@
+import Cairn
 import Foundation
 import Logging
 import PostgresNIO
@@ -22,23 +23,24 @@ final class ChangeNotifications: Sendable {
     func start(_ connect: @escaping @Sendable () async throws -> PostgresConnection, describe: @escaping @Sendable (any Error) -> String,
                logger: Logger) {
         let task = Task { [weak self] in
-            var backoff = Duration.milliseconds(100), failed = false
+            let reconnect = RetryPolicy(maxAttempts: .max, initialBackoff: .milliseconds(100), maxBackoff: .seconds(5))
+            var failures = 0
             while !Task.isCancelled {
                 do {
                     let connection = try await connect()
                     defer { Task { try? await connection.close() } }
                     try await connection.listen(on: Self.channel) { notifications in
-                        if failed { logger.warning("the journal's server answers again: listening for its changes") }  // as loud as the failures
-                        (backoff, failed) = (.milliseconds(100), false)
+                        if failures > 0 { logger.warning("the journal's server answers again: listening for its changes") }  // as loud as the failures
+                        failures = 0
                         self?.signal()  // what was committed while this was not listening
                         for try await _ in notifications { self?.signal() }
                     }
                 } catch {
                     if Task.isCancelled { return }
-                    failed = true
+                    failures += 1
+                    let backoff = reconnect.backoff(after: failures)
                     logger.warning("listening for the journal's changes failed (\(describe(error))); trying again in \(backoff)")
                     try? await Task.sleep(for: backoff)
-                    backoff = min(backoff * 2, .seconds(5))
                 }
             }
         }

@@ -57,8 +57,7 @@ public enum PostgresDump {
         do {
             let opened = try await PostgresConnection.connect(configuration: try location.connectionConfiguration, id: 0, logger: logger)
             connection = opened
-            let found = try await opened.answered("SELECT to_regclass('cairn_migration') IS NOT NULL AS found", logger: logger)
-                .decode(Bool.self).first { _ in true } ?? false
+            let found = try await PostgresMigrator.holdsJournal(opened, logger: logger)
             try? await opened.close()
             return found
         } catch {

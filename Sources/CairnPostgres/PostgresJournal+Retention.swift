@@ -20,7 +20,7 @@ extension PostgresJournal: PruningJournal {
                 guard !runs.isEmpty else { return 0 }
                 var ids = PostgresBindings()
                 ids.append(runs)
-                for table in ["event", "stream_event", "store_write", "side_effect", "inbox", "lease", "snapshot"] {
+                for table in PruneReport.historyTables {
                     try await connection.execute(PostgresQuery(unsafeSQL: "DELETE FROM \(table) WHERE run_id = ANY($1)", binds: ids), logger: logger)
                 }
                 try await connection.execute(

@@ -26,6 +26,12 @@ package enum PostgresMigrator {
         return code.split(separator: ";").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
     }
 
+    /// Whether the database has a journal: its migrations table.
+    static func holdsJournal(_ connection: PostgresConnection, logger: Logger) async throws -> Bool {
+        try await connection.answered("SELECT to_regclass('cairn_migration') IS NOT NULL", logger: logger)
+            .decode(Bool.self).first { _ in true } ?? false
+    }
+
     /// Migrates the journal over `connection`: its own schema, then the domains' (`domains`, each `domain/NNNN_…`).
     /// A migration of a domain this binary does not plug in is left alone; one this binary does not know of the
     /// journal's or of a plugged-in domain means a newer Cairn wrote the database.
@@ -33,9 +39,7 @@ package enum PostgresMigrator {
     static func migrate(_ connection: PostgresConnection, location: PostgresLocation, domains: [SchemaMigration], logger: Logger) async throws {
         try await PostgresJournal.inTransaction(connection, logger: logger) { connection in
             try await connection.answered("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
-            let hasTable = try await connection.answered("SELECT to_regclass('cairn_migration') IS NOT NULL", logger: logger)
-                .decode(Bool.self).first { _ in true } ?? false
-            if !hasTable {
+            if try await !holdsJournal(connection, logger: logger) {
                 let tables = try await connection.answered(
                     "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()", logger: logger).decode(Int.self).first { _ in true } ?? 0
                 guard tables == 0 else {

@@ -37,7 +37,8 @@ extension PostgresConnection {
     /// Runs `query` — or, when the server has ended the session, fails at once: postgres-nio 1.33 drops a query
     /// written to a connection already closed and never answers it, which left a worker's runs waiting forever
     /// once the server went away (`PostgresOpeningTests.sessionEndedInTransaction`). The journal's queries go
-    /// through here. (A close in the instant between the check and the write is not caught.)
+    /// through here. (A close in the instant between the check and the write is not caught here: ``EndedSessionWatch``
+    /// gives that query up.)
     @discardableResult
     func answered(_ query: PostgresQuery, logger: Logger) async throws -> PostgresRowSequence {
         guard !isClosed else { throw SessionEnded() }

@@ -19,7 +19,7 @@ extension SQLiteJournal: PruningJournal {
                 guard !runs.isEmpty else { return 0 }
                 let ids = "(" + runs.map { _ in "?" }.joined(separator: ", ") + ")"
                 let arguments = StatementArguments(runs)
-                for table in ["event", "stream_event", "store_write", "side_effect", "inbox", "lease", "snapshot"] {
+                for table in PruneReport.historyTables {
                     try db.execute(sql: "DELETE FROM \(table) WHERE run_id IN \(ids)", arguments: arguments)
                 }
                 let kept = PruneReport.recordsKept.map { "'\($0)'" }.joined(separator: ", ")

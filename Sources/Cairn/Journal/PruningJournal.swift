@@ -31,6 +31,9 @@ public struct PruneReport: Sendable, Codable, Equatable {
     /// every other process to let go of it). `nil` where the database reclaims space itself (PostgreSQL's autovacuum).
     public var freePages: Int?
 
+    /// The tables whose rows of a pruned run are all deleted (its `journal` rows go too, but for ``recordsKept``).
+    public static let historyTables = ["event", "stream_event", "store_write", "side_effect", "inbox", "lease", "snapshot"]
+
     /// The journal record kinds a pruned run keeps: its takeovers (the `resumes` count and the audit's `resumed`
     /// read them) and its end.
     public static let recordsKept = ["run_resumed", "run_finished"]
