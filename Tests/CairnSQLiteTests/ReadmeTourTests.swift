@@ -63,10 +63,23 @@ struct ReadmeTourTests {
         let directory = try TemporaryDirectory()
         var forkID: String?
         var server: (process: CairnProcess, port: String)?
-        defer {
+        // The tour's server stops however the tour ends, waited for on threads of its own (a `defer` can only block a
+        // thread of the concurrency pool, which every other test needs).
+        func stopServer() async {
             server?.process.signal(SIGTERM)
-            server?.process.process.waitUntilExit()
+            _ = await server?.process.finish()
         }
+        do {
+            try await walkTheTour(in: directory, forkID: &forkID, server: &server)
+        } catch {
+            await stopServer()
+            throw error
+        }
+        await stopServer()
+    }
+
+    private func walkTheTour(in directory: TemporaryDirectory, forkID: inout String?, server: inout (process: CairnProcess, port: String)?)
+        async throws {
         for step in try Self.steps() {
             // The README's fork id is the one of the run that made it; this run's fork has its own.
             let readmeFork = "ce3b18c4-f814-4d11-9bea-ac9281d073a0"
