@@ -148,6 +148,8 @@ def pgbench():
 print(f"{runs} queued monitor runs (workflows) per measurement, each worker 16 at a time; a cycle is three steps on each system.")
 print("steps/s = committed steps / first step's start → last step's end, from each system's own records;")
 print(f"cores = CPU seconds of the workers and the server's backends / wall time, of the {os.cpu_count()} this machine has.")
+print(f"the server flushes to disk: fsync={psql(admin, 'SHOW fsync')} (the tests' throw-away cluster does not; "
+      "Scripts/bench-workers starts one with --durable)")
 if not dbos_python:
     print("DBOS Transact: not measured (DBOS_PYTHON is not set; Scripts/bench-workers sets it up under .build/).")
 columns = ["Cairn PG 1", "PG 2", "PG 4", "4 vs 1", "SQLite 1"] + (["DBOS PG 1", "DBOS 2", "DBOS 4", "4 vs 1"] if dbos_python else [])

@@ -3,8 +3,12 @@
 # TLS on with a self-signed certificate for 127.0.0.1 (clients choose: the tests connect with and without it).
 #   eval "$(Scripts/postgres.sh start)"   # installs Debian's postgresql when missing, starts the cluster, sets
 #                                         # CAIRN_TEST_POSTGRES and CAIRN_TEST_POSTGRES_CA (the certificate, to trust)
+#   eval "$(Scripts/postgres.sh start --durable)"  # the same, flushing to disk as a production server does (benchmarks)
 #   Scripts/postgres.sh stop              # stops it (its files stay under .build/postgres until the next start)
 # `start` prints the one line to evaluate on stdout, and what it did on stderr.
+# Without --durable the cluster does not flush to disk (fsync=off): nothing here survives a crash of the server, and
+# the tests create and drop a database each — with fsync on, every DROP DATABASE's checkpoint flushed every database
+# created since the last, and under a loaded disk the suite's tests waited on that for tens of seconds.
 # initdb refuses to run as root: as root, the cluster belongs to the `postgres` user the Debian package creates.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,6 +24,8 @@ pg_bin() {
 }
 
 start() {
+    local durability="-c fsync=off -c full_page_writes=off"
+    [[ "${1:-}" == --durable ]] && durability="-c fsync=on"
     local need=()
     pg_bin > /dev/null || need+=(postgresql)
     command -v openssl > /dev/null || need+=(openssl)
@@ -42,7 +48,7 @@ start() {
     chmod 700 "$cluster"
     as_owner "$bin/initdb" -D "$cluster/data" -U cairn --pwfile="$cluster/password" --auth=scram-sha-256 -E UTF8 > "$cluster/initdb.log"
     port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    as_owner "$bin/pg_ctl" -D "$cluster/data" -l "$cluster/server.log" -w -o "-p $port -k $cluster/sockets -c listen_addresses=127.0.0.1 -c fsync=on \
+    as_owner "$bin/pg_ctl" -D "$cluster/data" -l "$cluster/server.log" -w -o "-p $port -k $cluster/sockets -c listen_addresses=127.0.0.1 $durability \
         -c ssl=on -c ssl_cert_file=$cluster/server.crt -c ssl_key_file=$cluster/server.key" start > /dev/null
     PGPASSWORD="$password" "$bin/createdb" -h 127.0.0.1 -p "$port" -U cairn cairn_test
     echo "postgresql: a throw-away cluster on 127.0.0.1:$port ($("$bin/postgres" --version)), data under .build/postgres" >&2
@@ -56,7 +62,7 @@ stop() {
 }
 
 case "${1:-}" in
-    start) start ;;
+    start) start "${2:-}" ;;
     stop) stop ;;
-    *) echo "usage: eval \"\$(Scripts/postgres.sh start)\" | Scripts/postgres.sh stop" >&2; exit 64 ;;
+    *) echo "usage: eval \"\$(Scripts/postgres.sh start [--durable])\" | Scripts/postgres.sh stop" >&2; exit 64 ;;
 esac

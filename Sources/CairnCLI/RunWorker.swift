@@ -58,8 +58,8 @@ struct RunWorker: Service {
         let room = concurrency - active.count
         guard room > 0 else { return nil }
         // Only as many as it drives, of the workflows it has: on PostgreSQL the listing takes the leases.
-        let claimable = try await journal.claimableRuns(limit: room, workflows: workflows.map(\.name))
-        for (runID, workflow) in claimable.runs where !active.contains(runID) {
+        let claimable = try await journal.claimableRuns(limit: room, workflows: workflows.map(\.name), excluding: active.runIDs)
+        for (runID, workflow) in claimable.runs {
             guard let registration = workflows.first(where: { $0.name == workflow }) else { continue }
             do {
                 let handle = try await registration.claim(engine, runID)
@@ -142,7 +142,7 @@ final class ActiveRuns: Sendable {
     var count: Int { state.withLock { $0.runs.count } }
     var all: [AnyRunHandle] { state.withLock { Array($0.runs.values) } }
 
-    func contains(_ run: RunID) -> Bool { state.withLock { $0.runs[run] != nil } }
+    var runIDs: Set<RunID> { state.withLock { Set($0.runs.keys) } }
 
     func add(_ handle: AnyRunHandle) { state.withLock { $0.runs[handle.runID] = handle } }
 

@@ -9,10 +9,10 @@ extension PostgresJournal: ClaimingJournal {
     /// (two workers never wait on, nor both take, the same run), and each gets this journal's lease at the next epoch
     /// in the same transaction, expiry by the server's clock. The engine's takeover then finds its own live lease.
     /// A run this journal still holds is never among them: its lease may have run out while the server was away, but
-    /// its driver here is waiting to commit, and a claim would fence it.
-    public func claimableRuns(limit: Int, workflows: [String]) async throws -> ClaimableRuns {
+    /// its driver here is waiting to commit, and a claim would fence it. Nor is one of `driven`, whose driver let go.
+    public func claimableRuns(limit: Int, workflows: [String], excluding driven: Set<RunID>) async throws -> ClaimableRuns {
         let (owner, ttl) = (owner, leaseTTL.seconds)
-        let driving = held.withLock { $0.keys.map(\.uuid) }
+        let driving = held.withLock { driven.union($0.keys) }.map(\.uuid)
         let (claimed, next) = try await transaction { [logger] connection in
             let claimed = try await connection.rows("""
                 WITH candidate AS (

@@ -53,6 +53,7 @@ public enum JournalConformance {
         case expiryByDatabaseClock = "a lease that is not renewed expires by the store's clock, and the run can be taken over"
         case cancelRequestReachesOwner = "a cancel request from another process is seen by the owner's next renewal"
         case startedRunsClaimedFirst = "a run whose owner is gone is claimed before runs no one has started, even older ones; each kind oldest first"
+        case drivenRunsNotClaimed = "a run its worker still drives is not claimed once its driver let go of the lease, and is claimable once the worker is done with it"
 
         public var testDescription: String { rawValue }
     }
@@ -65,6 +66,7 @@ public enum JournalConformance {
         case .expiryByDatabaseClock: try await expiryByDatabaseClock(make)
         case .cancelRequestReachesOwner: try await cancelRequestReachesOwner(make)
         case .startedRunsClaimedFirst: try await startedRunsClaimedFirst(make)
+        case .drivenRunsNotClaimed: try await drivenRunsNotClaimed(make)
         }
     }
 
@@ -261,8 +263,22 @@ extension JournalConformance {
         let expiry = try #require(try await claimer.summary(of: orphan)?.leaseExpiresAt)
         let giveUp = ContinuousClock.now + .seconds(30)
         while Date() < expiry.addingTimeInterval(0.2), ContinuousClock.now < giveUp { try await Task.sleep(for: .milliseconds(50)) }
-        let claimed = try await claimer.claimableRuns(limit: 2, workflows: ["a"]).runs.map(\.runID)
+        let claimed = try await claimer.claimableRuns(limit: 2, workflows: ["a"], excluding: []).runs.map(\.runID)
         #expect(claimed == [orphan, oldest], "the started run first, then the oldest never started")
+    }
+
+    /// A driver lets its run's lease go as it ends, before its worker hears of the end: a claim in between must pass
+    /// the run by — taken then, it would be leased to a worker that drives it no more, and no one would.
+    static func drivenRunsNotClaimed(_ make: LeasingFactory) async throws {
+        let worker = try #require(try await make(.seconds(600)) as? any ClaimingJournal, "a leasing journal workers claim from")
+        let run = RunID()
+        try await worker.enqueue(SyntheticRun(run).start)
+        #expect(try await worker.claimableRuns(limit: 10, workflows: ["a"], excluding: []).runs.map(\.runID) == [run])
+        try await worker.takeOver(run)
+        await worker.releaseLease(of: run)
+        #expect(try await worker.claimableRuns(limit: 10, workflows: ["a"], excluding: [run]).runs.isEmpty, "a run its worker drives was claimed")
+        #expect(try await worker.claimableRuns(limit: 10, workflows: ["a"], excluding: []).runs.map(\.runID) == [run],
+                "the run is left with no one to drive it")
     }
 
     static func cancelRequestReachesOwner(_ make: LeasingFactory) async throws {

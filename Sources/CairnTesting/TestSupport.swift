@@ -1,5 +1,6 @@
 public import Cairn
 import Foundation
+public import Testing
 import Synchronization
 
 /// Test helpers: synchronisation without sleeps, and a journal that fails on purpose.
@@ -118,4 +119,11 @@ extension JournalRecord {
         if case .runWaiting = self { return true }
         return false
     }
+}
+
+extension Trait where Self == TimeLimitTrait {
+    /// The time limit of every suite here: it catches a test that hangs, never one that is slow. Swift Testing starts
+    /// every test of a run at once, so on a two-core machine a test waits its turn behind the whole suite — tests that
+    /// take half a second alone ran past a minute while hundreds of `cairn` processes started around them.
+    public static var hangGuard: Self { .timeLimit(.minutes(5)) }
 }

@@ -8,7 +8,7 @@ import Testing
 
 /// The PostgreSQL journal's group commit: the appends of every run a process drives share transactions, an append
 /// that fails fails alone, and one taken after a failed one fails too without being written.
-@Suite("PostgreSQL: group commit", .enabled(if: PostgresServer.url != nil, PostgresServer.skipReason), .timeLimit(.minutes(1)))
+@Suite("PostgreSQL: group commit", .enabled(if: PostgresServer.url != nil, PostgresServer.skipReason), .hangGuard)
 struct PostgresGroupCommitTests {
     @Test("appends of two runs queued while a transaction runs commit together; one for an unknown run fails alone, and one taken after it fails unwritten")
     func failingAppendAmongOthers() async throws {

@@ -8,7 +8,7 @@ import Testing
 /// The journal conformance suite, unchanged, against the PostgreSQL journal on a real server: each rule on a fresh
 /// database; for the leasing rules, each journal another owner, as another worker on another host would be.
 @Suite("Journal conformance: the PostgreSQL journal", .enabled(if: PostgresServer.url != nil, PostgresServer.skipReason),
-       .timeLimit(.minutes(2)))
+       .hangGuard)
 struct PostgresJournalConformanceTests {
     @Test(arguments: JournalConformance.Rule.allCases)
     func conformance(rule: JournalConformance.Rule) async throws {

@@ -1,5 +1,6 @@
 import Cairn
 @testable import CairnPostgres
+import CairnTesting
 import Foundation
 import PostgresNIO
 import PostgresTestSupport
@@ -64,7 +65,7 @@ struct PostgresLocationTests {
     }
 }
 
-@Suite("PostgreSQL: opening a journal", .enabled(if: PostgresServer.url != nil, PostgresServer.skipReason), .timeLimit(.minutes(2)))
+@Suite("PostgreSQL: opening a journal", .enabled(if: PostgresServer.url != nil, PostgresServer.skipReason), .hangGuard)
 struct PostgresOpeningTests {
     @Test("eight workers opening a new database at once migrate it once; opening again changes nothing")
     func concurrentFirstOpens() async throws {

@@ -11,7 +11,7 @@ import Testing
 /// workers racing for a run never deadlock (PostgreSQL would abort one of them, and the loser's step would fail).
 /// Each test freezes the race at its worst interleaving with a third transaction that holds the journal table, then
 /// lets go and checks that both sides finish.
-@Suite("PostgreSQL: lock order", .enabled(if: PostgresServer.url != nil, PostgresServer.skipReason), .timeLimit(.minutes(1)))
+@Suite("PostgreSQL: lock order", .enabled(if: PostgresServer.url != nil, PostgresServer.skipReason), .hangGuard)
 struct PostgresLockOrderTests {
     @Test("an owner appending after its lease ran out and a worker claiming that run: no deadlock, the append lands, the claim waits its turn")
     func appendAndClaim() async throws {
@@ -33,7 +33,7 @@ struct PostgresLockOrderTests {
                 let claimed = Atomic(false)
                 let claim = Task {
                     defer { claimed.store(true, ordering: .sequentiallyConsistent) }
-                    return try await claimer.claimableRuns(limit: 10, workflows: ["a"])
+                    return try await claimer.claimableRuns(limit: 10, workflows: ["a"], excluding: [])
                 }
                 try await Self.waitUntil(on: location) { waiters in waiters >= 2 || claimed.load(ordering: .sequentiallyConsistent) }
                 try await admin.query("COMMIT", logger: PostgresServer.logger)
@@ -41,7 +41,7 @@ struct PostgresLockOrderTests {
                 #expect(try await claim.value.runs.isEmpty, "the run was being appended to, so the claim passes it by")
             }
             // Afterwards the lease is still expired: the next claim takes the run over at the next epoch, fencing the owner.
-            #expect(try await claimer.claimableRuns(limit: 10, workflows: ["a"]).runs.map(\.runID) == [run])
+            #expect(try await claimer.claimableRuns(limit: 10, workflows: ["a"], excluding: []).runs.map(\.runID) == [run])
             await #expect { try await owner.append([.runResumed(RunResumed(at: Date()))], for: run) } throws: {
                 ($0 as? CairnError)?.code == .leaseLost
             }

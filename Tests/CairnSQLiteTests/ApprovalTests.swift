@@ -7,7 +7,7 @@ import Testing
 
 /// The article's domain with a human in the loop: a monitor with `approveOver` waits for `inventory.approval`
 /// before each order over that many units; a rejection is a ledger row of its own, naming who rejected it.
-@Suite("Approvals in the inventory", .timeLimit(.minutes(2)))
+@Suite("Approvals in the inventory", .hangGuard)
 struct ApprovalTests {
     @Test("orders wait for approval sent with cairn send; the rejected one is a decision of its own in audit, with who rejected it")
     func approveAndReject() async throws {

@@ -1,10 +1,11 @@
 import Cairn
 import CairnSQLite
+import CairnTesting
 import Foundation
 import GRDB
 import Testing
 
-@Suite("cairn command line", .timeLimit(.minutes(2)))
+@Suite("cairn command line", .hangGuard)
 struct CLITests {
     @Test("global options are accepted before or after the command")
     func globalOptionsAnywhere() async throws {
@@ -219,7 +220,7 @@ struct CLITests {
     }
 }
 
-@Suite("cairn resume --all and other binaries' runs", .timeLimit(.minutes(1)))
+@Suite("cairn resume --all and other binaries' runs", .hangGuard)
 struct ResumeAllTests {
     @Test("resume --all reports a run of a workflow this binary does not register as skipped, leaves it untouched and exits 0")
     func unregisteredWorkflowSkipped() async throws {

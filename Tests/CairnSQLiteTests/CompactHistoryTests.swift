@@ -1,9 +1,10 @@
+import CairnTesting
 import Foundation
 import GRDB
 import Testing
 
 /// A looping run's journal grows with its rounds, not with their square; a long result stays readable.
-@Suite("Compact history", .timeLimit(.minutes(2)))
+@Suite("Compact history", .hangGuard)
 struct CompactHistoryTests {
     /// Journal bytes of a seeded `feedback-monitor` run of `cycles` rounds: every record's payload, by table.
     private func journalBytes(cycles: Int, in directory: TemporaryDirectory) async throws -> (store: Int, all: Int) {

@@ -1,10 +1,11 @@
+import CairnTesting
 import Foundation
 import GRDB
 import Testing
 
 /// A monitor that continues as new: the chain in the journal, the same decisions as one long run, and
 /// exactly one successor per run whatever the crash.
-@Suite("Continue as new on the journal", .timeLimit(.minutes(3)))
+@Suite("Continue as new on the journal", .hangGuard)
 struct ContinueAsNewCLITests {
     private static let input = #"{"sku": "Apple", "cycles": 7, "delayMs": 0, "seed": 5, "continueEvery": 3}"#
 

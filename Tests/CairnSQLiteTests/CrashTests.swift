@@ -1,5 +1,6 @@
 import Cairn
 import CairnInventory
+import CairnTesting
 import Foundation
 import GRDB
 import Testing
@@ -25,7 +26,7 @@ struct CrashScenario: Sendable, CustomTestStringConvertible {
 
 /// Kills real `cairn` processes with SIGKILL — at chosen crash points and at random times — then resumes
 /// the run from the journal and checks the journal and the ledger.
-@Suite("Crash tests", .timeLimit(.minutes(5)))
+@Suite("Crash tests", .hangGuard)
 struct CrashTests {
     func input(cycles: Int, delayMs: Int, seed: UInt64) -> String {
         #"{"sku": "Apple", "cycles": \#(cycles), "delayMs": \#(delayMs), "seed": \#(seed)}"#

@@ -1,12 +1,13 @@
 import Cairn
 import CairnInventory
 import CairnSQLite
+import CairnTesting
 import Foundation
 import Testing
 
 /// A journal SQLite finds damaged: writing commands refuse it in one sentence, leaving it as it is;
 /// `db check` lists the damage instead of failing.
-@Suite("Damaged journals", .timeLimit(.minutes(2)))
+@Suite("Damaged journals", .hangGuard)
 struct DamageTests {
     /// A journal of 100 finished runs with three of its pages overwritten.
     func damagedJournal() async throws -> String {

@@ -1,4 +1,5 @@
 import Cairn
+import CairnTesting
 import Foundation
 import GRDB
 import Testing
@@ -6,7 +7,7 @@ import Testing
 /// A run whose journal cannot be rebuilt is a dead letter: journaled `failed` (code `unrebuildable`) once,
 /// naming the record at fault, reported once by `resume --all`, listed by `db check`, and reopened by a
 /// fixed binary with `resume --retry-broken`.
-@Suite("Dead letters", .timeLimit(.minutes(3)))
+@Suite("Dead letters", .hangGuard)
 struct DeadLetterTests {
     /// Ways a journal can hold what this binary cannot rebuild, made by editing a killed run's journal.
     enum Damage: String, CaseIterable, CustomTestStringConvertible {

@@ -1,11 +1,12 @@
 @testable import CairnSQLite
+import CairnTesting
 import Foundation
 import GRDB
 import Testing
 
 /// A lease whose owner is provably gone (a process of this host that no longer runs) does not make a
 /// resumer wait for its expiry; a live owner, or one on another host, still does.
-@Suite("Dead owners", .timeLimit(.minutes(2)))
+@Suite("Dead owners", .hangGuard)
 struct DeadOwnerTests {
     @Test("after SIGKILL, list and show say interrupted and resume takes the run over at once, though its lease has 10 minutes left")
     func killedOwnerIsTakenOverAtOnce() async throws {

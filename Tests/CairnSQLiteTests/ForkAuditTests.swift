@@ -1,8 +1,9 @@
+import CairnTesting
 import Foundation
 import GRDB
 import Testing
 
-@Suite("Fork audit data", .timeLimit(.minutes(2)))
+@Suite("Fork audit data", .hangGuard)
 struct ForkAuditTests {
     @Test("a fork of a resumed run counts only its own resumes, copies no 'run resumed' row, and marks its copied prefix")
     func forkOfResumedRun() async throws {

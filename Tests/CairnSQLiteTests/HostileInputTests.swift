@@ -1,10 +1,11 @@
 import Cairn
+import CairnTesting
 import Foundation
 import Testing
 
 /// Every command fed values a user could type by mistake or on purpose: none may kill the process with a
 /// signal or print a backtrace; each gets one line on stderr and the contract's exit code.
-@Suite("Hostile command-line input", .timeLimit(.minutes(3)))
+@Suite("Hostile command-line input", .hangGuard)
 struct HostileInputTests {
     struct Case: Sendable {
         let arguments: [String]

@@ -5,7 +5,7 @@ import Testing
 
 /// A run this engine drives cannot be driven twice, and `cancel(run:)` reaches its live driver — on the
 /// in-memory journal and on SQLite alike.
-@Suite("In-process misuse", .timeLimit(.minutes(1)))
+@Suite("In-process misuse", .hangGuard)
 struct InProcessMisuseTests {
     struct Held: Workflow {
         typealias Input = Int

@@ -1,6 +1,7 @@
 import Cairn
 import CairnInventory
 import CairnSQLite
+import CairnTesting
 import Foundation
 import GRDB
 import Testing
@@ -29,7 +30,7 @@ struct InspectedJournal {
     }
 }
 
-@Suite("Inspecting the journal: show, follow, audit, ledger, sql, db", .timeLimit(.minutes(2)))
+@Suite("Inspecting the journal: show, follow, audit, ledger, sql, db", .hangGuard)
 struct InspectTests {
     @Test("audit lists every decision for a SKU once, with votes, run, execution, event, and whether the run was resumed")
     func audit() async throws {
@@ -172,7 +173,7 @@ struct InspectTests {
     }
 }
 
-@Suite("cairn draw", .timeLimit(.minutes(2)))
+@Suite("cairn draw", .hangGuard)
 struct DrawTests {
     @Test("draw prints every possible flow as Mermaid, DOT, or one self-contained HTML page")
     func formats() async throws {
@@ -209,7 +210,7 @@ struct DrawTests {
     }
 }
 
-@Suite("cairn replay", .timeLimit(.minutes(2)))
+@Suite("cairn replay", .hangGuard)
 struct ReplayCommandTests {
     @Test("replay re-emits the run's stream as its caller saw it; a crashed-and-resumed run replays clean with --check")
     func replay() async throws {
@@ -228,7 +229,7 @@ struct ReplayCommandTests {
     }
 }
 
-@Suite("cairn fork and diff", .timeLimit(.minutes(2)))
+@Suite("cairn fork and diff", .hangGuard)
 struct ForkTests {
     @Test("fork at a decision with the decision edited: a real run of its own, linked to its origin; diff shows where they part")
     func forkWhatIf() async throws {

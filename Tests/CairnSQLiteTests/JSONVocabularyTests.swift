@@ -1,9 +1,10 @@
 import Cairn
+import CairnTesting
 import Foundation
 import Testing
 
 /// Every command's `--json` against one JSON Schema in the repository (`Schemas/cairn.schema.json`).
-@Suite("One JSON vocabulary", .timeLimit(.minutes(2)))
+@Suite("One JSON vocabulary", .hangGuard)
 struct JSONVocabularyTests {
     @Test("every command's --json output conforms to its definition in Schemas/cairn.schema.json")
     func everyCommand() async throws {

@@ -1,13 +1,14 @@
 import Cairn
 import CairnInventory
 import CairnSQLite
+import CairnTesting
 import Foundation
 import GRDB
 import Testing
 
 /// The journal file under what users do with files: copy it, delete parts of it, point Cairn at someone
 /// else's database, open it from many processes at once, mount it read-only.
-@Suite("The journal file under real operations", .timeLimit(.minutes(3)))
+@Suite("The journal file under real operations", .hangGuard)
 struct JournalFileOperationTests {
     @Test("after a writing command exits, the journal file alone holds every run: a cp of it is complete")
     func copyAfterExit() async throws {

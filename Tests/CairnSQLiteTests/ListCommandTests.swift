@@ -1,10 +1,11 @@
 import Cairn
 import CairnCLI
+import CairnTesting
 import Foundation
 import Testing
 
 /// `cairn list` filtered like the peers' listings, durations in one spelling, and `cairn --version`.
-@Suite("cairn list filters, durations and --version", .timeLimit(.minutes(2)))
+@Suite("cairn list filters, durations and --version", .hangGuard)
 struct ListCommandTests {
     @Test("several --status, --since/--until, an id prefix and --forked-from select in the journal; an interrupted run has no duration")
     func filters() async throws {
@@ -55,7 +56,7 @@ struct ListCommandTests {
     }
 }
 
-@Suite("cairn cancel of several runs, and JSON on every refusal", .timeLimit(.minutes(2)))
+@Suite("cairn cancel of several runs, and JSON on every refusal", .hangGuard)
 struct CancelCommandTests {
     /// A journal with two interrupted feedback-monitor runs (their processes SIGKILLed after the first commit).
     func twoInterrupted() async throws -> (db: String, runs: [String], directory: TemporaryDirectory) {
@@ -113,7 +114,7 @@ struct CancelCommandTests {
     }
 }
 
-@Suite("Shell completion", .timeLimit(.minutes(1)))
+@Suite("Shell completion", .hangGuard)
 struct CompletionTests {
     @Test("workflow names and run ids (from the journal named on the line) complete")
     func completes() async throws {
@@ -143,7 +144,7 @@ struct CompletionTests {
     }
 }
 
-@Suite("Colour on a terminal", .timeLimit(.minutes(1)))
+@Suite("Colour on a terminal", .hangGuard)
 struct ColourTests {
     /// `cairn` with its stdout on a pseudo-terminal (util-linux `script`), as a person sees it.
     func onATerminal(_ arguments: [String], environment: [String: String] = [:]) async throws -> String {

@@ -1,5 +1,6 @@
 import Cairn
 import CairnInventory
+import CairnTesting
 import Foundation
 import GRDB
 import Testing
@@ -9,7 +10,7 @@ import Testing
 /// and the station's start, or while the station waits for approval; afterwards exactly one station run per
 /// published request, one ledger row per decision, the same decisions as an uninterrupted run with the seed, and
 /// `audit` names the chain monitor run → published event → station run → ledger entry.
-@Suite("The order station", .timeLimit(.minutes(3)))
+@Suite("The order station", .hangGuard)
 struct OrderStationTests {
     private static let input = #"{"sku": "Apple", "cycles": 3, "delayMs": 0, "seed": 7}"#
 

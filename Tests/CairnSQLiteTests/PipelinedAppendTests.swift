@@ -1,11 +1,12 @@
 import Cairn
 import CairnSQLite
+import CairnTesting
 import Foundation
 import GRDB
 import Testing
 
 /// The SQLite journal's pipelined appends: taken at once, durable in order, and never one whose predecessor failed.
-@Suite("Pipelined appends on SQLite", .timeLimit(.minutes(1)))
+@Suite("Pipelined appends on SQLite", .hangGuard)
 struct PipelinedAppendTests {
     private struct Hello: Workflow {
         static let name = "pipelined-hello"

@@ -1,5 +1,6 @@
 import Cairn
 import CairnPostgres
+import CairnTesting
 import Foundation
 import FoundationNetworking
 import PostgresNIO
@@ -8,7 +9,7 @@ import Testing
 
 /// `replay`, `export`, `diff`, `audit` and `ledger` read a PostgreSQL journal as they read a file: the same history
 /// (`db copy`) gives the same output on both.
-@Suite("PostgreSQL: replay, export, diff, audit and ledger", .enabled(if: PostgresServer.url != nil, PostgresServer.skipReason), .timeLimit(.minutes(2)))
+@Suite("PostgreSQL: replay, export, diff, audit and ledger", .enabled(if: PostgresServer.url != nil, PostgresServer.skipReason), .hangGuard)
 struct PostgresInspectionTests {
     /// An SQLite journal holding a `feedback-monitor` run of `cycles` for each seed, copied into the fresh database at
     /// `location` with `db copy`: the file's path, and the database's URL and password.

@@ -1,11 +1,12 @@
 import Cairn
+import CairnTesting
 import Foundation
 import PostgresTestSupport
 import Testing
 
 /// `cairn sql` on PostgreSQL: the same views as on SQLite, so the same queries answer the same — checked on one
 /// history in both journals (`db copy`) — and the same refusals of anything that could write.
-@Suite("PostgreSQL: cairn sql", .enabled(if: PostgresServer.url != nil, PostgresServer.skipReason), .timeLimit(.minutes(2)))
+@Suite("PostgreSQL: cairn sql", .enabled(if: PostgresServer.url != nil, PostgresServer.skipReason), .hangGuard)
 struct PostgresSqlTests {
     /// Queries over every view, each column a value both backends store alike (times differ in type: timestamptz there).
     static let queries = [

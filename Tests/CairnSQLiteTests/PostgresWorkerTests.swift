@@ -1,6 +1,7 @@
 import Cairn
 import CairnInventory
 import CairnPostgres
+import CairnTesting
 import Foundation
 import PostgresNIO
 import PostgresTestSupport
@@ -10,7 +11,7 @@ import Testing
 /// a chosen commit) is claimed by one of two workers once its lease expires, fenced at a higher epoch, and completes
 /// with every decision once — in the journal and in the ledger, which the run's commits wrote on the same server; an
 /// SQLite journal copied over is whole, and a worker there finishes what had not ended.
-@Suite("PostgreSQL: workers and copies", .enabled(if: PostgresServer.url != nil, PostgresServer.skipReason), .timeLimit(.minutes(3)))
+@Suite("PostgreSQL: workers and copies", .enabled(if: PostgresServer.url != nil, PostgresServer.skipReason), .hangGuard)
 struct PostgresWorkerTests {
     @Test("a run killed mid-way is claimed by one of two workers at a higher epoch and completes, each decision once in the ledger")
     func killedRunIsClaimed() async throws {
@@ -147,14 +148,14 @@ struct PostgresWorkerTests {
             for _ in 0..<3 { try await journal.enqueue(try hello.queued(Data("{}".utf8), RunID(), Date())) }
             let other = RunID()
             try await journal.enqueue(try monitor.queued(Data(#"{"sku": "Apple"}"#.utf8), other, Date()))
-            let claimed = try await journal.claimableRuns(limit: 1, workflows: ["hello"])
+            let claimed = try await journal.claimableRuns(limit: 1, workflows: ["hello"], excluding: [])
             #expect(claimed.runs.count == 1 && claimed.runs.allSatisfy { $0.workflow == "hello" })
             let leased = try await PostgresServer.admin(location) { connection in
                 try await connection.query("SELECT run_id FROM lease WHERE expires_at > now()", logger: PostgresServer.logger)
                     .decode(UUID.self).reduce(into: [UUID]()) { $0.append($1) }
             }
             #expect(leased.map(RunID.init) == claimed.runs.map(\.runID), "only the run claimed is leased")
-            #expect(try await journal.claimableRuns(limit: 10, workflows: ["hello"]).runs.count == 2, "the other two, and never the monitor")
+            #expect(try await journal.claimableRuns(limit: 10, workflows: ["hello"], excluding: []).runs.count == 2, "the other two, and never the monitor")
             await journal.close()
         }
     }

@@ -1,10 +1,11 @@
 import Cairn
+import CairnTesting
 import Foundation
 import Testing
 
 /// Thirty items queued to a one-worker step, the process SIGKILLed while an item runs: after resume the step
 /// handles the rest in the order an uninterrupted run does, so the join downstream sees the same array.
-@Suite("Queue order across real crashes", .timeLimit(.minutes(3)))
+@Suite("Queue order across real crashes", .hangGuard)
 struct QueueOrderCrashTests {
     /// Resumes the killed run in a fresh process and returns the join's array.
     func resumedOrder(_ db: String, _ id: String) async throws -> [Int]? {

@@ -1,3 +1,4 @@
+import CairnTesting
 import Foundation
 import Testing
 
@@ -5,7 +6,7 @@ import Testing
 /// its own, each output compared with what the README prints — times, durations, sizes and lease owners
 /// aside, and `…` standing for what the README leaves out. The kill "from another terminal" is a crash point
 /// at the place the README's run was killed (round 1, once two of its three sources have answered).
-@Suite("The README tour", .timeLimit(.minutes(3)))
+@Suite("The README tour", .hangGuard)
 struct ReadmeTourTests {
     struct Step {
         let command: String

@@ -1,10 +1,11 @@
 import Cairn
+import CairnTesting
 import Foundation
 import GRDB
 import Testing
 
 /// `cairn replay --check` over many runs, as a deploy gate.
-@Suite("cairn replay --check as a deploy gate", .timeLimit(.minutes(2)))
+@Suite("cairn replay --check as a deploy gate", .hangGuard)
 struct ReplayGateCommandTests {
     @Test("one of three runs diverges: every run gets a line, the summary counts them, exit 1; --fail-fast stops there")
     func oneOfThreeDiverges() async throws {
@@ -65,7 +66,7 @@ struct ReplayGateCommandTests {
     }
 }
 
-@Suite("cairn export and import", .timeLimit(.minutes(2)))
+@Suite("cairn export and import", .hangGuard)
 struct ExportImportCommandTests {
     @Test("a run exported from one journal and imported into another replays clean there, writes no ledger rows, and imports once")
     func acrossJournals() async throws {

@@ -1,12 +1,13 @@
 import Cairn
 import CairnSQLite
+import CairnTesting
 import Foundation
 import GRDB
 import Testing
 
 /// `cairn db prune`: the history of finished runs goes, their summaries, ledger and audit stay, and nothing
 /// unfinished is touched.
-@Suite("Retention", .timeLimit(.minutes(2)))
+@Suite("Retention", .hangGuard)
 struct RetentionTests {
     /// History rows of `run`, by table.
     private func historyRows(_ db: String, run: String) throws -> [String: Int] {

@@ -6,7 +6,7 @@ import GRDB
 import Testing
 
 /// Messages between runs on SQLite: the inbox row is written in the sender's commit transaction.
-@Suite("Messages between runs, in SQLite", .timeLimit(.minutes(1)))
+@Suite("Messages between runs, in SQLite", .hangGuard)
 struct RunMessageSQLiteTests {
     struct Approval: Event {
         static let eventName = "test.approval"

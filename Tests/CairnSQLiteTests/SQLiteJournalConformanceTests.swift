@@ -3,7 +3,7 @@ import CairnSQLite
 import CairnTesting
 import Testing
 
-@Suite("Journal conformance: the SQLite journal", .timeLimit(.minutes(2)))
+@Suite("Journal conformance: the SQLite journal", .hangGuard)
 struct SQLiteJournalConformanceTests {
     @Test(arguments: JournalConformance.Rule.allCases)
     func conformance(rule: JournalConformance.Rule) async throws {

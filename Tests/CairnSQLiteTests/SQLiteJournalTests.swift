@@ -6,7 +6,7 @@ import Foundation
 import GRDB
 import Testing
 
-@Suite("SQLite journal", .timeLimit(.minutes(2)))
+@Suite("SQLite journal", .hangGuard)
 struct SQLiteJournalTests {
     @Test("a run's outcome read back from the journal is exactly what its caller saw: a string stays a string, an error its object")
     func exactOutcomes() async throws {
@@ -255,7 +255,7 @@ struct SlowHello: Workflow {
     }
 }
 
-@Suite("Journal files", .timeLimit(.minutes(2)))
+@Suite("Journal files", .hangGuard)
 struct JournalFileTests {
     @Test("a journal created by an older Cairn (first migration only) is migrated on open, its runs kept")
     func olderJournalMigrates() async throws {
@@ -316,7 +316,7 @@ struct StockEffect: DatabaseEffect {
     }
 }
 
-@Suite("Commit effects", .timeLimit(.minutes(1)))
+@Suite("Commit effects", .hangGuard)
 struct CommitEffectTests {
     func workflow(_ sku: String, refuse: Set<Int>, attempts: Int) -> TestOnlyWorkflow {
         TestOnlyWorkflow {

@@ -1,11 +1,12 @@
 import Cairn
 import CairnInventory
 @testable import CairnSQLite
+import CairnTesting
 import Foundation
 import GRDB
 import Testing
 
-@Suite("Journal schema: typed records, the domain as a plug-in, a journal from the previous release", .timeLimit(.minutes(2)))
+@Suite("Journal schema: typed records, the domain as a plug-in, a journal from the previous release", .hangGuard)
 struct SchemaTests {
     /// `Tests/Fixtures/wave1-journal.sqlite`, made by the wave-1 binary (migrations 0001–0003): a completed
     /// hello run, a completed feedback monitor (2 ledger rows), and a complex monitor killed at `after-commit:6`.

@@ -1,10 +1,11 @@
+import CairnTesting
 import Foundation
 import GRDB
 import Testing
 
 /// `cairn send` between processes: a run one process drives is woken by an event another process sends, and
 /// the refusals of contract 11 with their exit codes.
-@Suite("cairn send", .timeLimit(.minutes(2)))
+@Suite("cairn send", .hangGuard)
 struct SendCommandTests {
     /// The id of the one run in the journal, once it exists.
     private func onlyRun(_ path: String) async throws -> String {

@@ -16,7 +16,7 @@ import Testing
 /// `cairn serve`'s API against its contract: every route is a path of `Schemas/openapi.yaml` and back, every JSON
 /// body conforms to the read model's schema, every bad request is a 4xx problem naming what was wrong, and a token
 /// guards everything but `/healthz`. In-process (Hummingbird's router test client) over a real SQLite journal.
-@Suite("The HTTP API", .timeLimit(.minutes(2)))
+@Suite("The HTTP API", .hangGuard)
 struct ServeTests {
     nonisolated(unsafe) private static let schema = try! JSONSchema(contentsOf: repositoryRoot.appendingPathComponent("Schemas/cairn.schema.json"))
 
@@ -283,7 +283,7 @@ struct ServeTests {
 }
 
 /// `cairn serve` as a process.
-@Suite("cairn serve", .timeLimit(.minutes(2)))
+@Suite("cairn serve", .hangGuard)
 struct ServeCommandTests {
     @Test("binding an address off loopback without a token is refused at start-up with one sentence, exit 64")
     func offLoopbackNeedsAToken() async throws {

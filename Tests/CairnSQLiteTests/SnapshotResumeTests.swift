@@ -1,10 +1,11 @@
+import CairnTesting
 import Foundation
 import GRDB
 import Testing
 
 /// Snapshots on the journal: a resume starts from the latest one and reads only the records after it; one that
 /// cannot be used is ignored, and `db check` recomputes each from the log.
-@Suite("Snapshots on the journal", .timeLimit(.minutes(2)))
+@Suite("Snapshots on the journal", .hangGuard)
 struct SnapshotResumeTests {
     private static let input = #"{"sku": "Apple", "cycles": 12, "delayMs": 0, "seed": 9}"#
     private static let snapshots = ["CAIRN_SNAPSHOT_EVERY": "5"]

@@ -1,8 +1,9 @@
+import CairnTesting
 import Foundation
 import Testing
 
 /// `cairn sql` is bounded: in time, in memory (rows stream a page at a time), in what it lets run.
-@Suite("cairn sql bounds", .timeLimit(.minutes(2)))
+@Suite("cairn sql bounds", .hangGuard)
 struct SqlCommandTests {
     static let counting = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 10000) SELECT x, 'row ' || x AS label FROM c"
 

@@ -1,9 +1,10 @@
 @testable import CairnCLI
+import CairnTesting
 import Foundation
 import Testing
 
 /// Workflow data holding terminal control sequences never reaches the terminal raw.
-@Suite("Terminal-safe output", .timeLimit(.minutes(2)))
+@Suite("Terminal-safe output", .hangGuard)
 struct TerminalSafetyTests {
     /// Retitles the terminal, clears it, and a C1 CSI.
     static let hostileSKU = "A\u{1b}]0;pwned\u{07}\u{1b}[2J\u{9b}31m"

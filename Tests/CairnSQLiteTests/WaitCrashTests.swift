@@ -1,5 +1,6 @@
 import Cairn
 import CairnInventory
+import CairnTesting
 import Foundation
 import GRDB
 import Testing
@@ -7,7 +8,7 @@ import Testing
 /// Contract 11–13 under SIGKILL, with real processes: a send, its owner, a timer and a worker's claim killed at
 /// chosen points. After each: every sent event journaled exactly once, answered waits not asked again, ledger
 /// rows = decisions, nothing that committed run twice.
-@Suite("Crashes around waits", .timeLimit(.minutes(3)))
+@Suite("Crashes around waits", .hangGuard)
 struct WaitCrashTests {
     private func query<T: DatabaseValueConvertible>(_ path: String, _ sql: String, _ arguments: StatementArguments = []) -> T? {
         try? withJournalDatabase(path) { try T.fetchOne($0, sql: sql, arguments: arguments) }

@@ -7,7 +7,7 @@ import Testing
 /// The records of runs that wait — events received and refused, waits opened and answered, timers fired,
 /// delayed events — written as SQLite rows and read back as the same records: a run rebuilt from them (and
 /// from its snapshots) is the run that was driven.
-@Suite("Waiting runs in SQLite", .timeLimit(.minutes(1)))
+@Suite("Waiting runs in SQLite", .hangGuard)
 struct WaitRecordsTests {
     struct Approval: Event {
         static let eventName = "test.approval"

@@ -1,12 +1,13 @@
 import Cairn
 import CairnInventory
+import CairnTesting
 import Foundation
 import GRDB
 import Testing
 
 /// `cairn worker`: takes over runs whose owner died and waiting runs whose event came, each claim a fenced
 /// takeover — two workers never drive one run twice — and stops cleanly on SIGTERM, leaving its runs resumable.
-@Suite("cairn worker", .timeLimit(.minutes(3)))
+@Suite("cairn worker", .hangGuard)
 struct WorkerTests {
     private func status(_ path: String, _ run: String) -> String? {
         try? withJournalDatabase(path) { try String.fetchOne($0, sql: "SELECT status FROM run WHERE run_id = ?", arguments: [run]) }

@@ -5,7 +5,7 @@ import Foundation
 import Testing
 
 /// `cairn export` and `cairn import` as a library: a run's journal carried to another journal, whole.
-@Suite("Run archives", .timeLimit(.minutes(1)))
+@Suite("Run archives", .hangGuard)
 struct ArchiveTests {
     let votes = ScriptedFeedback(verdicts: [.online: [.good, .bad], .offline: [.good, .bad], .trend: [.bad, .bad]])
 

@@ -6,7 +6,7 @@ import Testing
 /// Child runs: `context.call(Child(), input:)` starts a run linked to its parent under an id derived from the
 /// parent, execution and call, returns its result (memoised in the parent's journal), re-attaches to it when
 /// the step runs again, and throws `ChildRunFailed` when it does not complete.
-@Suite("Child runs", .timeLimit(.minutes(1)))
+@Suite("Child runs", .hangGuard)
 struct ChildRunTests {
     struct Go: Event {
         static let eventName = "test.go"

@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// Deadlines, backoffs and grace periods on an injected clock: the test moves time, nothing sleeps.
-@Suite("The engine's clock", .timeLimit(.minutes(1)))
+@Suite("The engine's clock", .hangGuard)
 struct ClockTests {
     @Test("a retry an hour away runs when the clock reaches it, at the absolute time the journal holds")
     func retryBackoff() async throws {
@@ -85,7 +85,7 @@ struct ClockTests {
 }
 
 /// Times that could overflow: refused at validation or at start with a sentence, or slept in pieces.
-@Suite("Arithmetic that cannot trap", .timeLimit(.minutes(1)))
+@Suite("Arithmetic that cannot trap", .hangGuard)
 struct OverflowTests {
     @Test("step timeouts and retry time limits of zero or past a hundred years are validation problems, named")
     func limitsValidated() {

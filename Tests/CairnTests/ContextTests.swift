@@ -10,7 +10,7 @@ struct Note: Event {
 
 let counter = StoreKey<Int>("counter")
 
-@Suite("WorkflowContext", .timeLimit(.minutes(1)))
+@Suite("WorkflowContext", .hangGuard)
 struct ContextTests {
     @Test("a step sees the store as committed when it started plus its own writes, never another step's uncommitted writes")
     func storeIsolation() async throws {

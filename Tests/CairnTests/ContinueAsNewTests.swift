@@ -5,7 +5,7 @@ import Testing
 
 /// `context.continueAsNew(input)`: a run ends `continued` and its successor starts in the same append, with a
 /// derived id, linked both ways; the engine drives the chain to its end.
-@Suite("Continue as new", .timeLimit(.minutes(1)))
+@Suite("Continue as new", .hangGuard)
 struct ContinueAsNewTests {
     struct Tick: Event {
         static let eventName = "test.tick"

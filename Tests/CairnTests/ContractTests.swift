@@ -5,7 +5,7 @@ import InMemoryLogging
 import Logging
 import Testing
 
-@Suite("Contract details", .timeLimit(.minutes(1)))
+@Suite("Contract details", .hangGuard)
 struct ContractTests {
     let workflow = TestWorkflow(Int.self, [Int].self) {
         FunctionStep("a") { (start: StartEvent<Int>, context) -> Tick? in Tick(n: start.input) }

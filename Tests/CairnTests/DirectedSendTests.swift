@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// `context.send(_:to:)`, LlamaIndex's `send_event(ev, step=…)`: an event for one step, not every subscriber.
-@Suite("Directed sends", .timeLimit(.minutes(1)))
+@Suite("Directed sends", .hangGuard)
 struct DirectedSendTests {
     struct Query: Event {
         static let eventName = "test.query"

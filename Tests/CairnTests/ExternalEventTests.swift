@@ -5,7 +5,7 @@ import Testing
 
 /// Events sent to a run from outside (`Engine.send`): the inbox, the `waiting` status, idempotency keys and
 /// the refusals of contract 11.
-@Suite("External events", .timeLimit(.minutes(1)))
+@Suite("External events", .hangGuard)
 struct ExternalEventTests {
     struct Approval: Event {
         static let eventName = "test.approval"

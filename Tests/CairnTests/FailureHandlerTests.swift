@@ -5,7 +5,7 @@ import Testing
 
 /// A workflow's failure handler (LlamaIndex's `catch_error`): a step consuming `StepFailed`, fired when a
 /// step's attempts are spent, journaled, resumed and replayed like any step, within a recovery budget.
-@Suite("Failure handlers", .timeLimit(.minutes(1)))
+@Suite("Failure handlers", .hangGuard)
 struct FailureHandlerTests {
     struct SourceDown: Error, CustomStringConvertible {
         var description: String { "the online source is down" }

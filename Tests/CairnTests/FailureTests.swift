@@ -5,7 +5,7 @@ import Testing
 
 struct Unfixable: NonRetryableError {}
 
-@Suite("Retries, timeouts, cancellation and interruption", .timeLimit(.minutes(1)))
+@Suite("Retries, timeouts, cancellation and interruption", .hangGuard)
 struct FailureTests {
     @Test("a step that throws is retried per its policy and the run completes")
     func retryThenSucceed() async throws {

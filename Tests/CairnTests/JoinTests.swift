@@ -2,7 +2,7 @@ import Cairn
 import CairnTesting
 import Testing
 
-@Suite("Joins", .timeLimit(.minutes(1)))
+@Suite("Joins", .hangGuard)
 struct JoinTests {
     @Test("a typed join fires once per complete set; surplus events wait, in order, for the next set")
     func typedJoinKeepsSurplus() async throws {

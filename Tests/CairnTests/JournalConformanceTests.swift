@@ -2,7 +2,7 @@ import Cairn
 import CairnTesting
 import Testing
 
-@Suite("Journal conformance: the in-memory journal", .timeLimit(.minutes(1)))
+@Suite("Journal conformance: the in-memory journal", .hangGuard)
 struct InMemoryJournalConformanceTests {
     @Test(arguments: JournalConformance.Rule.allCases)
     func conformance(rule: JournalConformance.Rule) async throws {

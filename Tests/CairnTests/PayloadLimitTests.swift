@@ -3,7 +3,7 @@ import CairnTesting
 import Foundation
 import Testing
 
-@Suite("Payload limits", .timeLimit(.minutes(1)))
+@Suite("Payload limits", .hangGuard)
 struct PayloadLimitTests {
     struct Big: Codable, Sendable {
         var sku: String

@@ -4,7 +4,7 @@ import CairnTesting
 import Foundation
 import Testing
 
-@Suite("replay --check", .timeLimit(.minutes(1)))
+@Suite("replay --check", .hangGuard)
 struct ReplayTests {
     let votes = ScriptedFeedback(verdicts: [.online: [.good, .bad], .offline: [.good, .bad], .trend: [.bad, .bad]])
 
@@ -53,7 +53,7 @@ struct ReplayTests {
     }
 }
 
-@Suite("fork", .timeLimit(.minutes(1)))
+@Suite("fork", .hangGuard)
 struct ForkEngineTests {
     /// pay (a memoised side effect) → Tick → done, on a journal that lets the first attempt journal its side
     /// effect and then dies before the commit; the resumed attempt 2 commits on the memoised result.
@@ -134,7 +134,7 @@ struct ForkEngineTests {
 }
 
 /// `replay --check` re-executes failed attempts too, and checks many runs at once as a deploy gate.
-@Suite("replay --check of failures, and the deploy gate", .timeLimit(.minutes(1)))
+@Suite("replay --check of failures, and the deploy gate", .hangGuard)
 struct ReplayGateTests {
     struct Refused: Error, CustomStringConvertible {
         let why: String

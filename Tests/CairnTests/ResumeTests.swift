@@ -4,7 +4,7 @@ import CairnInventory
 import Foundation
 import Testing
 
-@Suite("Rebuilding runs from journal records", .timeLimit(.minutes(1)))
+@Suite("Rebuilding runs from journal records", .hangGuard)
 struct ResumeTests {
     /// Runs `workflow` on a journal that refuses every append after the first `appends`, so the run stops
     /// half-way as if its process died, then resumes it from the records alone with a new engine.

@@ -5,7 +5,7 @@ import Testing
 
 /// Messages between runs (contract 11): `context.send(event, to: run)` writes the event into the other run's
 /// inbox in the sender's commit; the receiver's owner journals it like any event sent from outside.
-@Suite("Messages between runs", .timeLimit(.minutes(1)))
+@Suite("Messages between runs", .hangGuard)
 struct RunMessageTests {
     struct Approval: Event {
         static let eventName = "test.approval"

@@ -6,7 +6,7 @@ import Testing
 
 /// A state machine's snapshot holds all of its durable state: restored at any record of a journal and fed the
 /// rest, it reaches the state the whole journal gives.
-@Suite("Snapshots of the state machine", .timeLimit(.minutes(1)))
+@Suite("Snapshots of the state machine", .hangGuard)
 struct SnapshotTests {
     /// Every record of a finished run of `workflow`.
     private func journal<W: Workflow>(of workflow: W, input: W.Input) async throws -> (WorkflowGraph, [JournalRecord]) {
@@ -53,7 +53,7 @@ struct SnapshotTests {
 /// How often a driver snapshots: every `snapshotEvery` records, or — when the run's live state holds more entries —
 /// once as many records as it holds have been journaled, so that snapshots of a large state do not cost more than
 /// the records they spare a resume.
-@Suite("When snapshots are taken", .timeLimit(.minutes(1)))
+@Suite("When snapshots are taken", .hangGuard)
 struct SnapshotSpacingTests {
     /// A chain whose every step keeps a store key of its own: the store, and so a snapshot, grows with the run.
     private struct Growing: Workflow {

@@ -7,7 +7,7 @@ import Testing
 /// Runs a commit starts (the outbox): `context.start` of a child, whose end comes back as `ChildRunEnded`, and
 /// `context.publish`, which starts one run of every subscribing workflow — each journaled in the commit that
 /// started it, once, linked to it.
-@Suite("Runs started by a commit", .timeLimit(.minutes(1)))
+@Suite("Runs started by a commit", .hangGuard)
 struct StartedRunTests {
     struct Doubler: Workflow {
         typealias Input = Int

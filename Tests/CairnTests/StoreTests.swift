@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// The run's store: seeded at the start, keys removed, declared keys held to one type.
-@Suite("The run's store", .timeLimit(.minutes(1)))
+@Suite("The run's store", .hangGuard)
 struct StoreTests {
     static let budget = StoreKey<Int>("budget")
     static let note = StoreKey<String>("note")

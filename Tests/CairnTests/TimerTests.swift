@@ -5,7 +5,7 @@ import Testing
 
 /// Durable timers (contract 13): delayed events and sleeps are absolute times in the journal, delivered once,
 /// never early, and hold across an interrupt and a resume.
-@Suite("Durable timers", .timeLimit(.minutes(1)))
+@Suite("Durable timers", .hangGuard)
 struct TimerTests {
     struct Reminder: Event {
         static let eventName = "test.reminder"

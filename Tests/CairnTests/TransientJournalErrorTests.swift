@@ -7,7 +7,7 @@ import Synchronization
 import Testing
 
 /// A driver tries again when the journal was busy for a moment, a bounded number of times, and says so.
-@Suite("Transient journal errors", .timeLimit(.minutes(1)))
+@Suite("Transient journal errors", .hangGuard)
 struct TransientJournalErrorTests {
     /// Refuses appends `from`..<`from + count` (1-based) with `error` — nothing written — and passes the rest on.
     final class BusyJournal: Journal {

@@ -6,7 +6,7 @@ import Testing
 
 /// Changing a workflow that has runs in flight: fingerprints and versions compared before anything is rebuilt,
 /// on resume and on fork; forks recorded as runs of today's code; `workflowVersion` and `patched`.
-@Suite("Versions", .timeLimit(.minutes(1)))
+@Suite("Versions", .hangGuard)
 struct VersioningTests {
     /// s1 → s2 → (third) → stop; the stop reports the run's version and whether patch "p1" applies.
     struct Chain: Workflow {
@@ -157,7 +157,7 @@ enum InMemoryJournalRuns {
 }
 
 /// The shipped monitor's own patch: proof that one binary serves runs from before and after a change.
-@Suite("A patch in the shipped monitor", .timeLimit(.minutes(1)))
+@Suite("A patch in the shipped monitor", .hangGuard)
 struct MonitorPatchTests {
     func progress(_ engine: Engine, _ run: RunID) async throws -> [String] {
         try await engine.journal.streamedEvents(for: run, from: 1, limit: 100).compactMap { $0.decode(ProgressEvent.self)?.message }

@@ -6,7 +6,7 @@ import Testing
 /// `context.waitFor` — the human in the loop inside a step: the open wait and its answer are journaled, the
 /// answer goes to no subscriber, a re-run gets the answer back instead of asking again, and the timeout is an
 /// absolute time in the journal.
-@Suite("Waits inside a step", .timeLimit(.minutes(1)))
+@Suite("Waits inside a step", .hangGuard)
 struct WaitForTests {
     struct Approval: Event {
         static let eventName = "test.approval"

@@ -12,7 +12,10 @@ public protocol ClaimingJournal: LeasingJournal, InspectableJournal, CancelReque
     /// Runs already started — whose owner is gone, or waiting runs that fall due — come before runs no one has
     /// started yet, each oldest first: work in progress finishes first, and a dead worker's runs do not queue behind
     /// new ones for the next free slot.
-    func claimableRuns(limit: Int, workflows: [String]) async throws -> ClaimableRuns
+    ///
+    /// None of `driven` is among them: the runs the caller drives now. A run whose driver is ending has let its lease
+    /// go before its caller hears that it ended; claimed again then, no one would drive it.
+    func claimableRuns(limit: Int, workflows: [String], excluding driven: Set<RunID>) async throws -> ClaimableRuns
     /// Journals a run that no process drives yet (`pending`), for a worker to claim: `cairn run --detach`.
     /// - Throws: `run-exists` when the journal has a run of that id.
     func enqueue(_ started: RunStarted) async throws
