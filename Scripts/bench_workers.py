@@ -4,10 +4,12 @@ completed. steps/s = committed steps / the time from the first step's start to t
 records them (so a worker's start-up, Python's imports for DBOS, is not counted against it); cores = CPU seconds of
 the workers and the server's backends / wall time. Cairn on PostgreSQL (1, 2, 4 workers), Cairn on SQLite (1), and
 DBOS Transact on the same server (1, 2, 4 workers) when DBOS_PYTHON names a Python that has it. Prints one table."""
+import atexit
 import json
 import os
 import random
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -19,6 +21,7 @@ dbos_python = os.environ.get("DBOS_PYTHON")
 admin = os.environ["CAIRN_TEST_POSTGRES"]
 server = urllib.parse.urlparse(admin)
 scratch = tempfile.mkdtemp(prefix="cairn-bench-workers-")
+atexit.register(shutil.rmtree, scratch, True)
 here = os.path.dirname(os.path.abspath(__file__))
 WORKLOADS = {
     "I/O-bound (10 ms per feedback step)": (10, 15),

@@ -8,6 +8,7 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
 import statistics
 import subprocess
@@ -173,6 +174,7 @@ finally:
     subprocess.run(["psql", admin, "-Xqc", f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"], capture_output=True)
 
 if problems:
-    print("FAILED:\n  " + "\n  ".join(problems))
+    print("FAILED:\n  " + "\n  ".join(problems) + f"\nthe workers' logs: {scratch}")
     sys.exit(1)
+shutil.rmtree(scratch, ignore_errors=True)
 print("failover soak: ok")

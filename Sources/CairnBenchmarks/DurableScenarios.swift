@@ -41,10 +41,17 @@ extension Scenario {
         }
     }
 
-    /// A fresh journal file in the temporary directory.
+    /// A fresh journal file in the benchmark process's own temporary directory, which goes when it exits.
     static func journalPath() -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("cairn-bench-\(UUID().uuidString).sqlite").path
+        scratch.appendingPathComponent("\(UUID().uuidString).sqlite").path
     }
+
+    private static let scratch: URL = {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-bench-\(getpid())")
+        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        atexit { try? FileManager.default.removeItem(at: Scenario.scratch) }
+        return directory
+    }()
 
     /// Inserts rows in WAL mode with synchronous=FULL through one prepared statement, the way the journal's
     /// writer does (it reuses its statements from GRDB's cache). Returns the seconds the transactions took: the

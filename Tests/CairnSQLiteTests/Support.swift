@@ -4,16 +4,34 @@ import Foundation
 import GRDB
 import Testing
 
-/// A fresh directory for one test's journal files.
+/// A fresh directory for one test's journal files, inside the test process's own directory (``TestFiles``).
 struct TemporaryDirectory {
     let url: URL
 
     init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-tests-\(UUID().uuidString.prefix(8))")
+        url = TestFiles.root.appendingPathComponent(String(UUID().uuidString.prefix(8)))
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }
 
     func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+}
+
+/// One directory per test process, `cairn-tests-PID` in the system's temporary directory, removed as the process
+/// exits — and, for a process that could not (killed, or crashed), by the next one that starts: a test's directory
+/// cannot go when the test ends, since processes it spawned may still use it. Every run of the suite left its
+/// journals behind before, 60 GB of them on this machine.
+enum TestFiles {
+    private static let prefix = "cairn-tests-"
+
+    static let root: URL = {
+        let temporary = FileManager.default.temporaryDirectory
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: temporary.path)) ?? [] where name.hasPrefix(prefix) {
+            if let pid = pid_t(name.dropFirst(prefix.count)), kill(pid, 0) == 0 || errno == EPERM { continue }  // its process lives
+            try? FileManager.default.removeItem(at: temporary.appendingPathComponent(name))
+        }
+        atexit { try? FileManager.default.removeItem(at: TestFiles.root) }
+        return temporary.appendingPathComponent("\(prefix)\(getpid())")
+    }()
 }
 
 /// The repository's root, found from this file.
