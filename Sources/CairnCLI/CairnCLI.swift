@@ -2,6 +2,7 @@ public import ArgumentParser
 public import Cairn
 public import CairnServer
 public import CairnSQLite
+import Foundation
 
 /// The `cairn` command over a set of workflows. A user's package gets the same CLI over its own
 /// workflows by calling this from its `main`; a domain library adds its tables and commands as a plug-in.
@@ -93,18 +94,20 @@ public struct CairnCommand: AsyncParsableCommand {
             } else {
                 try command.run()
             }
+        } catch let code as ExitCode {
+            Foundation.exit(code.rawValue)  // the command said what happened; asking the parser would build its help
         } catch {
             let code = exitCode(for: error)
             if code == .success {
                 let text = fullMessage(for: error)  // help or version; a command's own success says nothing more
                 if !text.isEmpty { print(text) }
-            } else if !(error is ExitCode) {
+            } else {
                 var message = UsageErrors.reworded(message(for: error).split(whereSeparator: \.isNewline).joined(separator: "; "))
                 if message.hasSuffix(".") { message.removeLast() }
                 let help = fullMessage(for: error).firstMatch(of: /See '(cairn[^']*)'/).map { String($0.1) } ?? "cairn --help"
                 _ = Exit.fail(message: "\(message); see \(help)", code: code.rawValue, json: CommandLine.arguments.contains("--json"))
             }
-            exit(withError: code)
+            Foundation.exit(code.rawValue)
         }
     }
 }
