@@ -25,7 +25,11 @@ pg_bin() {
 
 start() {
     local durability="-c fsync=off -c full_page_writes=off"
-    [[ "${1:-}" == --durable ]] && durability="-c fsync=on"
+    case "${1:-}" in
+        --durable) durability="-c fsync=on" ;;
+        "") ;;
+        *) echo "postgres.sh: unknown option '$1'; the one option of start is --durable" >&2; exit 64 ;;
+    esac
     local need=()
     pg_bin > /dev/null || need+=(postgresql)
     command -v openssl > /dev/null || need+=(openssl)
