@@ -7,7 +7,8 @@ import Synchronization
 extension PostgresJournal: ClaimingJournal {
     /// Claims up to `limit` runnable runs in one statement: the candidates' rows are locked with `FOR NO KEY UPDATE SKIP LOCKED`
     /// (two workers never wait on, nor both take, the same run), and each gets this journal's lease at the next epoch
-    /// in the same transaction, expiry by the server's clock. The engine's takeover then finds its own live lease.
+    /// in the same transaction, expiry by the server's clock, and a run no one started yet becomes `running`: the
+    /// engine's takeover of a run claimed here is that claim (``takeOver(_:)``), one epoch per takeover.
     /// A run this journal still holds is never among them: its lease may have run out while the server was away, but
     /// its driver here is waiting to commit, and a claim would fence it. Nor is one of `driven`, whose driver let go.
     public func claimableRuns(limit: Int, workflows: [String], excluding driven: Set<RunID>) async throws -> ClaimableRuns {
@@ -31,6 +32,8 @@ extension PostgresJournal: ClaimingJournal {
                         cancel_requested = false
                     WHERE lease.expires_at <= now()
                     RETURNING run_id, epoch
+                ), started AS (
+                    UPDATE run SET status = 'running' FROM leased WHERE run.run_id = leased.run_id AND run.status = 'pending'
                 )
                 SELECT leased.run_id, leased.epoch, candidate.workflow FROM leased JOIN candidate USING (run_id)
                 ORDER BY candidate.fresh, candidate.created_at
@@ -49,6 +52,7 @@ extension PostgresJournal: ClaimingJournal {
             return (claimed, next)
         }
         held.withLock { held in for (run, epoch, _) in claimed { held[run] = epoch } }
+        self.claimed.withLock { taken in for (run, epoch, _) in claimed { taken[run] = epoch } }
         return ClaimableRuns(runs: claimed.map { ($0.0, $0.2) }, nextWake: next)
     }
 

@@ -87,6 +87,7 @@ extension PostgresJournal {
     package func releaseAllLeases() async throws {
         let owner = owner
         held.withLock { $0 = [:] }
+        claimed.withLock { $0 = [:] }
         _ = try await transaction { [logger] connection in
             try await connection.execute("UPDATE lease SET expires_at = now() - interval '1 second' WHERE owner = \(owner)", logger: logger)
             try await connection.notifyRunnable(logger: logger)

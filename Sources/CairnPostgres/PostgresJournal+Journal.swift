@@ -153,6 +153,8 @@ extension PostgresJournal: LeasingJournal, InspectableJournal, CancelRequestingJ
     public var leaseRenewalInterval: Duration { leaseTTL / 3 }
 
     public func takeOver(_ run: RunID) async throws {
+        // Claimed here, and held since at the claim's epoch: the claim's statement took it over.
+        if let epoch = claimed.withLock({ $0.removeValue(forKey: run) }), held.withLock({ $0[run] }) == epoch { return }
         let (owner, ttl, logger) = (owner, leaseTTL.seconds, logger)
         let epoch = try await transaction { connection -> Int? in
             guard let row = try await connection.rows(
@@ -214,6 +216,7 @@ extension PostgresJournal: LeasingJournal, InspectableJournal, CancelRequestingJ
     }
 
     public func releaseLease(of run: RunID) async {
+        claimed.withLock { _ = $0.removeValue(forKey: run) }
         guard let epoch = held.withLock({ $0.removeValue(forKey: run) }) else { return }
         let owner = owner
         _ = try? await transaction { [logger] connection in

@@ -25,6 +25,9 @@ public final class PostgresJournal: Sendable {
     let logger: Logger
     /// The lease epoch this journal holds per run; every append for the run checks it inside its transaction.
     let held = Mutex<[RunID: Int]>([:])
+    /// The leases this journal's claims took (run → epoch) that no takeover has used yet: a claim takes the lease at
+    /// the next epoch in its own statement, so the takeover of a claimed run is that claim, not one more epoch.
+    let claimed = Mutex<[RunID: Int]>([:])
     /// Wakes waiters when any process makes a run runnable (LISTEN/NOTIFY).
     let changes = ChangeNotifications()
     /// Appends waiting for the next group transaction.

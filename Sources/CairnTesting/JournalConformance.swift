@@ -53,6 +53,7 @@ public enum JournalConformance {
         case expiryByDatabaseClock = "a lease that is not renewed expires by the store's clock, and the run can be taken over"
         case cancelRequestReachesOwner = "a cancel request from another process is seen by the owner's next renewal"
         case startedRunsClaimedFirst = "a run whose owner is gone is claimed before runs no one has started, even older ones; each kind oldest first"
+        case claimIsOneTakeover = "a claimed run's takeover is the claim: the run is resumed at the next epoch, not one past it"
         case drivenRunsNotClaimed = "a run its worker still drives is not claimed once its driver let go of the lease, and is claimable once the worker is done with it"
 
         public var testDescription: String { rawValue }
@@ -66,6 +67,7 @@ public enum JournalConformance {
         case .expiryByDatabaseClock: try await expiryByDatabaseClock(make)
         case .cancelRequestReachesOwner: try await cancelRequestReachesOwner(make)
         case .startedRunsClaimedFirst: try await startedRunsClaimedFirst(make)
+        case .claimIsOneTakeover: try await claimIsOneTakeover(make)
         case .drivenRunsNotClaimed: try await drivenRunsNotClaimed(make)
         }
     }
@@ -259,12 +261,35 @@ extension JournalConformance {
         try await claimer.enqueue(SyntheticRun(oldest, at: at).start)
         try await gone.append(SyntheticRun(orphan, at: at.addingTimeInterval(10)).started(), for: orphan)
         try await claimer.enqueue(SyntheticRun(newest, at: at.addingTimeInterval(20)).start)
-        // Its owner renews nothing: once the lease has run out (bounded, on the observable expiry), it is claimable.
-        let expiry = try #require(try await claimer.summary(of: orphan)?.leaseExpiresAt)
-        let giveUp = ContinuousClock.now + .seconds(30)
-        while Date() < expiry.addingTimeInterval(0.2), ContinuousClock.now < giveUp { try await Task.sleep(for: .milliseconds(50)) }
+        try await waitUntilLeaseRanOut(of: orphan, in: claimer)
         let claimed = try await claimer.claimableRuns(limit: 2, workflows: ["a"], excluding: []).runs.map(\.runID)
         #expect(claimed == [orphan, oldest], "the started run first, then the oldest never started")
+    }
+
+    /// Its owner renews nothing: once the lease has run out (bounded, on the observable expiry), the run is claimable.
+    static func waitUntilLeaseRanOut(of run: RunID, in journal: any ClaimingJournal) async throws {
+        let expiry = try #require(try await journal.summary(of: run)?.leaseExpiresAt)
+        let giveUp = ContinuousClock.now + .seconds(30)
+        while Date() < expiry.addingTimeInterval(0.2), ContinuousClock.now < giveUp { try await Task.sleep(for: .milliseconds(50)) }
+    }
+
+    /// A worker claims a run and the engine takes it over to drive it: one takeover, so one epoch past the dead
+    /// owner's — on PostgreSQL the claim's statement takes the lease, and the takeover after it took a second epoch.
+    static func claimIsOneTakeover(_ make: LeasingFactory) async throws {
+        let gone = try await make(.milliseconds(300))
+        let worker = try #require(try await make(.seconds(600)) as? any ClaimingJournal, "a leasing journal workers claim from")
+        let run = RunID()
+        try await gone.append(SyntheticRun(run).started(), for: run)
+        try await waitUntilLeaseRanOut(of: run, in: worker)
+        #expect(try await worker.claimableRuns(limit: 1, workflows: ["a"], excluding: []).runs.map(\.runID) == [run])
+        try await worker.takeOver(run)
+        try await worker.append([.runResumed(RunResumed(at: Date()))], for: run)
+        guard case .runResumed(let resumed)? = try await worker.records(for: run).last else {
+            Issue.record("the resume did not come back")
+            return
+        }
+        #expect(resumed.epoch == 2, "the dead owner held epoch 1")
+        await #expect { _ = try await gone.renewLease(of: run) } throws: { ($0 as? CairnError)?.code == .leaseLost }
     }
 
     /// A driver lets its run's lease go as it ends, before its worker hears of the end: a claim in between must pass
