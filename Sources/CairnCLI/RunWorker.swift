@@ -23,6 +23,7 @@ struct RunWorker: Service {
 
     func run() async throws {
         let active = ActiveRuns()
+        let leftOut = RunsLeftOut()
         // Said once the service group handles SIGTERM and SIGINT: from here on, they stop the worker cleanly.
         logger.info("worker \(journal.owner) on \(location), \(concurrency) run(s) at a time")
         if stoppedBeforeStart.load(ordering: .relaxed) {
@@ -34,7 +35,7 @@ struct RunWorker: Service {
             while !Task.isCancelled {
                 var nextWake: Date?
                 do {
-                    nextWake = try await claim(into: active)
+                    nextWake = try await claim(into: active, leaving: leftOut)
                     if let failures = outage.ended() { logger.info("the journal answers again after \(failures) failed look(s); claiming resumes") }
                 } catch {
                     if Task.isCancelled { break }  // shutting down: the look was cancelled, nothing failed
@@ -54,11 +55,12 @@ struct RunWorker: Service {
     }
 
     /// Claims what it has room for; returns when the next waiting run falls due.
-    private func claim(into active: ActiveRuns) async throws -> Date? {
+    private func claim(into active: ActiveRuns, leaving leftOut: RunsLeftOut) async throws -> Date? {
         let room = concurrency - active.count
         guard room > 0 else { return nil }
         // Only as many as it drives, of the workflows it has: on PostgreSQL the listing takes the leases.
-        let claimable = try await journal.claimableRuns(limit: room, workflows: workflows.map(\.name), excluding: active.runIDs)
+        let claimable = try await journal.claimableRuns(limit: room, workflows: workflows.map(\.name),
+                                                        excluding: active.runIDs.union(leftOut.runIDs(at: .now)))
         for (runID, workflow) in claimable.runs {
             guard let registration = workflows.first(where: { $0.name == workflow }) else { continue }
             do {
@@ -68,8 +70,12 @@ struct RunWorker: Service {
                 Task { await follow(handle, workflow: workflow, in: active) }
             } catch let error as CairnError where error.code == .runOwned || error.code == .runEnded {
                 continue  // another worker claimed it first, or finished it since it was listed
+            } catch let error as CairnError where error.code == .fingerprintMismatch {
+                leftOut.forGood(runID)
+                logger.warning("run \(runID) (\(workflow)) is left to a worker that can drive it: \(error.message)")
             } catch {
-                logger.error("could not resume run \(runID) (\(workflow)): \(error)")
+                let retry = leftOut.forAWhile(runID, poll: poll)
+                logger.error("could not resume run \(runID) (\(workflow)): \(error); trying it again in \(DurationText.format(retry.seconds))")
             }
         }
         return claimable.nextWake
@@ -120,13 +126,50 @@ struct JournalOutage {
     /// Counts a failed look; returns how long to wait before the next.
     mutating func failed() -> Duration {
         failures += 1
-        return RetryPolicy(maxAttempts: .max, initialBackoff: poll, maxBackoff: max(poll, Self.longest)).backoff(after: failures)
+        return Self.backoff(after: failures, poll: poll)
+    }
+
+    /// The wait after `failures` failures in a row: `poll`, then twice as long each time, up to ``longest``.
+    static func backoff(after failures: Int, poll: Duration) -> Duration {
+        RetryPolicy(maxAttempts: .max, initialBackoff: poll, maxBackoff: max(poll, longest)).backoff(after: failures)
     }
 
     /// Counts a look that succeeded; returns how many failed before it, when any did.
     mutating func ended() -> Int? {
         defer { failures = 0 }
         return failures > 0 ? failures : nil
+    }
+}
+
+/// Runs a worker could not resume, left out of its claims (each failure lets the run's lease go, which wakes every
+/// worker: claimed again at once, one run would keep a worker busy failing). For good when this binary cannot drive
+/// the run — another version of its workflow started it, and a worker that has that version takes it; otherwise
+/// for the worker's poll, doubling with each failure up to ``JournalOutage/longest``.
+final class RunsLeftOut: Sendable {
+    private struct Absence {
+        var until: ContinuousClock.Instant?
+        var failures: Int
+    }
+
+    private let runs = Mutex<[RunID: Absence]>([:])
+
+    /// The runs left out at `now`.
+    func runIDs(at now: ContinuousClock.Instant) -> Set<RunID> {
+        runs.withLock { runs in Set(runs.filter { $0.value.until.map { $0 > now } ?? true }.keys) }
+    }
+
+    func forGood(_ run: RunID) {
+        runs.withLock { $0[run] = Absence(until: nil, failures: 1) }
+    }
+
+    /// Leaves `run` out for a while; returns how long.
+    func forAWhile(_ run: RunID, poll: Duration) -> Duration {
+        runs.withLock { runs in
+            let failures = (runs[run]?.failures ?? 0) + 1
+            let wait = JournalOutage.backoff(after: failures, poll: poll)
+            runs[run] = Absence(until: .now + wait, failures: failures)
+            return wait
+        }
     }
 }
 

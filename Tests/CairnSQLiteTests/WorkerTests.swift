@@ -87,6 +87,36 @@ struct WorkerTests {
         }
     }
 
+    @Test("a run another version of its workflow started is left to a worker that can drive it: said once, untouched, and the worker goes on with the rest")
+    func otherVersionsRunIsLeftOut() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("versions.sqlite")
+        let (old, queued) = (RunID().description, RunID().description)
+        let killed = try await cairn(["run", "feedback-monitor", "--db", path, "--id", old, "--input", #"{"sku": "Apple", "cycles": 3, "delayMs": 0, "seed": 1}"#],
+                                     environment: ["CAIRN_CRASH_AT": "after-commit:3"])
+        #expect(killed.killedBySignal, "\(killed.stderr)")
+        // As if a binary whose workflow says `version: "v-old"` had started it.
+        try await database(path).write { try $0.execute(sql: "UPDATE run SET version = 'v-old' WHERE run_id = ?", arguments: [old]) }
+        let length = journalLength(path, run: old)
+        let worker = try spawnCairn(["worker", "--db", path, "--poll", "0.05"])
+        // A bound, not synchronisation: a worker that never says so is stopped, and the test fails.
+        let silent = Task { try await Task.sleep(for: .seconds(60)); worker.signal(SIGTERM) }
+        let leftOut = try #require(await worker.stderrUntil("is left to a worker that can drive it"), "the worker never said so")
+        silent.cancel()
+        #expect(leftOut.contains("started by version 'v-old'"), "\(leftOut)")
+        // Looks go on meanwhile: a run queued now is claimed and completed by the same worker.
+        #expect(try await cairn(["run", "feedback-monitor", "--detach", "--db", path, "--id", queued,
+                                 "--input", #"{"sku": "Apple", "cycles": 2, "delayMs": 0, "seed": 2}"#]).status == 0)
+        try await waitUntil("the queued run completed", limit: .seconds(60)) { status(path, queued) == "completed" }
+        worker.signal(SIGTERM)
+        let stopped = await worker.finish()
+        #expect(stopped.status == 0)
+        let said = leftOut + stopped.stderr
+        #expect(said.components(separatedBy: "is left to a worker").count == 2, "said once, not at every look: \(said)")
+        #expect(!said.contains("could not resume"), "\(said)")
+        #expect(status(path, old) == "running" && journalLength(path, run: old) == length, "the old version's run was touched")
+    }
+
     @Test("run --detach journals the run as pending and returns; a worker claims and completes it; --timeout with it is refused")
     func detachedRunsGoToWorkers() async throws {
         let directory = try TemporaryDirectory()
